@@ -1,0 +1,39 @@
+# Two commands work on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SAMPLE := examples/sample_workspace
+
+.PHONY: demo test install bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# The CPU wheel this machine kind serves from disk; an unpinned torch pulls CUDA wheels.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m specpilot index $(SAMPLE)
+	$(PY) -m specpilot status -w $(SAMPLE)
+	@for q in "parse the http header" "evict the least recently used entry" \
+	          "retry a request with exponential backoff" "slugify"; do \
+	    echo; echo "== specpilot search \"$$q\""; \
+	    $(PY) -m specpilot search -w $(SAMPLE) -k 3 "$$q" || exit 1; \
+	done
+
+# pytest exit code 5 (no tests collected) must fail the run.
+test: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
+
+bench: $(STAMP)
+	$(PY) bench/retrieval.py
+	$(PY) bench/speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info $(SAMPLE)/.specpilot/cache

@@ -1,0 +1,1 @@
+"""LLM providers, tools and the agent loop. Built in the agent issue."""

@@ -1,0 +1,1 @@
+"""libcst refactorings that produce WorkspaceEdit-shaped results. Built in the AST issue."""

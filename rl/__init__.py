@@ -1,0 +1,1 @@
+"""Feedback store, bandits, PPO and prompt evolution. Built in the learning issue."""

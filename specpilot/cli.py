@@ -1,0 +1,316 @@
+"""``specpilot`` command line: the same engine the language server drives.
+
+Exit codes: 0 ok, 2 usage error, 1 failure (with a one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from specpilot import __version__
+from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A failure to report in one line (exit 1)."""
+
+
+class UsageError(Exception):
+    """A usage mistake argparse could not catch (exit 2)."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-w", "--workspace", type=Path, default=None,
+                        help="workspace folder (default: the current folder)")
+    parser.add_argument("--cache-path", help="cache folder (default .specpilot/cache in the workspace)")
+    parser.add_argument("--model", help="embedding model: packaged name, folder path or local HF name")
+    parser.add_argument("--device", help="embedding device: auto, cpu, cuda")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting, e.g. --set index.maxFileBytes=500000 (repeatable)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=None)
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="specpilot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"specpilot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_index = sub.add_parser("index", help="index a workspace (incremental)")
+    p_index.add_argument("path", nargs="?", type=Path, help="workspace folder (default: current folder)")
+    p_index.add_argument("--watch", action="store_true", help="keep the index fresh until Ctrl-C")
+    p_index.add_argument("--no-embed", action="store_true", help="write chunks only; embed later")
+    p_index.add_argument("--rebuild", action="store_true", help="drop chunks and index from scratch")
+    _common(p_index)
+
+    p_search = sub.add_parser("search", help="search the index")
+    p_search.add_argument("query", nargs="?", help="natural-language or identifier query")
+    p_search.add_argument("--queries", type=Path, metavar="FILE.jsonl",
+                          help="batch: one JSON object per line in, one per line out")
+    p_search.add_argument("-k", "--k", type=int, default=None, help="number of results")
+    p_search.add_argument("--mode", choices=["bm25", "vector", "hybrid"], default=None)
+    p_search.add_argument("--path", dest="path_glob", help="only paths matching this glob")
+    p_search.add_argument("--language", help="only this language (python, go, …)")
+    p_search.add_argument("--kind", help="only these kinds (function,method,class,module,window)")
+    p_search.add_argument("--graph", action="store_true", help="add call-graph neighbours of top hits")
+    p_search.add_argument("--json", action="store_true", help="machine-readable output")
+    _common(p_search)
+
+    p_status = sub.add_parser("status", help="files, chunks, embedded %%, size, last update")
+    p_status.add_argument("--json", action="store_true")
+    _common(p_status)
+
+    p_graph = sub.add_parser("graph", help="who calls / is called by / neighbours of a symbol")
+    p_graph.add_argument("relation", choices=["callers", "callees", "neighbours", "definitions"])
+    p_graph.add_argument("symbol", help="name or Qualified.name")
+    p_graph.add_argument("--json", action="store_true")
+    _common(p_graph)
+
+    p_serve = sub.add_parser("serve", help="run the language server (stdio)")
+    p_serve.add_argument("--tcp", metavar="HOST:PORT")
+    return parser
+
+
+def _settings(args: argparse.Namespace, workspace: Path) -> Settings:
+    overrides: list[dict[str, Any]] = []
+    for text in args.overrides:
+        mapping, error = parse_override(text)
+        if error:
+            raise UsageError(error)
+        overrides.append(mapping)
+    flags: dict[str, Any] = {}
+    if args.cache_path:
+        flags["cachePath"] = args.cache_path
+    if args.log_level:
+        flags["logLevel"] = args.log_level
+    if args.model:
+        flags.setdefault("embedder", {})["model"] = args.model
+    if args.device:
+        flags.setdefault("embedder", {})["device"] = args.device
+    overrides.append(flags)
+    settings, problems = load_settings(workspace, overrides)
+    _report_problems(problems)
+    return settings
+
+
+def _report_problems(problems: Sequence[ConfigProblem]) -> None:
+    for problem in problems:
+        print(f"specpilot: warning: {problem}", file=sys.stderr)
+
+
+def _workspace(path: Path | None) -> Path:
+    folder = (path or Path.cwd()).expanduser()
+    if not folder.exists():
+        raise CliError(f"workspace {folder} does not exist")
+    if not folder.is_dir():
+        raise CliError(f"workspace {folder} is not a folder")
+    return folder.resolve()
+
+
+def _open_index(args: argparse.Namespace, workspace: Path):  # type: ignore[no-untyped-def]
+    from specpilot.index.embedder import EmbedderError
+    from specpilot.index.engine import WorkspaceIndex
+
+    settings = _settings(args, workspace)
+    logging.basicConfig(level=(args.log_level or settings.log_level).upper(),
+                        format="specpilot: %(levelname)s: %(message)s")
+    try:
+        index = WorkspaceIndex(workspace, settings)
+    except EmbedderError as exc:
+        raise CliError(str(exc)) from exc
+    for notice in index.store.notices:
+        print(f"specpilot: {notice.message}", file=sys.stderr)
+    return index
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from specpilot.cli_progress import ProgressView
+
+    workspace = _workspace(args.path or args.workspace)
+    index = _open_index(args, workspace)
+    started = time.perf_counter()
+    with ProgressView(enabled=not args.quiet) as view:
+        run = index.rebuild if args.rebuild else index.update
+        report = run(view.update, embed=not args.no_embed)
+    status = index.status()
+    print(f"indexed {workspace}: {report.files_changed} files changed, {report.files_deleted} removed, "
+          f"{report.chunks_written} chunks written, {report.embedded} embedded, "
+          f"{len(report.skipped)} skipped in {time.perf_counter() - started:.1f}s")
+    print(f"index: {status.files} files, {status.chunks} chunks, {status.embedded_percent:.0f}% embedded")
+    for path, reason in report.skipped[:20]:
+        print(f"  skipped {path}: {reason}", file=sys.stderr)
+    if len(report.skipped) > 20:
+        print(f"  … and {len(report.skipped) - 20} more skipped", file=sys.stderr)
+    if args.watch:
+        return _watch(index)
+    index.close()
+    return EXIT_OK
+
+
+def _watch(index) -> int:  # type: ignore[no-untyped-def]
+    from specpilot.index.watch import IndexWatcher
+
+    def on_update(report, batch):  # type: ignore[no-untyped-def]
+        print(f"updated {len(batch)} path(s): {report.files_changed} changed, {report.files_deleted} removed, "
+              f"{report.embedded} embedded", flush=True)
+
+    watcher = IndexWatcher(index, on_update=on_update).start()
+    print(f"watching {index.root} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+        index.close()
+    return EXIT_OK
+
+
+def _filters(args: argparse.Namespace, item: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    from specpilot.index.search import SearchFilters
+
+    item = item or {}
+    given = item.get("filters") or {}
+    return SearchFilters(path_glob=given.get("path", args.path_glob), language=given.get("language", args.language),
+                         kind=given.get("kind", args.kind))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from specpilot.index.search import SearchError
+
+    if bool(args.query) == bool(args.queries):
+        raise UsageError("give either a QUERY or --queries FILE.jsonl")
+    if args.k is not None and args.k <= 0:
+        raise UsageError("--k must be a positive number")
+    workspace = _workspace(args.workspace)
+    index = _open_index(args, workspace)
+    if not index.manifest.files:
+        raise CliError(f"no index for {workspace}; run `specpilot index {workspace}` first")
+    if args.queries:
+        return _batch_search(index, args)
+    try:
+        hits = index.search(args.query, k=args.k, mode=args.mode, filters=_filters(args),
+                            graph_neighbours=args.graph or None)
+    except SearchError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], indent=2))
+    else:
+        _print_hits(hits)
+    return EXIT_OK
+
+
+def _print_hits(hits) -> None:  # type: ignore[no-untyped-def]
+    if not hits:
+        print("no results")
+    for rank, hit in enumerate(hits, 1):
+        print(f"{rank:2}. {hit.score:7.3f}  {hit.path}:{hit.start_line}-{hit.end_line}  {hit.kind} "
+              f"{hit.qualified_name}  [{hit.source}]")
+        if hit.signature:
+            print(f"      {hit.signature[:110]}")
+
+
+def _batch_search(index, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from specpilot.index.search import SearchError
+
+    path: Path = args.queries
+    if not path.is_file():
+        raise CliError(f"queries file {path} not found")
+    failures = 0
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("query"), str):
+                    raise ValueError('each line must be an object with a "query" string')
+                hits = index.search(item["query"], k=item.get("k", args.k), mode=item.get("mode", args.mode),
+                                    filters=_filters(args, item), graph_neighbours=item.get("graph"))
+                out = {"query": item["query"], "results": [h.to_json() for h in hits]}
+                if "id" in item:
+                    out["id"] = item["id"]
+            except (ValueError, SearchError) as exc:
+                failures += 1
+                out = {"line": number, "error": str(exc)}
+            print(json.dumps(out), flush=True)
+    if failures:
+        print(f"specpilot: {failures} query line(s) failed", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    workspace = _workspace(args.workspace)
+    index = _open_index(args, workspace)
+    status = index.status()
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.last_update)) if status.last_update else "never"
+    if args.json:
+        print(json.dumps({"root": status.root, "files": status.files, "chunks": status.chunks,
+                          "embedded": status.embedded, "embeddedPercent": round(status.embedded_percent, 1),
+                          "diskBytes": status.disk_bytes, "lastUpdate": status.last_update,
+                          "model": status.model}))
+    else:
+        print(f"workspace   {status.root}\nfiles       {status.files}\nchunks      {status.chunks}\n"
+              f"embedded    {status.embedded} ({status.embedded_percent:.1f}%)\n"
+              f"index size  {status.disk_bytes / 1e6:.1f} MB\nlast update {when}\nmodel       {status.model}")
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    workspace = _workspace(args.workspace)
+    index = _open_index(args, workspace)
+    graph = index.graph
+    if args.relation == "callees":
+        result: list[Any] = [{"name": n} for n in graph.callees(args.symbol)]
+    else:
+        nodes = {"callers": graph.callers, "neighbours": graph.neighbours,
+                 "definitions": graph.definitions}[args.relation](args.symbol)
+        result = [{"path": n.path, "qualifiedName": n.qualified_name, "line": n.line} for n in nodes]
+    if args.json:
+        print(json.dumps(result, indent=2))
+    elif not result:
+        print(f"no {args.relation} found for {args.symbol}")
+    else:
+        for item in result:
+            print(item["name"] if "name" in item else f"{item['path']}:{item['line']}  {item['qualifiedName']}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    raise CliError("the language server arrives with the server issue; `specpilot serve` is not available yet")
+
+
+COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "graph": cmd_graph,
+            "serve": cmd_serve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on usage errors
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"specpilot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CliError as exc:
+        print(f"specpilot: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("specpilot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, not a traceback
+        logging.getLogger("specpilot").debug("unexpected failure", exc_info=True)
+        print(f"specpilot: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
