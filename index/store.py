@@ -203,10 +203,10 @@ class IndexStore:
             if all_chunks:
                 table = self._rows(all_chunks, vectors)
                 if empty:
-                    self.chunks.add(table)
+                    self.chunks.add(table, on_bad_vectors="null")
                 else:
                     (self.chunks.merge_insert("id").when_matched_update_all()
-                     .when_not_matched_insert_all().execute(table))
+                     .when_not_matched_insert_all().execute(table, on_bad_vectors="null"))
             if not empty:
                 for path, chunks in chunks_by_path.items():
                     keep = [c.id for c in chunks]

@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from specpilot.index.graph_store import GraphStore
+from specpilot.index.model import SymbolEntry
+
+
+def entries() -> list[SymbolEntry]:
+    return [
+        SymbolEntry("a.py", "parse", "def", 1, ""),
+        SymbolEntry("a.py", "helper", "def", 10, ""),
+        SymbolEntry("a.py", "helper", "call", 3, "parse"),
+        SymbolEntry("b.py", "Client", "def", 1, ""),
+        SymbolEntry("b.py", "send", "def", 2, "Client"),
+        SymbolEntry("b.py", "parse", "call", 4, "Client.send"),
+        SymbolEntry("b.py", "parse", "import", 1, "", "a.parse"),
+    ]
+
+
+def test_callers_callees_and_neighbours(tmp_path: Path) -> None:
+    graph = GraphStore(tmp_path / "g.db")
+    graph.replace_files({"a.py": entries()[:3], "b.py": entries()[3:]})
+    assert [n.qualified_name for n in graph.callers("parse")] == ["Client.send"]
+    assert graph.callees("parse") == ["helper"]
+    assert [n.qualified_name for n in graph.definitions("Client.send")] == ["Client.send"]
+    names = {n.qualified_name for n in graph.neighbours("parse")}
+    assert names == {"helper", "Client.send"}
+    assert graph.imports_of("b.py") == [("parse", "a.parse")]
+
+
+def test_replacing_and_deleting_a_file_drops_its_edges(tmp_path: Path) -> None:
+    graph = GraphStore(tmp_path / "g.db")
+    graph.replace_files({"a.py": entries()[:3], "b.py": entries()[3:]})
+    graph.replace_files({"b.py": [SymbolEntry("b.py", "Client", "def", 1, "")]})
+    assert graph.callers("parse") == []
+    graph.delete_paths(["a.py"])
+    assert graph.definitions("parse") == []
+    assert graph.count() == 1

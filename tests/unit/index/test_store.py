@@ -1,0 +1,91 @@
+"""IndexStore on a real LanceDB folder, with tiny hand-made vectors."""
+
+from pathlib import Path
+
+import numpy as np
+
+from specpilot.index.model import Chunk, content_hash
+from specpilot.index.store import SCHEMA_VERSION, IndexStore
+
+
+def chunk(path: str, name: str, text: str, ordinal: int = 0) -> Chunk:
+    base = Chunk(path, "python", "function", name, name, f"def {name}()", "", 1, 3, text, "", ordinal)
+    return Chunk(**{**{f: getattr(base, f) for f in base.__slots__}, "content_hash": content_hash(base.embed_text())})
+
+
+def vec(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_full_text_finds_split_identifiers(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    store.replace_files({"a.py": [chunk("a.py", "parse_headers", "return split(lines)"),
+                                  chunk("a.py", "read_body", "return stream.read()")]}, {})
+    hits = store.fts_search("parse header", 5)
+    assert [h["name"] for h in hits] == ["parse_headers"]
+
+
+def test_replace_file_upserts_and_removes_vanished_chunks(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    store.replace_files({"a.py": [chunk("a.py", "one", "x"), chunk("a.py", "two", "y")],
+                         "b.py": [chunk("b.py", "three", "z")]}, {})
+    store.replace_files({"a.py": [chunk("a.py", "one", "x changed")]}, {})
+    names = sorted(r["name"] for r in store.rows_for_path("a.py"))
+    assert names == ["one"]
+    assert store.rows_for_path("a.py")[0]["text"] == "x changed"
+    assert store.count() == 2
+    store.delete_paths(["b.py"])
+    assert store.count() == 1
+
+
+def test_vectors_fill_in_later_and_are_cached_by_hash(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    c = chunk("a.py", "one", "x")
+    store.replace_files({"a.py": [c]}, {})
+    assert store.count("vector IS NULL") == 1
+    assert store.vector_search(vec(1, 0, 0, 0), 5) == []
+    pending = store.pending_embeddings(10)
+    assert [p["id"] for p in pending] == [c.id]
+    store.cache_vectors([c.content_hash], np.stack([vec(1, 0, 0, 0)]))
+    store.set_vectors([c.id], np.stack([vec(1, 0, 0, 0)]))
+    assert store.count("vector IS NULL") == 0
+    assert store.vector_search(vec(1, 0.1, 0, 0), 5)[0]["id"] == c.id
+    cached = store.cached_vectors([c.content_hash, "unknown"])
+    assert list(cached) == [c.content_hash]
+
+
+def test_optimize_prunes_old_versions(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    for i in range(5):
+        store.replace_files({"a.py": [chunk("a.py", "one", f"x{i}")]}, {})
+    before = len(store.chunks.list_versions())
+    assert before > 5
+    store.optimize()
+    assert len(store.chunks.list_versions()) <= 2  # compaction and index fold-in each commit once
+    assert store.fts_search("one", 5)[0]["text"] == "x4"
+
+
+def test_schema_or_model_change_rebuilds_with_a_notice(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    store.replace_files({"a.py": [chunk("a.py", "one", "x")]}, {})
+    again = IndexStore(tmp_path, dim=4, model="m")
+    assert again.notices == [] and again.count() == 1
+    other = IndexStore(tmp_path, dim=8, model="other")
+    assert other.count() == 0
+    assert "model changed" in other.notices[0].message
+    (tmp_path / "meta.json").write_text(f'{{"schema_version": {SCHEMA_VERSION - 1}, "model": "other", "dim": 8}}')
+    old = IndexStore(tmp_path, dim=8, model="other")
+    assert "schema" in old.notices[0].message
+
+
+def test_corrupt_index_is_rebuilt_not_fatal(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    store.replace_files({"a.py": [chunk("a.py", "one", "x")]}, {})
+    for data_file in (tmp_path / "chunks.lance").rglob("*.lance"):
+        data_file.write_bytes(b"garbage")
+    for manifest in (tmp_path / "chunks.lance" / "_versions").iterdir():
+        manifest.write_bytes(b"garbage")
+    rebuilt = IndexStore(tmp_path, dim=4, model="m")
+    assert rebuilt.notices and "could not be opened" in rebuilt.notices[0].message
+    assert rebuilt.count() == 0
