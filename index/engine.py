@@ -20,6 +20,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+import numpy as np
+
 from specpilot.config import Settings
 from specpilot.index import scanner
 from specpilot.index.chunker import chunk_file
@@ -55,7 +57,8 @@ class UpdateReport:
     files_changed: int = 0
     files_deleted: int = 0
     chunks_written: int = 0
-    embedded: int = 0
+    embedded: int = 0  # vectors computed by the model
+    reused: int = 0  # vectors taken from the content-hash cache
     skipped: list[tuple[str, str]] = field(default_factory=list)
     syntax_errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -174,7 +177,9 @@ class WorkspaceIndex:
                 report.seconds["optimize"] = time.perf_counter() - t0
         if embed and self.settings.embedder.enabled and not self.cancel_event.is_set():
             t0 = time.perf_counter()
-            report.embedded = self.embed_pending(progress)
+            fresh, reused = self._embed(progress)
+            report.embedded += fresh
+            report.reused += reused
             report.seconds["embed"] = time.perf_counter() - t0
         report.cancelled = self.cancel_event.is_set()
         return report
@@ -218,7 +223,9 @@ class WorkspaceIndex:
             report.seconds["chunk+write"] = time.perf_counter() - started
         if embed and self.settings.embedder.enabled:
             t0 = time.perf_counter()
-            report.embedded = self.embed_pending()
+            fresh, reused = self._embed(None)
+            report.embedded += fresh
+            report.reused += reused
             report.seconds["embed"] = time.perf_counter() - t0
         return report
 
@@ -247,7 +254,7 @@ class WorkspaceIndex:
                 break
             if parsed is None or digest is None:
                 report.skipped.append((rel, reason))
-                log.info("skipped %s: %s", rel, reason)
+                log.debug("skipped %s: %s", rel, reason)
                 if rel in self.manifest.files:
                     self._remove([rel])
                     report.files_deleted += 1
@@ -288,6 +295,7 @@ class WorkspaceIndex:
         chunks_by_path = {rel: parsed.chunks for rel, parsed in pending.items()}
         all_hashes = [c.content_hash for chunks in chunks_by_path.values() for c in chunks]
         vectors = self.store.cached_vectors(all_hashes) if all_hashes else {}
+        report.reused += sum(1 for h in all_hashes if h in vectors)
         self.store.replace_files(chunks_by_path, vectors)
         self.graph.replace_files({rel: parsed.symbols for rel, parsed in pending.items()})
         for rel, parsed in pending.items():
@@ -301,11 +309,16 @@ class WorkspaceIndex:
         return time.perf_counter() - started
 
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
-        """Give a vector to every chunk that lacks one; cached vectors are reused."""
+        """Give a vector to every chunk that lacks one; returns how many chunks got one."""
+        fresh, reused = self._embed(progress, limit)
+        return fresh + reused
+
+    def _embed(self, progress: ProgressCallback | None = None, limit: int | None = None) -> tuple[int, int]:
+        """(vectors computed, vectors reused from the cache) for chunks lacking one."""
         total = self.store.count("vector IS NULL")
         if total == 0:
-            return 0
-        done = 0
+            return 0, 0
+        done = fresh_count = 0
         while not self.cancel_event.is_set():
             rows = self.store.pending_embeddings(EMBED_BATCH_ROWS)
             if not rows:
@@ -317,9 +330,9 @@ class WorkspaceIndex:
                 texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"],
                                     r["docstring"], r["text"]) for r in missing.values()]
                 fresh = self.embedder.embed(texts)
+                fresh_count += len(texts)
                 self.store.cache_vectors(list(missing), fresh)
                 known.update(zip(missing, fresh))
-            import numpy as np
 
             self.store.set_vectors([r["id"] for r in rows], np.stack([known[h] for h in hashes]))
             done += len(rows)
@@ -329,7 +342,7 @@ class WorkspaceIndex:
                 break
         if self.store.writes_since_optimize >= self.settings.index.optimize_every_writes:
             self.store.optimize()
-        return done
+        return fresh_count, done - fresh_count
 
     def optimize(self) -> None:
         with self._update_lock:

@@ -306,13 +306,13 @@ class IndexStore:
         builder = self.chunks.search(query, query_type="fts", fts_columns="search_text")
         if where:
             builder = builder.where(where, prefilter=True)
-        return builder.select(ROW_COLUMNS).limit(limit).to_list()
+        return builder.select(ROW_COLUMNS + ["_score"]).limit(limit).to_list()
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None = None) -> list[dict[str, Any]]:
         condition = "vector IS NOT NULL" + (f" AND ({where})" if where else "")
         builder = (self.chunks.search(vector.astype(np.float32), vector_column_name="vector")
                    .distance_type("cosine").where(condition, prefilter=True))
-        return builder.select(ROW_COLUMNS).limit(limit).to_list()
+        return builder.select(ROW_COLUMNS + ["_distance"]).limit(limit).to_list()
 
     def rows_by_ids(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         if not ids:

@@ -116,13 +116,23 @@ def _workspace(path: Path | None) -> Path:
     return folder.resolve()
 
 
+def configure_logging(level: str) -> None:
+    """Our own messages at the chosen level; third-party libraries only when they warn."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("specpilot: %(levelname)s: %(message)s"))
+    ours = logging.getLogger("specpilot")
+    ours.handlers[:] = [handler]
+    ours.setLevel(level.upper())
+    ours.propagate = False
+    logging.getLogger().setLevel(logging.WARNING)
+
+
 def _open_index(args: argparse.Namespace, workspace: Path):  # type: ignore[no-untyped-def]
     from specpilot.index.embedder import EmbedderError
     from specpilot.index.engine import WorkspaceIndex
 
     settings = _settings(args, workspace)
-    logging.basicConfig(level=(args.log_level or settings.log_level).upper(),
-                        format="specpilot: %(levelname)s: %(message)s")
+    configure_logging(args.log_level or "warning")  # the logLevel setting is for the server log
     try:
         index = WorkspaceIndex(workspace, settings)
     except EmbedderError as exc:
@@ -296,6 +306,7 @@ COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "gra
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("LANCE_LOG", "error")
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors
     try:

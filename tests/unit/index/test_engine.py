@@ -1,0 +1,134 @@
+"""WorkspaceIndex end to end on a real workspace: real tree-sitter, LanceDB and embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from specpilot.config import Settings
+from specpilot.index.embedder import Embedder
+from specpilot.index.engine import WorkspaceIndex
+from specpilot.index.search import SearchFilters
+
+
+def names(hits) -> list[str]:  # type: ignore[no-untyped-def]
+    return [h.qualified_name for h in hits]
+
+
+def test_cold_index_then_semantic_and_identifier_search(sample_ws: Path, settings: Settings,
+                                                        embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    report = index.update()
+    assert report.files_changed >= 10
+    assert report.embedded == index.status().chunks
+    assert "parse_headers" in names(index.search("parse the http header", k=3))
+    assert names(index.search("LRUCache", k=1)) == ["LRUCache"]
+    assert names(index.search("wait longer after each failed attempt", k=1)) == ["retryWithBackoff"]
+
+
+def test_skipped_files_are_reported_with_reasons(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    report = index.update(embed=False)
+    reasons = dict(report.skipped)
+    assert "binary" in reasons["logo.png"]
+    assert "UTF-8" in reasons["latin1.py"]
+    assert "outside" in reasons["link_out.py"]
+    indexed = set(index.manifest.files)
+    assert not {"logo.png", "latin1.py", "link_out.py", "build/generated.py"} & indexed
+    assert index.search("secret_outside", mode="bm25") == []
+    assert all(h.path != "build/generated.py" for h in index.search("ignored_by_gitignore", mode="bm25"))
+
+
+def test_syntax_error_file_is_still_indexed(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    report = index.update(embed=False)
+    assert any(path == "broken.py" for path, _ in report.syntax_errors)
+    assert names(index.search("still_found", mode="bm25", k=1)) == ["still_found"]
+
+
+def test_lexical_search_works_before_any_embedding(sample_ws: Path, settings: Settings,
+                                                   embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update(embed=False)
+    assert index.status().embedded == 0
+    assert names(index.search("slugify", mode="bm25", k=1)) == ["slugify"]
+    assert names(index.search("slugify", mode="hybrid", k=1)) == ["slugify"]
+    assert index.search("slugify", mode="vector") == []
+
+
+def test_incremental_update_touches_only_what_changed(sample_ws: Path, settings: Settings,
+                                                      embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update()
+    path = sample_ws / "storage" / "cache.py"
+    path.write_text(path.read_text().replace("self._data.popitem(last=False)",
+                                             "self._data.popitem(last=False)\n        self.evictions += 1"))
+    report = index.update()
+    assert report.files_changed == 1
+    assert report.embedded == 1  # only _evict_oldest changed
+    assert names(index.search("evictions", mode="bm25", k=1)) == ["LRUCache._evict_oldest"]
+    again = index.update()
+    assert (again.files_changed, again.embedded) == (0, 0)
+
+
+def test_rebuild_reuses_cached_vectors(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    first = index.update()
+    rebuilt = index.rebuild()
+    assert rebuilt.embedded == 0
+    assert rebuilt.reused == first.embedded
+    assert index.status().embedded == index.status().chunks
+
+
+def test_deleted_and_renamed_files(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update(embed=False)
+    (sample_ws / "tools" / "slug.rs").unlink()
+    (sample_ws / "storage" / "cache.py").rename(sample_ws / "storage" / "lru.py")
+    report = index.update(embed=False)
+    assert report.files_deleted == 2
+    assert index.search("slugify", mode="bm25") == []
+    hits = index.search("LRUCache", mode="bm25", k=1)
+    assert hits[0].path == "storage/lru.py"
+    assert not index.graph.definitions("slugify")
+
+
+def test_update_paths_uses_buffer_text_over_disk(sample_ws: Path, settings: Settings,
+                                                 embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update(embed=False)
+    unsaved = (sample_ws / "storage" / "cache.py").read_text() + "\n\ndef flush_everything():\n    pass\n"
+    index.update_paths(["storage/cache.py"], texts={"storage/cache.py": unsaved}, embed=False)
+    assert names(index.search("flush_everything", mode="bm25", k=1)) == ["flush_everything"]
+    (sample_ws / "web" / "router.js").unlink()
+    index.update_paths(["web/router.js"], embed=False)
+    assert index.search("compilePattern", mode="bm25") == []
+
+
+def test_filters_by_language_kind_and_path(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update(embed=False)
+    go_only = index.search("checksum of a file", mode="bm25", filters=SearchFilters(language="go"))
+    assert go_only and {h.language for h in go_only} == {"go"}
+    classes = index.search("header", mode="bm25", filters=SearchFilters(kind="class"))
+    assert classes and {h.kind for h in classes} == {"class"}
+    under = index.search("parse", mode="bm25", filters=SearchFilters(path_glob="httpkit/cookies.py"))
+    assert under and {h.path for h in under} == {"httpkit/cookies.py"}
+
+
+def test_graph_neighbours_and_callers(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update(embed=False)
+    callers = {n.qualified_name for n in index.graph.callers("parse_cookie")}
+    assert "cookies_from" in callers
+    hits = index.search("cookies_from", mode="bm25", k=1, graph_neighbours=True)
+    assert hits[0].qualified_name == "cookies_from"
+    assert "parse_cookie" in [h.qualified_name for h in hits if h.source == "graph"]
+
+
+def test_settings_limit_file_size(sample_ws: Path, embedder: Embedder) -> None:
+    settings = Settings()
+    settings.index.max_file_bytes = 600
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    report = index.update(embed=False)
+    assert any("larger than 600" in reason for _, reason in report.skipped)
+    assert all(h.path != "httpkit/headers.py" for h in index.search("parse_headers", mode="bm25"))
