@@ -10,6 +10,7 @@ not ready yet still compete on their BM25 score.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("specpilot.index.search")
 
 MODES = ("bm25", "vector", "hybrid")
+_WHOLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SNIPPET_LINES = 8
 EXACT_NAME_BONUS = 1.0
 NEIGHBOUR_DECAY = 0.5
@@ -158,7 +160,24 @@ def _source(key: str, lexical: dict[str, float], cosine: dict[str, float]) -> st
 
 
 def _fts(store: IndexStore, query: str, limit: int, where: str | None) -> list[dict[str, Any]]:
+    """BM25 over identifier-aware terms; an identifier query also scores its whole
+    words alone and adds that score, so ``parse_headers`` outranks chunks that only
+    mention ``parse`` and ``headers`` separately."""
     text = term_text(query)
+    rows = _fts_query(store, text, limit, where)
+    whole = " ".join(w.lower() for w in _WHOLE.findall(query))
+    if looks_like_identifier(query) and whole and whole != text:
+        merged = {row["id"]: row for row in rows}
+        for row in _fts_query(store, whole, limit, where):
+            if row["id"] in merged:
+                merged[row["id"]]["_score"] += row["_score"]
+            else:
+                merged[row["id"]] = row
+        rows = sorted(merged.values(), key=lambda r: -r["_score"])
+    return rows
+
+
+def _fts_query(store: IndexStore, text: str, limit: int, where: str | None) -> list[dict[str, Any]]:
     if not text:
         return []
     try:
