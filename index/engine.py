@@ -15,10 +15,11 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -30,7 +31,7 @@ from specpilot.index.graph_store import GraphStore
 from specpilot.index.manifest import FileRecord, Manifest, text_hash
 from specpilot.index.model import Chunk, ParsedFile, embed_text
 from specpilot.index.search import SearchFilters, SearchHit, search
-from specpilot.index.store import IndexStore
+from specpilot.index.store import IndexStore, search_text
 from specpilot.paths import ensure_cache
 
 log = logging.getLogger("specpilot.index")
@@ -92,16 +93,23 @@ def model_dimension(model: str) -> int:
         raise EmbedderError(f"cannot read the vector size of model {model!r}: {exc}") from exc
 
 
-def _parse(job: tuple[str, str, int, int, int, int, str | None]) -> tuple[str, str | None, ParsedFile | None, str]:
-    """Read and chunk one file (runs in worker processes). Returns (path, hash, parsed, skip reason)."""
+ParseResult = tuple[str, "str | None", "ParsedFile | None", str, list[str]]
+
+
+def _parse(job: tuple[str, str, int, int, int, int, str | None]) -> ParseResult:
+    """Read and chunk one file (runs in worker processes).
+
+    Returns (path, content hash, parsed file, skip reason, full-text terms per chunk);
+    the terms are computed here because tokenising is the costliest pure-Python step.
+    """
     rel, abs_path, max_bytes, max_lines, window, overlap, text = job
     if text is None:
         source = scanner.read_source(Path(abs_path), max_bytes)
         if not isinstance(source, str):
-            return rel, None, None, str(source)
+            return rel, None, None, str(source), []
         text = source
     parsed = chunk_file(rel, text, max_chunk_lines=max_lines, window_lines=window, window_overlap=overlap)
-    return rel, text_hash(text), parsed, ""
+    return rel, text_hash(text), parsed, "", [search_text(c) for c in parsed.chunks]
 
 
 class WorkspaceIndex:
@@ -165,8 +173,9 @@ class WorkspaceIndex:
                                   f"{len(todo)} to check, {len(deleted)} deleted"))
             self._remove(deleted)
             report.files_deleted = len(deleted)
-            self._index_files([(f.path, str(f.abs_path), f.size, f.mtime_ns, None) for f in todo],
-                              report, progress)
+            with self.graph.bulk():
+                self._index_files([(f.path, str(f.abs_path), f.size, f.mtime_ns, None) for f in todo],
+                                  report, progress)
             self.manifest.last_update = time.time()
             self.manifest.save()
             if self.store.writes_since_optimize:
@@ -246,9 +255,10 @@ class WorkspaceIndex:
         meta = {rel: (size, mtime) for rel, _, size, mtime, _ in jobs}
         pending: dict[str, ParsedFile] = {}
         pending_hashes: dict[str, str] = {}
+        terms: dict[str, str] = {}
         write_seconds = 0.0
         done = 0
-        for rel, digest, parsed, reason in self._parse_all(parse_jobs):
+        for rel, digest, parsed, reason, texts in self._parse_all(parse_jobs):
             done += 1
             if self.cancel_event.is_set():
                 break
@@ -268,44 +278,59 @@ class WorkspaceIndex:
                 report.syntax_errors.append((rel, parsed.syntax_error))
             pending[rel] = parsed
             pending_hashes[rel] = digest
+            terms.update((c.id, t) for c, t in zip(parsed.chunks, texts))
             if len(pending) >= WRITE_BATCH_FILES:
-                write_seconds += self._write(pending, pending_hashes, meta, report)
+                write_seconds += self._write(pending, pending_hashes, meta, report, terms)
             if progress and (done % 50 == 0 or done == len(parse_jobs)):
                 progress(Progress("chunk", done, len(parse_jobs), rel))
         if pending:
-            write_seconds += self._write(pending, pending_hashes, meta, report)
+            write_seconds += self._write(pending, pending_hashes, meta, report, terms)
         if progress:
             progress(Progress("chunk", len(parse_jobs), len(parse_jobs)))
         report.seconds["parse+chunk"] = time.perf_counter() - started - write_seconds
         report.seconds["write"] = report.seconds.get("write", 0.0) + write_seconds
 
-    def _parse_all(self, jobs: list[tuple[str, str, int, int, int, int, str | None]]):  # type: ignore[no-untyped-def]
+    def _parse_all(self, jobs: list[tuple[str, str, int, int, int, int, str | None]]) -> Iterator[ParseResult]:
         workers = min(os.cpu_count() or 1, 4)
         if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
             for job in jobs:
                 yield _parse(job)
             return
         # spawn, not fork: torch/OpenMP threads in this process must not be forked.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            yield from pool.map(_parse, jobs, chunksize=32)
+        done = 0
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                for result in pool.map(_parse, jobs, chunksize=32):
+                    done += 1
+                    yield result
+        except BrokenProcessPool:
+            # e.g. a __main__ that spawn cannot re-import (python - < script): go on serially.
+            log.warning("parse workers could not start; parsing in this process instead")
+            for job in jobs[done:]:
+                yield _parse(job)
 
     def _write(self, pending: dict[str, ParsedFile], hashes: dict[str, str],
-               meta: dict[str, tuple[int, int]], report: UpdateReport) -> float:
+               meta: dict[str, tuple[int, int]], report: UpdateReport, terms: dict[str, str]) -> float:
         started = time.perf_counter()
         chunks_by_path = {rel: parsed.chunks for rel, parsed in pending.items()}
         all_hashes = [c.content_hash for chunks in chunks_by_path.values() for c in chunks]
         vectors = self.store.cached_vectors(all_hashes) if all_hashes else {}
         report.reused += sum(1 for h in all_hashes if h in vectors)
-        self.store.replace_files(chunks_by_path, vectors)
-        self.graph.replace_files({rel: parsed.symbols for rel, parsed in pending.items()})
+        existing = {rel for rel in pending if rel in self.manifest.files or rel in self.manifest.in_flight}
+        self.manifest.in_flight = sorted(set(self.manifest.in_flight) | set(pending))
+        self.manifest.save()
+        self.store.replace_files(chunks_by_path, vectors, existing=existing, search_texts=terms)
+        self.graph.replace_files({rel: parsed.symbols for rel, parsed in pending.items()}, existing)
         for rel, parsed in pending.items():
             size, mtime = meta[rel]
             self.manifest.files[rel] = FileRecord(hashes[rel], size, mtime, len(parsed.chunks))
         report.files_changed += len(pending)
         report.chunks_written += len(all_hashes)
+        self.manifest.in_flight = []
         self.manifest.save()
         pending.clear()
         hashes.clear()
+        terms.clear()
         return time.perf_counter() - started
 
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:

@@ -33,6 +33,9 @@ class Manifest:
         self.path = path
         self.files: dict[str, FileRecord] = {}
         self.last_update: float = 0.0
+        # Paths whose rows were being written when the manifest was last saved: after a
+        # crash they may have rows the manifest does not list, so they count as existing.
+        self.in_flight: list[str] = []
         self._load()
 
     def _load(self) -> None:
@@ -42,11 +45,12 @@ class Manifest:
                 return
             self.files = {p: FileRecord(**rec) for p, rec in data.get("files", {}).items()}
             self.last_update = float(data.get("last_update", 0.0))
+            self.in_flight = [str(p) for p in data.get("in_flight", [])]
         except (OSError, ValueError, TypeError):
             self.files = {}  # a missing or broken manifest only costs a full re-check
 
     def save(self) -> None:
-        data = {"version": MANIFEST_VERSION, "last_update": self.last_update,
+        data = {"version": MANIFEST_VERSION, "last_update": self.last_update, "in_flight": self.in_flight,
                 "files": {p: asdict(rec) for p, rec in self.files.items()}}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
@@ -55,3 +59,4 @@ class Manifest:
     def clear(self) -> None:
         self.files = {}
         self.last_update = 0.0
+        self.in_flight = []

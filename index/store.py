@@ -100,6 +100,7 @@ class IndexStore:
         self._lock = threading.RLock()
         self._writes_since_optimize = 0
         self._fts_ready = False
+        self._cached_hashes: set[str] | None = None
         self._open()
 
     # -- opening, schema checks and rebuilds -------------------------------------------------
@@ -164,7 +165,9 @@ class IndexStore:
         tmp.replace(self._meta_path())
 
     # -- writes ------------------------------------------------------------------------------
-    def _rows(self, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray]) -> pa.Table:
+    def _rows(self, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray],
+              search_texts: dict[str, str] | None = None) -> pa.Table:
+        search_texts = search_texts or {}
         columns: dict[str, list[Any]] = {name: [] for name in ROW_COLUMNS}
         columns["search_text"] = []
         vector_values: list[Any] = []
@@ -181,7 +184,8 @@ class IndexStore:
             columns["end_line"].append(chunk.end_line)
             columns["text"].append(chunk.text)
             columns["content_hash"].append(chunk.content_hash)
-            columns["search_text"].append(search_text(chunk))
+            text = search_texts.get(chunk.id)
+            columns["search_text"].append(text if text is not None else search_text(chunk))
             vec = vectors.get(chunk.content_hash)
             vector_values.append(None if vec is None else vec.tolist())
         schema = chunks_schema(self.dim)
@@ -189,31 +193,32 @@ class IndexStore:
         arrays.append(pa.array(vector_values, type=schema.field("vector").type))
         return pa.Table.from_arrays(arrays, schema=schema)
 
-    def replace_files(self, chunks_by_path: dict[str, list[Chunk]], vectors: dict[str, np.ndarray]) -> None:
+    def replace_files(self, chunks_by_path: dict[str, list[Chunk]], vectors: dict[str, np.ndarray],
+                      existing: set[str] | None = None, search_texts: dict[str, str] | None = None) -> None:
         """Make the stored chunks of each given file exactly ``chunks_by_path[path]``.
 
-        Unchanged chunk ids are upserted in place (``merge_insert``); chunks that
-        disappeared from a file are deleted. Vectors come from the cache when known.
+        ``existing`` names the files that may already have rows (all of them when
+        None). Their chunks are upserted by id (``merge_insert``) and chunks that
+        vanished from them are deleted in one statement; files new to the index
+        are appended. Vectors come from ``vectors`` (by content hash) when known.
         """
         if not chunks_by_path:
             return
-        all_chunks = [c for chunks in chunks_by_path.values() for c in chunks]
+        known = set(chunks_by_path) if existing is None else existing & set(chunks_by_path)
+        fresh = [c for path, chunks in chunks_by_path.items() if path not in known for c in chunks]
+        updated = [c for path in known for c in chunks_by_path[path]]
         with self._lock:
-            empty = self.chunks.count_rows() == 0
-            if all_chunks:
-                table = self._rows(all_chunks, vectors)
-                if empty:
-                    self.chunks.add(table, on_bad_vectors="null")
-                else:
-                    (self.chunks.merge_insert("id").when_matched_update_all()
-                     .when_not_matched_insert_all().execute(table, on_bad_vectors="null"))
-            if not empty:
-                for path, chunks in chunks_by_path.items():
-                    keep = [c.id for c in chunks]
-                    where = f"path = {quote(path)}"
-                    if keep:
-                        where += f" AND NOT ({in_list('id', keep)})"
-                    self.chunks.delete(where)
+            if fresh:
+                self.chunks.add(self._rows(fresh, vectors, search_texts), on_bad_vectors="null")
+            if updated:
+                (self.chunks.merge_insert("id").when_matched_update_all()
+                 .when_not_matched_insert_all().execute(self._rows(updated, vectors, search_texts),
+                                                       on_bad_vectors="null"))
+            if known:
+                where = in_list("path", sorted(known))
+                if updated:
+                    where += f" AND NOT ({in_list('id', [c.id for c in updated])})"
+                self.chunks.delete(where)
             self._after_write()
 
     def delete_paths(self, paths: Iterable[str]) -> None:
@@ -243,6 +248,7 @@ class IndexStore:
                                              type=pa.list_(pa.float32(), self.dim))})
         with self._lock:
             self.embeddings.merge_insert("content_hash").when_not_matched_insert_all().execute(table)
+            self._known_hashes().update(hashes)
 
     def _after_write(self) -> None:
         self._writes_since_optimize += 1
@@ -279,9 +285,17 @@ class IndexStore:
             log.debug("optimize took %.2fs", time.perf_counter() - started)
 
     # -- reads -------------------------------------------------------------------------------
+    def _known_hashes(self) -> set[str]:
+        """Hashes in the embedding cache, read once (one column) and kept in step."""
+        if self._cached_hashes is None:
+            column = self.embeddings.search().select(["content_hash"]).limit(None).to_arrow()
+            self._cached_hashes = set(column.column("content_hash").to_pylist())
+        return self._cached_hashes
+
     def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
+        known = self._known_hashes()
+        unique = [h for h in dict.fromkeys(hashes) if h in known]  # skip a scan for new chunks
         for start in range(0, len(unique), 1000):
             part = unique[start:start + 1000]
             rows = (self.embeddings.search().where(in_list("content_hash", part))

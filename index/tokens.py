@@ -9,6 +9,7 @@ The same function builds the indexed text and the query text.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 # Boundaries inside an identifier: lower->Upper, ACRONYMWord, letter<->digit.
@@ -21,18 +22,21 @@ def split_identifier(word: str) -> list[str]:
     return [part.lower() for piece in word.split("_") if piece for part in _PARTS.findall(piece)]
 
 
+@lru_cache(maxsize=1 << 18)
+def _word_terms(word: str) -> tuple[str, ...]:
+    lowered = word.lower().strip("_")
+    if not lowered:
+        return ()
+    parts = split_identifier(word)
+    whole = (lowered,) if len(lowered) <= MAX_TERM else ()
+    return whole + tuple(parts) if len(parts) > 1 else whole
+
+
 def terms(text: str) -> list[str]:
     """Lower-cased terms: each identifier whole, then its parts when it has several."""
     out: list[str] = []
     for word in _WORD.findall(text):
-        lowered = word.lower().strip("_")
-        if not lowered:
-            continue
-        parts = split_identifier(word)
-        if len(lowered) <= MAX_TERM:
-            out.append(lowered)
-        if len(parts) > 1:
-            out.extend(parts)
+        out.extend(_word_terms(word))  # code repeats its identifiers: cache per word
     return out
 
 
