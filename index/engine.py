@@ -38,7 +38,8 @@ log = logging.getLogger("specpilot.index")
 
 WRITE_BATCH_FILES = 200
 EMBED_BATCH_ROWS = 256
-PARALLEL_MIN_FILES = 200  # below this a process pool costs more than it saves
+PARALLEL_MIN_FILES = 200
+INLINE_EMBED_LIMIT = 64  # chunks embedded synchronously by update_paths  # below this a process pool costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ class WorkspaceIndex:
         dim = embedder.dim if embedder else model_dimension(model)
         self.store = IndexStore(self.folder, dim=dim, model=model)
         self.graph = GraphStore(self.folder / "graph.db")
-        self.manifest = Manifest(self.folder / "manifest.json")
+        self.manifest = Manifest(self.folder / "manifest.db")
         if self.store.notices:  # the store was rebuilt: the manifest no longer describes it
             self.manifest.clear()
             self.graph.clear()
@@ -224,18 +225,13 @@ class WorkspaceIndex:
                 jobs.append((rel, str(absolute), stat.st_size, stat.st_mtime_ns, None))
             self._remove(gone)
             report.files_deleted = len(gone)
-            self._index_files(jobs, report, None)
+            inline = embed and self.settings.embedder.enabled
+            self._index_files(jobs, report, None, inline_embed=inline)
             self.manifest.last_update = time.time()
             self.manifest.save()
             if self.store.writes_since_optimize >= cfg.optimize_every_writes:
                 self.store.optimize()
-            report.seconds["chunk+write"] = time.perf_counter() - started
-        if embed and self.settings.embedder.enabled:
-            t0 = time.perf_counter()
-            fresh, reused = self._embed(None)
-            report.embedded += fresh
-            report.reused += reused
-            report.seconds["embed"] = time.perf_counter() - t0
+            report.seconds["update"] = time.perf_counter() - started
         return report
 
     def _remove(self, paths: list[str]) -> None:
@@ -247,7 +243,7 @@ class WorkspaceIndex:
             self.manifest.files.pop(path, None)
 
     def _index_files(self, jobs: list[tuple[str, str, int, int, str | None]], report: UpdateReport,
-                     progress: ProgressCallback | None) -> None:
+                     progress: ProgressCallback | None, inline_embed: bool = False) -> None:
         cfg = self.settings.index
         started = time.perf_counter()
         parse_jobs = [(rel, ab, cfg.max_file_bytes, cfg.max_chunk_lines, cfg.window_lines,
@@ -272,7 +268,7 @@ class WorkspaceIndex:
             record = self.manifest.files.get(rel)
             size, mtime = meta[rel]
             if record and record.hash == digest:  # touched but not changed
-                record.size, record.mtime_ns = size, mtime
+                self.manifest.files[rel] = FileRecord(record.hash, size, mtime, record.chunks)
                 continue
             if parsed.syntax_error:
                 report.syntax_errors.append((rel, parsed.syntax_error))
@@ -280,11 +276,11 @@ class WorkspaceIndex:
             pending_hashes[rel] = digest
             terms.update((c.id, t) for c, t in zip(parsed.chunks, texts))
             if len(pending) >= WRITE_BATCH_FILES:
-                write_seconds += self._write(pending, pending_hashes, meta, report, terms)
+                write_seconds += self._write(pending, pending_hashes, meta, report, terms, inline_embed)
             if progress and (done % 50 == 0 or done == len(parse_jobs)):
                 progress(Progress("chunk", done, len(parse_jobs), rel))
         if pending:
-            write_seconds += self._write(pending, pending_hashes, meta, report, terms)
+            write_seconds += self._write(pending, pending_hashes, meta, report, terms, inline_embed)
         if progress:
             progress(Progress("chunk", len(parse_jobs), len(parse_jobs)))
         report.seconds["parse+chunk"] = time.perf_counter() - started - write_seconds
@@ -310,12 +306,23 @@ class WorkspaceIndex:
                 yield _parse(job)
 
     def _write(self, pending: dict[str, ParsedFile], hashes: dict[str, str],
-               meta: dict[str, tuple[int, int]], report: UpdateReport, terms: dict[str, str]) -> float:
+               meta: dict[str, tuple[int, int]], report: UpdateReport, terms: dict[str, str],
+               inline_embed: bool = False) -> float:
         started = time.perf_counter()
         chunks_by_path = {rel: parsed.chunks for rel, parsed in pending.items()}
-        all_hashes = [c.content_hash for chunks in chunks_by_path.values() for c in chunks]
+        all_chunks = [c for chunks in chunks_by_path.values() for c in chunks]
+        all_hashes = [c.content_hash for c in all_chunks]
         vectors = self.store.cached_vectors(all_hashes) if all_hashes else {}
         report.reused += sum(1 for h in all_hashes if h in vectors)
+        if inline_embed:
+            # A save touches a few chunks: embed them now so one write makes them
+            # fully searchable; a large change is left to the background embedder.
+            missing = {c.content_hash: c for c in all_chunks if c.content_hash not in vectors}
+            if 0 < len(missing) <= INLINE_EMBED_LIMIT:
+                fresh = self.embedder.embed([c.embed_text() for c in missing.values()])
+                self.store.cache_vectors(list(missing), fresh)
+                vectors.update(zip(missing, fresh))
+                report.embedded += len(missing)
         existing = {rel for rel in pending if rel in self.manifest.files or rel in self.manifest.in_flight}
         self.manifest.in_flight = sorted(set(self.manifest.in_flight) | set(pending))
         self.manifest.save()
@@ -376,7 +383,6 @@ class WorkspaceIndex:
     def rebuild(self, progress: ProgressCallback | None = None, *, embed: bool = True) -> UpdateReport:
         """Drop chunks, graph and manifest (the embedding cache stays) and index again."""
         with self._update_lock:
-            self.store.delete_paths(list(self.manifest.files))
             self.store.chunks.delete("true")
             self.graph.clear()
             self.manifest.clear()
@@ -412,4 +418,5 @@ class WorkspaceIndex:
         self.cancel_event.set()
         with self._update_lock:
             self.manifest.save()
+            self.manifest.close()
             self.graph.close()

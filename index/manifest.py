@@ -1,19 +1,30 @@
 """The manifest: what each indexed file looked like when it was last indexed.
 
-Saved atomically (temp file + rename) after each committed batch, so a crash
-mid-index loses at most the batch in flight; those files are simply indexed
-again next time (upserts make that harmless).
+Kept in SQLite (WAL) so that saving after a one-file update writes one row, not
+the whole table. ``files`` is an ordinary dict to read and change; it remembers
+which paths changed, and ``save()`` writes just those in one transaction. The
+engine saves after each committed batch, so a crash mid-index loses at most the
+batch in flight; those files are indexed again next time (upserts make that
+harmless, and ``in_flight`` tells the engine that they may already have rows).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import asdict, dataclass
+import sqlite3
+import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
-MANIFEST_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, hash TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, chunks INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 
 def text_hash(text: str) -> str:
@@ -28,35 +39,81 @@ class FileRecord:
     chunks: int = 0
 
 
+class _TrackedFiles(dict[str, FileRecord]):
+    """A dict that notes which keys were set or removed since the last save."""
+
+    def __init__(self, items: Iterable[tuple[str, FileRecord]] = ()) -> None:
+        super().__init__(items)
+        self.dirty: set[str] = set()
+
+    def __setitem__(self, key: str, value: FileRecord) -> None:
+        super().__setitem__(key, value)
+        self.dirty.add(key)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.dirty.add(key)
+
+    def pop(self, key: str, *default: object) -> FileRecord:  # type: ignore[override]
+        if key in self:
+            self.dirty.add(key)
+        return super().pop(key, *default)  # type: ignore[arg-type]
+
+    def clear(self) -> None:
+        self.dirty.update(self.keys())
+        super().clear()
+
+
 class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.files: dict[str, FileRecord] = {}
-        self.last_update: float = 0.0
-        # Paths whose rows were being written when the manifest was last saved: after a
-        # crash they may have rows the manifest does not list, so they count as existing.
-        self.in_flight: list[str] = []
-        self._load()
-
-    def _load(self) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("version") != MANIFEST_VERSION:
-                return
-            self.files = {p: FileRecord(**rec) for p, rec in data.get("files", {}).items()}
-            self.last_update = float(data.get("last_update", 0.0))
-            self.in_flight = [str(p) for p in data.get("in_flight", [])]
-        except (OSError, ValueError, TypeError):
-            self.files = {}  # a missing or broken manifest only costs a full re-check
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError:
+            # An unreadable manifest only costs a full re-check of every file.
+            self._db.close()
+            path.unlink(missing_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        rows = self._db.execute("SELECT path, hash, size, mtime_ns, chunks FROM files").fetchall()
+        self.files = _TrackedFiles((p, FileRecord(h, s, m, c)) for p, h, s, m, c in rows)
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        self.last_update: float = float(meta.get("last_update", 0.0))
+        # Paths whose rows were being written at the last save: after a crash they
+        # may have rows the manifest does not list, so they count as existing.
+        self.in_flight: list[str] = json.loads(meta.get("in_flight", "[]"))
 
     def save(self) -> None:
-        data = {"version": MANIFEST_VERSION, "last_update": self.last_update, "in_flight": self.in_flight,
-                "files": {p: asdict(rec) for p, rec in self.files.items()}}
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, self.path)
+        with self._lock:
+            dirty, self.files.dirty = self.files.dirty, set()
+            self._db.execute("BEGIN")
+            try:
+                for path in dirty:
+                    record = dict.get(self.files, path)
+                    if record is None:
+                        self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+                    else:
+                        self._db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)",
+                                         (path, record.hash, record.size, record.mtime_ns, record.chunks))
+                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
+                                     [("last_update", str(self.last_update)),
+                                      ("in_flight", json.dumps(self.in_flight))])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self.files.dirty |= dirty
+                raise
 
     def clear(self) -> None:
-        self.files = {}
+        self.files.clear()
         self.last_update = 0.0
         self.in_flight = []
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

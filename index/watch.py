@@ -117,6 +117,10 @@ class IndexWatcher:
             work = lambda: self.index.update_paths(files)  # noqa: E731
         try:
             report = work()
+            if self.index.settings.embedder.enabled:
+                fresh, reused = self.index._embed()  # chunks a large change left without vectors
+                report.embedded += fresh
+                report.reused += reused
         except Exception:  # never let one bad batch kill the watcher
             log.exception("index update failed for %d paths", len(batch))
             return
