@@ -112,16 +112,29 @@ class IndexStore:
 
     def _open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        reason = self._stale_reason()
+        reason, keep_vectors = self._stale_reason()
         if reason:
-            self._reset(reason)
+            self._reset(reason, keep_vectors)
         try:
             self._connect()
         except Exception as exc:  # a corrupt table can fail in many ways inside Lance
-            self._reset(f"the index could not be opened ({type(exc).__name__}: {exc})")
+            self._reset(f"the index could not be opened ({type(exc).__name__}: {exc})", keep_vectors=False)
             self._connect()
 
-    def _stale_reason(self) -> str | None:
+    def _stale_reason(self) -> tuple[str | None, bool]:
+        """Why the index must be rebuilt (None: it need not), and whether the
+        embedding cache is still valid (same model) and can be kept."""
+        reason = self._stale_meta()
+        if reason is None:
+            return None, True
+        try:
+            meta = json.loads(self._meta_path().read_text(encoding="utf-8"))
+            same_model = meta.get("model") == self.model and meta.get("dim") == self.dim
+        except (OSError, ValueError):
+            same_model = False
+        return reason, same_model
+
+    def _stale_meta(self) -> str | None:
         meta_path = self._meta_path()
         if not meta_path.exists():
             has_tables = any(self.folder.glob("*.lance"))
@@ -136,11 +149,13 @@ class IndexStore:
             return f"the embedding model changed from {meta.get('model')!r} to {self.model!r}"
         return None
 
-    def _reset(self, reason: str) -> None:
+    def _reset(self, reason: str, keep_vectors: bool) -> None:
         message = f"Rebuilding the index: {reason}."
         log.warning(message)
         self.notices.append(StoreNotice(message))
         for entry in self.folder.iterdir():
+            if keep_vectors and entry.name == f"{EMBEDDINGS}.lance":
+                continue  # same model: cached vectors stay valid across a schema change
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
             elif entry.name != ".gitignore":

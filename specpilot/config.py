@@ -50,7 +50,7 @@ class SearchSettings:
 
     k: int = 10
     mode: str = "hybrid"
-    vector_weight: float = 0.6
+    vector_weight: float = 0.7
     graph_neighbours: bool = False
     candidates: int = 50
 

@@ -74,9 +74,14 @@ def test_schema_or_model_change_rebuilds_with_a_notice(tmp_path: Path) -> None:
     other = IndexStore(tmp_path, dim=8, model="other")
     assert other.count() == 0
     assert "model changed" in other.notices[0].message
+    c = chunk("a.py", "one", "x")
+    other.replace_files({"a.py": [c]}, {})
+    other.cache_vectors([c.content_hash], np.ones((1, 8), dtype=np.float32))
     (tmp_path / "meta.json").write_text(f'{{"schema_version": {SCHEMA_VERSION - 1}, "model": "other", "dim": 8}}')
     old = IndexStore(tmp_path, dim=8, model="other")
     assert "schema" in old.notices[0].message
+    assert old.count() == 0
+    assert list(old.cached_vectors([c.content_hash])) == [c.content_hash]  # same model: vectors kept
 
 
 def test_corrupt_index_is_rebuilt_not_fatal(tmp_path: Path) -> None:
