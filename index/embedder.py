@@ -35,6 +35,7 @@ class Embedder(ABC):
 
     name: str
     dim: int
+    max_seq_length: int = 0  # tokens kept per text (0: the model's own limit)
 
     @abstractmethod
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -120,6 +121,7 @@ class SentenceTransformerEmbedder(Embedder):
                 f"default {DEFAULT_MODEL!r}."
             ) from exc
         self._model.max_seq_length = max_seq_length
+        self.max_seq_length = max_seq_length
         get_dim = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
         dim = get_dim()

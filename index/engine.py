@@ -125,7 +125,9 @@ class WorkspaceIndex:
         self._embedder = embedder
         model = embedder.name if embedder else settings.embedder.model
         dim = embedder.dim if embedder else model_dimension(model)
-        self.store = IndexStore(self.folder, dim=dim, model=model)
+        seq = embedder.max_seq_length if embedder else settings.embedder.max_seq_length
+        # Vectors depend on the truncation length too: it is part of the cache's identity.
+        self.store = IndexStore(self.folder, dim=dim, model=f"{model}@{seq}")
         self.graph = GraphStore(self.folder / "graph.db")
         self.manifest = Manifest(self.folder / "manifest.db")
         if self.store.notices:  # the store was rebuilt: the manifest no longer describes it
