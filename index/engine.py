@@ -39,7 +39,8 @@ log = logging.getLogger("specpilot.index")
 WRITE_BATCH_FILES = 200
 EMBED_BATCH_ROWS = 256
 PARALLEL_MIN_FILES = 200
-INLINE_EMBED_LIMIT = 64  # chunks embedded synchronously by update_paths  # below this a process pool costs more than it saves
+INLINE_EMBED_LIMIT = 64  # chunks embedded synchronously by update_paths
+EMBED_OPTIMIZE_BATCHES = 20  # vector writes between optimizes while embedding in bulk  # below this a process pool costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +375,9 @@ class WorkspaceIndex:
                 progress(Progress("embed", min(done, total), total))
             if limit is not None and done >= limit:
                 break
-        if self.store.writes_since_optimize >= self.settings.index.optimize_every_writes:
+            if self.store.writes_since_optimize >= EMBED_OPTIMIZE_BATCHES:
+                self.store.optimize()  # rows that got a vector left the FTS index: fold them back
+        if done:
             self.store.optimize()
         return fresh_count, done - fresh_count
 
