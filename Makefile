@@ -26,8 +26,11 @@ demo: $(STAMP)
 	    $(PY) -m specpilot search -w $(SAMPLE) -k 3 "$$q" || exit 1; \
 	done
 
-# pytest exit code 5 (no tests collected) must fail the run.
+# Lint first (ruff and mypy, pinned), then the suite; pytest exit code 5
+# (no tests collected) must fail the run.
 test: $(STAMP)
+	$(VENV)/bin/ruff check specpilot index server ast_tools agents rl bench/*.py tests
+	$(VENV)/bin/mypy specpilot index
 	$(PY) -m pytest -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 

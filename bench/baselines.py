@@ -8,7 +8,7 @@ workspace, cut out with ``ast`` and keyed by ``(path, qualified_name)``:
   query and of each function's source (truncated by the model's own limit);
 * ``rrf``: equal-weight reciprocal-rank fusion (k=60) of the two;
 * ``bm25_split``: for context only, the same BM25 with identifiers also split
-  into their snake_case / camelCase parts (``\w+`` keeps ``parse_headers``
+  into their snake_case / camelCase parts (``\\w+`` keeps ``parse_headers``
   whole, so the words of a docstring rarely match a name).
 """
 
@@ -20,8 +20,8 @@ import math
 import os
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 

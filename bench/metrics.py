@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Hashable, Sequence, TypeVar
+from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
 

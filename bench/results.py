@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS_PATH = Path(__file__).resolve().parent / "RESULTS.md"
@@ -80,6 +80,6 @@ def machine_info() -> str:
     """One line: CPU model, cores, RAM, Python and torch versions, and today's date (UTC)."""
     ram = _ram_gib()
     ram_text = f"{ram:.1f} GiB RAM" if ram is not None else "RAM unknown"
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
     return (f"{_cpu_model()}, {_usable_cores()} cores, {ram_text}; "
             f"Python {platform.python_version()}, torch {_torch_version()}; {date}")

@@ -20,9 +20,9 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 # Lance logs a deprecation warning per query from Rust; it would bury the progress lines.
 os.environ.setdefault("LANCEDB_LOG", "error")
@@ -199,7 +199,8 @@ target's; chunks of one function are collapsed to its first hit.
   engine does); their input scores already carry the engine's kind prior (module chunks
   x0.7, class outlines x0.75), which every mode applies. The prior and the hybrid weight
   (0.7) were chosen on the even-numbered queries and checked on the odd ones (odd half:
-  MRR@10 0.505 with the earlier w=0.6 and no prior, 0.525 with w=0.7 and the prior). Latency is per `WorkspaceIndex.search` call, k={K}, after a warm-up.
+  MRR@10 0.505 with the earlier w=0.6 and no prior, 0.525 with w=0.7 and the prior).
+  Latency is per `WorkspaceIndex.search` call, k={K}, after a warm-up.
 
 {table(methods)}
 
@@ -243,7 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_baselines:
         started = time.perf_counter()
         n_functions = len(baselines.function_documents(ws))
-        labels = {"bm25": "baseline: BM25 over whole functions", "minilm": "baseline: MiniLM cosine over whole functions",
+        labels = {"bm25": "baseline: BM25 over whole functions",
+                  "minilm": "baseline: MiniLM cosine over whole functions",
                   "rrf": "baseline: RRF 1:1 of BM25 + MiniLM",
                   "bm25_split": "baseline: BM25, identifiers also split (context)"}
         for name, rankings in baselines.run_baselines(ws, texts, cache=workdir, log=log).items():

@@ -15,8 +15,8 @@ import re
 import shutil
 import sysconfig
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 PACKAGES = ("email", "logging", "asyncio", "json", "http", "urllib", "importlib", "concurrent")
 SKIPPED_DIRS = frozenset({"__pycache__", "test", "tests"})

@@ -14,12 +14,12 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -38,9 +38,9 @@ log = logging.getLogger("specpilot.index")
 
 WRITE_BATCH_FILES = 200
 EMBED_BATCH_ROWS = 256
-PARALLEL_MIN_FILES = 200
+PARALLEL_MIN_FILES = 200  # below this a process pool costs more than it saves
 INLINE_EMBED_LIMIT = 64  # chunks embedded synchronously by update_paths
-EMBED_OPTIMIZE_BATCHES = 20  # vector writes between optimizes while embedding in bulk  # below this a process pool costs more than it saves
+EMBED_OPTIMIZE_BATCHES = 20  # vector writes between optimizes while embedding in bulk
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,8 @@ class WorkspaceIndex:
         matcher = scanner.IgnoreMatcher(self.root, exclude=cfg.exclude, cache_dir=self.cache)
         with self._update_lock:
             started = time.perf_counter()
-            jobs, gone = [], []
+            jobs: list[tuple[str, str, int, int, str | None]] = []
+            gone: list[str] = []
             for rel in dict.fromkeys(paths):
                 absolute = self.root / rel
                 if rel in texts:

@@ -10,7 +10,7 @@ weighted reciprocal-rank fusion.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 RRF_K = 60
 

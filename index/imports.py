@@ -147,8 +147,8 @@ def _rust_use(node: Node | None, prefix: str, out: list[Imported]) -> None:
         inner = node.named_children[0] if node.named_children else None
         out.append(("*", prefix + (f"{_text(inner)}::*" if inner is not None else "*"), row))
     elif kind == "scoped_use_list":
-        path = node.child_by_field_name("path")
-        _rust_use(node.child_by_field_name("list"), prefix + (f"{_text(path)}::" if path else ""), out)
+        scope = node.child_by_field_name("path")
+        _rust_use(node.child_by_field_name("list"), prefix + (f"{_text(scope)}::" if scope else ""), out)
     elif kind == "use_list":
         for child in node.named_children:
             _rust_use(child, prefix, out)

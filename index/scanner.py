@@ -32,9 +32,9 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Sequence
 
 from specpilot.paths import DEFAULT_CACHE_DIR
 

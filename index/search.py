@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pathspec
@@ -113,7 +114,7 @@ def _hit(row: dict[str, Any], score: float, source: str) -> SearchHit:
                      round(float(score), 6), _snippet(row["text"]), source)
 
 
-def search(store: IndexStore, graph: GraphStore | None, embedder: "Embedder | None", query: str, *,
+def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | None, query: str, *,
            k: int, mode: str, filters: SearchFilters, settings: SearchSettings,
            graph_neighbours: bool = False) -> list[SearchHit]:
     if mode not in MODES:

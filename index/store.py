@@ -18,10 +18,11 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import lancedb
 import numpy as np
@@ -350,7 +351,8 @@ class IndexStore:
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None = None) -> list[dict[str, Any]]:
         condition = "vector IS NOT NULL" + (f" AND ({where})" if where else "")
         builder = (self.chunks.search(vector.astype(np.float32), vector_column_name="vector")
-                   .distance_type("cosine").where(condition, prefilter=True))
+                   .distance_type("cosine")  # type: ignore[attr-defined]
+                   .where(condition, prefilter=True))
         return builder.select(ROW_COLUMNS + ["_distance"]).limit(limit).to_list()
 
     def rows_by_ids(self, ids: Sequence[str]) -> list[dict[str, Any]]:

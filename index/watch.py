@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -25,7 +25,7 @@ IDLE_OPTIMIZE_SECONDS = 30.0
 
 
 class _Collector(FileSystemEventHandler):
-    def __init__(self, watcher: "IndexWatcher") -> None:
+    def __init__(self, watcher: IndexWatcher) -> None:
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -53,7 +53,7 @@ class IndexWatcher:
         self._observer = Observer()
         self._worker = threading.Thread(target=self._run, name="specpilot-index-watch", daemon=True)
 
-    def start(self) -> "IndexWatcher":
+    def start(self) -> IndexWatcher:
         self._observer.schedule(_Collector(self), str(self.index.root), recursive=True)
         self._observer.start()
         self._worker.start()

@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from specpilot import __version__
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override

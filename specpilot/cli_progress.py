@@ -6,8 +6,15 @@ import sys
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from specpilot.index.engine import Progress as IndexProgress
 
@@ -30,7 +37,7 @@ class ProgressView:
         self._tasks: dict[str, TaskID] = {}
         self._last_line: dict[str, int] = {}
 
-    def __enter__(self) -> "ProgressView":
+    def __enter__(self) -> ProgressView:
         if self.enabled:
             self._progress.start()
         return self

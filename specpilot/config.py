@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
 from specpilot.paths import DEFAULT_CACHE_DIR
 
@@ -212,7 +213,7 @@ def read_pyproject(workspace: Path) -> tuple[dict[str, Any], list[ConfigProblem]
 
 
 def load_settings(
-    workspace: Path, overrides: list[Mapping[str, Any]] | None = None
+    workspace: Path, overrides: Sequence[Mapping[str, Any]] | None = None
 ) -> tuple[Settings, list[ConfigProblem]]:
     """Defaults, then the workspace's pyproject, then each override mapping in order."""
     settings = Settings()

@@ -317,7 +317,8 @@ def test_javascript_functions_arrows_classes_and_methods() -> None:
     assert add.docstring == "Adds two numbers.\n@param a first"
 
     double = chunks["double"]
-    assert (double.kind, double.signature, double.docstring) == ("function", "export const double = (x) =>", "Doubles x.")
+    assert (double.kind, double.signature, double.docstring) == (
+        "function", "export const double = (x) =>", "Doubles x.")
 
     counter = chunks["Counter"]
     assert counter.kind == "class" and counter.signature == "export class Counter extends Base"
