@@ -30,7 +30,7 @@ from specpilot.index.embedder import Embedder, EmbedderError, create_embedder, r
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.manifest import FileRecord, Manifest, text_hash
 from specpilot.index.model import Chunk, ParsedFile, embed_text
-from specpilot.index.search import SearchFilters, SearchHit, search
+from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore, search_text
 from specpilot.paths import ensure_cache
 
@@ -137,6 +137,7 @@ class WorkspaceIndex:
         self._update_lock = threading.Lock()
         self._embedder_lock = threading.Lock()
         self.cancel_event = threading.Event()
+        self._warned_lexical_only = False
 
     # -- embedder ----------------------------------------------------------------------------
     @property
@@ -402,7 +403,14 @@ class WorkspaceIndex:
         mode = mode or cfg.mode
         embedder = None
         if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
-            embedder = self.embedder
+            try:
+                embedder = self.embedder
+            except EmbedderError as exc:
+                if mode == "vector":
+                    raise SearchError(f"vector search needs the embedding model: {exc}") from exc
+                if not self._warned_lexical_only:  # hybrid degrades to full text, said once
+                    log.warning("hybrid search uses full text only: %s", exc)
+                    self._warned_lexical_only = True
         return search(self.store, self.graph, embedder, query, k=k or cfg.k, mode=mode,
                       filters=filters or SearchFilters(), settings=cfg,
                       graph_neighbours=cfg.graph_neighbours if graph_neighbours is None else graph_neighbours)

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -174,6 +175,10 @@ def _watch(index) -> int:  # type: ignore[no-untyped-def]
         print(f"updated {len(batch)} path(s): {report.files_changed} changed, {report.files_deleted} removed, "
               f"{report.embedded} embedded", flush=True)
 
+    def stop(signum, frame):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # a service manager's stop is as clean as Ctrl-C
     watcher = IndexWatcher(index, on_update=on_update).start()
     print(f"watching {index.root} (Ctrl-C to stop)", flush=True)
     try:

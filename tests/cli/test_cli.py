@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,40 @@ def test_unknown_model_is_a_clear_failure(tmp_path: Path) -> None:
     result = run("index", str(tmp_path), "--model", "/no/such/model")
     assert result.returncode == 1
     assert "model" in result.stderr
+
+
+def read_until(stream, prefix: str, lines: list[str], timeout: float = 120.0) -> bool:  # type: ignore[no-untyped-def]
+    """Collect lines from ``stream`` until one starts with ``prefix``; False on timeout."""
+    found = threading.Event()
+
+    def reader() -> None:
+        for line in stream:
+            lines.append(line)
+            if line.startswith(prefix):
+                found.set()
+                return
+
+    threading.Thread(target=reader, daemon=True).start()
+    return found.wait(timeout)
+
+
+def test_index_watch_picks_up_a_new_file(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "first.py").write_text("def first_function():\n    return 1\n")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    watcher = subprocess.Popen([sys.executable, "-m", "specpilot", "index", str(root), "--watch", "-q",
+                                "--set", "index.watchDebounceMs=100", "--set", "embedder.enabled=false"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    lines: list[str] = []
+    try:
+        assert watcher.stdout is not None
+        assert read_until(watcher.stdout, "watching", lines), lines
+        (root / "pkg" / "second.py").write_text("def second_function():\n    return 2\n")
+        assert read_until(watcher.stdout, "updated", lines), lines
+        assert "1 changed" in lines[-1]
+        found = run("search", "-w", str(root), "--mode", "bm25", "--json", "second_function")
+        assert json.loads(found.stdout)[0]["path"] == "pkg/second.py"
+    finally:
+        watcher.terminate()
+        assert watcher.wait(timeout=30) == 0  # SIGTERM stops the watcher cleanly

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from specpilot.config import Settings
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import WorkspaceIndex
-from specpilot.index.search import SearchFilters
+from specpilot.index.search import SearchError, SearchFilters
 
 
 def names(hits) -> list[str]:  # type: ignore[no-untyped-def]
@@ -132,3 +134,14 @@ def test_settings_limit_file_size(sample_ws: Path, embedder: Embedder) -> None:
     report = index.update(embed=False)
     assert any("larger than 600" in reason for _, reason in report.skipped)
     assert all(h.path != "httpkit/headers.py" for h in index.search("parse_headers", mode="bm25"))
+
+
+def test_unloadable_model_degrades_hybrid_to_full_text(sample_ws: Path, embedder: Embedder, tmp_path: Path) -> None:
+    settings = Settings()
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update(embed=False)
+    index._embedder = None
+    settings.embedder.model = str(tmp_path)  # an empty folder: no model to load
+    assert names(index.search("slugify", mode="hybrid", k=1)) == ["slugify"]
+    with pytest.raises(SearchError, match="needs the embedding model"):
+        index.search("slugify", mode="vector")
