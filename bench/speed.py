@@ -203,7 +203,11 @@ def phase_embed(workdir: Path, state: dict) -> None:
 
 
 def phase_query(workdir: Path, state: dict, saves: int) -> None:
+    # Undo edits of an earlier query phase: a fresh copy, then an incremental update.
+    copy_stdlib(workdir / "ws", state.get("packages"))
     index = open_index(workdir)
+    restored = index.update()
+    log(f"restored workspace: {restored.files_changed} files re-indexed, {restored.embedded} embedded")
     status = index.status()
     if status.embedded < status.chunks:
         raise SystemExit(f"{status.chunks - status.embedded} chunks still need vectors: run --phase embed")

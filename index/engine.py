@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from specpilot import memory
 from specpilot.config import Settings
 from specpilot.index import scanner
 from specpilot.index.chunker import chunk_file
@@ -118,6 +119,7 @@ class WorkspaceIndex:
     """One workspace folder's index. Thread-safe for one updater plus many searchers."""
 
     def __init__(self, root: Path, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        memory.limit_malloc_arenas()
         self.root = root.resolve()
         self.settings = settings
         self.cache = ensure_cache(self.root, settings.cache_path)

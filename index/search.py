@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ log = logging.getLogger("specpilot.index.search")
 
 MODES = ("bm25", "vector", "hybrid")
 _WHOLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUERY_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="specpilot-query-embed")
 SNIPPET_LINES = 8
 EXACT_NAME_BONUS = 1.0
 # Module chunks (imports, leftovers) and class outlines match many queries through
@@ -129,17 +131,24 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
     rows: dict[str, dict[str, Any]] = {}
     lexical: dict[str, float] = {}
     cosine: dict[str, float] = {}
+    use_vectors = mode in ("vector", "hybrid") and embedder is not None
+    # The query embedding (torch) and the full-text search (Lance) both release the
+    # GIL: run them side by side.
+    pending = _QUERY_POOL.submit(embedder.embed_query, query) if use_vectors and embedder else None
     if mode in ("bm25", "hybrid"):
-        for row in _fts(store, query, want, where):
+        for row in _fts(store, query, want, where, with_vectors=pending is not None):
             rows[row["id"]] = row
             lexical[row["id"]] = float(row["_score"])
-    if mode in ("vector", "hybrid") and embedder is not None:
-        qvec = embedder.embed_query(query)
+    if pending is not None:
+        qvec = pending.result()
         for row in store.vector_search(qvec, want, where):
             rows.setdefault(row["id"], row)
             cosine[row["id"]] = 1.0 - float(row["_distance"])
-        if mode == "hybrid":
-            _fill_cosine(store, qvec, [i for i in lexical if i not in cosine], cosine)
+        # Exact cosine for lexical-only candidates, from the vectors the FTS rows carry.
+        for key in lexical:
+            vec = rows[key].get("vector")
+            if key not in cosine and vec is not None:
+                cosine[key] = float(np.dot(qvec, np.asarray(vec, dtype=np.float32)))
     if mode == "bm25" or (mode == "hybrid" and not cosine):
         scores = dict(lexical)
     elif mode == "vector":
@@ -149,10 +158,12 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
     for key, score in scores.items():
         scores[key] = score * KIND_PRIOR.get(rows[key]["kind"], 1.0)
     if looks_like_identifier(query):
+        # Exact name matches go first in every mode (raw BM25 scores are unbounded).
         wanted = query.lower()
+        lift = max(scores.values(), default=0.0) + EXACT_NAME_BONUS
         for key, row in rows.items():
             if row["name"].lower() == wanted or row["qualified_name"].lower() == wanted:
-                scores[key] = scores.get(key, 0.0) + EXACT_NAME_BONUS
+                scores[key] = scores.get(key, 0.0) + lift
     ranked = sorted((key for key in scores if filters.accepts(rows[key]["path"])),
                     key=lambda key: (-scores[key], rows[key]["path"], rows[key]["start_line"]))
     hits = [_hit(rows[key], scores[key], _source(key, lexical, cosine)) for key in ranked[:k]]
@@ -167,29 +178,34 @@ def _source(key: str, lexical: dict[str, float], cosine: dict[str, float]) -> st
     return "bm25" if key in lexical else "vector"
 
 
-def _fts(store: IndexStore, query: str, limit: int, where: str | None) -> list[dict[str, Any]]:
-    """BM25 over identifier-aware terms; an identifier query also scores its whole
-    words alone and adds that score, so ``parse_headers`` outranks chunks that only
-    mention ``parse`` and ``headers`` separately."""
+def _fts(store: IndexStore, query: str, limit: int, where: str | None,
+         with_vectors: bool = False) -> list[dict[str, Any]]:
+    """BM25 over identifier-aware terms. For an identifier query, chunks that contain
+    the identifier itself (``health_marker_53``, not just ``health`` and ``marker``)
+    rank above all others: their whole-word score plus the best split score is added."""
     text = term_text(query)
-    rows = _fts_query(store, text, limit, where)
+    rows = _fts_query(store, text, limit, where, with_vectors)
     whole = " ".join(w.lower() for w in _WHOLE.findall(query))
     if looks_like_identifier(query) and whole and whole != text:
         merged = {row["id"]: row for row in rows}
-        for row in _fts_query(store, whole, limit, where):
+        best = max((row["_score"] for row in rows), default=0.0)
+        for row in _fts_query(store, whole, limit, where, with_vectors):
+            bonus = row["_score"] + best
             if row["id"] in merged:
-                merged[row["id"]]["_score"] += row["_score"]
+                merged[row["id"]]["_score"] += bonus
             else:
+                row["_score"] += bonus
                 merged[row["id"]] = row
         rows = sorted(merged.values(), key=lambda r: -r["_score"])
     return rows
 
 
-def _fts_query(store: IndexStore, text: str, limit: int, where: str | None) -> list[dict[str, Any]]:
+def _fts_query(store: IndexStore, text: str, limit: int, where: str | None,
+               with_vectors: bool = False) -> list[dict[str, Any]]:
     if not text:
         return []
     try:
-        return store.fts_search(text, limit, where)
+        return store.fts_search(text, limit, where, with_vectors)
     except (ValueError, RuntimeError) as exc:  # e.g. a query of only stop words
         log.debug("full-text query %r failed: %s", text, exc)
         return []

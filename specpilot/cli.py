@@ -18,6 +18,7 @@ from typing import Any
 
 from specpilot import __version__
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
+from specpilot.memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -313,6 +314,7 @@ COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "gra
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LANCE_LOG", "error")
+    limit_malloc_arenas()  # before LanceDB and torch start their threads
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors
     try:

@@ -145,3 +145,14 @@ def test_unloadable_model_degrades_hybrid_to_full_text(sample_ws: Path, embedder
     assert names(index.search("slugify", mode="hybrid", k=1)) == ["slugify"]
     with pytest.raises(SearchError, match="needs the embedding model"):
         index.search("slugify", mode="vector")
+
+
+def test_identifier_query_ranks_the_exact_identifier_first(sample_ws: Path, settings: Settings,
+                                                           embedder: Embedder) -> None:
+    short = "\n\n".join(f"def retry_{i}():\n    budget = {i}\n    return budget\n" for i in range(8))
+    body = "\n".join(f"    step_{i} = compute(step_{i - 1})" for i in range(1, 40))
+    long = f"def long_worker():\n    step_0 = 0\n{body}\n    retry_budget_7 = 1\n    return step_39\n"
+    (sample_ws / "jobs.py").write_text(short + "\n\n" + long)
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update(embed=False)
+    assert names(index.search("retry_budget_7", mode="bm25", k=3))[0] == "long_worker"
