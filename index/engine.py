@@ -236,7 +236,8 @@ class WorkspaceIndex:
             self._index_files(jobs, report, None, inline_embed=inline)
             self.manifest.last_update = time.time()
             self.manifest.save()
-            if self.store.writes_since_optimize >= cfg.optimize_every_writes:
+            if (self.store.writes_since_optimize >= cfg.optimize_every_writes
+                    or self.store.rows_since_optimize >= cfg.optimize_every_rows):
                 self.store.optimize()
             report.seconds["update"] = time.perf_counter() - started
         return report

@@ -42,7 +42,8 @@ SCHEMA_VERSION = 4
 CHUNKS = "chunks"
 EMBEDDINGS = "embeddings"
 ANN_MIN_ROWS = 20_000  # below this, exact search is fast enough (and exact)
-MAX_VECTOR_DELTAS = 3
+MAX_VECTOR_DELTAS = 6
+DIFF_MAX_FILES = 50  # per-row diffing pays off for small (editor-sized) updates
 INDEX_CACHE_BYTES = 256 << 20
 METADATA_CACHE_BYTES = 64 << 20
 NAME_WEIGHT = 3  # name terms repeated in search_text: a poor man's field boost
@@ -108,6 +109,7 @@ class IndexStore:
         self.notices: list[StoreNotice] = []
         self._lock = threading.RLock()
         self._writes_since_optimize = 0
+        self._rows_since_optimize = 0
         self._fts_ready = False
         self._cached_hashes: set[str] | None = None
         self._open()
@@ -234,6 +236,9 @@ class IndexStore:
         known = set(chunks_by_path) if existing is None else existing & set(chunks_by_path)
         fresh = [c for path, chunks in chunks_by_path.items() if path not in known for c in chunks]
         updated = [c for path in known for c in chunks_by_path[path]]
+        keep_ids = [c.id for c in updated]
+        if known and len(known) <= DIFF_MAX_FILES:
+            updated = self._changed_only(known, updated, vectors)
         with self._lock:
             if fresh:
                 self.chunks.add(self._rows(fresh, vectors, search_texts), on_bad_vectors="null")
@@ -243,10 +248,21 @@ class IndexStore:
                                                        on_bad_vectors="null"))
             if known:
                 where = in_list("path", sorted(known))
-                if updated:
-                    where += f" AND NOT ({in_list('id', [c.id for c in updated])})"
+                if keep_ids:
+                    where += f" AND NOT ({in_list('id', keep_ids)})"
                 self.chunks.delete(where)
+            self._rows_since_optimize += len(fresh) + len(updated)
             self._after_write()
+
+    def _changed_only(self, paths: set[str], chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> list[Chunk]:
+        """Drop chunks whose stored row is already identical (same text, lines and a
+        vector): every rewritten row leaves the full-text index until the next
+        optimize and slows queries (~0.05 ms per row on the standard library)."""
+        stored = (self.chunks.search().where(in_list("path", sorted(paths)))
+                  .select(["id", "content_hash", "start_line", "end_line", "vector"]).limit(None).to_list())
+        current = {r["id"]: (r["content_hash"], r["start_line"], r["end_line"])
+                   for r in stored if r["vector"] is not None}
+        return [c for c in chunks if current.get(c.id) != (c.content_hash, c.start_line, c.end_line)]
 
     def delete_paths(self, paths: Iterable[str]) -> None:
         batch = list(paths)
@@ -260,6 +276,7 @@ class IndexStore:
     def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         if not ids:
             return
+        self._rows_since_optimize += len(ids)
         vector_type = pa.list_(pa.float32(), self.dim)
         table = pa.table({"id": pa.array(list(ids), pa.string()),
                           "vector": pa.array(list(vectors.astype(np.float32)), type=vector_type)})
@@ -331,6 +348,11 @@ class IndexStore:
     def writes_since_optimize(self) -> int:
         return self._writes_since_optimize
 
+    @property
+    def rows_since_optimize(self) -> int:
+        """Rows written since the last optimize (they are searched outside the indexes)."""
+        return self._rows_since_optimize
+
     def optimize(self, prune: bool = True) -> None:
         """Compact fragments, fold new rows into indices and drop old versions."""
         with self._lock:
@@ -343,6 +365,7 @@ class IndexStore:
                 self.chunks.optimize(cleanup_older_than=keep)
                 self.embeddings.optimize(cleanup_older_than=keep)
             self._writes_since_optimize = 0
+            self._rows_since_optimize = 0
             self._maintain_vector_index()
             memory.trim()
             log.debug("optimize took %.2fs", time.perf_counter() - started)

@@ -32,6 +32,7 @@ class IndexSettings:
     watch_debounce_ms: int = 300
     write_batch_rows: int = 2000
     optimize_every_writes: int = 50
+    optimize_every_rows: int = 300
 
 
 @dataclass
@@ -72,7 +73,7 @@ ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
 }
 POSITIVE_INTS = {
     "index.max_file_bytes", "index.max_chunk_lines", "index.window_lines",
-    "index.write_batch_rows", "index.optimize_every_writes", "embedder.batch_size",
+    "index.write_batch_rows", "index.optimize_every_writes", "index.optimize_every_rows", "embedder.batch_size",
     "embedder.max_seq_length", "search.k", "search.candidates",
 }
 UNIT_FLOATS = {"search.vector_weight"}

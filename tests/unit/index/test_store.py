@@ -94,3 +94,16 @@ def test_corrupt_index_is_rebuilt_not_fatal(tmp_path: Path) -> None:
     rebuilt = IndexStore(tmp_path, dim=4, model="m")
     assert rebuilt.notices and "could not be opened" in rebuilt.notices[0].message
     assert rebuilt.count() == 0
+
+
+def test_unchanged_rows_are_not_rewritten(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    one, two = chunk("a.py", "one", "x"), chunk("a.py", "two", "y")
+    vectors = {c.content_hash: vec(1, 0, 0, 0) for c in (one, two)}
+    store.replace_files({"a.py": [one, two]}, vectors, existing=set())
+    store.optimize()
+    changed = chunk("a.py", "two", "y changed")
+    store.replace_files({"a.py": [one, changed]}, {**vectors, changed.content_hash: vec(0, 1, 0, 0)},
+                        existing={"a.py"})
+    assert store.rows_since_optimize == 1  # only "two" was rewritten
+    assert sorted(r["text"] for r in store.rows_for_path("a.py")) == ["x", "y changed"]
