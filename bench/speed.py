@@ -271,8 +271,10 @@ def report(state: dict) -> str:
                f"{statistics.median(after):.1f} ms | {pct(after, 0.95):.1f} ms | "
                f"<= 1.5x fresh: x{ratio:.2f} {'met' if ratio <= 1.5 else 'NOT met'} |")
     peak = max(rss)
-    out += ["", f"Peak RSS: {peak:,.0f} MiB (largest of the indexer process and its parse workers); "
+    out += ["", "Peak RSS is the largest `ru_maxrss` of the phase processes (cold index, embedding, queries)."]
+    out += [f"Peak RSS: {peak:,.0f} MiB (largest of the indexer process and its parse workers); "
             f"target <= 2 GiB: {'met' if peak <= 2048 else 'NOT met'}. On-disk index: {state['disk'] / 1e6:,.0f} MB."]
+    out += [f"Note: {note}" for note in state.get("notes", [])]
     return "\n".join(out)
 
 
