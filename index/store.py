@@ -201,18 +201,8 @@ class IndexStore:
         columns["search_text"] = []
         vector_values: list[Any] = []
         for chunk in chunks:
-            columns["id"].append(chunk.id)
-            columns["path"].append(chunk.path)
-            columns["language"].append(chunk.language)
-            columns["kind"].append(chunk.kind)
-            columns["name"].append(chunk.name)
-            columns["qualified_name"].append(chunk.qualified_name)
-            columns["signature"].append(chunk.signature)
-            columns["docstring"].append(chunk.docstring)
-            columns["start_line"].append(chunk.start_line)
-            columns["end_line"].append(chunk.end_line)
-            columns["text"].append(chunk.text)
-            columns["content_hash"].append(chunk.content_hash)
+            for name in ROW_COLUMNS:  # every row column is a Chunk attribute of the same name
+                columns[name].append(getattr(chunk, name))
             text = search_texts.get(chunk.id)
             columns["search_text"].append(text if text is not None else search_text(chunk))
             vec = vectors.get(chunk.content_hash)
