@@ -29,8 +29,8 @@ from specpilot.index import scanner
 from specpilot.index.chunker import chunk_file
 from specpilot.index.embedder import Embedder, EmbedderError, create_embedder, resolve_model_path
 from specpilot.index.graph_store import GraphStore
-from specpilot.index.manifest import FileRecord, Manifest, text_hash
-from specpilot.index.model import Chunk, ParsedFile, embed_text
+from specpilot.index.manifest import FileRecord, Manifest
+from specpilot.index.model import ParsedFile, content_hash, embed_text
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore, search_text
 from specpilot.paths import ensure_cache
@@ -112,7 +112,7 @@ def _parse(job: tuple[str, str, int, int, int, int, str | None]) -> ParseResult:
             return rel, None, None, str(source), []
         text = source
     parsed = chunk_file(rel, text, max_chunk_lines=max_lines, window_lines=window, window_overlap=overlap)
-    return rel, text_hash(text), parsed, "", [search_text(c) for c in parsed.chunks]
+    return rel, content_hash(text), parsed, "", [search_text(c) for c in parsed.chunks]
 
 
 class WorkspaceIndex:
@@ -193,7 +193,7 @@ class WorkspaceIndex:
                 report.seconds["optimize"] = time.perf_counter() - t0
         if embed and self.settings.embedder.enabled and not self.cancel_event.is_set():
             t0 = time.perf_counter()
-            fresh, reused = self._embed(progress)
+            fresh, reused = self.embed_missing(progress)
             report.embedded += fresh
             report.reused += reused
             report.seconds["embed"] = time.perf_counter() - t0
@@ -225,7 +225,7 @@ class WorkspaceIndex:
                     continue
                 stat = absolute.stat()
                 if stat.st_size > cfg.max_file_bytes:
-                    report.skipped.append((rel, f"larger than {cfg.max_file_bytes} bytes ({stat.st_size})"))
+                    report.skipped.append((rel, scanner.too_large(cfg.max_file_bytes, stat.st_size)))
                     if rel in self.manifest.files:
                         gone.append(rel)
                     continue
@@ -350,10 +350,10 @@ class WorkspaceIndex:
 
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
         """Give a vector to every chunk that lacks one; returns how many chunks got one."""
-        fresh, reused = self._embed(progress, limit)
+        fresh, reused = self.embed_missing(progress, limit)
         return fresh + reused
 
-    def _embed(self, progress: ProgressCallback | None = None, limit: int | None = None) -> tuple[int, int]:
+    def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None) -> tuple[int, int]:
         """(vectors computed, vectors reused from the cache) for chunks lacking one."""
         total = self.store.count("vector IS NULL")
         if total == 0:
@@ -423,13 +423,6 @@ class WorkspaceIndex:
         embedded = chunks - self.store.count("vector IS NULL") if chunks else 0
         return IndexStatus(str(self.root), len(self.manifest.files), chunks, embedded,
                            self.store.disk_bytes(), self.manifest.last_update, self.store.model)
-
-    def chunks_for(self, path: str) -> list[Chunk]:
-        rows = self.store.rows_for_path(path)
-        return sorted((Chunk(**{k: r[k] for k in ("path", "language", "kind", "name", "qualified_name",
-                                                     "signature", "docstring", "start_line", "end_line",
-                                                     "text", "content_hash")}) for r in rows),
-                      key=lambda c: (c.start_line, c.end_line))
 
     def close(self) -> None:
         self.cancel_event.set()

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,7 +69,13 @@ class SearchFilters:
     def accepts(self, path: str) -> bool:
         if not self.path_glob:
             return True
-        return pathspec.GitIgnoreSpec.from_lines([self.path_glob]).match_file(path)
+        return _glob_spec(self.path_glob).match_file(path)
+
+
+@lru_cache(maxsize=64)
+def _glob_spec(glob: str) -> pathspec.GitIgnoreSpec:
+    """Compiled once per glob: ``accepts`` runs for every candidate of every query."""
+    return pathspec.GitIgnoreSpec.from_lines([glob])
 
 
 def glob_to_like(glob: str) -> str | None:

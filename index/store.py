@@ -410,11 +410,6 @@ class IndexStore:
             builder = builder.where(where, prefilter=True)
         return builder.select(ROW_COLUMNS + ["_distance"]).limit(limit).to_list()
 
-    def rows_by_ids(self, ids: Sequence[str]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        return self.chunks.search().where(in_list("id", ids)).select(ROW_COLUMNS).limit(len(ids)).to_list()
-
     def rows_for_path(self, path: str) -> list[dict[str, Any]]:
         return (self.chunks.search().where(f"path = {quote(path)}").select(ROW_COLUMNS)
                 .limit(100_000).to_list())

@@ -118,7 +118,7 @@ class IndexWatcher:
         try:
             report = work()
             if self.index.settings.embedder.enabled:
-                fresh, reused = self.index._embed()  # chunks a large change left without vectors
+                fresh, reused = self.index.embed_missing()  # chunks a large change left without vectors
                 report.embedded += fresh
                 report.reused += reused
         except Exception:  # never let one bad batch kill the watcher

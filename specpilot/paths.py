@@ -15,10 +15,6 @@ def cache_dir(workspace: Path, cache_path: str) -> Path:
     return path if path.is_absolute() else (workspace / path)
 
 
-def index_dir(workspace: Path, cache_path: str) -> Path:
-    return cache_dir(workspace, cache_path) / "index"
-
-
 def ensure_cache(workspace: Path, cache_path: str) -> Path:
     """Create the cache folder with a ``.gitignore`` so it is never committed."""
     folder = cache_dir(workspace, cache_path)
