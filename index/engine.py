@@ -393,7 +393,7 @@ class WorkspaceIndex:
     def rebuild(self, progress: ProgressCallback | None = None, *, embed: bool = True) -> UpdateReport:
         """Drop chunks, graph and manifest (the embedding cache stays) and index again."""
         with self._update_lock:
-            self.store.chunks.delete("true")
+            self.store.clear()
             self.graph.clear()
             self.manifest.clear()
             self.manifest.save()
@@ -430,3 +430,4 @@ class WorkspaceIndex:
             self.manifest.save()
             self.manifest.close()
             self.graph.close()
+            self.store.close()

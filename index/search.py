@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -172,8 +171,9 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
             if row["name"].lower() == wanted or row["qualified_name"].lower() == wanted:
                 scores[key] = scores.get(key, 0.0) + lift
     ranked = sorted((key for key in scores if filters.accepts(rows[key]["path"])),
-                    key=lambda key: (-scores[key], rows[key]["path"], rows[key]["start_line"]))
-    hits = [_hit(rows[key], scores[key], _source(key, lexical, cosine)) for key in ranked[:k]]
+                    key=lambda key: (-scores[key], key))[:k]
+    full = store.rows_by_id(ranked)  # text, signature and lines for the hits only
+    hits = [_hit(full[key], scores[key], _source(key, lexical, cosine)) for key in ranked if key in full]
     if graph_neighbours and graph is not None and hits:
         hits = _with_neighbours(store, graph, hits, k, filters)
     return hits
@@ -218,15 +218,6 @@ def _fts_query(store: IndexStore, text: str, limit: int, where: str | None,
         return []
 
 
-def _fill_cosine(store: IndexStore, qvec: np.ndarray, ids: Sequence[str], cosine: dict[str, float]) -> None:
-    if not ids:
-        return
-    found = store.chunks.search().where(in_list("id", ids)).select(["id", "vector"]).limit(len(ids)).to_arrow()
-    for key, vec in zip(found.column("id").to_pylist(), found.column("vector").to_pylist()):
-        if vec is not None:
-            cosine[key] = float(np.dot(qvec, np.asarray(vec, dtype=np.float32)))
-
-
 def _with_neighbours(store: IndexStore, graph: GraphStore, hits: list[SearchHit], k: int,
                      filters: SearchFilters) -> list[SearchHit]:
     """Append definitions called by / calling the top hits, at a decayed score."""
@@ -238,10 +229,7 @@ def _with_neighbours(store: IndexStore, graph: GraphStore, hits: list[SearchHit]
             if key in seen or not filters.accepts(node.path):
                 continue
             seen.add(key)
-            rows = store.chunks.search().where(
-                f"path = {quote(node.path)} AND qualified_name = {quote(node.qualified_name)}"
-            ).select(["id", "path", "language", "kind", "name", "qualified_name", "signature", "start_line",
-                      "end_line", "text"]).limit(1).to_list()
-            if rows:
-                extra.append(_hit(rows[0], hit.score * NEIGHBOUR_DECAY, "graph"))
+            row = store.row_for_symbol(node.path, node.qualified_name)
+            if row is not None:
+                extra.append(_hit(row, hit.score * NEIGHBOUR_DECAY, "graph"))
     return hits + extra[: max(0, k - len(hits)) + 3]

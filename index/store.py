@@ -32,13 +32,14 @@ from lancedb.index import FTS, Bitmap, BTree, IvfHnswSq
 
 from specpilot import memory
 from specpilot.index.model import Chunk
+from specpilot.index.positions import ChunkPositions
 from specpilot.index.tokens import term_text
 
 log = logging.getLogger("specpilot.index.store")
 # Opt in to LanceDB's coming default now, which also silences a warning per index listing.
 os.environ.setdefault("LANCE_INCLUDE_VECTOR_CENTROIDS", "false")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: line numbers moved out of the rows into positions.sqlite
 CHUNKS = "chunks"
 EMBEDDINGS = "embeddings"
 ANN_MIN_ROWS = 20_000  # below this, exact search is fast enough (and exact)
@@ -47,8 +48,15 @@ DIFF_MAX_FILES = 50  # per-row diffing pays off for small (editor-sized) updates
 INDEX_CACHE_BYTES = 256 << 20
 METADATA_CACHE_BYTES = 64 << 20
 NAME_WEIGHT = 3  # name terms repeated in search_text: a poor man's field boost
-ROW_COLUMNS = ["id", "path", "language", "kind", "name", "qualified_name", "signature",
-               "docstring", "start_line", "end_line", "text", "content_hash"]
+POSITIONS = "positions.sqlite"
+# What a chunk row stores. Line numbers live in ``positions`` (see index/positions.py);
+# rows handed out by the read methods carry ``start_line`` and ``end_line`` as well.
+STORED_COLUMNS = ["id", "path", "language", "kind", "name", "qualified_name", "signature",
+                  "docstring", "text", "content_hash"]
+ROW_COLUMNS = STORED_COLUMNS + ["start_line", "end_line"]
+# What ranking needs; the big text columns are read for the final hits only (rows_by_id).
+# Selecting these instead of every column halved the full-text query time.
+RANK_COLUMNS = ["id", "path", "kind", "name", "qualified_name"]
 
 
 def quote(value: str) -> str:
@@ -69,8 +77,6 @@ def chunks_schema(dim: int) -> pa.Schema:
         pa.field("qualified_name", pa.string()),
         pa.field("signature", pa.string()),
         pa.field("docstring", pa.string()),
-        pa.field("start_line", pa.int32()),
-        pa.field("end_line", pa.int32()),
         pa.field("text", pa.string()),
         pa.field("content_hash", pa.string()),
         pa.field("search_text", pa.string()),
@@ -112,6 +118,7 @@ class IndexStore:
         self._rows_since_optimize = 0
         self._fts_ready = False
         self._cached_hashes: set[str] | None = None
+        self.positions: ChunkPositions | None = None
         self._open()
 
     # -- opening, schema checks and rebuilds -------------------------------------------------
@@ -164,6 +171,9 @@ class IndexStore:
         message = f"Rebuilding the index: {reason}."
         log.warning(message)
         self.notices.append(StoreNotice(message))
+        if self.positions is not None:
+            self.positions.close()
+            self.positions = None
         for entry in self.folder.iterdir():
             if keep_vectors and entry.name == f"{EMBEDDINGS}.lance":
                 continue  # same model: cached vectors stay valid across a schema change
@@ -189,6 +199,7 @@ class IndexStore:
         else:
             self.embeddings = self.db.create_table(EMBEDDINGS, schema=embeddings_schema(self.dim))
         self._fts_ready = any(ix.index_type == "FTS" for ix in self.chunks.list_indices())
+        self.positions = ChunkPositions(self.folder / POSITIONS)
         tmp = self._meta_path().with_suffix(".tmp")
         tmp.write_text(json.dumps(self._expected_meta()), encoding="utf-8")
         tmp.replace(self._meta_path())
@@ -197,11 +208,11 @@ class IndexStore:
     def _rows(self, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray],
               search_texts: dict[str, str] | None = None) -> pa.Table:
         search_texts = search_texts or {}
-        columns: dict[str, list[Any]] = {name: [] for name in ROW_COLUMNS}
+        columns: dict[str, list[Any]] = {name: [] for name in STORED_COLUMNS}
         columns["search_text"] = []
         vector_values: list[Any] = []
         for chunk in chunks:
-            for name in ROW_COLUMNS:  # every row column is a Chunk attribute of the same name
+            for name in STORED_COLUMNS:  # every stored column is a Chunk attribute of the same name
                 columns[name].append(getattr(chunk, name))
             text = search_texts.get(chunk.id)
             columns["search_text"].append(text if text is not None else search_text(chunk))
@@ -241,18 +252,20 @@ class IndexStore:
                 if keep_ids:
                     where += f" AND NOT ({in_list('id', keep_ids)})"
                 self.chunks.delete(where)
-            self._rows_since_optimize += len(fresh) + len(updated)
-            self._after_write()
+            if fresh or updated:
+                self._rows_since_optimize += len(fresh) + len(updated)
+                self._after_write()
+            self._positions.replace(chunks_by_path)
 
     def _changed_only(self, paths: set[str], chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> list[Chunk]:
-        """Drop chunks whose stored row is already identical (same text, lines and a
-        vector): every rewritten row leaves the full-text index until the next
-        optimize and slows queries (~0.05 ms per row on the standard library)."""
+        """Drop chunks whose stored row is already identical (same content hash and a
+        vector; lines are not in the row): every rewritten row leaves the full-text
+        index until the next optimize and slows queries (~0.05 ms per row on the
+        standard library)."""
         stored = (self.chunks.search().where(in_list("path", sorted(paths)))
-                  .select(["id", "content_hash", "start_line", "end_line", "vector"]).limit(None).to_list())
-        current = {r["id"]: (r["content_hash"], r["start_line"], r["end_line"])
-                   for r in stored if r["vector"] is not None}
-        return [c for c in chunks if current.get(c.id) != (c.content_hash, c.start_line, c.end_line)]
+                  .select(["id", "content_hash", "vector"]).limit(None).to_list())
+        current = {r["id"]: r["content_hash"] for r in stored if r["vector"] is not None}
+        return [c for c in chunks if current.get(c.id) != c.content_hash]
 
     def delete_paths(self, paths: Iterable[str]) -> None:
         batch = list(paths)
@@ -262,6 +275,19 @@ class IndexStore:
             for start in range(0, len(batch), 500):
                 self.chunks.delete(in_list("path", batch[start:start + 500]))
             self._after_write()
+            self._positions.delete_paths(batch)
+
+    def clear(self) -> None:
+        """Drop every chunk (the embedding cache stays)."""
+        with self._lock:
+            self.chunks.delete("true")
+            self._positions.clear()
+            self._after_write()
+
+    @property
+    def _positions(self) -> ChunkPositions:
+        assert self.positions is not None, "the store is not open"
+        return self.positions
 
     def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         if not ids:
@@ -360,6 +386,12 @@ class IndexStore:
             memory.trim()
             log.debug("optimize took %.2fs", time.perf_counter() - started)
 
+    def close(self) -> None:
+        with self._lock:
+            if self.positions is not None:
+                self.positions.close()
+                self.positions = None
+
     # -- reads -------------------------------------------------------------------------------
     def _known_hashes(self) -> set[str]:
         """Hashes in the embedding cache, read once (one column) and kept in step."""
@@ -387,32 +419,61 @@ class IndexStore:
                 .select(["id", "path", "kind", "qualified_name", "signature", "docstring", "text",
                          "content_hash"]).limit(limit).to_list())
 
+    def with_lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add ``start_line``/``end_line`` to rows read from the table. A row
+        without a position (only possible between a crash and the re-index of its
+        file) is left out."""
+        lines = self._positions.lines([row["id"] for row in rows])
+        out = []
+        for row in rows:
+            span = lines.get(row["id"])
+            if span is not None:
+                row["start_line"], row["end_line"] = span
+                out.append(row)
+        return out
+
     def count(self, where: str | None = None) -> int:
         return self.chunks.count_rows(where) if where else self.chunks.count_rows()
 
     def fts_search(self, query: str, limit: int, where: str | None = None,
                    with_vectors: bool = False) -> list[dict[str, Any]]:
-        """BM25 hits; ``with_vectors`` also returns each row's vector (None if not yet embedded)."""
+        """BM25 hits with ``RANK_COLUMNS`` and ``_score``; ``with_vectors`` also returns
+        each row's vector (None if not yet embedded)."""
         if not query.strip() or not self._fts_ready:
             return []
         builder = self.chunks.search(query, query_type="fts", fts_columns="search_text")
         if where:
             builder = builder.where(where, prefilter=True)
-        columns = ROW_COLUMNS + ["_score"] + (["vector"] if with_vectors else [])
+        columns = RANK_COLUMNS + ["_score"] + (["vector"] if with_vectors else [])
         return builder.select(columns).limit(limit).to_list()
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None = None) -> list[dict[str, Any]]:
-        """Nearest chunks by cosine. Rows without a vector never match, so no
-        ``vector IS NOT NULL`` prefilter is needed (it cost 30 ms on 78k rows)."""
+        """Nearest chunks by cosine, with ``RANK_COLUMNS`` and ``_distance``. Rows without
+        a vector never match, so no ``vector IS NOT NULL`` prefilter is needed (it
+        cost 30 ms on 78k rows)."""
         builder = (self.chunks.search(vector.astype(np.float32), vector_column_name="vector")
                    .distance_type("cosine"))  # type: ignore[attr-defined]
         if where:
             builder = builder.where(where, prefilter=True)
-        return builder.select(ROW_COLUMNS + ["_distance"]).limit(limit).to_list()
+        return builder.select(RANK_COLUMNS + ["_distance"]).limit(limit).to_list()
+
+    def rows_by_id(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Whole rows (``ROW_COLUMNS``) for these ids; unknown ids are left out."""
+        if not ids:
+            return {}
+        rows = (self.chunks.search().where(in_list("id", ids)).select(STORED_COLUMNS)
+                .limit(len(ids)).to_list())
+        return {row["id"]: row for row in self.with_lines(rows)}
 
     def rows_for_path(self, path: str) -> list[dict[str, Any]]:
-        return (self.chunks.search().where(f"path = {quote(path)}").select(ROW_COLUMNS)
-                .limit(100_000).to_list())
+        rows = self.chunks.search().where(f"path = {quote(path)}").select(STORED_COLUMNS).limit(None).to_list()
+        return sorted(self.with_lines(rows), key=lambda row: (row["start_line"], row["end_line"]))
+
+    def row_for_symbol(self, path: str, qualified_name: str) -> dict[str, Any] | None:
+        rows = (self.chunks.search().where(f"path = {quote(path)} AND qualified_name = {quote(qualified_name)}")
+                .select(STORED_COLUMNS).limit(1).to_list())
+        rows = self.with_lines(rows)
+        return rows[0] if rows else None
 
     def disk_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())

@@ -72,6 +72,19 @@ def test_incremental_update_touches_only_what_changed(sample_ws: Path, settings:
     assert (again.files_changed, again.embedded) == (0, 0)
 
 
+def test_lines_added_above_a_symbol_move_its_hit(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update()
+    before = index.search("LRUCache", k=1)[0]
+    path = sample_ws / "storage" / "cache.py"
+    path.write_text("# one\n# two\n# three\n" + path.read_text())
+    report = index.update_paths(["storage/cache.py"])
+    assert report.embedded <= 1  # at most the module chunk holding the new comments
+    after = index.search("LRUCache", k=1)[0]
+    assert (after.start_line, after.end_line) == (before.start_line + 3, before.end_line + 3)
+    assert index.store.rows_since_optimize <= 1
+
+
 def test_rebuild_reuses_cached_vectors(sample_ws: Path, settings: Settings, embedder: Embedder) -> None:
     index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
     first = index.update()

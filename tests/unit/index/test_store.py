@@ -63,7 +63,8 @@ def test_optimize_prunes_old_versions(tmp_path: Path) -> None:
     assert before > 5
     store.optimize()
     assert len(store.chunks.list_versions()) <= 2  # compaction and index fold-in each commit once
-    assert store.fts_search("one", 5)[0]["text"] == "x4"
+    best = store.fts_search("one", 5)[0]["id"]
+    assert store.rows_by_id([best])[best]["text"] == "x4"
 
 
 def test_schema_or_model_change_rebuilds_with_a_notice(tmp_path: Path) -> None:
@@ -107,3 +108,22 @@ def test_unchanged_rows_are_not_rewritten(tmp_path: Path) -> None:
                         existing={"a.py"})
     assert store.rows_since_optimize == 1  # only "two" was rewritten
     assert sorted(r["text"] for r in store.rows_for_path("a.py")) == ["x", "y changed"]
+
+
+def test_moved_chunks_report_new_lines_without_rewriting_rows(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    one, two = chunk("a.py", "one", "x"), chunk("a.py", "two", "y")
+    vectors = {c.content_hash: vec(1, 0, 0, 0) for c in (one, two)}
+    store.replace_files({"a.py": [one, two]}, vectors, existing=set())
+    store.optimize()
+    moved = [Chunk(**{**{f: getattr(c, f) for f in c.__slots__}, "start_line": c.start_line + 10,
+                      "end_line": c.end_line + 10}) for c in (one, two)]
+    store.replace_files({"a.py": moved}, vectors, existing={"a.py"})
+    assert store.rows_since_optimize == 0  # a line added above them: content unchanged
+    assert [(r["name"], r["start_line"], r["end_line"]) for r in store.rows_for_path("a.py")] == [
+        ("one", 11, 13), ("two", 11, 13)]
+    found = store.rows_by_id([store.fts_search("one", 5)[0]["id"], store.fts_search("two", 5)[0]["id"]])
+    assert sorted((r["name"], r["start_line"], r["end_line"]) for r in found.values()) == [
+        ("one", 11, 13), ("two", 11, 13)]
+    store.delete_paths(["a.py"])
+    assert store.positions is not None and store.positions.count() == 0

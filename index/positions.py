@@ -1,0 +1,92 @@
+"""Where each stored chunk sits in its file: start and end line, kept in SQLite.
+
+Lines move on almost every edit (one line added near the top of a file shifts
+every chunk below it) while the chunks themselves do not change. Keeping the
+lines out of the LanceDB rows means an edit rewrites only the chunks whose
+content changed; every rewritten row is searched outside the full-text index
+until the next optimize, which is what made queries slow down as saves piled up
+(about 40 rewritten rows per save before, one or two now).
+
+The store writes positions after the rows, for every chunk of each written file.
+A crash in between leaves the file "in flight" in the manifest, so it is indexed
+again on the next start and its positions rewritten.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from specpilot.index.model import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS positions (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS positions_path ON positions (path);
+"""
+BATCH = 500  # ids or paths per IN (...) list
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+class ChunkPositions:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def replace(self, chunks_by_path: Mapping[str, Sequence[Chunk]]) -> None:
+        """Make the positions of each given file exactly those of its chunks."""
+        paths = list(chunks_by_path)
+        rows = [(c.id, path, c.start_line, c.end_line) for path in paths for c in chunks_by_path[path]]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._delete(paths)
+                self._db.executemany("INSERT OR REPLACE INTO positions VALUES (?,?,?,?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def delete_paths(self, paths: Iterable[str]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._delete(list(paths))
+            self._db.execute("COMMIT")
+
+    def _delete(self, paths: list[str]) -> None:
+        for start in range(0, len(paths), BATCH):
+            part = paths[start:start + BATCH]
+            self._db.execute(f"DELETE FROM positions WHERE path IN ({_marks(len(part))})", part)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM positions")
+
+    def lines(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """``id -> (start_line, end_line)`` for the ids that have a position."""
+        found: dict[str, tuple[int, int]] = {}
+        unique = list(dict.fromkeys(ids))
+        with self._lock:
+            for start in range(0, len(unique), BATCH):
+                part = unique[start:start + BATCH]
+                query = f"SELECT id, start_line, end_line FROM positions WHERE id IN ({_marks(len(part))})"
+                found.update((key, (first, last)) for key, first, last in self._db.execute(query, part))
+        return found
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM positions").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
