@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SAMPLE := examples/sample_workspace
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install editors bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,17 +26,26 @@ demo: $(STAMP)
 	    $(PY) -m specpilot search -w $(SAMPLE) -k 3 "$$q" || exit 1; \
 	done
 
+# Neovim (Debian's package) for the real-editor test in tests/editors/.
+editors:
+	@command -v nvim >/dev/null 2>&1 || { \
+	    SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	    echo "installing Debian's neovim package for tests/editors"; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq neovim >/dev/null; }
+
 # Lint first (ruff and mypy, pinned), then the suite; pytest exit code 5
 # (no tests collected) must fail the run.
-test: $(STAMP)
+test: $(STAMP) editors
 	$(VENV)/bin/ruff check specpilot index server ast_tools agents rl bench/*.py tests
-	$(VENV)/bin/mypy specpilot index
+	$(VENV)/bin/mypy specpilot index server
 	$(PY) -m pytest -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) bench/retrieval.py
 	$(PY) bench/speed.py
+	$(PY) bench/server.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(SAMPLE)/.specpilot/cache

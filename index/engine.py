@@ -353,8 +353,12 @@ class WorkspaceIndex:
         fresh, reused = self.embed_missing(progress, limit)
         return fresh + reused
 
-    def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None) -> tuple[int, int]:
-        """(vectors computed, vectors reused from the cache) for chunks lacking one."""
+    def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None, *,
+                      optimize: bool = True) -> tuple[int, int]:
+        """(vectors computed, vectors reused from the cache) for chunks lacking one.
+
+        ``limit`` stops after about that many chunks (callers that embed in steps
+        pass ``optimize=False`` and leave the final optimize to idle time)."""
         total = self.store.count("vector IS NULL")
         if total == 0:
             return 0, 0
@@ -374,21 +378,23 @@ class WorkspaceIndex:
                 self.store.cache_vectors(list(missing), fresh)
                 known.update(zip(missing, fresh))
 
-            self.store.set_vectors([r["id"] for r in rows], np.stack([known[h] for h in hashes]))
+            self.store.set_vectors([r["id"] for r in rows], hashes, np.stack([known[h] for h in hashes]))
             done += len(rows)
             if progress:
                 progress(Progress("embed", min(done, total), total))
-            if limit is not None and done >= limit:
-                break
             if self.store.writes_since_optimize >= EMBED_OPTIMIZE_BATCHES:
                 self.store.optimize()  # rows that got a vector left the FTS index: fold them back
-        if done:
+            if limit is not None and done >= limit:
+                break
+        if done and optimize:
             self.store.optimize()
         return fresh_count, done - fresh_count
 
     def optimize(self) -> None:
+        """Compact and fold new rows into the indexes (nothing to do: returns at once)."""
         with self._update_lock:
-            self.store.optimize()
+            if self.store.writes_since_optimize:
+                self.store.optimize()
 
     def rebuild(self, progress: ProgressCallback | None = None, *, embed: bool = True) -> UpdateReport:
         """Drop chunks, graph and manifest (the embedding cache stays) and index again."""
@@ -401,11 +407,17 @@ class WorkspaceIndex:
 
     # -- reading -----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, mode: str | None = None,
-               filters: SearchFilters | None = None, graph_neighbours: bool | None = None) -> list[SearchHit]:
+               filters: SearchFilters | None = None, graph_neighbours: bool | None = None, *,
+               wait_for_model: bool = True) -> list[SearchHit]:
+        """Ranked chunks. ``wait_for_model=False`` (the server): while the embedding
+        model is still loading, hybrid answers from full text instead of waiting."""
         cfg = self.settings.search
         mode = mode or cfg.mode
         embedder = None
-        if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
+        if mode in ("vector", "hybrid") and self.settings.embedder.enabled and not (
+                not wait_for_model and not self.embedder_loaded and mode == "hybrid"):
+            if not wait_for_model and not self.embedder_loaded:
+                raise SearchError("the embedding model is still loading; try again shortly or use mode bm25")
             try:
                 embedder = self.embedder
             except EmbedderError as exc:
@@ -418,11 +430,12 @@ class WorkspaceIndex:
                       filters=filters or SearchFilters(), settings=cfg,
                       graph_neighbours=cfg.graph_neighbours if graph_neighbours is None else graph_neighbours)
 
-    def status(self) -> IndexStatus:
+    def status(self, *, disk: bool = True) -> IndexStatus:
+        """Counts for the user; ``disk=False`` skips sizing the index folder (a directory walk)."""
         chunks = self.store.count()
         embedded = chunks - self.store.count("vector IS NULL") if chunks else 0
         return IndexStatus(str(self.root), len(self.manifest.files), chunks, embedded,
-                           self.store.disk_bytes(), self.manifest.last_update, self.store.model)
+                           self.store.disk_bytes() if disk else 0, self.manifest.last_update, self.store.model)
 
     def close(self) -> None:
         self.cancel_event.set()

@@ -198,7 +198,13 @@ class IndexStore:
             self.embeddings.count_rows()
         else:
             self.embeddings = self.db.create_table(EMBEDDINGS, schema=embeddings_schema(self.dim))
-        self._fts_ready = any(ix.index_type == "FTS" for ix in self.chunks.list_indices())
+        fts = next((ix for ix in self.chunks.list_indices() if ix.index_type == "FTS"), None)
+        self._fts_ready = fts is not None
+        if fts is not None:  # rows a previous process wrote and did not fold in (it stopped first)
+            stats = self.chunks.index_stats(fts.name)
+            unindexed = stats.num_unindexed_rows if stats is not None else 0
+            self._writes_since_optimize = 1 if unindexed else 0
+            self._rows_since_optimize = unindexed
         self.positions = ChunkPositions(self.folder / POSITIONS)
         tmp = self._meta_path().with_suffix(".tmp")
         tmp.write_text(json.dumps(self._expected_meta()), encoding="utf-8")
@@ -289,15 +295,20 @@ class IndexStore:
         assert self.positions is not None, "the store is not open"
         return self.positions
 
-    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+    def set_vectors(self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray) -> None:
+        """Give rows their vectors. A row whose content changed since ``hashes`` were
+        read (an editor update raced the embedder) keeps its own state: the vector
+        was computed from text it no longer has."""
         if not ids:
             return
         self._rows_since_optimize += len(ids)
         vector_type = pa.list_(pa.float32(), self.dim)
         table = pa.table({"id": pa.array(list(ids), pa.string()),
+                          "content_hash": pa.array(list(hashes), pa.string()),
                           "vector": pa.array(list(vectors.astype(np.float32)), type=vector_type)})
         with self._lock:
-            self.chunks.merge_insert("id").when_matched_update_all().execute(table)
+            (self.chunks.merge_insert("id")
+             .when_matched_update_all(where="target.content_hash = source.content_hash").execute(table))
             self._after_write()
 
     def cache_vectors(self, hashes: Sequence[str], vectors: np.ndarray) -> None:

@@ -40,8 +40,14 @@ class IndexWatcher:
     """Runs an observer thread plus a worker thread that applies batched updates."""
 
     def __init__(self, index: WorkspaceIndex, *, debounce_ms: int | None = None,
-                 on_update: Callable[[UpdateReport, list[str]], None] | None = None) -> None:
+                 on_update: Callable[[UpdateReport, list[str]], None] | None = None,
+                 skip: Callable[[str], bool] | None = None, embed: bool = True) -> None:
+        """``skip(path)`` names paths to leave alone (the editor's open buffers, whose
+        unsaved text wins over the disk); ``embed=False`` leaves chunks a large
+        change left without vectors to the caller (the server embeds in steps)."""
         self.index = index
+        self.skip = skip
+        self.embed = embed
         self.debounce = (debounce_ms if debounce_ms is not None else index.settings.index.watch_debounce_ms) / 1000
         self.on_update = on_update
         self._pending: set[str] = set()
@@ -73,6 +79,8 @@ class IndexWatcher:
         except ValueError:
             return  # outside the workspace (e.g. a symlink target)
         if rel.startswith(".git/") or rel == ".git" or self._in_cache(path):
+            return
+        if self.skip is not None and self.skip(rel):
             return
         with self._cond:
             self._pending.add(rel)
@@ -117,7 +125,7 @@ class IndexWatcher:
             work = lambda: self.index.update_paths(files)  # noqa: E731
         try:
             report = work()
-            if self.index.settings.embedder.enabled:
+            if self.embed and self.index.settings.embedder.enabled:
                 fresh, reused = self.index.embed_missing()  # chunks a large change left without vectors
                 report.embedded += fresh
                 report.reused += reused

@@ -78,8 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_graph.add_argument("--json", action="store_true")
     _common(p_graph)
 
-    p_serve = sub.add_parser("serve", help="run the language server (stdio)")
-    p_serve.add_argument("--tcp", metavar="HOST:PORT")
+    p_symbols = sub.add_parser("symbols", help="a file's outline (what the editor shows as document symbols)")
+    p_symbols.add_argument("file", type=Path)
+    p_symbols.add_argument("--json", action="store_true")
+    _common(p_symbols)
+
+    p_serve = sub.add_parser("serve", help="run the language server (stdio unless --tcp)")
+    p_serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+    p_serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port instead (for debugging)")
     return parser
 
 
@@ -303,12 +309,51 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_symbols(args: argparse.Namespace) -> int:
+    from specpilot.index.symbols import OutlineSymbol, document_outline
+
+    path: Path = args.file
+    if not path.is_file():
+        raise CliError(f"{path} is not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path} is not UTF-8 text") from None
+    outline = document_outline(path.name, text)
+
+    def as_json(symbol: OutlineSymbol) -> dict[str, Any]:
+        return {"name": symbol.name, "kind": symbol.kind, "detail": symbol.detail, "line": symbol.name_line,
+                "startLine": symbol.start_line, "endLine": symbol.end_line,
+                "children": [as_json(child) for child in symbol.children]}
+
+    def show(symbols: list[OutlineSymbol], depth: int) -> None:
+        for symbol in symbols:
+            print(f"{'  ' * depth}{symbol.kind:8} {symbol.name}  {symbol.start_line}-{symbol.end_line}")
+            show(symbol.children, depth + 1)
+
+    if args.json:
+        print(json.dumps([as_json(s) for s in outline], indent=2))
+    elif not outline:
+        print(f"no symbols in {path}")
+    else:
+        show(outline, 0)
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    raise CliError("the language server arrives with the server issue; `specpilot serve` is not available yet")
+    from specpilot.server.main import serve
+
+    tcp = None
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not host or not port.isdigit():
+            raise UsageError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
+        tcp = (host, int(port))
+    return serve(tcp)
 
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "graph": cmd_graph,
-            "serve": cmd_serve}
+            "symbols": cmd_symbols, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

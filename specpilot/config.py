@@ -58,12 +58,23 @@ class SearchSettings:
 
 
 @dataclass
+class ServerSettings:
+    """The language server (``specpilot serve``)."""
+
+    buffer_debounce_ms: int = 400  # unsaved edits are indexed after this pause in typing
+    watch: bool = True  # watch the file system for changes made outside the editor
+    workspace_symbol_limit: int = 50
+    embed_step: int = 64  # chunks embedded per step; editor updates run between steps
+
+
+@dataclass
 class Settings:
     cache_path: str = DEFAULT_CACHE_DIR
     log_level: str = "info"
     index: IndexSettings = field(default_factory=IndexSettings)
     embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
 
 ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
@@ -74,8 +85,10 @@ ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
 POSITIVE_INTS = {
     "index.max_file_bytes", "index.max_chunk_lines", "index.window_lines",
     "index.write_batch_rows", "index.optimize_every_writes", "index.optimize_every_rows", "embedder.batch_size",
-    "embedder.max_seq_length", "search.k", "search.candidates",
+    "embedder.max_seq_length", "search.k", "search.candidates", "server.workspace_symbol_limit",
+    "server.embed_step",
 }
+NON_NEGATIVE_INTS = {"server.buffer_debounce_ms"}
 UNIT_FLOATS = {"search.vector_weight"}
 
 
@@ -122,6 +135,8 @@ def _coerce(value: Any, annotation: Any, dotted: str) -> Any:
             raise ValueError(f"expected an integer, got {value!r}")
         if dotted in POSITIVE_INTS and number <= 0:
             raise ValueError(f"must be a positive integer, got {number}")
+        if dotted in NON_NEGATIVE_INTS and number < 0:
+            raise ValueError(f"must be zero or more, got {number}")
         return number
     if annotation is float:
         if isinstance(value, bool):

@@ -48,7 +48,7 @@ def test_vectors_fill_in_later_and_are_cached_by_hash(tmp_path: Path) -> None:
     pending = store.pending_embeddings(10)
     assert [p["id"] for p in pending] == [c.id]
     store.cache_vectors([c.content_hash], np.stack([vec(1, 0, 0, 0)]))
-    store.set_vectors([c.id], np.stack([vec(1, 0, 0, 0)]))
+    store.set_vectors([c.id], [c.content_hash], np.stack([vec(1, 0, 0, 0)]))
     assert store.count("vector IS NULL") == 0
     assert store.vector_search(vec(1, 0.1, 0, 0), 5)[0]["id"] == c.id
     cached = store.cached_vectors([c.content_hash, "unknown"])
@@ -127,3 +127,15 @@ def test_moved_chunks_report_new_lines_without_rewriting_rows(tmp_path: Path) ->
         ("one", 11, 13), ("two", 11, 13)]
     store.delete_paths(["a.py"])
     assert store.positions is not None and store.positions.count() == 0
+
+
+def test_a_vector_for_old_content_is_not_stored_on_new_content(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    old = chunk("a.py", "one", "x")
+    store.replace_files({"a.py": [old]}, {})
+    new = chunk("a.py", "one", "x edited while the embedder ran")
+    store.replace_files({"a.py": [new]}, {})
+    store.set_vectors([old.id], [old.content_hash], np.stack([vec(1, 0, 0, 0)]))
+    assert store.count("vector IS NULL") == 1  # still waits for a vector of its own text
+    store.set_vectors([new.id], [new.content_hash], np.stack([vec(0, 1, 0, 0)]))
+    assert store.count("vector IS NULL") == 0

@@ -1,0 +1,169 @@
+"""The SpecPilot language server: a pygls ``LanguageServer`` plus what its features share.
+
+Handlers live in ``server/features/`` and are registered from one ordered list
+(``features.FEATURES``). Heavy work never runs on the event loop: index
+updates and embedding go to one "index" thread (so writes stay serial), queries
+to a small "query" pool; results and notifications come back to the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from specpilot import __version__
+from specpilot.config import ConfigProblem
+from specpilot.server.folders import EmbedderPool, Folder
+from specpilot.server.logs import EditorLogHandler
+
+log = logging.getLogger("specpilot.server")
+T = TypeVar("T")
+
+MESSAGE_TYPES = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning,
+                 logging.INFO: types.MessageType.Info}
+
+
+class SpecPilotServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("specpilot", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.folders: dict[Path, Folder] = {}
+        self.init_options: dict[str, Any] = {}
+        self.editor_settings: dict[str, Any] = {}  # pushed by didChangeConfiguration (clients without pull)
+        self.embedders = EmbedderPool()
+        self.index_pool = ThreadPoolExecutor(1, thread_name_prefix="specpilot-index")
+        self.query_pool = ThreadPoolExecutor(2, thread_name_prefix="specpilot-query")
+        self.editor_log = EditorLogHandler(self._log_to_editor)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.initialized = False
+        self.closed = False
+        self._background: set[asyncio.Future[Any]] = set()
+        self._progress_count = 0
+
+    # -- what the client announced -------------------------------------------------------------
+    @property
+    def supports_progress(self) -> bool:
+        window = self.client_capabilities.window
+        return bool(window and window.work_done_progress)
+
+    @property
+    def supports_configuration(self) -> bool:
+        workspace = self.client_capabilities.workspace
+        return bool(workspace and workspace.configuration)
+
+    @property
+    def supports_watched_files_registration(self) -> bool:
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        return bool(watched and watched.dynamic_registration)
+
+    @property
+    def supports_hierarchical_symbols(self) -> bool:
+        text = self.client_capabilities.text_document
+        symbols = text.document_symbol if text else None
+        return bool(symbols and symbols.hierarchical_document_symbol_support)
+
+    def progress_token(self, what: str) -> str:
+        self._progress_count += 1
+        return f"specpilot/{what}/{self._progress_count}"
+
+    # -- running work off the loop ----------------------------------------------------------------
+    def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """Run ``work`` in the background, keep a reference, and log (not lose) its failure."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            self._background.discard(finished)
+            if not finished.cancelled() and (exc := finished.exception()) is not None:
+                log.error("%s failed: %s", what, exc, exc_info=exc)
+
+        task.add_done_callback(done)
+        return task
+
+    async def in_index_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Index writes, one at a time, in submission order."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.index_pool, partial(fn, *args, **kwargs))
+
+    async def in_query_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.query_pool, partial(fn, *args, **kwargs))
+
+    def call_on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        """From a worker thread: run ``fn(*args)`` on the event loop (which owns the connection)."""
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:
+                pass  # closing
+
+    # -- telling the user -----------------------------------------------------------------------
+    def _log_to_editor(self, level: int, text: str) -> None:
+        if not self.initialized or self.closed:
+            return
+        kind = MESSAGE_TYPES.get(level, types.MessageType.Log)
+        self.window_log_message(types.LogMessageParams(type=kind, message=text))
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def report_settings(self, problems: list[ConfigProblem], where: str) -> None:
+        if not problems:
+            return
+        lines = "; ".join(str(p) for p in problems)
+        log.warning("settings for %s: %s", where, lines)
+        self.show(f"SpecPilot settings ({where}): {lines}", types.MessageType.Warning)
+
+    def notify_status(self, folder: Folder) -> None:
+        """Send ``specpilot/indexStatus`` for ``folder`` (counts are read off the loop)."""
+        async def send() -> None:
+            payload = await self.in_query_thread(folder.status)
+            if not self.closed:
+                self.protocol.notify("specpilot/indexStatus", payload)
+
+        self.spawn(send(), "index status")
+
+    # -- folders ----------------------------------------------------------------------------
+    def folder_of(self, path: Path) -> tuple[Folder, str] | None:
+        """The innermost served folder that contains ``path``, and the path relative to it."""
+        best: tuple[Folder, str] | None = None
+        for folder in self.folders.values():
+            rel = folder.relative(path)
+            if rel is not None and (best is None or len(folder.root.parts) > len(best[0].root.parts)):
+                best = (folder, rel)
+        return best
+
+    # -- stopping ---------------------------------------------------------------------------
+    async def stop_background(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def close(self) -> None:
+        """Stop watchers and indexing, flush what was written, release the indexes."""
+        if self.closed:
+            return
+        self.closed = True
+        for folder in self.folders.values():
+            folder.index.cancel_event.set()
+            if folder.watcher is not None:
+                folder.watcher.stop()
+        self.index_pool.shutdown(wait=True, cancel_futures=True)
+        self.query_pool.shutdown(wait=True, cancel_futures=True)
+        for folder in self.folders.values():
+            try:
+                folder.index.close()
+            except Exception:
+                log.exception("closing the index of %s", folder.root)
+        log.info("stopped")
+

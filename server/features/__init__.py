@@ -1,0 +1,10 @@
+"""Feature modules, registered in this order by ``server.main.create_server``.
+
+Each module has ``register(server)`` that adds its handlers; nothing happens at import.
+"""
+
+from __future__ import annotations
+
+from specpilot.server.features import documents, lifecycle, search, symbols
+
+FEATURES = (lifecycle, documents, symbols, search)

@@ -1,0 +1,283 @@
+"""Background indexing in the server.
+
+* ``index_folder``: the start-up (or rebuild) pass — scan, chunk and write with
+  work-done progress (when the client supports it; cancellable), then embedding
+  in small steps so that editor updates queued on the index thread run between
+  steps instead of waiting for the whole model pass.
+* ``schedule``: debounced re-indexing of paths from open buffers (their text wins
+  over the disk), saves, closes and file events.
+* ``specpilot/indexStatus`` after each stage and about once a second while busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from lsprotocol import types
+
+from specpilot.index.embedder import EmbedderError
+from specpilot.index.engine import Progress, UpdateReport
+from specpilot.index.watch import IndexWatcher
+from specpilot.server.app import SpecPilotServer
+from specpilot.server.folders import Folder
+
+log = logging.getLogger("specpilot.server.indexing")
+
+CHUNK_SHARE = 40  # percent of the progress bar for scan + chunk + write; embedding has the rest
+STATUS_INTERVAL = 1.0
+REPORT_INTERVAL = 0.2
+IDLE_OPTIMIZE_SECONDS = 30.0
+FILE_EVENT_DELAY_MS = 50
+
+
+class ProgressReporter:
+    """Work-done progress for one job, or nothing for a client that did not announce
+    support. ``report`` may be called from any thread; it is throttled."""
+
+    def __init__(self, ls: SpecPilotServer, title: str) -> None:
+        self.ls = ls
+        self.title = title
+        self.token: str | None = None
+        self._last = 0.0
+        self._last_percent = -1
+
+    async def begin(self) -> None:
+        if not self.ls.supports_progress:
+            return
+        token = self.ls.progress_token("index")
+        try:
+            await self.ls.work_done_progress.create_async(token)
+        except Exception as exc:  # the client refused: go on without a progress bar
+            log.info("no progress bar: %s", exc)
+            return
+        self.token = token
+        self.ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+            title=self.title, cancellable=True, percentage=0, message="scanning"))
+
+    def cancelled(self) -> bool:
+        if self.token is None:
+            return False
+        future = self.ls.work_done_progress.tokens.get(self.token)
+        return bool(future is not None and future.cancelled())
+
+    def report(self, percent: float, message: str, force: bool = False) -> None:
+        if self.token is None:
+            return
+        now = time.monotonic()
+        whole = int(percent)
+        if not force and (now - self._last < REPORT_INTERVAL or whole == self._last_percent):
+            return
+        self._last, self._last_percent = now, whole
+        token = self.token
+        self.ls.call_on_loop(self.ls.work_done_progress.report, token,
+                             types.WorkDoneProgressReport(percentage=max(0, min(100, whole)), message=message))
+
+    def end(self, message: str) -> None:
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+            self.ls.work_done_progress.tokens.pop(self.token, None)
+            self.token = None
+
+
+def _stage_message(event: Progress) -> tuple[float, str]:
+    if event.stage == "scan":
+        return 0.0, f"scanned {event.total} files" + (f" ({event.detail})" if event.detail else "")
+    if event.stage == "chunk":
+        share = CHUNK_SHARE * event.done / event.total if event.total else CHUNK_SHARE
+        return share, f"{event.done}/{event.total} files"
+    if event.stage == "optimize":
+        return CHUNK_SHARE, "optimizing the index"
+    return CHUNK_SHARE, event.stage
+
+
+async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = False) -> None:
+    """Bring ``folder``'s index up to date, with progress and status; then watch it."""
+    reporter = ProgressReporter(ls, f"SpecPilot: indexing {folder.name}")
+    await reporter.begin()
+    folder.state, folder.error = "indexing", None
+    ls.notify_status(folder)
+    last_status = time.monotonic()
+
+    def on_progress(event: Progress) -> None:  # runs on the index thread
+        nonlocal last_status
+        if reporter.cancelled():
+            folder.index.cancel_event.set()
+        if event.stage == "chunk":
+            folder.files_done, folder.files_total = event.done, event.total
+        percent, message = _stage_message(event)
+        reporter.report(percent, message)
+        if time.monotonic() - last_status >= STATUS_INTERVAL:
+            last_status = time.monotonic()
+            ls.call_on_loop(ls.notify_status, folder)
+
+    outcome = "done"
+    try:
+        work = folder.index.rebuild if rebuild else folder.index.update
+        report: UpdateReport = await ls.in_index_thread(work, on_progress, embed=False)
+        if report.cancelled or reporter.cancelled():
+            outcome = "cancelled"
+        else:
+            _log_report(folder, report)
+            outcome = await embed_steps(ls, folder, reporter)
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
+    except Exception as exc:
+        outcome = "failed"
+        folder.state, folder.error = "error", f"{type(exc).__name__}: {exc}"
+        log.exception("indexing %s failed", folder.root)
+        ls.show(f"SpecPilot could not index {folder.name}: {exc}", types.MessageType.Error)
+    finally:
+        if outcome == "cancelled":
+            folder.state = "cancelled"
+            if not ls.closed:
+                folder.index.cancel_event.clear()  # later updates (edits, saves) must run
+        elif outcome == "done":
+            folder.state = "ready"
+        reporter.end({"done": "indexed", "cancelled": "cancelled", "failed": "failed"}[outcome])
+        if not ls.closed:
+            ls.notify_status(folder)
+    if not ls.closed and outcome != "failed":
+        start_watcher(ls, folder)
+
+
+def _log_report(folder: Folder, report: UpdateReport) -> None:
+    log.info("indexed %s: %d files changed, %d deleted, %d skipped", folder.root, report.files_changed,
+             report.files_deleted, len(report.skipped))
+    for path, reason in report.skipped[:20]:
+        log.debug("skipped %s: %s", path, reason)
+    for path, error in report.syntax_errors[:20]:
+        log.info("%s: %s (indexed anyway)", path, error)
+
+
+async def embed_steps(ls: SpecPilotServer, folder: Folder, reporter: ProgressReporter | None = None) -> str:
+    """Give every chunk a vector, ``server.embedStep`` chunks at a time."""
+    if not folder.settings.embedder.enabled:
+        return "done"
+    counts = await ls.in_query_thread(folder.index.status, disk=False)
+    total = counts.chunks - counts.embedded
+    if total <= 0:
+        return "done"
+    folder.state = "embedding"
+    ls.notify_status(folder)
+    done = 0
+    last_status = time.monotonic()
+    while not ls.closed:
+        if (reporter is not None and reporter.cancelled()) or folder.index.cancel_event.is_set():
+            return "cancelled"
+        try:
+            fresh, reused = await ls.in_index_thread(folder.index.embed_missing, None,
+                                                     folder.settings.server.embed_step, optimize=False)
+        except EmbedderError as exc:
+            folder.error = f"semantic search is off: {exc}"
+            log.warning("%s: %s", folder.root, folder.error)
+            ls.show(f"SpecPilot: {folder.error}. Full-text search still works.", types.MessageType.Warning)
+            return "done"
+        if fresh + reused == 0:
+            if folder.index.cancel_event.is_set():
+                return "cancelled"
+            break
+        done += fresh + reused
+        if reporter is not None:
+            reporter.report(CHUNK_SHARE + (100 - CHUNK_SHARE) * min(done, total) / total,
+                            f"embedded {min(done, total)}/{total} chunks")
+        if time.monotonic() - last_status >= STATUS_INTERVAL:
+            last_status = time.monotonic()
+            ls.notify_status(folder)
+    if ls.closed:
+        return "cancelled"
+    await ls.in_index_thread(folder.index.optimize)
+    return "done"
+
+
+async def stop_folder(ls: SpecPilotServer, folder: Folder) -> None:
+    """Stop the folder's watcher and running index pass (its writes so far are kept)."""
+    if folder.watcher is not None:
+        watcher, folder.watcher = folder.watcher, None
+        await asyncio.to_thread(watcher.stop)
+    if folder.job is not None and not folder.job.done():
+        folder.index.cancel_event.set()
+        await asyncio.gather(folder.job, return_exceptions=True)
+    folder.index.cancel_event.clear()
+
+
+def start_watcher(ls: SpecPilotServer, folder: Folder) -> None:
+    if folder.watcher is not None or not folder.settings.server.watch:
+        return
+
+    def on_update(report: UpdateReport, paths: list[str]) -> None:  # watcher thread
+        ls.call_on_loop(_after_external_change, ls, folder, report)
+
+    def is_open(rel: str) -> bool:
+        return open_text(ls, folder, rel) is not None
+
+    try:
+        folder.watcher = IndexWatcher(folder.index, on_update=on_update, skip=is_open, embed=False).start()
+    except Exception as exc:  # e.g. out of inotify watches: saves and editor events still work
+        log.warning("cannot watch %s for changes made outside the editor: %s", folder.root, exc)
+
+
+def _after_external_change(ls: SpecPilotServer, folder: Folder, report: UpdateReport) -> None:
+    ls.notify_status(folder)
+    if folder.state == "ready" and folder.settings.embedder.enabled:
+        folder.job = ls.spawn(_embed_after_change(ls, folder), "embedding after an outside change")
+
+
+async def _embed_after_change(ls: SpecPilotServer, folder: Folder) -> None:
+    """A large outside change (a branch switch) can leave many chunks without vectors."""
+    await embed_steps(ls, folder)
+    if folder.state == "embedding":
+        folder.state = "ready"
+    if folder.index.cancel_event.is_set() and not ls.closed:
+        folder.index.cancel_event.clear()
+    ls.notify_status(folder)
+
+
+def open_text(ls: SpecPilotServer, folder: Folder, rel: str) -> str | None:
+    """The text of ``rel`` if the editor has it open, else None."""
+    uri = folder.open_uris.get(rel)
+    document = ls.workspace.text_documents.get(uri) if uri is not None else None
+    return document.source if document is not None else None
+
+
+def schedule(ls: SpecPilotServer, folder: Folder, rel: str, text: str | None, delay_ms: int) -> None:
+    """Re-index ``rel`` after ``delay_ms`` without further changes (``text``: the
+    buffer's contents; None: read the file, or drop it if it is gone)."""
+    folder.pending[rel] = text
+    if folder.timer is not None:
+        folder.timer.cancel()
+    folder.timer = asyncio.get_running_loop().call_later(
+        delay_ms / 1000, lambda: ls.spawn(flush(ls, folder), "index update"))
+
+
+async def flush(ls: SpecPilotServer, folder: Folder) -> None:
+    batch, folder.pending = folder.pending, {}
+    if not batch or ls.closed:
+        return
+    texts = {rel: text for rel, text in batch.items() if text is not None}
+    report = await ls.in_index_thread(folder.index.update_paths, list(batch), texts)
+    if report.files_changed or report.files_deleted:
+        ls.notify_status(folder)
+    for path, reason in report.skipped:
+        log.info("not indexed: %s (%s)", path, reason)
+    _arm_idle_optimize(ls, folder)
+
+
+def _arm_idle_optimize(ls: SpecPilotServer, folder: Folder) -> None:
+    """Fold rewritten rows back into the indexes once edits pause (the watcher does
+    the same for outside changes; a second optimize finds nothing to do)."""
+    if folder.optimize_timer is not None:
+        folder.optimize_timer.cancel()
+
+    def fire() -> None:
+        if not ls.closed:
+            ls.spawn(ls.in_index_thread(folder.index.optimize), "optimize on idle")
+
+    folder.optimize_timer = asyncio.get_running_loop().call_later(IDLE_OPTIMIZE_SECONDS, fire)
+
+
+def status_payloads(ls: SpecPilotServer) -> list[dict[str, Any]]:
+    return [folder.status() for folder in ls.folders.values()]

@@ -1,0 +1,1 @@
+"""A tiny HTTP toolkit used as a fixture by the server tests."""

@@ -1,0 +1,106 @@
+"""End-to-end fixtures: the real server (``python -m specpilot serve``) over stdio,
+driven by pytest-lsp's client, on a copy of tests/data/server/project."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from specpilot.server.lsp_utils import plain
+
+DATA = Path(__file__).parents[1] / "data" / "server"
+SERVER = [sys.executable, "-m", "specpilot", "serve"]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+NO_MODEL = {"embedder": {"enabled": False}}  # for tests that do not need semantic search (faster)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(DATA / "project", root)
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
+async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    statuses: list[dict[str, Any]] = []
+    lsp_client.statuses = statuses  # type: ignore[attr-defined]
+
+    @lsp_client.feature("specpilot/indexStatus")
+    def index_status(params: Any) -> None:
+        statuses.append(plain(params))
+
+    yield
+    await lsp_client.shutdown_session()
+
+
+def capabilities(*, progress: bool = True, configuration: bool = True,
+                 hierarchical: bool = True) -> types.ClientCapabilities:
+    return types.ClientCapabilities(
+        window=types.WindowClientCapabilities(work_done_progress=progress, show_message=None),
+        workspace=types.WorkspaceClientCapabilities(
+            configuration=configuration, workspace_folders=True,
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=False),
+            symbol=types.WorkspaceSymbolClientCapabilities()),
+        text_document=types.TextDocumentClientCapabilities(
+            document_symbol=types.DocumentSymbolClientCapabilities(
+                hierarchical_document_symbol_support=hierarchical),
+            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True)),
+    )
+
+
+async def start(client: LanguageClient, *folders: Path, options: dict[str, Any] | None = None,
+                wait: bool = True, **caps: bool) -> types.InitializeResult:
+    result = await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities(**caps),
+        workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
+        initialization_options=options))
+    if wait:
+        for folder in folders:
+            await wait_for_status(client, lambda s, f=folder: s["folder"] == f.as_uri() and s["state"] == "ready")
+    return result
+
+
+async def wait_for_status(client: LanguageClient, predicate: Callable[[dict[str, Any]], bool],
+                          timeout: float = 180.0, after: int = 0) -> dict[str, Any]:
+    """The first ``specpilot/indexStatus`` (from index ``after`` on) that ``predicate`` accepts."""
+    statuses: list[dict[str, Any]] = client.statuses  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for status in statuses[after:]:
+            if predicate(status):
+                return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no matching indexStatus in {timeout:.0f}s; got {statuses[after:]}")
+
+
+async def until(check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """Await ``check()`` (a coroutine function) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not met in {timeout:.0f}s (last answer: {last!r})")
+
+
+async def symbols(client: LanguageClient, query: str) -> list[str]:
+    found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+    return [s.name for s in found or []]
+
+
+async def search(client: LanguageClient, **params: Any) -> dict[str, Any]:
+    return plain(await client.protocol.send_request_async("specpilot/search", params))
