@@ -15,6 +15,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,9 @@ class Embedder(ABC):
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    def prepare_for_queries(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Get ready to embed queries while a long ``embed`` runs."""
 
 
 _REGISTRY: dict[str, Callable[..., Embedder]] = {}
@@ -111,16 +115,12 @@ class SentenceTransformerEmbedder(Embedder):
         self.name = model
         self.device = pick_device(device)
         self.batch_size = batch_size
-        path = resolve_model_path(model)
-        try:
-            self._model = SentenceTransformer(path, device=self.device, local_files_only=True)
-        except Exception as exc:  # the library raises many kinds; the user needs one message
-            raise EmbedderError(
-                f"cannot load embedding model {model!r} ({type(exc).__name__}: {exc}). "
-                "SpecPilot loads models offline only: use a folder path or the packaged "
-                f"default {DEFAULT_MODEL!r}."
-            ) from exc
-        self._model.max_seq_length = max_seq_length
+        self._path = resolve_model_path(model)
+        self._model = self._load(SentenceTransformer, max_seq_length)
+        # A second copy for queries, loaded on demand: a bulk ``embed`` holds the
+        # first for seconds, and a query must not wait behind it.
+        self._query_model: Any = None
+        self._query_lock = threading.Lock()
         self.max_seq_length = max_seq_length
         get_dim = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
@@ -128,30 +128,62 @@ class SentenceTransformerEmbedder(Embedder):
         if not dim:
             raise EmbedderError(f"embedding model {model!r} does not report its dimension")
         self.dim = int(dim)
-        self._lock = threading.Lock()  # torch modules are not safe to call concurrently
+        self._lock = threading.Lock()  # one call at a time per copy (the tokenizer is not thread-safe)
         log.info("embedder %s loaded on %s (dim %d)", model, self.device, self.dim)
+
+    def _load(self, factory: Any, max_seq_length: int) -> Any:
+        try:
+            model = factory(self._path, device=self.device, local_files_only=True)
+        except Exception as exc:  # the library raises many kinds; the user needs one message
+            raise EmbedderError(
+                f"cannot load embedding model {self.name!r} ({type(exc).__name__}: {exc}). "
+                "SpecPilot loads models offline only: use a folder path or the packaged "
+                f"default {DEFAULT_MODEL!r}."
+            ) from exc
+        model.max_seq_length = max_seq_length
+        return model
+
+    def prepare_for_queries(self) -> None:
+        with self._query_lock:
+            if self._query_model is None:
+                from sentence_transformers import SentenceTransformer
+
+                self._query_model = self._load(SentenceTransformer, self.max_seq_length)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query: on the main copy when it is free, else on the query copy
+        (loaded now if ``prepare_for_queries`` was not called)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                return self._encode(self._model, [text])[0]
+            finally:
+                self._lock.release()
+        self.prepare_for_queries()
+        with self._query_lock:
+            return self._encode(self._query_model, [text])[0]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return self._encode(self._model, texts)
+
+    def _encode(self, model: Any, texts: list[str]) -> np.ndarray:
         import torch
 
-        with self._lock:
-            # A query is a few tokens: on CPU, OpenMP's thread hand-offs cost more than
-            # the maths (measured: 480 ms with 2 threads on a busy 2-core machine, 13 ms
-            # with 1), so small batches run single-threaded.
-            threads = torch.get_num_threads()
-            single = self.device == "cpu" and len(texts) <= SMALL_BATCH
+        # A query is a few tokens: on CPU, OpenMP's thread hand-offs cost more than
+        # the maths (measured: 480 ms with 2 threads on a busy 2-core machine, 13 ms
+        # with 1), so small batches run single-threaded.
+        threads = torch.get_num_threads()
+        single = self.device == "cpu" and len(texts) <= SMALL_BATCH
+        if single:
+            torch.set_num_threads(1)
+        try:
+            vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
+        finally:
             if single:
-                torch.set_num_threads(1)
-            try:
-                vectors = self._model.encode(
-                    texts, batch_size=self.batch_size, normalize_embeddings=True,
-                    convert_to_numpy=True, show_progress_bar=False,
-                )
-            finally:
-                if single:
-                    torch.set_num_threads(threads)
+                torch.set_num_threads(threads)
         return np.asarray(vectors, dtype=np.float32)
 
 

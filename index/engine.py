@@ -159,7 +159,8 @@ class WorkspaceIndex:
         """Bring the index up to date with the files on disk."""
         report = UpdateReport()
         with self._update_lock:
-            self.cancel_event.clear()
+            # ``cancel_event`` is not cleared here: a cancel that arrives just before the
+            # pass starts must still stop it. Whoever cancels clears it afterwards.
             started = time.perf_counter()
             cfg = self.settings.index
             result = scanner.scan(self.root, max_file_bytes=cfg.max_file_bytes, exclude=cfg.exclude,
@@ -364,7 +365,7 @@ class WorkspaceIndex:
             return 0, 0
         done = fresh_count = 0
         while not self.cancel_event.is_set():
-            rows = self.store.pending_embeddings(EMBED_BATCH_ROWS)
+            rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS))
             if not rows:
                 break
             hashes = [r["content_hash"] for r in rows]

@@ -138,16 +138,17 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
     lexical: dict[str, float] = {}
     cosine: dict[str, float] = {}
     use_vectors = mode in ("vector", "hybrid") and embedder is not None
-    # The query embedding (torch) and the full-text search (Lance) both release the
-    # GIL: run them side by side.
-    pending = _QUERY_POOL.submit(embedder.embed_query, query) if use_vectors and embedder else None
+    # The query embedding plus the vector search, and the full-text search, mostly
+    # release the GIL (torch, Lance): run them side by side.
+    pending = _QUERY_POOL.submit(_vector_side, store, embedder, query, want, where) \
+        if use_vectors and embedder else None
     if mode in ("bm25", "hybrid"):
         for row in _fts(store, query, want, where, with_vectors=pending is not None):
             rows[row["id"]] = row
             lexical[row["id"]] = float(row["_score"])
     if pending is not None:
-        qvec = pending.result()
-        for row in store.vector_search(qvec, want, where):
+        qvec, nearest = pending.result()
+        for row in nearest:
             rows.setdefault(row["id"], row)
             cosine[row["id"]] = 1.0 - float(row["_distance"])
         # Exact cosine for lexical-only candidates, from the vectors the FTS rows carry.
@@ -177,6 +178,12 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
     if graph_neighbours and graph is not None and hits:
         hits = _with_neighbours(store, graph, hits, k, filters)
     return hits
+
+
+def _vector_side(store: IndexStore, embedder: Embedder, query: str, limit: int,
+                 where: str | None) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    qvec = embedder.embed_query(query)
+    return qvec, store.vector_search(qvec, limit, where)
 
 
 def _source(key: str, lexical: dict[str, float], cosine: dict[str, float]) -> str:

@@ -297,18 +297,24 @@ class IndexStore:
 
     def set_vectors(self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray) -> None:
         """Give rows their vectors. A row whose content changed since ``hashes`` were
-        read (an editor update raced the embedder) keeps its own state: the vector
-        was computed from text it no longer has."""
+        read (an editor update raced the embedder) is left alone: the vector was
+        computed from text it no longer has. The check and the write happen under
+        the store's lock, which every row write takes."""
         if not ids:
             return
-        self._rows_since_optimize += len(ids)
         vector_type = pa.list_(pa.float32(), self.dim)
-        table = pa.table({"id": pa.array(list(ids), pa.string()),
-                          "content_hash": pa.array(list(hashes), pa.string()),
-                          "vector": pa.array(list(vectors.astype(np.float32)), type=vector_type)})
         with self._lock:
-            (self.chunks.merge_insert("id")
-             .when_matched_update_all(where="target.content_hash = source.content_hash").execute(table))
+            # (A conditional merge_insert with a partial source panics inside Lance 0.40.)
+            stored = (self.chunks.search().where(in_list("id", ids)).select(["id", "content_hash"])
+                      .limit(len(ids)).to_list())
+            current = {row["id"]: row["content_hash"] for row in stored}
+            keep = [i for i, (key, digest) in enumerate(zip(ids, hashes)) if current.get(key) == digest]
+            if not keep:
+                return
+            table = pa.table({"id": pa.array([ids[i] for i in keep], pa.string()),
+                              "vector": pa.array(list(vectors[keep].astype(np.float32)), type=vector_type)})
+            self.chunks.merge_insert("id").when_matched_update_all().execute(table)
+            self._rows_since_optimize += len(keep)
             self._after_write()
 
     def cache_vectors(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -367,8 +373,13 @@ class IndexStore:
             if stats is None or (stats.num_indices or 1) <= MAX_VECTOR_DELTAS:
                 return
             reason = "rebuilt"
+        self.rebuild_vector_index(reason)
+
+    def rebuild_vector_index(self, reason: str = "rebuilt") -> None:
+        """A fresh ANN index over every vector (no delta segments)."""
         started = time.perf_counter()
-        self.chunks.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
+        with self._lock:
+            self.chunks.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
         log.info("vector index %s in %.1fs", reason, time.perf_counter() - started)
 
     @property
@@ -456,7 +467,19 @@ class IndexStore:
         if where:
             builder = builder.where(where, prefilter=True)
         columns = RANK_COLUMNS + ["_score"] + (["vector"] if with_vectors else [])
-        return builder.select(columns).limit(limit).to_list()
+        table = builder.select(columns).limit(limit).to_arrow()
+        if not with_vectors:
+            return table.to_pylist()
+        # Vectors as numpy rows: turning 50 x 384 floats into Python lists cost more
+        # than the full-text search itself.
+        column = table.column("vector").combine_chunks()
+        rows = table.drop_columns(["vector"]).to_pylist()
+        if len(rows):
+            matrix = column.values.to_numpy(zero_copy_only=False).reshape(len(rows), self.dim)
+            valid = column.is_valid().to_numpy(zero_copy_only=False)
+            for row, vec, ok in zip(rows, matrix, valid):
+                row["vector"] = vec if ok else None
+        return rows
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None = None) -> list[dict[str, Any]]:
         """Nearest chunks by cosine, with ``RANK_COLUMNS`` and ``_distance``. Rows without

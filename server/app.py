@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from specpilot import __version__
 from specpilot.config import ConfigProblem
@@ -31,9 +32,23 @@ MESSAGE_TYPES = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.
                  logging.INFO: types.MessageType.Info}
 
 
+class SpecPilotProtocol(LanguageServerProtocol):
+    """pygls answers ``$/cancelRequest`` by cancelling the request's future, but a
+    command handler runs as a task of its own that the cancel never reaches; long
+    handlers register a callback for their request id (``SpecPilotServer.on_cancel``)."""
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        super()._handle_cancel_notification(msg_id)
+        callback = getattr(self._server, "cancel_callbacks", {}).pop(msg_id, None)
+        if callback is not None:
+            callback()
+
+
 class SpecPilotServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("specpilot", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("specpilot", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=SpecPilotProtocol)
+        self.cancel_callbacks: dict[Any, Callable[[], None]] = {}
         self.folders: dict[Path, Folder] = {}
         self.init_options: dict[str, Any] = {}
         self.editor_settings: dict[str, Any] = {}  # pushed by didChangeConfiguration (clients without pull)
@@ -96,6 +111,17 @@ class SpecPilotServer(LanguageServer):
     async def in_query_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.query_pool, partial(fn, *args, **kwargs))
+
+    def on_cancel(self, callback: Callable[[], None]) -> Any:
+        """Call ``callback`` if the client cancels the request being handled; returns
+        its id (pass it to ``forget_cancel`` when the handler ends)."""
+        request_id = self.protocol.msg_id
+        if request_id is not None:
+            self.cancel_callbacks[request_id] = callback
+        return request_id
+
+    def forget_cancel(self, request_id: Any) -> None:
+        self.cancel_callbacks.pop(request_id, None)
 
     def call_on_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         """From a worker thread: run ``fn(*args)`` on the event loop (which owns the connection)."""

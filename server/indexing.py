@@ -131,10 +131,10 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
         log.exception("indexing %s failed", folder.root)
         ls.show(f"SpecPilot could not index {folder.name}: {exc}", types.MessageType.Error)
     finally:
+        if not ls.closed:
+            folder.index.cancel_event.clear()  # a cancel ends with this pass; later edits must run
         if outcome == "cancelled":
             folder.state = "cancelled"
-            if not ls.closed:
-                folder.index.cancel_event.clear()  # later updates (edits, saves) must run
         elif outcome == "done":
             folder.state = "ready"
         reporter.end({"done": "indexed", "cancelled": "cancelled", "failed": "failed"}[outcome])

@@ -130,7 +130,8 @@ def _preload_model(ls: SpecPilotServer, folder: Folder) -> None:
 
     def load() -> None:
         try:
-            folder.index.embedder  # noqa: B018 - the property loads the model
+            # The model, and its copy for queries that arrive while the indexer embeds.
+            folder.index.embedder.prepare_for_queries()
             ls.embedders.remember(folder.settings, folder.index)
         except Exception as exc:
             log.warning("the embedding model could not be loaded: %s", exc)

@@ -104,12 +104,20 @@ async def rebuild(ls: SpecPilotServer, folder_uri: str | None) -> list[dict[str,
         await stop_folder(ls, folder)
         folder.job = ls.spawn(index_folder(ls, folder, rebuild=True), f"rebuilding {folder.root}")
     jobs = [f.job for f in folders if f.job is not None]
+
+    def stop() -> None:
+        for folder in folders:
+            if folder.job is not None and not folder.job.done():  # the job clears it when it ends
+                folder.index.cancel_event.set()
+
+    request_id = ls.on_cancel(stop)
     try:
         await asyncio.gather(*(asyncio.shield(job) for job in jobs))
     except asyncio.CancelledError:
-        for folder in folders:
-            folder.index.cancel_event.set()
+        stop()
         raise
+    finally:
+        ls.forget_cancel(request_id)
     return await index_status(ls)
 
 

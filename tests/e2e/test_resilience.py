@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
@@ -53,7 +52,8 @@ async def test_a_handler_fault_is_an_error_answer_and_the_server_goes_on(
         client: LanguageClient, project: Path) -> None:
     await start(client, project, options=NO_MODEL)
     index = project / ".specpilot" / "cache" / "index"
-    shutil.rmtree(index / "chunks.lance")  # the index is destroyed under the running server
+    for damaged in index.glob("positions.sqlite*"):  # the index is damaged under the running server
+        damaged.write_bytes(b"not a database " * 512)
     with pytest.raises(JsonRpcException):
         await search(client, query="parse headers", mode="bm25")
     found = await client.text_document_document_symbol_async(  # other requests are answered
