@@ -47,7 +47,8 @@ def test_python_outline_is_nested_with_lines_and_name_positions() -> None:
 
 
 def test_go_methods_nest_under_their_receiver_type() -> None:
-    source = "package p\n\ntype Point struct{ X int }\n\nfunc (p *Point) Move(dx int) {\n\tp.X += dx\n}\n\nfunc Origin() Point { return Point{} }\n"
+    source = ("package p\n\ntype Point struct{ X int }\n\nfunc (p *Point) Move(dx int) {\n\tp.X += dx\n}\n\n"
+              "func Origin() Point { return Point{} }\n")
     outline = document_outline("p.go", source)
     assert [(s.name, [c.name for c in s.children]) for s in outline] == [("Point", ["Move"]), ("Origin", [])]
 
