@@ -40,10 +40,9 @@ from speed import QUERIES, copy_stdlib, pct  # noqa: E402
 WORK = Path(__file__).parent / ".work" / "server"
 SPEED_CACHE = Path(__file__).parent / ".work" / "speed" / "cache" / "index"
 RETRIEVAL = Path(__file__).parent / ".work" / "retrieval"
-OUTLINE_FILES = ["typing.py", "argparse.py", "email/_header_value_parser.py", "asyncio/base_events.py",
-                 "tkinter/__init__.py"]
+OUTLINE_PERCENTILES = (10, 20, 30, 40, 50, 60, 70, 80, 90, 99)  # file sizes documentSymbol is asked for
 SPECPILOT = [sys.executable, "-m", "specpilot", "serve"]
-JEDI = [sys.executable, "-m", "jedi_language_server"]
+JEDI = [str(Path(sys.executable).with_name("jedi-language-server"))]
 PAUSE = 0.05  # between rounds of requests, like an editor rather than a load test
 
 
@@ -55,6 +54,7 @@ class Client(LanguageClient):
     def __init__(self) -> None:
         super().__init__("specpilot-bench", "1")
         self.statuses: list[dict[str, Any]] = []
+        self.stderr_task: asyncio.Future[None] | None = None
 
         @self.feature("specpilot/indexStatus")
         def index_status(params: Any) -> None:
@@ -83,6 +83,7 @@ class Client(LanguageClient):
 async def start(command: list[str], root: Path, options: dict[str, Any] | None = None) -> Client:
     client = Client()
     await client.start_io(*command, cwd=str(root))
+    client.stderr_task = asyncio.ensure_future(drain_stderr(client, WORK / f"{Path(command[-1]).name}.stderr.log"))
     caps = types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=True),
         workspace=types.WorkspaceClientCapabilities(configuration=True, workspace_folders=True),
@@ -93,6 +94,16 @@ async def start(command: list[str], root: Path, options: dict[str, Any] | None =
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
     client.initialized(types.InitializedParams())
     return client
+
+
+async def drain_stderr(client: Client, log_file: Path) -> None:
+    """The client pipes the server's stderr; read it (to a file) so the server never blocks on it."""
+    process = getattr(client, "_server", None)
+    if process is None or process.stderr is None:
+        return
+    with log_file.open("ab") as out:
+        while line := await process.stderr.readline():
+            out.write(line)
 
 
 async def stop(client: Client) -> None:
@@ -116,12 +127,19 @@ def server_memory(client: Client) -> dict[str, float]:
     return found
 
 
-async def one_round(client: Client, root: Path, samples: dict[str, list[float]], n: int) -> None:
+def outline_files(root: Path) -> list[Path]:
+    """Files at fixed percentiles of size (lines), so documentSymbol sees typical and very large files."""
+    files = sorted(root.rglob("*.py"), key=lambda p: (p.stat().st_size, str(p)))
+    files = [f for f in files if ".specpilot" not in f.parts and f.stat().st_size > 0]
+    return [files[min(len(files) - 1, len(files) * q // 100)] for q in OUTLINE_PERCENTILES]
+
+
+async def one_round(client: Client, outlines: list[Path], samples: dict[str, list[float]], n: int) -> None:
     query = QUERIES[n % len(QUERIES)]
     t0 = time.perf_counter()
     await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
     samples["workspace/symbol"].append((time.perf_counter() - t0) * 1000)
-    uri = (root / OUTLINE_FILES[n % len(OUTLINE_FILES)]).as_uri()
+    uri = outlines[n % len(outlines)].as_uri()
     t0 = time.perf_counter()
     await client.text_document_document_symbol_async(types.DocumentSymbolParams(types.TextDocumentIdentifier(uri)))
     samples["documentSymbol"].append((time.perf_counter() - t0) * 1000)
@@ -136,6 +154,7 @@ def summary(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 
 async def phase_cold(root: Path, embed_seconds: float) -> dict[str, Any]:
     shutil.rmtree(root / ".specpilot", ignore_errors=True)
+    outlines = outline_files(root)
     client = await start(SPECPILOT, root)
     started = time.perf_counter()
     by_stage: dict[str, dict[str, list[float]]] = {}
@@ -150,7 +169,7 @@ async def phase_cold(root: Path, embed_seconds: float) -> dict[str, Any]:
             break
         stage = "embedding" if state == "embedding" else "indexing"
         samples = by_stage.setdefault(stage, {"workspace/symbol": [], "documentSymbol": [], "specpilot/search": []})
-        await one_round(client, root, samples, n)
+        await one_round(client, outlines, samples, n)
         n += 1
         await asyncio.sleep(PAUSE)
     status = client.statuses[-1] if client.statuses else {}
@@ -160,14 +179,21 @@ async def phase_cold(root: Path, embed_seconds: float) -> dict[str, Any]:
     return result
 
 
-async def phase_idle(root: Path, rounds: int) -> dict[str, Any]:
+def seed_cache(root: Path, vectors_from: Path, why: str) -> None:
+    """A fresh cache for ``root`` whose embedding table (vectors by content hash) is
+    copied from an earlier benchmark run, so indexing needs no model pass."""
     cache = root / ".specpilot" / "cache" / "index"
     shutil.rmtree(root / ".specpilot", ignore_errors=True)
-    if not (SPEED_CACHE / "embeddings.lance").is_dir():
-        raise SystemExit("run bench/speed.py first: its embedding cache seeds this phase")
+    if not (vectors_from / "embeddings.lance").is_dir() or not (SPEED_CACHE / "meta.json").is_file():
+        raise SystemExit(f"run {why} first: its embedding cache seeds this phase")
     cache.mkdir(parents=True)
-    shutil.copytree(SPEED_CACHE / "embeddings.lance", cache / "embeddings.lance")
-    shutil.copy(SPEED_CACHE / "meta.json", cache / "meta.json")
+    shutil.copytree(vectors_from / "embeddings.lance", cache / "embeddings.lance")
+    shutil.copy(SPEED_CACHE / "meta.json", cache / "meta.json")  # this schema, the same model
+
+
+async def phase_idle(root: Path, rounds: int) -> dict[str, Any]:
+    seed_cache(root, SPEED_CACHE, "bench/speed.py")
+    outlines = outline_files(root)
     client = await start(SPECPILOT, root)
     started = time.perf_counter()
     while client.state != "ready":
@@ -178,7 +204,7 @@ async def phase_idle(root: Path, rounds: int) -> dict[str, Any]:
     await asyncio.sleep(2)
     samples: dict[str, list[float]] = {"workspace/symbol": [], "documentSymbol": [], "specpilot/search": []}
     for n in range(rounds):
-        await one_round(client, root, samples, n)
+        await one_round(client, outlines, samples, n)
         await asyncio.sleep(PAUSE)
     result = {"latency": summary(samples), "memory": server_memory(client), "status": client.statuses[-1]}
     await stop(client)
@@ -230,7 +256,7 @@ async def phase_jedi(count: int) -> dict[str, Any]:
     except ImportError:
         raise SystemExit("pip install jedi-language-server (make bench does) to run this phase") from None
     queries = jedi_queries(count)
-    shutil.rmtree(root / ".specpilot", ignore_errors=True)
+    seed_cache(root, RETRIEVAL / "cache" / "index", "bench/retrieval.py")
     ours = await symbol_run(SPECPILOT, root, queries, wait_ready=True)
     log(f"specpilot: {ours}")
     jedi = await symbol_run(JEDI, root, queries, wait_ready=False)
@@ -241,7 +267,10 @@ async def phase_jedi(count: int) -> dict[str, Any]:
 def report(state: dict[str, Any]) -> str:
     out = ["## Language server (bench/server.py)", "",
            f"Machine: {machine_info()}. A pygls client over stdio; requests one after another with a "
-           f"{PAUSE * 1000:.0f} ms pause. documentSymbol is asked for large files ({', '.join(OUTLINE_FILES)}).", ""]
+           f"{PAUSE * 1000:.0f} ms pause. documentSymbol is asked for 10 files at the "
+           f"{', '.join(map(str, OUTLINE_PERCENTILES))}th percentiles of file size "
+           f"({state.get('outline_lines', '?')} lines); workspace/symbol and specpilot/search take the "
+           "75 queries of bench/speed.py in turn.", ""]
     cold = state.get("cold")
     if cold:
         out += [f"### While indexing the whole standard library (fresh cache; chunks written after "
@@ -283,6 +312,9 @@ async def main_async(args: argparse.Namespace) -> None:
     if args.phase in ("all", "cold", "idle") and not root.is_dir():
         files, lines = copy_stdlib(root, None)
         log(f"workspace: {files} files, {lines:,} lines")
+    if root.is_dir():
+        state["outline_lines"] = ", ".join(str(len(f.read_text(errors="replace").splitlines()))
+                                           for f in outline_files(root))
     if args.phase in ("all", "cold"):
         state["cold"] = await phase_cold(root, args.embed_seconds)
         state["embed_seconds"] = args.embed_seconds

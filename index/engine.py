@@ -41,7 +41,7 @@ WRITE_BATCH_FILES = 200
 EMBED_BATCH_ROWS = 256
 PARALLEL_MIN_FILES = 200  # below this a process pool costs more than it saves
 INLINE_EMBED_LIMIT = 64  # chunks embedded synchronously by update_paths
-EMBED_OPTIMIZE_BATCHES = 20  # vector writes between optimizes while embedding in bulk
+EMBED_OPTIMIZE_ROWS = 5120  # rows given vectors between optimizes while embedding in bulk
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,11 +355,14 @@ class WorkspaceIndex:
         return fresh + reused
 
     def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None, *,
-                      optimize: bool = True) -> tuple[int, int]:
+                      optimize: bool = True, optimize_every_rows: int = EMBED_OPTIMIZE_ROWS) -> tuple[int, int]:
         """(vectors computed, vectors reused from the cache) for chunks lacking one.
 
         ``limit`` stops after about that many chunks (callers that embed in steps
-        pass ``optimize=False`` and leave the final optimize to idle time)."""
+        pass ``optimize=False`` and leave the final optimize to idle time). Rows that
+        get a vector leave the full-text index until an optimize folds them back in,
+        which happens every ``optimize_every_rows`` (queries during a bulk embed
+        want it small, the bulk embed's total time wants it large)."""
         total = self.store.count("vector IS NULL")
         if total == 0:
             return 0, 0
@@ -383,7 +386,7 @@ class WorkspaceIndex:
             done += len(rows)
             if progress:
                 progress(Progress("embed", min(done, total), total))
-            if self.store.writes_since_optimize >= EMBED_OPTIMIZE_BATCHES:
+            if self.store.rows_since_optimize >= optimize_every_rows:
                 self.store.optimize()  # rows that got a vector left the FTS index: fold them back
             if limit is not None and done >= limit:
                 break

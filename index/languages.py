@@ -152,6 +152,17 @@ def get_query(grammar: str) -> Query:
 
 
 @cache
+def get_definitions_query(grammar: str) -> Query:
+    """The same query with calls and imports switched off (an outline needs neither)."""
+    query = Query(get_language(grammar), query_source(grammar))
+    names = {query.capture_name(i) for i in range(query.capture_count)}
+    for name in ("call", "import", "require"):
+        if name in names:
+            query.disable_capture(name)
+    return query
+
+
+@cache
 def get_error_query(grammar: str) -> Query:
     """Finds syntax errors; only run on trees whose root reports ``has_error``."""
     return Query(get_language(grammar), "(ERROR) @error (MISSING) @missing")

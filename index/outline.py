@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node, QueryCursor, Tree
 
 from .imports import imported_names
-from .languages import LanguageSpec, get_query
+from .languages import LanguageSpec, get_definitions_query, get_query
 from .model import SymbolEntry
 
 # Definition roles, from the capture that matched the definition node.
@@ -97,12 +97,13 @@ def _receiver_type(node: Node) -> str:
     return match.group(1) if match else ""
 
 
-def _collect(spec: LanguageSpec, tree: Tree) -> tuple[list[Definition], list[Ref]]:
+def _collect(spec: LanguageSpec, tree: Tree, definitions_only: bool = False) -> tuple[list[Definition], list[Ref]]:
     """Run the query; return definitions (unsorted) and references."""
     definitions: list[Definition] = []
     refs: list[Ref] = []
     grammar = spec.grammar
-    for _pattern, captures in QueryCursor(get_query(grammar)).matches(tree.root_node):
+    query = get_definitions_query(grammar) if definitions_only else get_query(grammar)
+    for _pattern, captures in QueryCursor(query).matches(tree.root_node):
         call = captures.get("call")
         if call is not None:
             node = call[0]
@@ -207,3 +208,9 @@ def outline(path: str, spec: LanguageSpec, tree: Tree) -> Outline:
     ]
     symbols.extend(_scoped_symbols(path, definitions, refs))
     return Outline(definitions, symbols)
+
+
+def definitions(spec: LanguageSpec, tree: Tree) -> list[Definition]:
+    """Just the nested definitions (for an outline): calls and imports are not collected."""
+    raw_defs, _ = _collect(spec, tree, definitions_only=True)
+    return _resolve(raw_defs)

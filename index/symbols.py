@@ -8,11 +8,10 @@ character columns; ``server/lsp_utils.py`` turns it into LSP symbols.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from specpilot.index.languages import get_parser, spec_for_path
-from specpilot.index.outline import IMPL, Definition, outline
+from specpilot.index.outline import IMPL, Definition, definitions
 from specpilot.index.spans import span_of
 
 
@@ -30,9 +29,19 @@ class OutlineSymbol:
     children: list[OutlineSymbol] = field(default_factory=list)
 
 
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch in "_$"
+
+
 def _name_column(line: str, name: str) -> int:
-    match = re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", line)
-    return match.start() if match else max(0, len(line) - len(line.lstrip()))
+    """Where ``name`` stands as a whole word in ``line`` (else the indentation)."""
+    start = line.find(name)
+    while start != -1:
+        end = start + len(name)
+        if (start == 0 or not _is_word(line[start - 1])) and (end == len(line) or not _is_word(line[end])):
+            return start
+        start = line.find(name, start + 1)
+    return len(line) - len(line.lstrip())
 
 
 def document_outline(path: str, text: str) -> list[OutlineSymbol]:
@@ -52,7 +61,7 @@ def document_outline(path: str, text: str) -> list[OutlineSymbol]:
     made: dict[int, OutlineSymbol] = {}  # id(Definition) -> symbol
     by_name: dict[str, OutlineSymbol] = {}
     roots: list[OutlineSymbol] = []
-    for d in outline(path, spec, tree).definitions:
+    for d in definitions(spec, tree):
         if not d.kind:
             continue
         span = span_of(d, src, python)

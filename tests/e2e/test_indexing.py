@@ -95,3 +95,17 @@ async def test_closing_a_buffer_drops_its_unsaved_text(client: LanguageClient, p
 
 async def _has(client: LanguageClient, name: str) -> bool:
     return name in await symbols(client, name)
+
+
+async def test_renamed_file_is_found_at_its_new_path(client: LanguageClient, project: Path) -> None:
+    await start(client, project, options=NO_MODEL)
+    old, new = project / "billing" / "invoice.py", project / "billing" / "invoices.py"
+    old.rename(new)
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=old.as_uri(), type=types.FileChangeType.Deleted),
+        types.FileEvent(uri=new.as_uri(), type=types.FileChangeType.Created)]))
+
+    async def moved() -> bool:
+        return [uri for uri, _ in await _locations(client, "format_money")] == [new.as_uri()]
+
+    await until(moved)

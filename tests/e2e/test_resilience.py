@@ -73,4 +73,6 @@ async def test_shutdown_and_exit_stop_the_server_cleanly(client: LanguageClient,
     manifest = project / ".specpilot" / "cache" / "index" / "manifest.db"
     assert manifest.is_file() and not (manifest.parent / "manifest.db-wal").stat().st_size if (
         manifest.parent / "manifest.db-wal").exists() else manifest.is_file()
+    log_file = project / ".specpilot" / "cache" / "server.log"
+    assert "indexed" in log_file.read_text()  # the rotating log file in the cache folder
     client.capabilities = None  # already shut down: the fixture must not do it again

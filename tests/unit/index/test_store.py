@@ -139,3 +139,21 @@ def test_a_vector_for_old_content_is_not_stored_on_new_content(tmp_path: Path) -
     assert store.count("vector IS NULL") == 1  # still waits for a vector of its own text
     store.set_vectors([new.id], [new.content_hash], np.stack([vec(0, 1, 0, 0)]))
     assert store.count("vector IS NULL") == 0
+
+
+def test_during_a_bulk_index_full_text_answers_from_the_index(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import specpilot.index.store as store_module
+
+    monkeypatch.setattr(store_module, "FLAT_FTS_MAX_NEW_ROWS", 1)
+    store = IndexStore(tmp_path, dim=4, model="m")
+    store.replace_files({"a.py": [chunk("a.py", "first_file", "x")]}, {}, existing=set())
+    store.replace_files({f"n{i}.py": [chunk(f"n{i}.py", f"later_{i}", "y")] for i in range(3)}, {}, existing=set())
+    # New files written since the index was built are not searched one by one (that
+    # costs seconds on a large workspace); they join at the next optimize.
+    assert [r["name"] for r in store.fts_search("later_1", 5)] == []
+    assert [r["name"] for r in store.fts_search("first_file", 5)] == ["first_file"]
+    store.optimize()
+    assert [r["name"] for r in store.fts_search("later_1", 5)] == ["later_1"]
+    # Rewritten rows are always searched (their indexed version is gone).
+    store.replace_files({"a.py": [chunk("a.py", "first_file", "x changed")]}, {}, existing={"a.py"})
+    assert [r["name"] for r in store.fts_search("first_file", 5)] == ["first_file"]
