@@ -140,6 +140,9 @@ class WorkspaceIndex:
         self._embedder_lock = threading.Lock()
         self.cancel_event = threading.Event()
         self._warned_lexical_only = False
+        # Parse processes for a large pass (None: up to 4, one per core). The server
+        # leaves a core to the editor; even 1 worker keeps parsing out of this process.
+        self.parse_workers: int | None = None
 
     # -- embedder ----------------------------------------------------------------------------
     @property
@@ -296,8 +299,8 @@ class WorkspaceIndex:
         report.seconds["write"] = report.seconds.get("write", 0.0) + write_seconds
 
     def _parse_all(self, jobs: list[tuple[str, str, int, int, int, int, str | None]]) -> Iterator[ParseResult]:
-        workers = min(os.cpu_count() or 1, 4)
-        if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
+        workers = self.parse_workers or min(os.cpu_count() or 1, 4)
+        if len(jobs) < PARALLEL_MIN_FILES or (workers < 2 and self.parse_workers is None):
             for job in jobs:
                 yield _parse(job)
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -91,9 +92,15 @@ class EmbedderPool:
             self._models.setdefault(self.key(settings), index.embedder)
 
 
+def background_cores(settings: Settings) -> int:
+    """Cores for background parsing and embedding: one is left to the editor's requests."""
+    return settings.server.background_cores or max(1, (os.cpu_count() or 1) - 1)
+
+
 def open_folder(root: Path, uri: str, settings: Settings, embedders: EmbedderPool) -> Folder:
     started = time.perf_counter()
     index = WorkspaceIndex(root, settings, embedder=embedders.get(settings))
+    index.parse_workers = background_cores(settings)
     log.info("opened the index of %s in %.2fs", root, time.perf_counter() - started)
     return Folder(root.resolve(), uri, settings, index)
 

@@ -65,6 +65,7 @@ class ServerSettings:
     watch: bool = True  # watch the file system for changes made outside the editor
     workspace_symbol_limit: int = 50
     embed_step: int = 64  # chunks embedded per step; editor updates run between steps
+    background_cores: int = 0  # cores for background parsing and embedding (0: all but one)
 
 
 @dataclass
@@ -88,7 +89,7 @@ POSITIVE_INTS = {
     "embedder.max_seq_length", "search.k", "search.candidates", "server.workspace_symbol_limit",
     "server.embed_step",
 }
-NON_NEGATIVE_INTS = {"server.buffer_debounce_ms"}
+NON_NEGATIVE_INTS = {"server.buffer_debounce_ms", "server.background_cores"}
 UNIT_FLOATS = {"search.vector_weight"}
 
 

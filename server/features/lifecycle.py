@@ -13,7 +13,14 @@ from specpilot.config import ConfigProblem, Settings
 from specpilot.paths import cache_dir
 from specpilot.server import logs
 from specpilot.server.app import SpecPilotServer
-from specpilot.server.folders import Folder, folder_settings, needs_new_index, needs_reindex, open_folder
+from specpilot.server.folders import (
+    Folder,
+    background_cores,
+    folder_settings,
+    needs_new_index,
+    needs_reindex,
+    open_folder,
+)
 from specpilot.server.indexing import index_folder, start_watcher, stop_folder
 from specpilot.server.lsp_utils import plain, uri_to_path
 
@@ -132,6 +139,7 @@ def _preload_model(ls: SpecPilotServer, folder: Folder) -> None:
         try:
             # The model, and its copy for queries that arrive while the indexer embeds.
             folder.index.embedder.prepare_for_queries()
+            folder.index.embedder.bulk_threads = background_cores(folder.settings)
             ls.embedders.remember(folder.settings, folder.index)
         except Exception as exc:
             log.warning("the embedding model could not be loaded: %s", exc)
