@@ -134,18 +134,28 @@ def outline_files(root: Path) -> list[Path]:
     return [files[min(len(files) - 1, len(files) * q // 100)] for q in OUTLINE_PERCENTILES]
 
 
+ERRORS: dict[str, list[str]] = {}
+
+
+async def timed(samples: dict[str, list[float]], name: str, request: Any) -> None:
+    """Time one request; an error answer is recorded (and reported), not fatal."""
+    t0 = time.perf_counter()
+    try:
+        await request
+    except Exception as exc:
+        ERRORS.setdefault(name, []).append(f"{type(exc).__name__}: {exc}"[:300])
+        return
+    samples[name].append((time.perf_counter() - t0) * 1000)
+
+
 async def one_round(client: Client, outlines: list[Path], samples: dict[str, list[float]], n: int) -> None:
     query = QUERIES[n % len(QUERIES)]
-    t0 = time.perf_counter()
-    await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
-    samples["workspace/symbol"].append((time.perf_counter() - t0) * 1000)
+    await timed(samples, "workspace/symbol", client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query)))
     uri = outlines[n % len(outlines)].as_uri()
-    t0 = time.perf_counter()
-    await client.text_document_document_symbol_async(types.DocumentSymbolParams(types.TextDocumentIdentifier(uri)))
-    samples["documentSymbol"].append((time.perf_counter() - t0) * 1000)
-    t0 = time.perf_counter()
-    await client.protocol.send_request_async("specpilot/search", {"query": query, "k": 10})
-    samples["specpilot/search"].append((time.perf_counter() - t0) * 1000)
+    await timed(samples, "documentSymbol", client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(types.TextDocumentIdentifier(uri))))
+    await timed(samples, "specpilot/search",
+                client.protocol.send_request_async("specpilot/search", {"query": query, "k": 10}))
 
 
 def summary(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
@@ -174,7 +184,8 @@ async def phase_cold(root: Path, embed_seconds: float) -> dict[str, Any]:
         await asyncio.sleep(PAUSE)
     status = client.statuses[-1] if client.statuses else {}
     result = {"stages": {k: summary(v) for k, v in by_stage.items()},
-              "chunk_seconds": (embedding_since or time.perf_counter()) - started, "status": status}
+              "chunk_seconds": (embedding_since or time.perf_counter()) - started, "status": status,
+              "errors": dict(ERRORS)}
     await stop(client)
     return result
 
@@ -281,7 +292,8 @@ def report(state: dict[str, Any]) -> str:
                 met = "met" if row["p95"] <= 100 else "NOT met"
                 out.append(f"| {stage} | {name} | {row['n']} | {row['p50']:.1f} ms | {row['p95']:.1f} ms | "
                            f"p95 <= 100 ms: {met} |")
-        out.append("")
+        errors = sum(len(v) for v in cold.get("errors", {}).values())
+        out += [f"Error answers during the run: {errors}.", ""]
     idle = state.get("idle")
     if idle:
         status = idle["status"]

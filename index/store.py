@@ -45,6 +45,7 @@ EMBEDDINGS = "embeddings"
 ANN_MIN_ROWS = 20_000  # below this, exact search is fast enough (and exact)
 MAX_VECTOR_DELTAS = 6
 FLAT_FTS_MAX_NEW_ROWS = 2000
+KEEP_OLD_VERSIONS = timedelta(minutes=2)  # long enough for any query in flight
 DIFF_MAX_FILES = 50  # per-row diffing pays off for small (editor-sized) updates
 INDEX_CACHE_BYTES = 256 << 20
 METADATA_CACHE_BYTES = 64 << 20
@@ -395,11 +396,14 @@ class IndexStore:
         """Rows written since the last optimize (they are searched outside the indexes)."""
         return self._rows_since_optimize
 
-    def optimize(self, prune: bool = True) -> None:
-        """Compact fragments, fold new rows into indices and drop old versions."""
+    def optimize(self, keep_versions_for: timedelta = KEEP_OLD_VERSIONS) -> None:
+        """Compact fragments, fold new rows into indices and drop versions older than
+        ``keep_versions_for``. A query that started before the compaction still reads
+        the old version's files: removing them at once made such queries fail ("Not
+        found: …/data/….lance") while the server indexed and answered at the same time."""
         with self._lock:
             started = time.perf_counter()
-            keep = timedelta(seconds=0) if prune else None
+            keep = keep_versions_for
             import warnings
 
             with warnings.catch_warnings():
