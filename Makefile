@@ -45,7 +45,7 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) bench/retrieval.py
 	$(PY) bench/speed.py
-	$(PY) bench/server.py
+	$(PY) bench/lsp_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(SAMPLE)/.specpilot/cache

@@ -1,6 +1,6 @@
 """Language-server latency and memory through a real LSP client over stdio.
 
-    python bench/server.py [--phase all|cold|idle|jedi|report] [--embed-seconds 120]
+    python bench/lsp_bench.py [--phase all|cold|idle|jedi|report] [--embed-seconds 120]
 
 * ``cold``: a fresh cache on the whole standard library (a copy, as in
   bench/speed.py). While the server indexes it (scan, chunk and write, then the
@@ -276,7 +276,7 @@ async def phase_jedi(count: int) -> dict[str, Any]:
 
 
 def report(state: dict[str, Any]) -> str:
-    out = ["## Language server (bench/server.py)", "",
+    out = ["## Language server (bench/lsp_bench.py)", "",
            f"Machine: {machine_info()}. A pygls client over stdio; requests one after another with a "
            f"{PAUSE * 1000:.0f} ms pause. documentSymbol is asked for 10 files at the "
            f"{', '.join(map(str, OUTLINE_PERCENTILES))}th percentiles of file size "
