@@ -313,6 +313,7 @@ def report(state: dict[str, Any]) -> str:
                 f"| SpecPilot | {ours['p50']:.1f} ms | {ours['p95']:.1f} ms | {ours['top10']:.0%} |",
                 f"| jedi-language-server | {theirs['p50']:.1f} ms | {theirs['p95']:.1f} ms | {theirs['top10']:.0%} |",
                 "", f"Latency ratio SpecPilot / jedi (p50): {ours['p50'] / theirs['p50']:.2f}.", ""]
+    out += [f"Note: {note}" for note in state.get("notes", [])]
     return "\n".join(out)
 
 
