@@ -158,3 +158,22 @@ def test_index_watch_picks_up_a_new_file(tmp_path: Path) -> None:
     finally:
         watcher.terminate()
         assert watcher.wait(timeout=30) == 0  # SIGTERM stops the watcher cleanly
+
+
+def test_symbols_prints_the_outline(tmp_path: Path) -> None:
+    source = SAMPLE / "storage" / "cache.py"
+    shown = run("symbols", str(source))
+    assert shown.returncode == 0, shown.stderr
+    assert "class    LRUCache" in shown.stdout and "  method   _evict_oldest" in shown.stdout
+    data = json.loads(run("symbols", str(source), "--json").stdout)
+    cache = next(s for s in data if s["name"] == "LRUCache")
+    assert "_evict_oldest" in [c["name"] for c in cache["children"]] and cache["startLine"] < cache["endLine"]
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    failed = run("symbols", str(binary))
+    assert failed.returncode == 1 and "not UTF-8" in failed.stderr
+
+
+def test_serve_rejects_a_bad_tcp_address() -> None:
+    result = run("serve", "--tcp", "nowhere")
+    assert result.returncode == 2 and "HOST:PORT" in result.stderr
