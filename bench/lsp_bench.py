@@ -135,6 +135,7 @@ def outline_files(root: Path) -> list[Path]:
 
 
 ERRORS: dict[str, list[str]] = {}
+TIMELINE: list[tuple[float, str, float]] = []  # (monotonic time, request, ms): where the slow ones fall
 
 
 async def timed(samples: dict[str, list[float]], name: str, request: Any) -> None:
@@ -146,6 +147,7 @@ async def timed(samples: dict[str, list[float]], name: str, request: Any) -> Non
         ERRORS.setdefault(name, []).append(f"{type(exc).__name__}: {exc}"[:300])
         return
     samples[name].append((time.perf_counter() - t0) * 1000)
+    TIMELINE.append((t0, name, samples[name][-1]))
 
 
 async def one_round(client: Client, outlines: list[Path], samples: dict[str, list[float]], n: int) -> None:
@@ -185,7 +187,8 @@ async def phase_cold(root: Path, embed_seconds: float) -> dict[str, Any]:
     status = client.statuses[-1] if client.statuses else {}
     result = {"stages": {k: summary(v) for k, v in by_stage.items()},
               "chunk_seconds": (embedding_since or time.perf_counter()) - started, "status": status,
-              "errors": dict(ERRORS)}
+              "errors": dict(ERRORS),
+              "timeline": [(round(t - started, 3), name, round(ms, 1)) for t, name, ms in TIMELINE]}
     await stop(client)
     return result
 
