@@ -42,6 +42,10 @@ class ChunkPositions:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        # Reads get their own connection: in WAL mode they never wait for a write
+        # (a cold index writes thousands of rows at a time while searches run).
+        self._read_lock = threading.Lock()
+        self._reader = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
 
     def replace(self, chunks_by_path: Mapping[str, Sequence[Chunk]]) -> None:
         """Make the positions of each given file exactly those of its chunks."""
@@ -76,17 +80,18 @@ class ChunkPositions:
         """``id -> (start_line, end_line)`` for the ids that have a position."""
         found: dict[str, tuple[int, int]] = {}
         unique = list(dict.fromkeys(ids))
-        with self._lock:
+        with self._read_lock:
             for start in range(0, len(unique), BATCH):
                 part = unique[start:start + BATCH]
                 query = f"SELECT id, start_line, end_line FROM positions WHERE id IN ({_marks(len(part))})"
-                found.update((key, (first, last)) for key, first, last in self._db.execute(query, part))
+                found.update((key, (first, last)) for key, first, last in self._reader.execute(query, part))
         return found
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM positions").fetchone()[0])
+        with self._read_lock:
+            return int(self._reader.execute("SELECT COUNT(*) FROM positions").fetchone()[0])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
+            self._reader.close()
             self._db.close()

@@ -137,7 +137,7 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
     rows: dict[str, dict[str, Any]] = {}
     lexical: dict[str, float] = {}
     cosine: dict[str, float] = {}
-    use_vectors = mode in ("vector", "hybrid") and embedder is not None
+    use_vectors = mode in ("vector", "hybrid") and embedder is not None and store.has_vectors
     # The query embedding plus the vector search, and the full-text search, mostly
     # release the GIL (torch, Lance): run them side by side.
     pending = _QUERY_POOL.submit(_vector_side, store, embedder, query, want, where) \

@@ -120,6 +120,7 @@ class IndexStore:
         self._rows_since_optimize = 0
         self._rewritten_since_optimize = 0  # of those, rows that replaced an indexed row
         self._fts_ready = False
+        self._has_vectors = False
         self._cached_hashes: set[str] | None = None
         self.positions: ChunkPositions | None = None
         self._open()
@@ -203,6 +204,7 @@ class IndexStore:
             self.embeddings = self.db.create_table(EMBEDDINGS, schema=embeddings_schema(self.dim))
         fts = next((ix for ix in self.chunks.list_indices() if ix.index_type == "FTS"), None)
         self._fts_ready = fts is not None
+        self._has_vectors = self.chunks.count_rows("vector IS NOT NULL") > 0
         if fts is not None:  # rows a previous process wrote and did not fold in (it stopped first)
             stats = self.chunks.index_stats(fts.name)
             unindexed = stats.num_unindexed_rows if stats is not None else 0
@@ -250,6 +252,8 @@ class IndexStore:
         if known and len(known) <= DIFF_MAX_FILES:
             updated = self._changed_only(known, updated, vectors)
         with self._lock:
+            if any(c.content_hash in vectors for c in fresh) or any(c.content_hash in vectors for c in updated):
+                self._has_vectors = True
             if fresh:
                 self.chunks.add(self._rows(fresh, vectors, search_texts), on_bad_vectors="null")
             if updated:
@@ -292,6 +296,7 @@ class IndexStore:
         with self._lock:
             self.chunks.delete("true")
             self._positions.clear()
+            self._has_vectors = False
             self._after_write()
 
     @property
@@ -318,6 +323,7 @@ class IndexStore:
             table = pa.table({"id": pa.array([ids[i] for i in keep], pa.string()),
                               "vector": pa.array(list(vectors[keep].astype(np.float32)), type=vector_type)})
             self.chunks.merge_insert("id").when_matched_update_all().execute(table)
+            self._has_vectors = True
             self._rows_since_optimize += len(keep)
             self._rewritten_since_optimize += len(keep)
             self._after_write()
@@ -386,6 +392,12 @@ class IndexStore:
         with self._lock:
             self.chunks.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
         log.info("vector index %s in %.1fs", reason, time.perf_counter() - started)
+
+    @property
+    def has_vectors(self) -> bool:
+        """Whether any chunk has a vector yet (before the first one, a vector search
+        cannot find anything and is skipped: while a cold index writes chunks)."""
+        return self._has_vectors
 
     @property
     def writes_since_optimize(self) -> int:
