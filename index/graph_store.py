@@ -7,7 +7,6 @@ answers in microseconds where a columnar scan would not.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.index.model import SymbolEntry
+from specpilot.index.sqlite import connect
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS symbols (
@@ -51,10 +51,7 @@ class GraphStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(TABLE + INDEXES)
+        self._db = connect(path, TABLE + INDEXES)
 
     @contextmanager
     def bulk(self) -> Iterator[None]:

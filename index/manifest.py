@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from specpilot.index.sqlite import connect
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, hash TEXT NOT NULL, size INTEGER NOT NULL,
@@ -63,18 +65,12 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
+            self._db = connect(path, SCHEMA)
         except sqlite3.DatabaseError:
             # An unreadable manifest only costs a full re-check of every file.
-            self._db.close()
             path.unlink(missing_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
-        self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = connect(path, SCHEMA)
         rows = self._db.execute("SELECT path, hash, size, mtime_ns, chunks FROM files").fetchall()
         self.files = _TrackedFiles((p, FileRecord(h, s, m, c)) for p, h, s, m, c in rows)
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())

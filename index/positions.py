@@ -14,12 +14,12 @@ again on the next start and its positions rewritten.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from specpilot.index.model import Chunk
+from specpilot.index.sqlite import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS positions (
@@ -38,14 +38,11 @@ class ChunkPositions:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = connect(path, SCHEMA)
         # Reads get their own connection: in WAL mode they never wait for a write
         # (a cold index writes thousands of rows at a time while searches run).
         self._read_lock = threading.Lock()
-        self._reader = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._reader = connect(path)
 
     def replace(self, chunks_by_path: Mapping[str, Sequence[Chunk]]) -> None:
         """Make the positions of each given file exactly those of its chunks."""
