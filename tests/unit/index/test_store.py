@@ -100,12 +100,18 @@ def test_corrupt_index_is_rebuilt_not_fatal(tmp_path: Path) -> None:
     assert rebuilt.count() == 0
 
 
-def test_unchanged_rows_are_not_rewritten(tmp_path: Path) -> None:
+def two_embedded_chunks(tmp_path: Path) -> tuple[IndexStore, Chunk, Chunk, dict[str, np.ndarray]]:
+    """A store holding a.py's chunks "one" and "two" with vectors, optimized."""
     store = IndexStore(tmp_path, dim=4, model="m")
     one, two = chunk("a.py", "one", "x"), chunk("a.py", "two", "y")
     vectors = {c.content_hash: vec(1, 0, 0, 0) for c in (one, two)}
     store.replace_files({"a.py": [one, two]}, vectors, existing=set())
     store.optimize()
+    return store, one, two, vectors
+
+
+def test_unchanged_rows_are_not_rewritten(tmp_path: Path) -> None:
+    store, one, _, vectors = two_embedded_chunks(tmp_path)
     changed = chunk("a.py", "two", "y changed")
     store.replace_files({"a.py": [one, changed]}, {**vectors, changed.content_hash: vec(0, 1, 0, 0)},
                         existing={"a.py"})
@@ -114,11 +120,7 @@ def test_unchanged_rows_are_not_rewritten(tmp_path: Path) -> None:
 
 
 def test_moved_chunks_report_new_lines_without_rewriting_rows(tmp_path: Path) -> None:
-    store = IndexStore(tmp_path, dim=4, model="m")
-    one, two = chunk("a.py", "one", "x"), chunk("a.py", "two", "y")
-    vectors = {c.content_hash: vec(1, 0, 0, 0) for c in (one, two)}
-    store.replace_files({"a.py": [one, two]}, vectors, existing=set())
-    store.optimize()
+    store, one, two, vectors = two_embedded_chunks(tmp_path)
     moved = [Chunk(**{**{f: getattr(c, f) for f in c.__slots__}, "start_line": c.start_line + 10,
                       "end_line": c.end_line + 10}) for c in (one, two)]
     store.replace_files({"a.py": moved}, vectors, existing={"a.py"})
