@@ -421,18 +421,20 @@ class WorkspaceIndex:
         cfg = self.settings.search
         mode = mode or cfg.mode
         embedder = None
-        if mode in ("vector", "hybrid") and self.settings.embedder.enabled and not (
-                not wait_for_model and not self.embedder_loaded and mode == "hybrid"):
+        if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
             if not wait_for_model and not self.embedder_loaded:
-                raise SearchError("the embedding model is still loading; try again shortly or use mode bm25")
-            try:
-                embedder = self.embedder
-            except EmbedderError as exc:
                 if mode == "vector":
-                    raise SearchError(f"vector search needs the embedding model: {exc}") from exc
-                if not self._warned_lexical_only:  # hybrid degrades to full text, said once
-                    log.warning("hybrid search uses full text only: %s", exc)
-                    self._warned_lexical_only = True
+                    raise SearchError("the embedding model is still loading; try again shortly or use mode bm25")
+                # hybrid: full text alone until the model is in
+            else:
+                try:
+                    embedder = self.embedder
+                except EmbedderError as exc:
+                    if mode == "vector":
+                        raise SearchError(f"vector search needs the embedding model: {exc}") from exc
+                    if not self._warned_lexical_only:  # hybrid degrades to full text, said once
+                        log.warning("hybrid search uses full text only: %s", exc)
+                        self._warned_lexical_only = True
         return search(self.store, self.graph, embedder, query, k=k or cfg.k, mode=mode,
                       filters=filters or SearchFilters(), settings=cfg,
                       graph_neighbours=cfg.graph_neighbours if graph_neighbours is None else graph_neighbours)

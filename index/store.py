@@ -252,7 +252,7 @@ class IndexStore:
         if known and len(known) <= DIFF_MAX_FILES:
             updated = self._changed_only(known, updated, vectors)
         with self._lock:
-            if any(c.content_hash in vectors for c in fresh) or any(c.content_hash in vectors for c in updated):
+            if any(c.content_hash in vectors for c in (*fresh, *updated)):
                 self._has_vectors = True
             if fresh:
                 self.chunks.add(self._rows(fresh, vectors, search_texts), on_bad_vectors="null")

@@ -18,7 +18,7 @@ from typing import Any
 
 from specpilot.config import ConfigProblem, Settings, load_settings
 from specpilot.index.embedder import Embedder
-from specpilot.index.engine import WorkspaceIndex
+from specpilot.index.engine import IndexStatus, WorkspaceIndex
 from specpilot.index.watch import IndexWatcher
 
 log = logging.getLogger("specpilot.server.folders")
@@ -36,8 +36,6 @@ class Folder:
     watcher: IndexWatcher | None = None
     state: str = "starting"  # starting | indexing | embedding | ready | cancelled | error
     error: str | None = None
-    files_done: int = 0
-    files_total: int = 0
     # Paths waiting for the debounced update: text of an open buffer, or None to read the disk.
     pending: dict[str, str | None] = field(default_factory=dict)
     open_uris: dict[str, str] = field(default_factory=dict)  # path -> URI of the editor's open buffer
@@ -58,9 +56,9 @@ class Folder:
         text = rel.as_posix()
         return None if text in ("", ".") else text
 
-    def status(self) -> dict[str, Any]:
-        """The ``specpilot/indexStatus`` payload (counts read from the index)."""
-        counts = self.index.status(disk=False)
+    def status(self, counts: IndexStatus | None = None) -> dict[str, Any]:
+        """The ``specpilot/indexStatus`` payload (``counts`` read from the index if not given)."""
+        counts = counts or self.index.status(disk=False)
         return {"folder": self.uri, "state": self.state, "files": counts.files, "chunks": counts.chunks,
                 "embedded": counts.embedded, "lastUpdate": counts.last_update or None,
                 "error": self.error}

@@ -108,8 +108,6 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
         nonlocal last_status
         if reporter.cancelled():
             folder.index.cancel_event.set()
-        if event.stage == "chunk":
-            folder.files_done, folder.files_total = event.done, event.total
         percent, message = _stage_message(event)
         reporter.report(percent, message)
         if time.monotonic() - last_status >= STATUS_INTERVAL:

@@ -88,8 +88,9 @@ async def run_search(ls: SpecPilotServer, raw: Any) -> dict[str, Any]:
 
 async def index_status(ls: SpecPilotServer) -> list[dict[str, Any]]:
     def read(folder: Folder) -> dict[str, Any]:
-        payload = folder.status()
-        payload["diskBytes"] = folder.index.status().disk_bytes
+        counts = folder.index.status()
+        payload = folder.status(counts)
+        payload["diskBytes"] = counts.disk_bytes
         payload["path"] = str(folder.root)
         return payload
 
