@@ -84,7 +84,7 @@ class GraphStore:
                         self._db.execute("DELETE FROM symbols WHERE path = ?", (path,))
                     self._db.executemany(
                         "INSERT INTO symbols(path, name, kind, line, scope, target) VALUES (?,?,?,?,?,?)",
-                        [(s.path, s.name, s.kind, s.line, s.scope, s.target) for s in symbols],
+                        symbols,
                     )
                 self._db.execute("COMMIT")
             except BaseException:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -30,6 +32,19 @@ T = TypeVar("T")
 
 MESSAGE_TYPES = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning,
                  logging.INFO: types.MessageType.Info}
+
+
+BACKGROUND_NICE = 10
+
+
+def lower_thread_priority() -> None:
+    """Run the calling thread (and the processes and threads it starts) at a lower
+    CPU priority, so that on a busy machine queries get the cores before the bulk
+    index work does. Linux keeps a nice value per thread; elsewhere nothing happens."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (AttributeError, OSError) as exc:
+        log.debug("background work keeps normal priority: %s", exc)
 
 
 class SpecPilotProtocol(LanguageServerProtocol):
@@ -53,7 +68,8 @@ class SpecPilotServer(LanguageServer):
         self.init_options: dict[str, Any] = {}
         self.editor_settings: dict[str, Any] = {}  # pushed by didChangeConfiguration (clients without pull)
         self.embedders = EmbedderPool()
-        self.index_pool = ThreadPoolExecutor(1, thread_name_prefix="specpilot-index")
+        self.index_pool = ThreadPoolExecutor(1, thread_name_prefix="specpilot-index",
+                                             initializer=lower_thread_priority)
         self.query_pool = ThreadPoolExecutor(2, thread_name_prefix="specpilot-query")
         self.editor_log = EditorLogHandler(self._log_to_editor)
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger("specpilot.memory")
 
@@ -50,3 +54,46 @@ def trim() -> None:
             libc.malloc_trim(0)
         except AttributeError:  # pragma: no cover - not glibc
             pass
+
+
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+
+
+@contextmanager
+def lasting_allocations() -> Iterator[None]:
+    """Around a burst of allocations that live on (imports, a model load).
+
+    No collection runs inside it: while torch and the model load, each full
+    collection walked the growing heap holding the GIL (25 ms rising to 210 ms,
+    one a second, in bench/lsp_bench.py). At the end everything made is frozen
+    (``freeze_heap``). Nested or concurrent uses re-enable collection when the
+    last one ends.
+    """
+    global _quiet_depth
+    with _quiet_lock:
+        _quiet_depth += 1
+        if _quiet_depth == 1:
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                gc.freeze()
+                gc.enable()
+
+
+def freeze_heap() -> None:
+    """Take every object alive now out of the garbage collector's sight.
+
+    After the imports and the model load, a server process holds millions of
+    long-lived objects (torch, transformers, the model). Each full collection
+    walked all of them while holding the GIL: 120-310 ms pauses, about one every
+    few seconds during a cold index (bench/lsp_bench.py), which stalled every
+    request. Frozen objects are never scanned again, so later collections only
+    walk what was made since. Call it after a large, lasting allocation.
+    """
+    gc.freeze()

@@ -10,6 +10,7 @@ from typing import Any
 from lsprotocol import types
 
 from specpilot.config import ConfigProblem, Settings
+from specpilot.memory import lasting_allocations
 from specpilot.paths import cache_dir
 from specpilot.server import logs
 from specpilot.server.app import SpecPilotServer
@@ -138,7 +139,8 @@ def _preload_model(ls: SpecPilotServer, folder: Folder) -> None:
     def load() -> None:
         try:
             # The model, and its copy for queries that arrive while the indexer embeds.
-            folder.index.embedder.prepare_for_queries()
+            with lasting_allocations():  # torch, transformers and the model: millions of objects
+                folder.index.embedder.prepare_for_queries()
             folder.index.embedder.bulk_threads = background_cores(folder.settings)
             ls.embedders.remember(folder.settings, folder.index)
         except Exception as exc:
