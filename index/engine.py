@@ -362,11 +362,10 @@ class WorkspaceIndex:
         """(vectors computed, vectors reused from the cache) for chunks lacking one.
 
         ``limit`` stops after about that many chunks (callers that embed in steps
-        pass ``optimize=False`` and leave the final optimize to idle time). Rows that
-        get a vector leave the full-text index until an optimize folds them back in,
-        which happens every ``optimize_every_rows`` (queries during a bulk embed
-        want it small, the bulk embed's total time wants it large)."""
-        total = self.store.count("vector IS NULL")
+        pass ``optimize=False`` and leave the final optimize to idle time). Every
+        ``optimize_every_rows`` new vectors, an optimize compacts the vector table and
+        folds them into the ANN index (or builds it, once there are enough)."""
+        total = self.store.pending_count()
         if total == 0:
             return 0, 0
         done = fresh_count = 0
@@ -389,8 +388,8 @@ class WorkspaceIndex:
             done += len(rows)
             if progress:
                 progress(Progress("embed", min(done, total), total))
-            if self.store.rows_since_optimize >= optimize_every_rows:
-                self.store.optimize()  # rows that got a vector left the FTS index: fold them back
+            if self.store.vectors_since_optimize >= optimize_every_rows:
+                self.store.optimize()  # compact, and fold the new vectors into the ANN index
             if limit is not None and done >= limit:
                 break
         if done and optimize:
@@ -442,7 +441,7 @@ class WorkspaceIndex:
     def status(self, *, disk: bool = True) -> IndexStatus:
         """Counts for the user; ``disk=False`` skips sizing the index folder (a directory walk)."""
         chunks = self.store.count()
-        embedded = chunks - self.store.count("vector IS NULL") if chunks else 0
+        embedded = chunks - self.store.pending_count() if chunks else 0
         return IndexStatus(str(self.root), len(self.manifest.files), chunks, embedded,
                            self.store.disk_bytes() if disk else 0, self.manifest.last_update, self.store.model)
 

@@ -1,4 +1,5 @@
-"""Where each stored chunk sits in its file: start and end line, kept in SQLite.
+"""A catalogue of the stored chunks, in SQLite: where each sits in its file (start
+and end line), its content hash, and whether it has a vector yet.
 
 Lines move on almost every edit (one line added near the top of a file shifts
 every chunk below it) while the chunks themselves do not change. Keeping the
@@ -6,6 +7,10 @@ lines out of the LanceDB rows means an edit rewrites only the chunks whose
 content changed; every rewritten row is searched outside the full-text index
 until the next optimize, which is what made queries slow down as saves piled up
 (about 40 rewritten rows per save before, one or two now).
+
+The hashes let the store tell which chunks of a re-indexed file changed without
+reading the rows back; the vector flags answer "what still needs embedding"
+(the vectors live in their own table, see index/vectors.py).
 
 The store writes positions after the rows, for every chunk of each written file.
 A crash in between leaves the file "in flight" in the manifest, so it is indexed
@@ -15,7 +20,7 @@ again on the next start and its positions rewritten.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from pathlib import Path
 
 from specpilot.index.model import Chunk
@@ -23,9 +28,11 @@ from specpilot.index.sqlite import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS positions (
-    id TEXT PRIMARY KEY, path TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+    content_hash TEXT NOT NULL, has_vector INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS positions_path ON positions (path);
+CREATE INDEX IF NOT EXISTS positions_pending ON positions (has_vector);
 """
 BATCH = 500  # ids or paths per IN (...) list
 
@@ -44,15 +51,17 @@ class ChunkPositions:
         self._read_lock = threading.Lock()
         self._reader = connect(path)
 
-    def replace(self, chunks_by_path: Mapping[str, Sequence[Chunk]]) -> None:
-        """Make the positions of each given file exactly those of its chunks."""
+    def replace(self, chunks_by_path: Mapping[str, Sequence[Chunk]], with_vector: Set[str]) -> None:
+        """Make the entries of each given file exactly those of its chunks;
+        ``with_vector`` names the chunk ids that have a vector."""
         paths = list(chunks_by_path)
-        rows = [(c.id, path, c.start_line, c.end_line) for path in paths for c in chunks_by_path[path]]
+        rows = [(c.id, path, c.start_line, c.end_line, c.content_hash, int(c.id in with_vector))
+                for path in paths for c in chunks_by_path[path]]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._delete(paths)
-                self._db.executemany("INSERT OR REPLACE INTO positions VALUES (?,?,?,?)", rows)
+                self._db.executemany("INSERT OR REPLACE INTO positions VALUES (?,?,?,?,?,?)", rows)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -69,6 +78,12 @@ class ChunkPositions:
             part = paths[start:start + BATCH]
             self._db.execute(f"DELETE FROM positions WHERE path IN ({_marks(len(part))})", part)
 
+    def mark_embedded(self, ids: Sequence[str]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("UPDATE positions SET has_vector = 1 WHERE id = ?", [(i,) for i in ids])
+            self._db.execute("COMMIT")
+
     def clear(self) -> None:
         with self._lock:
             self._db.execute("DELETE FROM positions")
@@ -84,9 +99,38 @@ class ChunkPositions:
                 found.update((key, (first, last)) for key, first, last in self._reader.execute(query, part))
         return found
 
-    def count(self) -> int:
+    def stored(self, paths: Sequence[str]) -> dict[str, tuple[str, bool]]:
+        """``id -> (content hash, has a vector)`` for every chunk of these files."""
+        found: dict[str, tuple[str, bool]] = {}
         with self._read_lock:
-            return int(self._reader.execute("SELECT COUNT(*) FROM positions").fetchone()[0])
+            for start in range(0, len(paths), BATCH):
+                part = list(paths[start:start + BATCH])
+                query = f"SELECT id, content_hash, has_vector FROM positions WHERE path IN ({_marks(len(part))})"
+                found.update((key, (digest, bool(flag))) for key, digest, flag in self._reader.execute(query, part))
+        return found
+
+    def pending(self, limit: int) -> list[str]:
+        """Ids of chunks without a vector (at most ``limit``)."""
+        with self._read_lock:
+            query = "SELECT id FROM positions WHERE has_vector = 0 LIMIT ?"
+            return [key for (key,) in self._reader.execute(query, (limit,))]
+
+    def pending_among(self, ids: Sequence[str]) -> list[str]:
+        """Those of these ids whose chunk has no vector."""
+        found: list[str] = []
+        unique = list(dict.fromkeys(ids))
+        with self._read_lock:
+            for start in range(0, len(unique), BATCH):
+                part = unique[start:start + BATCH]
+                query = f"SELECT id FROM positions WHERE has_vector = 0 AND id IN ({_marks(len(part))})"
+                found.extend(key for (key,) in self._reader.execute(query, part))
+        return found
+
+    def count(self, *, pending: bool = False) -> int:
+        """Chunks catalogued (``pending``: of those, chunks without a vector)."""
+        query = "SELECT COUNT(*) FROM positions" + (" WHERE has_vector = 0" if pending else "")
+        with self._read_lock:
+            return int(self._reader.execute(query).fetchone()[0])
 
     def close(self) -> None:
         with self._lock, self._read_lock:

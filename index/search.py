@@ -22,7 +22,8 @@ import pathspec
 from specpilot.config import SearchSettings
 from specpilot.index.fusion import convex
 from specpilot.index.graph_store import GraphStore
-from specpilot.index.store import IndexStore, in_list, quote
+from specpilot.index.predicates import in_list, quote
+from specpilot.index.store import IndexStore
 from specpilot.index.tokens import looks_like_identifier, term_text
 
 if TYPE_CHECKING:
@@ -143,19 +144,20 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
     pending = _QUERY_POOL.submit(_vector_side, store, embedder, query, want, where) \
         if use_vectors and embedder else None
     if mode in ("bm25", "hybrid"):
-        for row in _fts(store, query, want, where, with_vectors=pending is not None):
+        for row in _fts(store, query, want, where):
             rows[row["id"]] = row
             lexical[row["id"]] = float(row["_score"])
     if pending is not None:
+        # While the vector side runs: the vectors of the lexical candidates, for their
+        # exact cosine (those the nearest-neighbour list does not hold).
+        lexical_vectors = store.vectors_for(list(lexical)) if lexical else {}
         qvec, nearest = pending.result()
         for row in nearest:
             rows.setdefault(row["id"], row)
             cosine[row["id"]] = 1.0 - float(row["_distance"])
-        # Exact cosine for lexical-only candidates, from the vectors the FTS rows carry.
-        for key in lexical:
-            vec = rows[key].get("vector")
-            if key not in cosine and vec is not None:
-                cosine[key] = float(np.dot(qvec, np.asarray(vec, dtype=np.float32)))
+        for key, vec in lexical_vectors.items():
+            if key not in cosine:
+                cosine[key] = float(np.dot(qvec, vec))
     if mode == "bm25" or (mode == "hybrid" and not cosine):
         scores = dict(lexical)
     elif mode == "vector":
@@ -192,18 +194,17 @@ def _source(key: str, lexical: dict[str, float], cosine: dict[str, float]) -> st
     return "bm25" if key in lexical else "vector"
 
 
-def _fts(store: IndexStore, query: str, limit: int, where: str | None,
-         with_vectors: bool = False) -> list[dict[str, Any]]:
+def _fts(store: IndexStore, query: str, limit: int, where: str | None) -> list[dict[str, Any]]:
     """BM25 over identifier-aware terms. For an identifier query, chunks that contain
     the identifier itself (``health_marker_53``, not just ``health`` and ``marker``)
     rank above all others: their whole-word score plus the best split score is added."""
     text = term_text(query)
-    rows = _fts_query(store, text, limit, where, with_vectors)
+    rows = _fts_query(store, text, limit, where)
     whole = " ".join(w.lower() for w in _WHOLE.findall(query))
     if looks_like_identifier(query) and whole and whole != text:
         merged = {row["id"]: row for row in rows}
         best = max((row["_score"] for row in rows), default=0.0)
-        for row in _fts_query(store, whole, limit, where, with_vectors):
+        for row in _fts_query(store, whole, limit, where):
             bonus = row["_score"] + best
             if row["id"] in merged:
                 merged[row["id"]]["_score"] += bonus
@@ -214,12 +215,11 @@ def _fts(store: IndexStore, query: str, limit: int, where: str | None,
     return rows
 
 
-def _fts_query(store: IndexStore, text: str, limit: int, where: str | None,
-               with_vectors: bool = False) -> list[dict[str, Any]]:
+def _fts_query(store: IndexStore, text: str, limit: int, where: str | None) -> list[dict[str, Any]]:
     if not text:
         return []
     try:
-        return store.fts_search(text, limit, where, with_vectors)
+        return store.fts_search(text, limit, where)
     except (ValueError, RuntimeError) as exc:  # e.g. a query of only stop words
         log.debug("full-text query %r failed: %s", text, exc)
         return []

@@ -1,9 +1,13 @@
 """LanceDB storage for chunks, their vectors, and the embedding cache.
 
-One ``chunks`` table holds every chunk with a nullable vector (filled in when the
-embedder gets to it) and a native full-text index on ``search_text``. The
-``embeddings`` table caches vectors by content hash, so an unchanged chunk is
-never embedded twice, not even after a rebuild of ``chunks``.
+* ``chunks``: every chunk, with a native full-text index on ``search_text``.
+  A row is rewritten only when the chunk's content changes.
+* ``vectors`` (index/vectors.py): a vector per chunk id, filled in when the
+  embedder gets to it; it carries what ranking and filters need.
+* ``embeddings`` (index/embedding_cache.py): vectors by content hash, so an
+  unchanged chunk is never embedded twice, not even after a rebuild.
+* ``positions.sqlite`` (index/positions.py): lines, content hash and "has a
+  vector" per chunk id.
 
 All writes go through one ``IndexStore`` and its lock (one writer per table).
 A ``meta.json`` records the schema version and the embedding model; an index
@@ -28,25 +32,27 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS, Bitmap, BTree, IvfHnswSq
+from lancedb.index import FTS, Bitmap, BTree
 
 from specpilot import memory
+from specpilot.index.embedding_cache import TABLE as CACHE_TABLE
+from specpilot.index.embedding_cache import EmbeddingCache
 from specpilot.index.model import Chunk
 from specpilot.index.positions import ChunkPositions
+from specpilot.index.predicates import in_list, quote
 from specpilot.index.tokens import term_text
+from specpilot.index.vectors import CARRIED_COLUMNS, RANK_COLUMNS, ChunkVectors
+from specpilot.index.vectors import TABLE as VECTORS_TABLE
 
 log = logging.getLogger("specpilot.index.store")
 # Opt in to LanceDB's coming default now, which also silences a warning per index listing.
 os.environ.setdefault("LANCE_INCLUDE_VECTOR_CENTROIDS", "false")
 
-SCHEMA_VERSION = 5  # 5: line numbers moved out of the rows into positions.sqlite
+# 5: line numbers moved out of the rows into positions.sqlite; 6: vectors in their own table
+SCHEMA_VERSION = 6
 CHUNKS = "chunks"
-EMBEDDINGS = "embeddings"
-ANN_MIN_ROWS = 20_000  # below this, exact search is fast enough (and exact)
-MAX_VECTOR_DELTAS = 6
 FLAT_FTS_MAX_NEW_ROWS = 2000
 KEEP_OLD_VERSIONS = timedelta(minutes=2)  # long enough for any query in flight
-DIFF_MAX_FILES = 50  # per-row diffing pays off for small (editor-sized) updates
 INDEX_CACHE_BYTES = 256 << 20
 METADATA_CACHE_BYTES = 64 << 20
 NAME_WEIGHT = 3  # name terms repeated in search_text: a poor man's field boost
@@ -56,20 +62,12 @@ POSITIONS = "positions.sqlite"
 STORED_COLUMNS = ["id", "path", "language", "kind", "name", "qualified_name", "signature",
                   "docstring", "text", "content_hash"]
 ROW_COLUMNS = STORED_COLUMNS + ["start_line", "end_line"]
-# What ranking needs; the big text columns are read for the final hits only (rows_by_id).
-# Selecting these instead of every column halved the full-text query time.
-RANK_COLUMNS = ["id", "path", "kind", "name", "qualified_name"]
+# What ranking needs (RANK_COLUMNS, from index/vectors.py): the big text columns are
+# read for the final hits only (rows_by_id). Selecting these instead of every column
+# halved the full-text query time.
 
 
-def quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def in_list(column: str, values: Iterable[str]) -> str:
-    return f"{column} IN ({', '.join(quote(v) for v in values)})"
-
-
-def chunks_schema(dim: int) -> pa.Schema:
+def chunks_schema() -> pa.Schema:
     return pa.schema([
         pa.field("id", pa.string(), nullable=False),
         pa.field("path", pa.string(), nullable=False),
@@ -82,14 +80,6 @@ def chunks_schema(dim: int) -> pa.Schema:
         pa.field("text", pa.string()),
         pa.field("content_hash", pa.string()),
         pa.field("search_text", pa.string()),
-        pa.field("vector", pa.list_(pa.float32(), dim), nullable=True),
-    ])
-
-
-def embeddings_schema(dim: int) -> pa.Schema:
-    return pa.schema([
-        pa.field("content_hash", pa.string(), nullable=False),
-        pa.field("vector", pa.list_(pa.float32(), dim), nullable=False),
     ])
 
 
@@ -120,8 +110,6 @@ class IndexStore:
         self._rows_since_optimize = 0
         self._rewritten_since_optimize = 0  # of those, rows that replaced an indexed row
         self._fts_ready = False
-        self._has_vectors = False
-        self._cached_hashes: set[str] | None = None
         self.positions: ChunkPositions | None = None
         self._open()
 
@@ -179,7 +167,7 @@ class IndexStore:
             self.positions.close()
             self.positions = None
         for entry in self.folder.iterdir():
-            if keep_vectors and entry.name == f"{EMBEDDINGS}.lance":
+            if keep_vectors and entry.name == f"{CACHE_TABLE}.lance":
                 continue  # same model: cached vectors stay valid across a schema change
             if entry.is_dir():
                 shutil.rmtree(entry, ignore_errors=True)
@@ -196,15 +184,11 @@ class IndexStore:
             self.chunks = self.db.open_table(CHUNKS)
             self.chunks.count_rows()  # touch the data so corruption shows up now
         else:
-            self.chunks = self.db.create_table(CHUNKS, schema=chunks_schema(self.dim))
-        if EMBEDDINGS in existing:
-            self.embeddings = self.db.open_table(EMBEDDINGS)
-            self.embeddings.count_rows()
-        else:
-            self.embeddings = self.db.create_table(EMBEDDINGS, schema=embeddings_schema(self.dim))
+            self.chunks = self.db.create_table(CHUNKS, schema=chunks_schema())
+        self.vectors = ChunkVectors(self.db, self.dim, create=VECTORS_TABLE not in existing)
+        self.cache = EmbeddingCache(self.db, self.dim, create=CACHE_TABLE not in existing)
         fts = next((ix for ix in self.chunks.list_indices() if ix.index_type == "FTS"), None)
         self._fts_ready = fts is not None
-        self._has_vectors = self.chunks.count_rows("vector IS NOT NULL") > 0
         if fts is not None:  # rows a previous process wrote and did not fold in (it stopped first)
             stats = self.chunks.index_stats(fts.name)
             unindexed = stats.num_unindexed_rows if stats is not None else 0
@@ -216,70 +200,59 @@ class IndexStore:
         tmp.replace(self._meta_path())
 
     # -- writes ------------------------------------------------------------------------------
-    def _rows(self, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray],
-              search_texts: dict[str, str] | None = None) -> pa.Table:
+    def _rows(self, chunks: Sequence[Chunk], search_texts: dict[str, str] | None = None) -> pa.Table:
         search_texts = search_texts or {}
         columns: dict[str, list[Any]] = {name: [] for name in STORED_COLUMNS}
         columns["search_text"] = []
-        vector_values: list[Any] = []
         for chunk in chunks:
             for name in STORED_COLUMNS:  # every stored column is a Chunk attribute of the same name
                 columns[name].append(getattr(chunk, name))
             text = search_texts.get(chunk.id)
             columns["search_text"].append(text if text is not None else search_text(chunk))
-            vec = vectors.get(chunk.content_hash)
-            vector_values.append(None if vec is None else vec.tolist())
-        schema = chunks_schema(self.dim)
-        arrays = [pa.array(columns[f.name], type=f.type) for f in schema if f.name != "vector"]
-        arrays.append(pa.array(vector_values, type=schema.field("vector").type))
-        return pa.Table.from_arrays(arrays, schema=schema)
+        schema = chunks_schema()
+        return pa.Table.from_arrays([pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
 
     def replace_files(self, chunks_by_path: dict[str, list[Chunk]], vectors: dict[str, np.ndarray],
                       existing: set[str] | None = None, search_texts: dict[str, str] | None = None) -> None:
         """Make the stored chunks of each given file exactly ``chunks_by_path[path]``.
 
         ``existing`` names the files that may already have rows (all of them when
-        None). Their chunks are upserted by id (``merge_insert``) and chunks that
-        vanished from them are deleted in one statement; files new to the index
-        are appended. Vectors come from ``vectors`` (by content hash) when known.
+        None). Of those, only chunks whose content changed are rewritten (upserted
+        by id), chunks that vanished are deleted, and so are the vectors of both;
+        files new to the index are appended. Vectors come from ``vectors`` (by
+        content hash) when known; the rest wait for the embedder.
         """
         if not chunks_by_path:
             return
-        known = set(chunks_by_path) if existing is None else existing & set(chunks_by_path)
+        known = sorted(set(chunks_by_path) if existing is None else existing & set(chunks_by_path))
         fresh = [c for path, chunks in chunks_by_path.items() if path not in known for c in chunks]
         updated = [c for path in known for c in chunks_by_path[path]]
-        keep_ids = [c.id for c in updated]
-        if known and len(known) <= DIFF_MAX_FILES:
-            updated = self._changed_only(known, updated, vectors)
         with self._lock:
-            if any(c.content_hash in vectors for c in (*fresh, *updated)):
-                self._has_vectors = True
+            stored = self._positions.stored(known) if known else {}
+            changed = [c for c in updated if stored.get(c.id, ("", False))[0] != c.content_hash]
+            # Unchanged chunks that have a vector keep it; every other vector of these files goes.
+            kept = {c.id for c in updated if stored.get(c.id) == (c.content_hash, True)}
             if fresh:
-                self.chunks.add(self._rows(fresh, vectors, search_texts), on_bad_vectors="null")
-            if updated:
+                self.chunks.add(self._rows(fresh, search_texts))
+            if changed:
                 (self.chunks.merge_insert("id").when_matched_update_all()
-                 .when_not_matched_insert_all().execute(self._rows(updated, vectors, search_texts),
-                                                       on_bad_vectors="null"))
+                 .when_not_matched_insert_all().execute(self._rows(changed, search_texts)))
             if known:
-                where = in_list("path", sorted(known))
-                if keep_ids:
-                    where += f" AND NOT ({in_list('id', keep_ids)})"
-                self.chunks.delete(where)
-            if fresh or updated:
-                self._rows_since_optimize += len(fresh) + len(updated)
-                self._rewritten_since_optimize += len(updated)
+                keep_ids = [c.id for c in updated]
+                self.chunks.delete(in_list("path", known) + (f" AND NOT ({in_list('id', keep_ids)})"
+                                                            if keep_ids else ""))
+                if any(has_vector for _, has_vector in stored.values()):
+                    self.vectors.delete(in_list("path", known) + (f" AND NOT ({in_list('id', sorted(kept))})"
+                                                                 if kept else ""))
+            given = [c for c in (*fresh, *updated) if c.id not in kept and c.content_hash in vectors]
+            if given:
+                self.vectors.add([{name: getattr(c, name) for name in CARRIED_COLUMNS} for c in given],
+                                 np.stack([vectors[c.content_hash] for c in given]))
+            if fresh or changed:
+                self._rows_since_optimize += len(fresh) + len(changed)
+                self._rewritten_since_optimize += len(changed)
                 self._after_write()
-            self._positions.replace(chunks_by_path)
-
-    def _changed_only(self, paths: set[str], chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> list[Chunk]:
-        """Drop chunks whose stored row is already identical (same content hash and a
-        vector; lines are not in the row): every rewritten row leaves the full-text
-        index until the next optimize and slows queries (~0.05 ms per row on the
-        standard library)."""
-        stored = (self.chunks.search().where(in_list("path", sorted(paths)))
-                  .select(["id", "content_hash", "vector"]).limit(None).to_list())
-        current = {r["id"]: r["content_hash"] for r in stored if r["vector"] is not None}
-        return [c for c in chunks if current.get(c.id) != c.content_hash]
+            self._positions.replace(chunks_by_path, kept | {c.id for c in given})
 
     def delete_paths(self, paths: Iterable[str]) -> None:
         batch = list(paths)
@@ -288,15 +261,16 @@ class IndexStore:
         with self._lock:
             for start in range(0, len(batch), 500):
                 self.chunks.delete(in_list("path", batch[start:start + 500]))
+                self.vectors.delete(in_list("path", batch[start:start + 500]))
             self._after_write()
             self._positions.delete_paths(batch)
 
     def clear(self) -> None:
-        """Drop every chunk (the embedding cache stays)."""
+        """Drop every chunk and its vector (the embedding cache stays)."""
         with self._lock:
             self.chunks.delete("true")
+            self.vectors.delete("true")
             self._positions.clear()
-            self._has_vectors = False
             self._after_write()
 
     @property
@@ -305,42 +279,27 @@ class IndexStore:
         return self.positions
 
     def set_vectors(self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray) -> None:
-        """Give rows their vectors. A row whose content changed since ``hashes`` were
-        read (an editor update raced the embedder) is left alone: the vector was
-        computed from text it no longer has. The check and the write happen under
-        the store's lock, which every row write takes."""
+        """Give chunks their vectors. A chunk whose content changed since ``hashes``
+        were read (an editor update raced the embedder), or that already has one, is
+        left alone. The check and the write happen under the store's lock, which
+        every chunk write takes."""
         if not ids:
             return
-        vector_type = pa.list_(pa.float32(), self.dim)
         with self._lock:
-            # (A conditional merge_insert with a partial source panics inside Lance 0.40.)
-            stored = (self.chunks.search().where(in_list("id", ids)).select(["id", "content_hash"])
+            stored = (self.chunks.search().where(in_list("id", ids)).select(CARRIED_COLUMNS)
                       .limit(len(ids)).to_list())
-            current = {row["id"]: row["content_hash"] for row in stored}
-            keep = [i for i, (key, digest) in enumerate(zip(ids, hashes)) if current.get(key) == digest]
+            current = {row["id"]: row for row in stored}
+            pending = set(self._positions.pending_among(ids))
+            keep = [i for i, (key, digest) in enumerate(zip(ids, hashes))
+                    if key in pending and key in current and current[key]["content_hash"] == digest]
             if not keep:
                 return
-            table = pa.table({"id": pa.array([ids[i] for i in keep], pa.string()),
-                              "vector": pa.array(list(vectors[keep].astype(np.float32)), type=vector_type)})
-            self.chunks.merge_insert("id").when_matched_update_all().execute(table)
-            self._has_vectors = True
-            self._rows_since_optimize += len(keep)
-            self._rewritten_since_optimize += len(keep)
-            self._after_write()
+            self.vectors.add([current[ids[i]] for i in keep], vectors[keep])
+            self._positions.mark_embedded([ids[i] for i in keep])
 
     def cache_vectors(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
-        if not hashes:
-            return
-        table = pa.table({"content_hash": pa.array(list(hashes), pa.string()),
-                          "vector": pa.array(list(vectors.astype(np.float32)),
-                                             type=pa.list_(pa.float32(), self.dim))})
         with self._lock:
-            known = self._known_hashes()
-            if any(h in known for h in hashes):
-                self.embeddings.merge_insert("content_hash").when_not_matched_insert_all().execute(table)
-            else:  # the usual case: appending is cheaper than a keyed merge
-                self.embeddings.add(table)
-            known.update(hashes)
+            self.cache.put(hashes, vectors)
 
     def _after_write(self) -> None:
         self._writes_since_optimize += 1
@@ -364,49 +323,30 @@ class IndexStore:
             self.chunks.create_index("kind", config=Bitmap(), replace=True)
             self._fts_ready = True
 
-    def _maintain_vector_index(self) -> None:
-        """Build an ANN index once enough chunks have vectors, and rebuild it when
-        optimize has stacked up too many delta segments.
-
-        Flat search over the standard library's 78k vectors took 60 ms a query;
-        IVF_HNSW_SQ answers in ~6 ms with recall@50 of 0.985 against exact search.
-        Each optimize appends a delta segment that every query then searches: after
-        500 saves (6 deltas) hybrid p95 was 2.5x the fresh index, so past
-        ``MAX_VECTOR_DELTAS`` the index is rebuilt (21 s for 78k vectors).
-        """
-        vector_index = next((ix for ix in self.chunks.list_indices() if ix.columns == ["vector"]), None)
-        if vector_index is None:
-            if self.chunks.count_rows("vector IS NOT NULL") < ANN_MIN_ROWS:
-                return
-            reason = "built"
-        else:
-            stats = self.chunks.index_stats(vector_index.name)
-            if stats is None or (stats.num_indices or 1) <= MAX_VECTOR_DELTAS:
-                return
-            reason = "rebuilt"
-        self.rebuild_vector_index(reason)
-
     def rebuild_vector_index(self, reason: str = "rebuilt") -> None:
         """A fresh ANN index over every vector (no delta segments)."""
-        started = time.perf_counter()
         with self._lock:
-            self.chunks.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
-        log.info("vector index %s in %.1fs", reason, time.perf_counter() - started)
+            self.vectors.rebuild_index(reason)
 
     @property
     def has_vectors(self) -> bool:
         """Whether any chunk has a vector yet (before the first one, a vector search
         cannot find anything and is skipped: while a cold index writes chunks)."""
-        return self._has_vectors
+        return self.vectors.rows > 0
 
     @property
     def writes_since_optimize(self) -> int:
-        return self._writes_since_optimize
+        return self._writes_since_optimize + (1 if self.vectors.rows_since_optimize else 0)
 
     @property
     def rows_since_optimize(self) -> int:
-        """Rows written since the last optimize (they are searched outside the indexes)."""
+        """Chunk rows written since the last optimize (searched outside the full-text index)."""
         return self._rows_since_optimize
+
+    @property
+    def vectors_since_optimize(self) -> int:
+        """Vectors added since the last optimize (searched outside the ANN index)."""
+        return self.vectors.rows_since_optimize
 
     def optimize(self, keep_versions_for: timedelta = KEEP_OLD_VERSIONS) -> None:
         """Compact fragments, fold new rows into indices and drop versions older than
@@ -421,10 +361,10 @@ class IndexStore:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the "removes every version" warning: one writer here
                 self.chunks.optimize(cleanup_older_than=keep)
-                self.embeddings.optimize(cleanup_older_than=keep)
+                self.cache.optimize(keep)
+                self.vectors.optimize(keep)  # also builds or rebuilds the ANN index when due
             self._writes_since_optimize = 0
             self._rows_since_optimize = self._rewritten_since_optimize = 0
-            self._maintain_vector_index()
             memory.trim()
             log.debug("optimize took %.2fs", time.perf_counter() - started)
 
@@ -435,31 +375,21 @@ class IndexStore:
                 self.positions = None
 
     # -- reads -------------------------------------------------------------------------------
-    def _known_hashes(self) -> set[str]:
-        """Hashes in the embedding cache, read once (one column) and kept in step."""
-        if self._cached_hashes is None:
-            column = self.embeddings.search().select(["content_hash"]).limit(None).to_arrow()
-            self._cached_hashes = set(column.column("content_hash").to_pylist())
-        return self._cached_hashes
-
     def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        known = self._known_hashes()
-        unique = [h for h in dict.fromkeys(hashes) if h in known]  # skip a scan for new chunks
-        for start in range(0, len(unique), 1000):
-            part = unique[start:start + 1000]
-            rows = (self.embeddings.search().where(in_list("content_hash", part))
-                    .select(["content_hash", "vector"]).limit(len(part)).to_arrow())
-            vecs = rows.column("vector").to_numpy(zero_copy_only=False)
-            for key, vec in zip(rows.column("content_hash").to_pylist(), vecs):
-                found[key] = np.asarray(vec, dtype=np.float32)
-        return found
+        return self.cache.get(hashes)
 
     def pending_embeddings(self, limit: int) -> list[dict[str, Any]]:
-        """Rows still waiting for a vector (at most ``limit``)."""
-        return (self.chunks.search().where("vector IS NULL")
+        """Chunks still waiting for a vector (at most ``limit``), with what embedding needs."""
+        ids = self._positions.pending(limit)
+        if not ids:
+            return []
+        return (self.chunks.search().where(in_list("id", ids))
                 .select(["id", "path", "kind", "qualified_name", "signature", "docstring", "text",
-                         "content_hash"]).limit(limit).to_list())
+                         "content_hash"]).limit(len(ids)).to_list())
+
+    def pending_count(self) -> int:
+        """Chunks without a vector."""
+        return self._positions.count(pending=True)
 
     def with_lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Add ``start_line``/``end_line`` to rows read from the table. A row
@@ -477,10 +407,8 @@ class IndexStore:
     def count(self, where: str | None = None) -> int:
         return self.chunks.count_rows(where) if where else self.chunks.count_rows()
 
-    def fts_search(self, query: str, limit: int, where: str | None = None,
-                   with_vectors: bool = False) -> list[dict[str, Any]]:
-        """BM25 hits with ``RANK_COLUMNS`` and ``_score``; ``with_vectors`` also returns
-        each row's vector (None if not yet embedded)."""
+    def fts_search(self, query: str, limit: int, where: str | None = None) -> list[dict[str, Any]]:
+        """BM25 hits with ``RANK_COLUMNS`` and ``_score``."""
         if not query.strip() or not self._fts_ready:
             return []
         builder = self.chunks.search(query, query_type="fts", fts_columns="search_text")
@@ -492,30 +420,15 @@ class IndexStore:
             builder = builder.fast_search()  # type: ignore[attr-defined]
         if where:
             builder = builder.where(where, prefilter=True)
-        columns = RANK_COLUMNS + ["_score"] + (["vector"] if with_vectors else [])
-        table = builder.select(columns).limit(limit).to_arrow()
-        if not with_vectors:
-            return table.to_pylist()
-        # Vectors as numpy rows: turning 50 x 384 floats into Python lists cost more
-        # than the full-text search itself.
-        column = table.column("vector").combine_chunks()
-        rows = table.drop_columns(["vector"]).to_pylist()
-        if len(rows):
-            matrix = column.values.to_numpy(zero_copy_only=False).reshape(len(rows), self.dim)
-            valid = column.is_valid().to_numpy(zero_copy_only=False)
-            for row, vec, ok in zip(rows, matrix, valid):
-                row["vector"] = vec if ok else None
-        return rows
+        return builder.select(RANK_COLUMNS + ["_score"]).limit(limit).to_list()
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None = None) -> list[dict[str, Any]]:
-        """Nearest chunks by cosine, with ``RANK_COLUMNS`` and ``_distance``. Rows without
-        a vector never match, so no ``vector IS NOT NULL`` prefilter is needed (it
-        cost 30 ms on 78k rows)."""
-        builder = (self.chunks.search(vector.astype(np.float32), vector_column_name="vector")
-                   .distance_type("cosine"))  # type: ignore[attr-defined]
-        if where:
-            builder = builder.where(where, prefilter=True)
-        return builder.select(RANK_COLUMNS + ["_distance"]).limit(limit).to_list()
+        """Nearest chunks by cosine, with ``RANK_COLUMNS`` and ``_distance``."""
+        return self.vectors.search(vector, limit, where)
+
+    def vectors_for(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """``id -> vector`` for those of these chunks that have one."""
+        return self.vectors.for_ids(ids)
 
     def rows_by_id(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Whole rows (``ROW_COLUMNS``) for these ids; unknown ids are left out."""

@@ -31,9 +31,6 @@ STATUS_INTERVAL = 1.0
 REPORT_INTERVAL = 0.2
 IDLE_OPTIMIZE_SECONDS = 30.0
 FILE_EVENT_DELAY_MS = 50
-# While the editor is live, fold rows that got vectors back into the full-text index
-# sooner than a bulk CLI embed does (each costs a few seconds on the index thread).
-EDITOR_OPTIMIZE_ROWS = 1280
 
 
 class ProgressReporter:
@@ -171,8 +168,7 @@ async def embed_steps(ls: SpecPilotServer, folder: Folder, reporter: ProgressRep
             return "cancelled"
         try:
             fresh, reused = await ls.in_index_thread(folder.index.embed_missing, None,
-                                                     folder.settings.server.embed_step, optimize=False,
-                                                     optimize_every_rows=EDITOR_OPTIMIZE_ROWS)
+                                                     folder.settings.server.embed_step, optimize=False)
         except EmbedderError as exc:
             folder.error = f"semantic search is off: {exc}"
             log.warning("%s: %s", folder.root, folder.error)

@@ -30,25 +30,8 @@ def _protocol_stdout() -> object:
     return os.fdopen(protocol_fd, "wb", buffering=0)
 
 
-def _gc_probe() -> None:
-    import gc
-    import time
-    state = {}
-
-    def cb(phase, info):
-        if phase == "start":
-            state["t"] = time.perf_counter()
-        else:
-            ms = (time.perf_counter() - state.get("t", time.perf_counter())) * 1000
-            if ms > 5:
-                sys.stderr.write(f"GCPROBE gen={info['generation']} ms={ms:.1f} collected={info['collected']} t={time.monotonic():.2f}\n")
-    gc.callbacks.append(cb)
-
-
 def serve(tcp: tuple[str, int] | None = None) -> int:
     configure("info", None, None)
-    if os.environ.get("SPECPILOT_GC_PROBE"):
-        _gc_probe()
     server = create_server()
     freeze_heap()  # the imports are done: keep their objects out of every later collection
     try:

@@ -44,14 +44,16 @@ def test_vectors_fill_in_later_and_are_cached_by_hash(tmp_path: Path) -> None:
     store = IndexStore(tmp_path, dim=4, model="m")
     c = chunk("a.py", "one", "x")
     store.replace_files({"a.py": [c]}, {})
-    assert store.count("vector IS NULL") == 1
+    assert store.pending_count() == 1
     assert store.vector_search(vec(1, 0, 0, 0), 5) == []
     pending = store.pending_embeddings(10)
     assert [p["id"] for p in pending] == [c.id]
     store.cache_vectors([c.content_hash], np.stack([vec(1, 0, 0, 0)]))
     store.set_vectors([c.id], [c.content_hash], np.stack([vec(1, 0, 0, 0)]))
-    assert store.count("vector IS NULL") == 0
+    assert store.pending_count() == 0
     assert store.vector_search(vec(1, 0.1, 0, 0), 5)[0]["id"] == c.id
+    assert store.rows_since_optimize == 1  # only the first write: a vector does not rewrite the chunk
+    assert list(store.vectors_for([c.id, "a.py::unknown::0"])) == [c.id]
     cached = store.cached_vectors([c.content_hash, "unknown"])
     assert list(cached) == [c.content_hash]
 
@@ -141,9 +143,9 @@ def test_a_vector_for_old_content_is_not_stored_on_new_content(tmp_path: Path) -
     new = chunk("a.py", "one", "x edited while the embedder ran")
     store.replace_files({"a.py": [new]}, {})
     store.set_vectors([old.id], [old.content_hash], np.stack([vec(1, 0, 0, 0)]))
-    assert store.count("vector IS NULL") == 1  # still waits for a vector of its own text
+    assert store.pending_count() == 1  # still waits for a vector of its own text
     store.set_vectors([new.id], [new.content_hash], np.stack([vec(0, 1, 0, 0)]))
-    assert store.count("vector IS NULL") == 0
+    assert store.pending_count() == 0
 
 
 def test_during_a_bulk_index_full_text_answers_from_the_index(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -162,3 +164,18 @@ def test_during_a_bulk_index_full_text_answers_from_the_index(tmp_path: Path, mo
     # Rewritten rows are always searched (their indexed version is gone).
     store.replace_files({"a.py": [chunk("a.py", "first_file", "x changed")]}, {}, existing={"a.py"})
     assert [r["name"] for r in store.fts_search("first_file", 5)] == ["first_file"]
+
+
+def test_a_changed_chunk_loses_its_vector_and_a_vanished_one_takes_it_along(tmp_path: Path) -> None:
+    store, one, two, vectors = two_embedded_chunks(tmp_path)
+    store.replace_files({"b.py": [chunk("b.py", "three", "z")]}, {}, existing=set())
+    changed = chunk("a.py", "one", "x changed")
+    store.replace_files({"a.py": [changed]}, vectors, existing={"a.py"})  # "two" is gone
+    assert store.pending_count() == 2  # the changed chunk and b.py's wait for new vectors
+    assert sorted(p["id"] for p in store.pending_embeddings(10)) == sorted([changed.id, "b.py::three::0"])
+    assert store.vector_search(vec(1, 0, 0, 0), 5) == []  # neither the old "one" nor "two" answers
+    store.set_vectors([changed.id], [changed.content_hash], np.stack([vec(0, 1, 0, 0)]))
+    store.set_vectors([changed.id], [changed.content_hash], np.stack([vec(0, 1, 0, 0)]))  # twice: one row
+    assert [r["id"] for r in store.vector_search(vec(0, 1, 0, 0), 5)] == [changed.id]
+    store.delete_paths(["a.py"])
+    assert store.vector_search(vec(0, 1, 0, 0), 5) == []
