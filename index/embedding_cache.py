@@ -12,6 +12,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from specpilot.index.lance import fixed_schema
 from specpilot.index.predicates import in_list
 
 TABLE = "embeddings"
@@ -28,9 +29,9 @@ class EmbeddingCache:
     def __init__(self, db: lancedb.DBConnection, dim: int, *, create: bool) -> None:
         self.dim = dim
         if create:
-            self.table = db.create_table(TABLE, schema=embeddings_schema(dim))
+            self.table = fixed_schema(db.create_table(TABLE, schema=embeddings_schema(dim)))
         else:
-            self.table = db.open_table(TABLE)
+            self.table = fixed_schema(db.open_table(TABLE))
             self.table.count_rows()  # touch the data so corruption shows up now
         self._hashes: set[str] | None = None
 

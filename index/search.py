@@ -229,14 +229,14 @@ def _with_neighbours(store: IndexStore, graph: GraphStore, hits: list[SearchHit]
                      filters: SearchFilters) -> list[SearchHit]:
     """Append definitions called by / calling the top hits, at a decayed score."""
     seen = {(h.path, h.qualified_name) for h in hits}
-    extra: list[SearchHit] = []
+    wanted: list[tuple[tuple[str, str], float]] = []  # (symbol, score), best first
     for hit in hits[:3]:
         for node in graph.neighbours(hit.qualified_name, hit.path, limit=10):
             key = (node.path, node.qualified_name)
             if key in seen or not filters.accepts(node.path):
                 continue
             seen.add(key)
-            row = store.row_for_symbol(node.path, node.qualified_name)
-            if row is not None:
-                extra.append(_hit(row, hit.score * NEIGHBOUR_DECAY, "graph"))
+            wanted.append((key, hit.score * NEIGHBOUR_DECAY))
+    rows = store.rows_for_symbols([key for key, _ in wanted])  # one query for all of them
+    extra = [_hit(rows[key], score, "graph") for key, score in wanted if key in rows]
     return hits + extra[: max(0, k - len(hits)) + 3]

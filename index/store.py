@@ -37,6 +37,7 @@ from lancedb.index import FTS, Bitmap, BTree
 from specpilot import memory
 from specpilot.index.embedding_cache import TABLE as CACHE_TABLE
 from specpilot.index.embedding_cache import EmbeddingCache
+from specpilot.index.lance import fixed_schema
 from specpilot.index.model import Chunk
 from specpilot.index.positions import ChunkPositions
 from specpilot.index.predicates import in_list, quote
@@ -181,10 +182,10 @@ class IndexStore:
         self.db = lancedb.connect(str(self.folder), session=session)
         existing = set(self.db.list_tables().tables)
         if CHUNKS in existing:
-            self.chunks = self.db.open_table(CHUNKS)
+            self.chunks = fixed_schema(self.db.open_table(CHUNKS))
             self.chunks.count_rows()  # touch the data so corruption shows up now
         else:
-            self.chunks = self.db.create_table(CHUNKS, schema=chunks_schema())
+            self.chunks = fixed_schema(self.db.create_table(CHUNKS, schema=chunks_schema()))
         self.vectors = ChunkVectors(self.db, self.dim, create=VECTORS_TABLE not in existing)
         self.cache = EmbeddingCache(self.db, self.dim, create=CACHE_TABLE not in existing)
         fts = next((ix for ix in self.chunks.list_indices() if ix.index_type == "FTS"), None)
@@ -446,11 +447,17 @@ class IndexStore:
         rows = self.chunks.search().where(f"path = {quote(path)}").select(STORED_COLUMNS).limit(None).to_list()
         return sorted(self.with_lines(rows), key=lambda row: (row["start_line"], row["end_line"]))
 
-    def row_for_symbol(self, path: str, qualified_name: str) -> dict[str, Any] | None:
-        rows = (self.chunks.search().where(f"path = {quote(path)} AND qualified_name = {quote(qualified_name)}")
-                .select(STORED_COLUMNS).limit(1).to_list())
-        rows = self.with_lines(rows)
-        return rows[0] if rows else None
+    def rows_for_symbols(self, symbols: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """``(path, qualified name) -> row`` (the first chunk of that name) in one query."""
+        if not symbols:
+            return {}
+        where = " OR ".join(f"(path = {quote(path)} AND qualified_name = {quote(name)})"
+                            for path, name in dict.fromkeys(symbols))
+        rows = self.chunks.search().where(where).select(STORED_COLUMNS).limit(None).to_list()
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in sorted(self.with_lines(rows), key=lambda r: r["start_line"]):
+            found.setdefault((row["path"], row["qualified_name"]), row)
+        return found
 
     def disk_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())

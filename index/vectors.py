@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 from lancedb.index import Bitmap, BTree, IvfHnswSq
 
+from specpilot.index.lance import fixed_schema
 from specpilot.index.predicates import in_list
 
 log = logging.getLogger("specpilot.index.vectors")
@@ -48,9 +49,9 @@ class ChunkVectors:
     def __init__(self, db: lancedb.DBConnection, dim: int, *, create: bool) -> None:
         self.dim = dim
         if create:
-            self.table = db.create_table(TABLE, schema=vectors_schema(dim))
+            self.table = fixed_schema(db.create_table(TABLE, schema=vectors_schema(dim)))
         else:
-            self.table = db.open_table(TABLE)
+            self.table = fixed_schema(db.open_table(TABLE))
         self.rows = self.table.count_rows()  # also touches the data, so corruption shows up now
         self.rows_since_optimize = 0
         self._scalar_indexes = any(ix.columns == ["id"] for ix in self.table.list_indices())

@@ -179,3 +179,14 @@ def test_a_changed_chunk_loses_its_vector_and_a_vanished_one_takes_it_along(tmp_
     assert [r["id"] for r in store.vector_search(vec(0, 1, 0, 0), 5)] == [changed.id]
     store.delete_paths(["a.py"])
     assert store.vector_search(vec(0, 1, 0, 0), 5) == []
+
+
+def test_tables_read_their_schema_once_and_still_answer(tmp_path: Path) -> None:
+    from specpilot.index.lance import FixedSchemaTable
+    from specpilot.index.store import chunks_schema
+
+    store = IndexStore(tmp_path, dim=4, model="m")
+    assert isinstance(store.chunks, FixedSchemaTable) and store.chunks.schema == chunks_schema()
+    store.replace_files({"a.py": [chunk("a.py", "parse_headers", "x")]}, {})
+    reopened = IndexStore(tmp_path, dim=4, model="m")
+    assert [r["name"] for r in reopened.fts_search("parse", 5)] == ["parse_headers"]
