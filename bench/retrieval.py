@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 # Lance logs a deprecation warning per query from Rust; it would bury the progress lines.
 os.environ.setdefault("LANCEDB_LOG", "error")
 
@@ -38,7 +40,7 @@ from results import machine_info, write_section  # noqa: E402
 from specpilot.config import Settings  # noqa: E402
 from specpilot.index.engine import Progress, WorkspaceIndex  # noqa: E402
 from specpilot.index.fusion import convex, rrf  # noqa: E402
-from specpilot.index.search import SearchHit, _fill_cosine  # noqa: E402
+from specpilot.index.search import SearchHit  # noqa: E402
 
 Key = tuple[str, str]
 DEFAULT_WORKDIR = BENCH / ".work" / "retrieval"
@@ -141,7 +143,9 @@ def run_engine(index: WorkspaceIndex, queries: Sequence[str]) -> dict[str, Metho
         cosine = {h.id: h.score for h in vector_hits}
         # As the engine's hybrid does: exact cosines for lexical-only candidates, so the
         # convex rows differ from the default only in the weight.
-        _fill_cosine(index.store, embedder.embed_query(query), [i for i in lexical if i not in cosine], cosine)
+        qvec = embedder.embed_query(query)
+        for key, vec in index.store.vectors_for([i for i in lexical if i not in cosine]).items():
+            cosine[key] = float(np.dot(qvec, vec))
 
         lex_list, vec_list = [h.id for h in lexical_hits], [h.id for h in vector_hits]
         variants["rrf"].rankings.append(ranked(rrf([lex_list, vec_list]), keys))
