@@ -1,0 +1,129 @@
+"""What a refactoring returns: per-file text edits, never written by the engine itself.
+
+Positions are 0-based (line, column) with the column counted in Python ``str``
+characters (code points). The language server converts them to the client's
+encoding (UTF-16 by default); the CLI shows them 1-based. Lines end at ``\\n``,
+``\\r\\n`` or ``\\r``, as in LSP.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class Refusal(Exception):
+    """A refactoring that cannot be done safely; the message says why, for the user."""
+
+
+def line_starts(text: str) -> list[int]:
+    """Offset of the first character of each line."""
+    return [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    start: tuple[int, int]
+    end: tuple[int, int]
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileEdit:
+    """The edits of one file, and the text they apply to. ``version`` is the editor's
+    document version for an open buffer (None: the file on disk)."""
+
+    path: str
+    version: int | None
+    old_text: str
+    new_text: str
+    edits: tuple[TextEdit, ...]
+
+    def diff(self) -> str:
+        return "".join(difflib.unified_diff(
+            self.old_text.splitlines(keepends=True), self.new_text.splitlines(keepends=True),
+            fromfile=f"a/{self.path}", tofile=f"b/{self.path}"))
+
+
+@dataclass(slots=True)
+class EditResult:
+    files: list[FileEdit] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def diff(self) -> str:
+        return "".join(f.diff() for f in self.files)
+
+    def file(self, path: str) -> FileEdit | None:
+        return next((f for f in self.files if f.path == path), None)
+
+
+def file_edit(path: str, version: int | None, text: str, spans: Iterable[tuple[int, int, str]]) -> FileEdit:
+    """A ``FileEdit`` from ``(start offset, end offset, replacement)`` spans of ``text``.
+    Overlapping spans are a bug in the caller; identical duplicates are merged."""
+    ordered = sorted(set(spans))
+    for (_, end, _), (start, _, _) in zip(ordered, ordered[1:]):
+        if start < end:
+            raise ValueError("overlapping edits")
+    starts = line_starts(text)
+    out: list[str] = []
+    edits: list[TextEdit] = []
+    last = 0
+    for start, end, replacement in ordered:
+        out.append(text[last:start])
+        out.append(replacement)
+        last = end
+        edits.append(TextEdit(position(starts, start), position(starts, end), replacement))
+    out.append(text[last:])
+    return FileEdit(path, version, text, "".join(out), tuple(edits))
+
+
+def position(starts: Sequence[int], offset: int) -> tuple[int, int]:
+    """(line, column) of a character offset, given ``line_starts``."""
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:  # the last line start <= offset
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo, offset - starts[lo]
+
+
+def offset(starts: Sequence[int], line: int, column: int) -> int:
+    return starts[line] + column
+
+
+def apply(result: EditResult, root: Path) -> list[Path]:
+    """Write every file of ``result`` under ``root``: each through a temporary file
+    and a rename, so a crash leaves the old or the new text, never half of one.
+    Refuses (and writes nothing) if any file changed since the edit was computed."""
+    targets = []
+    for edit in result.files:
+        target = (root / edit.path).resolve()
+        try:
+            current = target.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Refusal(f"{edit.path} cannot be read: {exc}") from exc
+        if current != edit.old_text:
+            raise Refusal(f"{edit.path} changed since the edit was computed; nothing was written")
+        targets.append((target, edit))
+    written = []
+    for target, edit in targets:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(edit.new_text.encode("utf-8"))
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written

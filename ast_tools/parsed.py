@@ -1,0 +1,82 @@
+"""One Python file parsed by libcst with the metadata the refactorings use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import libcst as cst
+from libcst.metadata import (
+    CodeRange,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from specpilot.ast_tools.edits import Refusal, line_starts
+from specpilot.ast_tools.workspace import Source
+
+
+@dataclass
+class ParsedFile:
+    source: Source
+    wrapper: MetadataWrapper
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def module(self) -> cst.Module:
+        return self.wrapper.module
+
+    @cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        return self.wrapper.resolve(ScopeProvider)
+
+    @cached_property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        return self.wrapper.resolve(PositionProvider)
+
+    @cached_property
+    def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        return self.wrapper.resolve(ParentNodeProvider)
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        return line_starts(self.source.text)
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Character offsets of ``node`` in the text."""
+        where = self.positions[node]
+        starts = self.line_starts
+        return (starts[where.start.line - 1] + where.start.column,
+                starts[where.end.line - 1] + where.end.column)
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        """1-based line of ``node``."""
+        return self.positions[node].start.line
+
+    def names(self) -> Iterator[cst.Name]:
+        for node in self.positions:
+            if isinstance(node, cst.Name):
+                yield node
+
+    def name_at(self, line: int, column: int) -> cst.Name | None:
+        """The name at a 0-based (line, column); a cursor just after a name counts."""
+        for node in self.names():
+            where = self.positions[node]
+            if where.start.line == line + 1 and where.start.column <= column <= where.end.column:
+                return node
+        return None
+
+
+def parse(source: Source) -> ParsedFile:
+    try:
+        module = cst.parse_module(source.text)
+    except cst.ParserSyntaxError as exc:
+        raise Refusal(f"{source.path} has a syntax error at line {exc.raw_line}; fix it first") from None
+    return ParsedFile(source, MetadataWrapper(module, unsafe_skip_copy=True))

@@ -1,0 +1,428 @@
+"""Scope-aware rename across the workspace.
+
+The cursor picks one binding: a name in one scope (Python has one variable per
+name and scope). Every use of that binding is renamed, and nothing else: a local
+``x`` that shadows a global ``x`` is a different binding. A module-level
+function, class, variable or constant is also renamed where other files import
+it (``from m import f``, ``import m; m.f``, aliases keep their alias), and in
+``__all__``. Only files whose text holds the old name are parsed.
+
+Refused: a new name that is not an identifier or is a keyword; a new name
+already bound where the renamed binding is defined or used; builtins; names
+defined outside the workspace. Uses that cannot be proven (the old name in a
+string, e.g. ``getattr(obj, "old")``) are left alone and listed as warnings.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.helpers
+from libcst.metadata import (
+    Access,
+    Assignment,
+    BaseAssignment,
+    BuiltinAssignment,
+    GlobalScope,
+    ImportAssignment,
+    Scope,
+)
+
+from specpilot.ast_tools.edits import EditResult, Refusal, file_edit
+from specpilot.ast_tools.parsed import ParsedFile, parse
+from specpilot.ast_tools.workspace import Workspace, module_name
+
+
+def check_identifier(name: str) -> None:
+    if not name.isidentifier():
+        raise Refusal(f"{name!r} is not a valid Python identifier")
+    if keyword.iskeyword(name):
+        raise Refusal(f"{name!r} is a Python keyword")
+
+
+@dataclass
+class _Plan:
+    """Spans to replace, by file, and warnings."""
+
+    spans: dict[str, set[tuple[int, int, str]]] = field(default_factory=dict)
+    files: dict[str, ParsedFile] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, parsed: ParsedFile, node: cst.CSTNode, text: str) -> None:
+        self.files[parsed.path] = parsed
+        start, end = parsed.span(node)
+        self.spans.setdefault(parsed.path, set()).add((start, end, text))
+
+    def result(self) -> EditResult:
+        result = EditResult(warnings=self.warnings)
+        for path in sorted(self.spans):
+            source = self.files[path].source
+            result.files.append(file_edit(path, source.version, source.text, self.spans[path]))
+        return result
+
+
+def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> EditResult:
+    """Rename the binding under the 0-based (line, column) of ``path`` to ``new_name``."""
+    check_identifier(new_name)
+    parsed = parse(ws.read(path))
+    node = parsed.name_at(line, column)
+    if node is None:
+        raise Refusal(f"there is no name at {parsed.path}:{line + 1}:{column + 1}")
+    old = node.value
+    if old == new_name:
+        raise Refusal(f"{old!r} already has that name")
+    renamer = _Renamer(ws, old, new_name)
+    parent = parsed.parents.get(node)
+    if isinstance(parent, cst.Attribute) and parent.attr is node:
+        target = renamer.module_of_attribute(parsed, parent)
+        if target is None:
+            raise Refusal("renaming attributes and methods is not supported yet; only names bound in a scope")
+        renamer.module_symbol(target)
+        return renamer.plan.result()
+    imported = _imported_name(parsed, node)
+    if imported is not None:  # the name part of ``from m import name``
+        renamer.module_symbol(renamer.defining_module(parsed, imported, old))
+        return renamer.plan.result()
+    scope, assignments = _binding(parsed, node)
+    if any(isinstance(a, BuiltinAssignment) for a in assignments) or (
+            not assignments and hasattr(builtins, old)):
+        raise Refusal(f"{old!r} is a Python builtin")
+    if not assignments:
+        raise Refusal(f"{old!r} is not defined in {parsed.path}; rename it where it is defined")
+    imports = [a for a in assignments if isinstance(a, ImportAssignment)]
+    if imports and not _is_aliased(imports[0], old):
+        renamer.module_symbol(renamer.defining_module(parsed, imports[0].node, old))
+        return renamer.plan.result()
+    if scope is None:
+        raise Refusal(f"{old!r} cannot be resolved in {parsed.path}")
+    if isinstance(scope, GlobalScope):
+        renamer.module_symbol(parsed.path)
+    else:
+        renamer.local(parsed, scope)
+    return renamer.plan.result()
+
+
+def _binding(parsed: ParsedFile, node: cst.Name) -> tuple[Scope | None, list[BaseAssignment]]:
+    """The scope that binds ``node``'s name there, and its assignments of it."""
+    scope = parsed.scopes.get(node)
+    if scope is None:
+        return None, []
+    for candidate in _all_scopes(parsed):
+        for assignment in candidate.assignments[node.value]:
+            if node in _binding_names(parsed, assignment) or any(
+                    ref.node is node for ref in assignment.references):
+                return candidate, list(candidate.assignments[node.value])
+    # A use with nothing behind it in this file: a builtin, or an undefined name.
+    referents = [a for access in scope.accesses[node] for a in access.referents]
+    return (referents[0].scope if referents else None), referents
+
+
+def _all_scopes(parsed: ParsedFile) -> list[Scope]:
+    seen: dict[int, Scope] = {}
+    for scope in parsed.scopes.values():
+        if scope is not None:
+            seen.setdefault(id(scope), scope)
+    return list(seen.values())
+
+
+def _binding_names(parsed: ParsedFile, assignment: BaseAssignment) -> list[cst.Name]:
+    """The name nodes an assignment binds (what to rename at the definition)."""
+    if not isinstance(assignment, Assignment):
+        return []
+    node = assignment.node
+    if isinstance(node, cst.Name):
+        return [node]
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Param)):
+        return [node.name]
+    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
+        names = []
+        for alias in node.names:
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                if alias.asname.name.value == assignment.name:
+                    names.append(alias.asname.name)
+            elif isinstance(alias.name, cst.Name) and alias.name.value == assignment.name:
+                names.append(alias.name)
+        return names
+    return []
+
+
+def _is_aliased(assignment: ImportAssignment, name: str) -> bool:
+    node = assignment.node
+    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
+        return any(alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                   and alias.asname.name.value == name for alias in node.names)
+    return False
+
+
+def _imported_name(parsed: ParsedFile, node: cst.Name) -> cst.ImportFrom | None:
+    """The ``from`` import whose imported (not alias) name ``node`` is."""
+    alias = parsed.parents.get(node)
+    if isinstance(alias, cst.ImportAlias) and alias.name is node:
+        statement = parsed.parents.get(alias)
+        if isinstance(statement, cst.ImportFrom):
+            return statement
+    return None
+
+
+class _Renamer:
+    def __init__(self, ws: Workspace, old: str, new: str) -> None:
+        self.ws, self.old, self.new = ws, old, new
+        self.plan = _Plan()
+        self._files = set(ws.python_files())
+
+    # -- where things are defined ------------------------------------------------------------
+    def resolve_module(self, dotted: str) -> str | None:
+        """The workspace file of a dotted module name, if it is in the workspace."""
+        base = dotted.replace(".", "/")
+        for prefix in ("", "src/"):
+            for candidate in (f"{prefix}{base}.py", f"{prefix}{base}/__init__.py"):
+                if candidate in self._files:
+                    return candidate
+        return None
+
+    def imported_module(self, parsed: ParsedFile, statement: cst.ImportFrom) -> str | None:
+        """The dotted module a ``from`` import reads from (relative imports resolved)."""
+        dotted = cst.helpers.get_full_name_for_node(statement.module) if statement.module else ""
+        level = len(statement.relative)
+        if not level:
+            return dotted
+        package = module_name(parsed.path).split(".")
+        if not parsed.path.endswith("__init__.py"):
+            package = package[:-1]
+        if level - 1 > len(package):
+            return None
+        base = package[:len(package) - (level - 1)]
+        if parsed.path.startswith("src/") and base and base[0] == "src":
+            base = base[1:]
+        return ".".join([*base, dotted] if dotted else base)
+
+    def defining_module(self, parsed: ParsedFile, statement: cst.CSTNode, name: str) -> str:
+        if isinstance(statement, cst.ImportFrom):
+            dotted = self.imported_module(parsed, statement)
+            target = self.resolve_module(dotted) if dotted is not None else None
+            if target is None:
+                raise Refusal(f"{name!r} is defined outside the workspace (in {dotted or 'an unknown module'})")
+            inner = self.resolve_module(f"{dotted}.{name}")
+            if inner is not None:
+                raise Refusal(f"{name!r} is a module; renaming modules is not supported")
+            return target
+        raise Refusal(f"{name!r} is a module; renaming modules is not supported")
+
+    def module_of_attribute(self, parsed: ParsedFile, attribute: cst.Attribute) -> str | None:
+        """For ``m.name`` where ``m`` is an imported workspace module: that module's file."""
+        value = attribute.value
+        dotted = cst.helpers.get_full_name_for_node(value)
+        if dotted is None:
+            return None
+        head = dotted.split(".")[0]
+        scope = parsed.scopes.get(value)
+        if scope is None:
+            return None
+        for assignment in scope[head]:
+            if not isinstance(assignment, ImportAssignment):
+                continue
+            statement = assignment.node
+            if isinstance(statement, cst.Import):
+                for alias in statement.names:
+                    full = cst.helpers.get_full_name_for_node(alias.name) or ""
+                    local = alias.evaluated_alias or full
+                    if local == dotted or (alias.asname is None and full == dotted):
+                        return self.resolve_module(full)
+            elif isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar):
+                package = self.imported_module(parsed, statement)
+                for alias in statement.names:
+                    if (alias.evaluated_alias or alias.evaluated_name) == head and package is not None:
+                        rest = dotted.split(".")[1:]
+                        return self.resolve_module(".".join([package, alias.evaluated_name, *rest]))
+        return None
+
+    # -- renaming -----------------------------------------------------------------------------
+    def local(self, parsed: ParsedFile, scope: Scope) -> None:
+        """A binding of a function, class or comprehension scope: this file only."""
+        assignments = list(scope.assignments[self.old])
+        self._refuse_collision(parsed, scope, assignments)
+        self._binding_occurrences(parsed, assignments)
+        owner = getattr(scope, "node", None)
+        function = owner if isinstance(owner, cst.FunctionDef) else None
+        params = [a for a in assignments if isinstance(a, Assignment) and isinstance(a.node, cst.Param)]
+        if function is not None and params:
+            self._keyword_arguments(parsed, function)
+
+    def module_symbol(self, path: str) -> None:
+        """A module-level name of ``path``: there, and wherever it is imported."""
+        parsed = parse(self.ws.read(path))
+        scope = parsed.scopes.get(parsed.module)
+        if not isinstance(scope, GlobalScope) or not scope.assignments[self.old]:
+            raise Refusal(f"{self.old!r} is not defined at module level in {path}")
+        assignments = list(scope.assignments[self.old])
+        imports = [a for a in assignments if isinstance(a, ImportAssignment) and not _is_aliased(a, self.old)]
+        if imports and len(imports) == len(assignments):  # a re-export: rename at the source
+            self.module_symbol(self.defining_module(parsed, imports[0].node, self.old))
+            return
+        self._refuse_collision(parsed, scope, assignments)
+        self._binding_occurrences(parsed, assignments)
+        self._dunder_all(parsed)
+        providers = {module_name(path)}
+        if path.startswith("src/"):
+            providers.add(module_name(path[4:]))
+        done = {path}
+        todo = [f for f in self.ws.files_mentioning(self.old) if f not in done]
+        while todo:  # files importing the name; a re-export makes its file a provider too
+            found_provider = False
+            for other in list(todo):
+                try:
+                    importer = parse(self.ws.read(other))
+                except Refusal as exc:
+                    self.plan.warnings.append(f"{other} was not searched: {exc}")
+                    todo.remove(other)
+                    continue
+                if self._importer(importer, providers):
+                    todo.remove(other)
+                    done.add(other)
+                    found_provider = True
+            if not found_provider:
+                break
+        self._string_mentions(done | set(todo))
+
+    def _importer(self, parsed: ParsedFile, providers: set[str]) -> bool:
+        """Rename the uses of the name imported from any of ``providers`` in ``parsed``.
+        Returns True when the file imported it (and was handled)."""
+        global_scope = parsed.scopes.get(parsed.module)
+        handled = False
+        for node in _walk(parsed.module):
+            if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                dotted = self.imported_module(parsed, node)
+                if dotted not in providers:
+                    continue
+                for alias in node.names:
+                    if isinstance(alias.name, cst.Name) and alias.name.value == self.old:
+                        handled = True
+                        self.plan.add(parsed, alias.name, self.new)
+                        if alias.asname is None:
+                            scope = parsed.scopes.get(alias.name) or global_scope
+                            if scope is not None:
+                                binding = [a for a in scope.assignments[self.old] if isinstance(a, ImportAssignment)]
+                                self._refuse_collision(parsed, scope, binding)
+                                for assignment in binding:
+                                    for ref in assignment.references:
+                                        self._add_access(parsed, ref)
+                                if isinstance(scope, GlobalScope):
+                                    self._dunder_all(parsed)
+                                    providers.add(module_name(parsed.path))
+            elif isinstance(node, cst.Attribute) and node.attr.value == self.old:
+                dotted = cst.helpers.get_full_name_for_node(node.value)
+                if dotted is not None and self._module_reference(parsed, node, providers):
+                    handled = True
+                    self.plan.add(parsed, node.attr, self.new)
+        return handled
+
+    def _module_reference(self, parsed: ParsedFile, attribute: cst.Attribute, providers: set[str]) -> bool:
+        target = self.module_of_attribute(parsed, attribute)
+        return target is not None and any(self.resolve_module(p) == target for p in providers)
+
+    def _binding_occurrences(self, parsed: ParsedFile, assignments: Iterable[BaseAssignment]) -> None:
+        assignments = list(assignments)
+        for assignment in assignments:
+            for name in _binding_names(parsed, assignment):
+                self.plan.add(parsed, name, self.new)
+            for ref in assignment.references:
+                self._add_access(parsed, ref)
+        if assignments and isinstance(assignments[0].scope, GlobalScope):
+            for node in _walk(parsed.module):  # ``global old`` in functions
+                if isinstance(node, cst.Global):
+                    for item in node.names:
+                        if item.name.value == self.old:
+                            self.plan.add(parsed, item.name, self.new)
+
+    def _add_access(self, parsed: ParsedFile, access: Access) -> None:
+        node = access.node
+        if isinstance(node, cst.Name):
+            self.plan.add(parsed, node, self.new)
+        elif isinstance(node, cst.Attribute):  # ``pkg.mod`` of ``import pkg.mod``: its head
+            head = node
+            while isinstance(head, cst.Attribute):
+                head = head.value  # type: ignore[assignment]
+            if isinstance(head, cst.Name) and head.value == self.old:
+                self.plan.add(parsed, head, self.new)
+        elif isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            pass  # a string annotation: listed among the string mentions
+
+    def _refuse_collision(self, parsed: ParsedFile, scope: Scope, assignments: Sequence[BaseAssignment]) -> None:
+        if scope.assignments[self.new]:
+            line = _first_line(parsed, scope.assignments[self.new])
+            raise Refusal(f"{self.new!r} is already defined in the same scope of {parsed.path}"
+                          + (f" (line {line})" if line else ""))
+        for assignment in assignments:
+            for ref in assignment.references:
+                if ref.scope is scope:
+                    continue
+                # The new name, seen from the use, would resolve to another binding.
+                if self.new in ref.scope and any(a.scope is not scope for a in ref.scope[self.new]):
+                    line = parsed.line_of(ref.node) if ref.node in parsed.positions else 0
+                    raise Refusal(f"{self.new!r} would be shadowed at {parsed.path}:{line}: "
+                                  f"a binding of that name is visible there")
+        if isinstance(scope, GlobalScope) and hasattr(builtins, self.new):
+            self.plan.warnings.append(f"{self.new!r} shadows a Python builtin in {parsed.path}")
+
+    def _keyword_arguments(self, parsed: ParsedFile, function: cst.FunctionDef) -> None:
+        """``f(old=...)`` calls of a renamed parameter's function in this file."""
+        name = function.name.value
+        for node in _walk(parsed.module):
+            if isinstance(node, cst.Call):
+                callee = node.func
+                called = callee.value if isinstance(callee, cst.Name) else (
+                    callee.attr.value if isinstance(callee, cst.Attribute) else None)
+                if called != name:
+                    continue
+                for arg in node.args:
+                    if arg.keyword is not None and arg.keyword.value == self.old:
+                        self.plan.add(parsed, arg.keyword, self.new)
+
+    def _dunder_all(self, parsed: ParsedFile) -> None:
+        for node in _walk(parsed.module):
+            if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                if not any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets):
+                    continue
+                for item in _walk(node.value) if node.value is not None else []:
+                    if isinstance(item, cst.SimpleString) and item.evaluated_value == self.old:
+                        quote = item.prefix + item.quote
+                        self.plan.add(parsed, item, f"{quote}{self.new}{item.quote}")
+
+    def _string_mentions(self, paths: Iterable[str]) -> None:
+        word = re.compile(rf"(?<!\w){re.escape(self.old)}(?!\w)")
+        for path in sorted(paths):
+            try:
+                parsed = parse(self.ws.read(path))
+            except Refusal:
+                continue
+            renamed = {start for start, _, _ in self.plan.spans.get(path, ())}
+            for node in _walk(parsed.module):
+                if isinstance(node, cst.SimpleString) and word.search(node.value):
+                    if parsed.span(node)[0] not in renamed:
+                        self.plan.warnings.append(
+                            f"{path}:{parsed.line_of(node)}: the string {node.value[:60]} mentions "
+                            f"{self.old!r}; left unchanged")
+
+
+def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def _first_line(parsed: ParsedFile, assignments: Iterable[BaseAssignment]) -> int:
+    for assignment in assignments:
+        for name in _binding_names(parsed, assignment):
+            return parsed.line_of(name)
+        node = assignment.node if isinstance(assignment, Assignment) else None
+        if node is not None and node in parsed.positions:
+            return parsed.line_of(node)
+    return 0

@@ -1,0 +1,107 @@
+"""The files a refactoring reads: open editor buffers win over the disk.
+
+Paths are workspace-relative with forward slashes. A path outside the workspace
+(``..``, an absolute path elsewhere, a symlink leading out) is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from specpilot.ast_tools.edits import Refusal
+
+MAX_SOURCE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    path: str
+    text: str
+    version: int | None  # the editor's version of an open buffer; None for the disk
+
+
+class Workspace:
+    def __init__(self, root: Path, buffers: Mapping[str, tuple[str, int]] | None = None,
+                 python_files: Callable[[], Iterable[str]] | None = None) -> None:
+        """``buffers``: ``path -> (text, version)`` of open documents. ``python_files``
+        lists the workspace's Python files (the language server passes the index's
+        list; by default the folder is walked, skipping hidden and virtualenv folders)."""
+        self.root = root.resolve()
+        self.buffers = dict(buffers or {})
+        self._python_files = python_files
+        self._cache: dict[str, Source] = {}
+
+    def relative(self, path: str | Path) -> str:
+        """The workspace-relative form of ``path`` (absolute, or relative to the root)."""
+        candidate = Path(path)
+        full = (candidate if candidate.is_absolute() else self.root / candidate).resolve()
+        try:
+            return full.relative_to(self.root).as_posix()
+        except ValueError:
+            raise Refusal(f"{path} is outside the workspace {self.root}") from None
+
+    def read(self, path: str) -> Source:
+        rel = self.relative(path)
+        if rel in self._cache:
+            return self._cache[rel]
+        if rel in self.buffers:
+            text, version = self.buffers[rel]
+            source = Source(rel, text, version)
+        else:
+            full = self.root / rel
+            try:
+                data = full.read_bytes()
+            except OSError as exc:
+                raise Refusal(f"{rel} cannot be read: {exc.strerror or exc}") from exc
+            if len(data) > MAX_SOURCE_BYTES:
+                raise Refusal(f"{rel} is too large to refactor ({len(data):,} bytes)")
+            if b"\0" in data[:8192]:
+                raise Refusal(f"{rel} is a binary file")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Refusal(f"{rel} is not UTF-8 text") from None
+            source = Source(rel, text, None)
+        self._cache[rel] = source
+        return source
+
+    def python_files(self) -> list[str]:
+        if self._python_files is not None:
+            return sorted({self.relative(p) for p in self._python_files()})
+        found = []
+        for path in self.root.rglob("*.py"):
+            parts = path.relative_to(self.root).parts
+            if any(p.startswith(".") or p in SKIPPED_DIRS for p in parts[:-1]):
+                continue
+            found.append(path.relative_to(self.root).as_posix())
+        found.extend(p for p in self.buffers if p.endswith(".py"))
+        return sorted(set(found))
+
+    def files_mentioning(self, word: str) -> list[str]:
+        """Python files whose text holds ``word`` as a whole word: the only ones a
+        rename of ``word`` can touch, so only they are parsed."""
+        pattern = re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])")
+        hits = []
+        for rel in self.python_files():
+            try:
+                text = self.read(rel).text
+            except Refusal:
+                continue
+            if pattern.search(text):
+                hits.append(rel)
+        return hits
+
+
+SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "env", "site-packages", "build", "dist"}
+
+
+def module_name(rel: str) -> str:
+    """The dotted module of a workspace file: ``pkg/sub/mod.py`` -> ``pkg.sub.mod``;
+    a package's ``__init__.py`` is the package."""
+    parts = rel[:-3].split("/") if rel.endswith(".py") else rel.split("/")
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
