@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specpilot import __version__
+from specpilot import __version__, cli_refactor
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.memory import limit_malloc_arenas
 
@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_symbols.add_argument("file", type=Path)
     p_symbols.add_argument("--json", action="store_true")
     _common(p_symbols)
+
+    cli_refactor.add_parser(sub)
 
     p_serve = sub.add_parser("serve", help="run the language server (stdio unless --tcp)")
     p_serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -353,7 +355,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "graph": cmd_graph,
-            "symbols": cmd_symbols, "serve": cmd_serve}
+            "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -368,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"specpilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except CliError as exc:
+    except (CliError, cli_refactor.RefactorError) as exc:
         print(f"specpilot: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
