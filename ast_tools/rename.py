@@ -28,12 +28,14 @@ from libcst.metadata import (
     Assignment,
     BaseAssignment,
     BuiltinAssignment,
+    ClassScope,
     GlobalScope,
     ImportAssignment,
     Scope,
 )
 
 from specpilot.ast_tools.edits import EditResult, Refusal, file_edit
+from specpilot.ast_tools.members import rename_member
 from specpilot.ast_tools.parsed import ParsedFile, parse
 from specpilot.ast_tools.workspace import Workspace, module_name
 
@@ -80,9 +82,10 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
     parent = parsed.parents.get(node)
     if isinstance(parent, cst.Attribute) and parent.attr is node:
         target = renamer.module_of_attribute(parsed, parent)
-        if target is None:
-            raise Refusal("renaming attributes and methods is not supported yet; only names bound in a scope")
-        renamer.module_symbol(target)
+        if target is not None:
+            renamer.module_symbol(target)
+        else:
+            renamer.member(parsed, node)
         return renamer.plan.result()
     imported = _imported_name(parsed, node)
     if imported is not None:  # the name part of ``from m import name``
@@ -102,6 +105,8 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
         raise Refusal(f"{old!r} cannot be resolved in {parsed.path}")
     if isinstance(scope, GlobalScope):
         renamer.module_symbol(parsed.path)
+    elif isinstance(scope, ClassScope):
+        renamer.member(parsed, node)
     else:
         renamer.local(parsed, scope)
     return renamer.plan.result()
@@ -242,6 +247,15 @@ class _Renamer:
         return None
 
     # -- renaming -----------------------------------------------------------------------------
+    def member(self, parsed: ParsedFile, node: cst.Name) -> None:
+        """A method or attribute of a class (see ast_tools/members.py)."""
+        edits, files, warnings = rename_member(self.ws, parsed, node, self.new)
+        for path, names in edits.items():
+            for name in names:
+                self.plan.add(files[path], name, self.new)
+        self.plan.warnings.extend(warnings)
+        self._string_mentions(files)
+
     def local(self, parsed: ParsedFile, scope: Scope) -> None:
         """A binding of a function, class or comprehension scope: this file only."""
         assignments = list(scope.assignments[self.old])
