@@ -23,6 +23,12 @@ class Refusal(Exception):
     """A refactoring that cannot be done safely; the message says why, for the user."""
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their line breaks, split as LSP does."""
+    starts = line_starts(text)
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
+
+
 def line_starts(text: str) -> list[int]:
     """Offset of the first character of each line."""
     return [0] + [m.end() for m in _LINE_BREAK.finditer(text)]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
@@ -47,10 +48,27 @@ def lower_thread_priority() -> None:
         log.debug("background work keeps normal priority: %s", exc)
 
 
+class RequestFailed(JsonRpcException):
+    """LSP's RequestFailed: a valid request that cannot be done, e.g. a refused rename.
+    The message is for the user; it is answered without a traceback in the logs."""
+
+    CODE = -32803
+    MESSAGE = "Request failed"
+
+
 class SpecPilotProtocol(LanguageServerProtocol):
     """pygls answers ``$/cancelRequest`` by cancelling the request's future, but a
     command handler runs as a task of its own that the cancel never reaches; long
     handlers register a callback for their request id (``SpecPilotServer.on_cancel``)."""
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        refusal = None if future.cancelled() else future.exception()
+        if isinstance(refusal, RequestFailed):
+            self._request_futures.pop(msg_id, None)
+            log.info("request %s refused: %s", msg_id, refusal.message)
+            self._send_response(msg_id, error=refusal.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)

@@ -8,7 +8,9 @@ from typing import Any
 
 from lsprotocol import types
 from pygls import uris
+from pygls.workspace.position_codec import PositionCodec
 
+from specpilot.ast_tools.edits import EditResult, split_lines
 from specpilot.config import camel
 from specpilot.index.search import SearchHit
 from specpilot.index.symbols import OutlineSymbol
@@ -115,3 +117,23 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
+
+
+def workspace_edit(result: EditResult, root: Path, codec: PositionCodec, versioned: bool) -> types.WorkspaceEdit:
+    """An engine edit as LSP: versioned ``TextDocumentEdit``s (a buffer edited since
+    then rejects them), or plain ``changes`` for a client without documentChanges."""
+    documents: list[types.TextDocumentEdit] = []
+    for file in result.files:
+        lines = split_lines(file.old_text)
+        edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
+            types.TextEdit(types.Range(codec.position_to_client_units(lines, types.Position(*edit.start)),
+                                       codec.position_to_client_units(lines, types.Position(*edit.end))),
+                           edit.new_text)
+            for edit in file.edits]
+        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=path_to_uri(root / file.path),
+                                                                   version=file.version)
+        documents.append(types.TextDocumentEdit(text_document=identifier, edits=edits))
+    if versioned:
+        return types.WorkspaceEdit(document_changes=documents)
+    return types.WorkspaceEdit(changes={d.text_document.uri: [e for e in d.edits if isinstance(e, types.TextEdit)]
+                                        for d in documents})

@@ -1,0 +1,109 @@
+"""``textDocument/prepareRename`` and ``textDocument/rename`` through the libcst engine.
+
+Open buffers win over the disk. The answer is a ``WorkspaceEdit`` of versioned
+``TextDocumentEdit``s (for clients that take them), so a buffer edited after the
+rename was computed rejects it instead of being corrupted; files that are not
+open carry no version. A refusal is an error answer whose message says why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from specpilot.ast_tools.edits import EditResult, Refusal, split_lines
+from specpilot.ast_tools.parsed import parse
+from specpilot.ast_tools.rename import check_identifier, rename
+from specpilot.ast_tools.workspace import Workspace
+from specpilot.server.app import RequestFailed, SpecPilotServer
+from specpilot.server.folders import Folder
+from specpilot.server.lsp_utils import uri_to_path, workspace_edit
+
+log = logging.getLogger("specpilot.server.refactor")
+
+
+def _target(ls: SpecPilotServer, uri: str) -> tuple[Folder, str]:
+    path = uri_to_path(uri)
+    found = ls.folder_of(path) if path is not None else None
+    if found is None:
+        raise RequestFailed(f"{uri} is not in a workspace folder of this server")
+    if not found[1].endswith(".py"):
+        raise RequestFailed("SpecPilot renames Python code only")
+    return found
+
+
+def workspace_of(ls: SpecPilotServer, folder: Folder) -> Workspace:
+    """The folder with the editor's open buffers over its files."""
+    buffers: dict[str, tuple[str, int]] = {}
+    for uri, document in ls.workspace.text_documents.items():
+        path = uri_to_path(uri)
+        if path is None or document.version is None:
+            continue
+        try:
+            rel = path.resolve().relative_to(folder.root).as_posix()
+        except ValueError:
+            continue
+        buffers[rel] = (document.source, document.version)
+    indexed = [rel for rel in folder.index.manifest.files if rel.endswith(".py")]
+    return Workspace(folder.root, buffers, python_files=lambda: indexed + [b for b in buffers if b.endswith(".py")])
+
+
+def _cursor(ls: SpecPilotServer, ws: Workspace, rel: str, position: types.Position) -> tuple[int, int]:
+    """The client's position as a (line, code point column)."""
+    lines = split_lines(ws.read(rel).text)
+    point = ls.workspace.position_codec.position_from_client_units(lines, position)
+    return point.line, point.character
+
+
+def _prepare(ls: SpecPilotServer, folder: Folder, rel: str,
+             position: types.Position) -> types.PrepareRenamePlaceholder:
+    ws = workspace_of(ls, folder)
+    parsed = parse(ws.read(rel))
+    line, column = _cursor(ls, ws, rel, position)
+    name = parsed.name_at(line, column)
+    if name is None:
+        raise Refusal("there is no name to rename here")
+    where = parsed.positions[name]
+    lines = split_lines(ws.read(rel).text)
+    start = types.Position(where.start.line - 1, where.start.column)
+    end = types.Position(where.end.line - 1, where.end.column)
+    codec = ls.workspace.position_codec
+    return types.PrepareRenamePlaceholder(
+        range=types.Range(codec.position_to_client_units(lines, start), codec.position_to_client_units(lines, end)),
+        placeholder=name.value)
+
+
+def _rename(ls: SpecPilotServer, folder: Folder, rel: str, position: types.Position, new_name: str) -> EditResult:
+    check_identifier(new_name)
+    ws = workspace_of(ls, folder)
+    line, column = _cursor(ls, ws, rel, position)
+    return rename(ws, rel, line, column, new_name)
+
+
+def register(server: SpecPilotServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(ls: SpecPilotServer,
+                             params: types.PrepareRenameParams) -> types.PrepareRenamePlaceholder | None:
+        folder, rel = _target(ls, params.text_document.uri)
+        try:
+            return await ls.in_query_thread(_prepare, ls, folder, rel, params.position)
+        except Refusal as exc:
+            raise RequestFailed(str(exc)) from None
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    async def rename_(ls: SpecPilotServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+        folder, rel = _target(ls, params.text_document.uri)
+        try:
+            result = await ls.in_query_thread(_rename, ls, folder, rel, params.position, params.new_name)
+        except Refusal as exc:
+            raise RequestFailed(str(exc)) from None
+        for warning in result.warnings:
+            log.warning("rename: %s", warning)
+        if result.warnings:
+            ls.show("SpecPilot rename: " + "; ".join(result.warnings[:3])
+                    + (f" (and {len(result.warnings) - 3} more in the log)" if len(result.warnings) > 3 else ""),
+                    types.MessageType.Warning)
+        capabilities = ls.client_capabilities.workspace
+        versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
+        return workspace_edit(result, folder.root, ls.workspace.position_codec, versioned)
