@@ -266,6 +266,38 @@ class _Renamer:
         params = [a for a in assignments if isinstance(a, Assignment) and isinstance(a.node, cst.Param)]
         if function is not None and params:
             self._keyword_arguments(parsed, function)
+            if isinstance(parsed.parents.get(function), cst.Module):
+                self._keyword_arguments_elsewhere(parsed.path, function.name.value)
+
+    def _keyword_arguments_elsewhere(self, path: str, function: str) -> None:
+        """``f(old=...)`` in other files, for calls that provably reach ``path``'s ``f``:
+        through ``from m import f [as g]`` or ``import m; m.f(...)``."""
+        for other in self.ws.files_mentioning(self.old):
+            if other == path:
+                continue
+            try:
+                parsed = parse(self.ws.read(other))
+            except Refusal as exc:
+                self.plan.warnings.append(f"{other} was not searched: {exc}")
+                continue
+            local_names: set[str] = set()
+            for node in _walk(parsed.module):
+                if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                    dotted = self.imported_module(parsed, node)
+                    if dotted is not None and self.resolve_module(dotted) == path:
+                        local_names.update(alias.evaluated_alias or alias.evaluated_name for alias in node.names
+                                           if alias.evaluated_name == function)
+            for node in _walk(parsed.module):
+                if not isinstance(node, cst.Call):
+                    continue
+                callee = node.func
+                reaches = (isinstance(callee, cst.Name) and callee.value in local_names) or (
+                    isinstance(callee, cst.Attribute) and callee.attr.value == function
+                    and self.module_of_attribute(parsed, callee) == path)
+                if reaches:
+                    for arg in node.args:
+                        if arg.keyword is not None and arg.keyword.value == self.old:
+                            self.plan.add(parsed, arg.keyword, self.new)
 
     def module_symbol(self, path: str) -> None:
         """A module-level name of ``path``: there, and wherever it is imported."""

@@ -160,3 +160,16 @@ def test_open_buffers_win_and_apply_refuses_a_changed_file(tmp_path: Path) -> No
     on_disk = rename(Workspace(tmp_path), "m.py", 0, 0, "amount")
     apply(on_disk, tmp_path)
     assert (tmp_path / "m.py").read_text() == "amount = 1\n"
+
+
+def test_a_parameter_rename_reaches_keyword_arguments_in_other_files(tmp_path: Path) -> None:
+    ws = write(tmp_path, {
+        "pkg/mod.py": MOD,
+        "app/a.py": "from pkg.mod import parse_headers as ph\n\nph([], limit=2)\n",
+        "app/b.py": "import pkg.mod\n\npkg.mod.parse_headers([], limit=3)\n",
+        "app/c.py": "def parse_headers(lines, limit=0):\n    return limit\n\nparse_headers([], limit=4)\n",
+    })
+    out = renamed(ws, "pkg/mod.py", "limit=", "max_lines")
+    assert out["app/a.py"] == "from pkg.mod import parse_headers as ph\n\nph([], max_lines=2)\n"
+    assert out["app/b.py"] == "import pkg.mod\n\npkg.mod.parse_headers([], max_lines=3)\n"
+    assert "app/c.py" not in out  # its own function
