@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.index.model import SymbolEntry
-from specpilot.index.sqlite import connect
+from specpilot.index.sqlite import connect, transaction
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS symbols (
@@ -77,8 +77,7 @@ class GraphStore:
                       existing: set[str] | None = None) -> None:
         """Replace each file's rows; ``existing`` (default: all) names files that may have rows."""
         with self._lock:
-            self._db.execute("BEGIN")
-            try:
+            with transaction(self._db):
                 for path, symbols in symbols_by_path.items():
                     if existing is None or path in existing:
                         self._db.execute("DELETE FROM symbols WHERE path = ?", (path,))
@@ -86,10 +85,6 @@ class GraphStore:
                         "INSERT INTO symbols(path, name, kind, line, scope, target) VALUES (?,?,?,?,?,?)",
                         symbols,
                     )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
 
     def delete_paths(self, paths: Iterable[str]) -> None:
         with self._lock:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from specpilot.index.sqlite import connect
+from specpilot.index.sqlite import connect, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -82,21 +82,19 @@ class Manifest:
     def save(self) -> None:
         with self._lock:
             dirty, self.files.dirty = self.files.dirty, set()
-            self._db.execute("BEGIN")
             try:
-                for path in dirty:
-                    record = dict.get(self.files, path)
-                    if record is None:
-                        self._db.execute("DELETE FROM files WHERE path = ?", (path,))
-                    else:
-                        self._db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)",
-                                         (path, record.hash, record.size, record.mtime_ns, record.chunks))
-                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
-                                     [("last_update", str(self.last_update)),
-                                      ("in_flight", json.dumps(self.in_flight))])
-                self._db.execute("COMMIT")
+                with transaction(self._db):
+                    for path in dirty:
+                        record = dict.get(self.files, path)
+                        if record is None:
+                            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+                        else:
+                            self._db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?)",
+                                             (path, record.hash, record.size, record.mtime_ns, record.chunks))
+                    self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
+                                         [("last_update", str(self.last_update)),
+                                          ("in_flight", json.dumps(self.in_flight))])
             except BaseException:
-                self._db.execute("ROLLBACK")
                 self.files.dirty |= dirty
                 raise
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from pathlib import Path
 
 from specpilot.index.model import Chunk
-from specpilot.index.sqlite import connect
+from specpilot.index.sqlite import connect, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS positions (
@@ -57,21 +57,13 @@ class ChunkPositions:
         paths = list(chunks_by_path)
         rows = [(c.id, path, c.start_line, c.end_line, c.content_hash, int(c.id in with_vector))
                 for path in paths for c in chunks_by_path[path]]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._delete(paths)
-                self._db.executemany("INSERT OR REPLACE INTO positions VALUES (?,?,?,?,?,?)", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, transaction(self._db):
+            self._delete(paths)
+            self._db.executemany("INSERT OR REPLACE INTO positions VALUES (?,?,?,?,?,?)", rows)
 
     def delete_paths(self, paths: Iterable[str]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, transaction(self._db):
             self._delete(list(paths))
-            self._db.execute("COMMIT")
 
     def _delete(self, paths: list[str]) -> None:
         for start in range(0, len(paths), BATCH):
@@ -79,10 +71,8 @@ class ChunkPositions:
             self._db.execute(f"DELETE FROM positions WHERE path IN ({_marks(len(part))})", part)
 
     def mark_embedded(self, ids: Sequence[str]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, transaction(self._db):
             self._db.executemany("UPDATE positions SET has_vector = 1 WHERE id = ?", [(i,) for i in ids])
-            self._db.execute("COMMIT")
 
     def clear(self) -> None:
         with self._lock:
