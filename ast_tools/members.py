@@ -17,12 +17,12 @@ from what can be proven and says what it assumed:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import libcst as cst
 
 from specpilot.ast_tools.edits import Refusal
-from specpilot.ast_tools.parsed import ParsedFile, parse
+from specpilot.ast_tools.parsed import ParsedFile, parse, walk
 from specpilot.ast_tools.workspace import Workspace
 
 
@@ -33,21 +33,6 @@ class ClassInfo:
     bases: set[str]
     defines: bool  # the member is defined in its body or assigned through self
     has_new: bool  # the new name is already a member
-
-
-@dataclass
-class MemberUses:
-    definitions: list[cst.Name] = field(default_factory=list)
-    owned: list[cst.Name] = field(default_factory=list)  # self.x / cls.x / Klass.x of the family
-    other: list[cst.Name] = field(default_factory=list)  # x.name on values of unknown type
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 def _methods(cls: cst.ClassDef) -> Iterator[cst.FunctionDef]:
@@ -82,7 +67,7 @@ def _self_uses(cls: cst.ClassDef, name: str) -> list[cst.Name]:
         receiver = _receiver(method)
         if receiver is None:
             continue
-        for node in _walk(method.body):
+        for node in walk(method.body):
             if (isinstance(node, cst.Attribute) and node.attr.value == name
                     and isinstance(node.value, cst.Name) and node.value.value == receiver):
                 found.append(node.attr)
@@ -103,7 +88,7 @@ def _base_names(cls: cst.ClassDef) -> set[str]:
 def classes(files: list[ParsedFile], old: str, new: str) -> list[ClassInfo]:
     found = []
     for parsed in files:
-        for node in _walk(parsed.module):
+        for node in walk(parsed.module):
             if isinstance(node, cst.ClassDef):
                 defines = bool(_body_definitions(node, old) or _self_uses_assigning(node, old))
                 has_new = bool(_body_definitions(node, new) or _self_uses_assigning(node, new))
@@ -114,7 +99,7 @@ def classes(files: list[ParsedFile], old: str, new: str) -> list[ClassInfo]:
 def _self_uses_assigning(cls: cst.ClassDef, name: str) -> bool:
     for method in _methods(cls):
         receiver = _receiver(method)
-        for node in _walk(method.body):
+        for node in walk(method.body):
             if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
                 targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
                 for target in targets:
@@ -145,7 +130,7 @@ def class_of_cursor(parsed: ParsedFile, name: cst.Name) -> cst.ClassDef | None:
                 owner = parsed.parents.get(parsed.parents.get(current) or current)
                 return owner if isinstance(owner, cst.ClassDef) else None
             current = parsed.parents.get(current)
-        for node in _walk(parsed.module):
+        for node in walk(parsed.module):
             if isinstance(node, cst.ClassDef) and node.name.value == receiver:
                 return node
         return None
@@ -221,7 +206,7 @@ def rename_member(ws: Workspace, cursor_file: ParsedFile, cursor: cst.Name,
         edits.setdefault(member.path, []).extend(names)
     owned = {id(n) for names in edits.values() for n in names}
     for path, parsed in parsed_files.items():
-        for item in _walk(parsed.module):
+        for item in walk(parsed.module):
             if not isinstance(item, cst.Attribute) or item.attr.value != old or id(item.attr) in owned:
                 continue
             qualified = isinstance(item.value, cst.Name) and item.value.value in family_names

@@ -74,6 +74,15 @@ class ParsedFile:
         return None
 
 
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and everything under it, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
 def parse(source: Source) -> ParsedFile:
     try:
         module = cst.parse_module(source.text)

@@ -36,7 +36,8 @@ from libcst.metadata import (
 
 from specpilot.ast_tools.edits import EditResult, Refusal, file_edit
 from specpilot.ast_tools.members import rename_member
-from specpilot.ast_tools.parsed import ParsedFile, parse
+from specpilot.ast_tools.modules import Modules
+from specpilot.ast_tools.parsed import ParsedFile, parse, walk
 from specpilot.ast_tools.workspace import Workspace, module_name
 
 
@@ -81,7 +82,7 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
     renamer = _Renamer(ws, old, new_name)
     parent = parsed.parents.get(node)
     if isinstance(parent, cst.Attribute) and parent.attr is node:
-        target = renamer.module_of_attribute(parsed, parent)
+        target = renamer.modules.module_of_attribute(parsed, parent)
         if target is not None:
             renamer.module_symbol(target)
         else:
@@ -89,7 +90,7 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
         return renamer.plan.result()
     imported = _imported_name(parsed, node)
     if imported is not None:  # the name part of ``from m import name``
-        renamer.module_symbol(renamer.defining_module(parsed, imported, old))
+        renamer.module_symbol(renamer.modules.defining_module(parsed, imported, old))
         return renamer.plan.result()
     scope, assignments = _binding(parsed, node)
     if any(isinstance(a, BuiltinAssignment) for a in assignments) or (
@@ -99,7 +100,7 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
         raise Refusal(f"{old!r} is not defined in {parsed.path}; rename it where it is defined")
     imports = [a for a in assignments if isinstance(a, ImportAssignment)]
     if imports and not _is_aliased(imports[0], old):
-        renamer.module_symbol(renamer.defining_module(parsed, imports[0].node, old))
+        renamer.module_symbol(renamer.modules.defining_module(parsed, imports[0].node, old))
         return renamer.plan.result()
     if scope is None:
         raise Refusal(f"{old!r} cannot be resolved in {parsed.path}")
@@ -178,73 +179,7 @@ class _Renamer:
     def __init__(self, ws: Workspace, old: str, new: str) -> None:
         self.ws, self.old, self.new = ws, old, new
         self.plan = _Plan()
-        self._files = set(ws.python_files())
-
-    # -- where things are defined ------------------------------------------------------------
-    def resolve_module(self, dotted: str) -> str | None:
-        """The workspace file of a dotted module name, if it is in the workspace."""
-        base = dotted.replace(".", "/")
-        for prefix in ("", "src/"):
-            for candidate in (f"{prefix}{base}.py", f"{prefix}{base}/__init__.py"):
-                if candidate in self._files:
-                    return candidate
-        return None
-
-    def imported_module(self, parsed: ParsedFile, statement: cst.ImportFrom) -> str | None:
-        """The dotted module a ``from`` import reads from (relative imports resolved)."""
-        dotted = cst.helpers.get_full_name_for_node(statement.module) if statement.module else ""
-        level = len(statement.relative)
-        if not level:
-            return dotted
-        package = module_name(parsed.path).split(".")
-        if not parsed.path.endswith("__init__.py"):
-            package = package[:-1]
-        if level - 1 > len(package):
-            return None
-        base = package[:len(package) - (level - 1)]
-        if parsed.path.startswith("src/") and base and base[0] == "src":
-            base = base[1:]
-        return ".".join([*base, dotted] if dotted else base)
-
-    def defining_module(self, parsed: ParsedFile, statement: cst.CSTNode, name: str) -> str:
-        if isinstance(statement, cst.ImportFrom):
-            dotted = self.imported_module(parsed, statement)
-            target = self.resolve_module(dotted) if dotted is not None else None
-            if target is None:
-                raise Refusal(f"{name!r} is defined outside the workspace (in {dotted or 'an unknown module'})")
-            inner = self.resolve_module(f"{dotted}.{name}")
-            if inner is not None:
-                raise Refusal(f"{name!r} is a module; renaming modules is not supported")
-            return target
-        raise Refusal(f"{name!r} is a module; renaming modules is not supported")
-
-    def module_of_attribute(self, parsed: ParsedFile, attribute: cst.Attribute) -> str | None:
-        """For ``m.name`` where ``m`` is an imported workspace module: that module's file."""
-        value = attribute.value
-        dotted = cst.helpers.get_full_name_for_node(value)
-        if dotted is None:
-            return None
-        head = dotted.split(".")[0]
-        scope = parsed.scopes.get(value)
-        if scope is None:
-            return None
-        for assignment in scope[head]:
-            if not isinstance(assignment, ImportAssignment):
-                continue
-            statement = assignment.node
-            if isinstance(statement, cst.Import):
-                for alias in statement.names:
-                    full = cst.helpers.get_full_name_for_node(alias.name) or ""
-                    local = alias.evaluated_alias or full
-                    if local == dotted or (alias.asname is None and full == dotted):
-                        return self.resolve_module(full)
-            elif isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar):
-                package = self.imported_module(parsed, statement)
-                for alias in statement.names:
-                    if (alias.evaluated_alias or alias.evaluated_name) == head and package is not None:
-                        rest = dotted.split(".")[1:]
-                        return self.resolve_module(".".join([package, alias.evaluated_name, *rest]))
-        return None
+        self.modules = Modules(ws)
 
     # -- renaming -----------------------------------------------------------------------------
     def member(self, parsed: ParsedFile, node: cst.Name) -> None:
@@ -281,19 +216,19 @@ class _Renamer:
                 self.plan.warnings.append(f"{other} was not searched: {exc}")
                 continue
             local_names: set[str] = set()
-            for node in _walk(parsed.module):
+            for node in walk(parsed.module):
                 if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
-                    dotted = self.imported_module(parsed, node)
-                    if dotted is not None and self.resolve_module(dotted) == path:
+                    dotted = self.modules.imported_module(parsed, node)
+                    if dotted is not None and self.modules.resolve(dotted) == path:
                         local_names.update(alias.evaluated_alias or alias.evaluated_name for alias in node.names
                                            if alias.evaluated_name == function)
-            for node in _walk(parsed.module):
+            for node in walk(parsed.module):
                 if not isinstance(node, cst.Call):
                     continue
                 callee = node.func
                 reaches = (isinstance(callee, cst.Name) and callee.value in local_names) or (
                     isinstance(callee, cst.Attribute) and callee.attr.value == function
-                    and self.module_of_attribute(parsed, callee) == path)
+                    and self.modules.module_of_attribute(parsed, callee) == path)
                 if reaches:
                     for arg in node.args:
                         if arg.keyword is not None and arg.keyword.value == self.old:
@@ -308,7 +243,7 @@ class _Renamer:
         assignments = list(scope.assignments[self.old])
         imports = [a for a in assignments if isinstance(a, ImportAssignment) and not _is_aliased(a, self.old)]
         if imports and len(imports) == len(assignments):  # a re-export: rename at the source
-            self.module_symbol(self.defining_module(parsed, imports[0].node, self.old))
+            self.module_symbol(self.modules.defining_module(parsed, imports[0].node, self.old))
             return
         self._refuse_collision(parsed, scope, assignments)
         self._binding_occurrences(parsed, assignments)
@@ -340,9 +275,9 @@ class _Renamer:
         Returns True when the file imported it (and was handled)."""
         global_scope = parsed.scopes.get(parsed.module)
         handled = False
-        for node in _walk(parsed.module):
+        for node in walk(parsed.module):
             if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
-                dotted = self.imported_module(parsed, node)
+                dotted = self.modules.imported_module(parsed, node)
                 if dotted not in providers:
                     continue
                 for alias in node.names:
@@ -368,8 +303,8 @@ class _Renamer:
         return handled
 
     def _module_reference(self, parsed: ParsedFile, attribute: cst.Attribute, providers: set[str]) -> bool:
-        target = self.module_of_attribute(parsed, attribute)
-        return target is not None and any(self.resolve_module(p) == target for p in providers)
+        target = self.modules.module_of_attribute(parsed, attribute)
+        return target is not None and any(self.modules.resolve(p) == target for p in providers)
 
     def _binding_occurrences(self, parsed: ParsedFile, assignments: Iterable[BaseAssignment]) -> None:
         assignments = list(assignments)
@@ -379,7 +314,7 @@ class _Renamer:
             for ref in assignment.references:
                 self._add_access(parsed, ref)
         if assignments and isinstance(assignments[0].scope, GlobalScope):
-            for node in _walk(parsed.module):  # ``global old`` in functions
+            for node in walk(parsed.module):  # ``global old`` in functions
                 if isinstance(node, cst.Global):
                     for item in node.names:
                         if item.name.value == self.old:
@@ -395,8 +330,7 @@ class _Renamer:
                 head = head.value  # type: ignore[assignment]
             if isinstance(head, cst.Name) and head.value == self.old:
                 self.plan.add(parsed, head, self.new)
-        elif isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-            pass  # a string annotation: listed among the string mentions
+        # A string annotation is left to the string-mention warnings.
 
     def _refuse_collision(self, parsed: ParsedFile, scope: Scope, assignments: Sequence[BaseAssignment]) -> None:
         if scope.assignments[self.new]:
@@ -418,7 +352,7 @@ class _Renamer:
     def _keyword_arguments(self, parsed: ParsedFile, function: cst.FunctionDef) -> None:
         """``f(old=...)`` calls of a renamed parameter's function in this file."""
         name = function.name.value
-        for node in _walk(parsed.module):
+        for node in walk(parsed.module):
             if isinstance(node, cst.Call):
                 callee = node.func
                 called = callee.value if isinstance(callee, cst.Name) else (
@@ -430,12 +364,12 @@ class _Renamer:
                         self.plan.add(parsed, arg.keyword, self.new)
 
     def _dunder_all(self, parsed: ParsedFile) -> None:
-        for node in _walk(parsed.module):
+        for node in walk(parsed.module):
             if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
                 targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
                 if not any(isinstance(t, cst.Name) and t.value == "__all__" for t in targets):
                     continue
-                for item in _walk(node.value) if node.value is not None else []:
+                for item in walk(node.value) if node.value is not None else []:
                     if isinstance(item, cst.SimpleString) and item.evaluated_value == self.old:
                         quote = item.prefix + item.quote
                         self.plan.add(parsed, item, f"{quote}{self.new}{item.quote}")
@@ -448,20 +382,12 @@ class _Renamer:
             except Refusal:
                 continue
             renamed = {start for start, _, _ in self.plan.spans.get(path, ())}
-            for node in _walk(parsed.module):
+            for node in walk(parsed.module):
                 if isinstance(node, cst.SimpleString) and word.search(node.value):
                     if parsed.span(node)[0] not in renamed:
                         self.plan.warnings.append(
                             f"{path}:{parsed.line_of(node)}: the string {node.value[:60]} mentions "
                             f"{self.old!r}; left unchanged")
-
-
-def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 def _first_line(parsed: ParsedFile, assignments: Iterable[BaseAssignment]) -> int:

@@ -82,7 +82,7 @@ def lasting_allocations() -> Iterator[None]:
         with _quiet_lock:
             _quiet_depth -= 1
             if _quiet_depth == 0:
-                gc.freeze()
+                freeze_heap()
                 gc.enable()
 
 

@@ -49,9 +49,8 @@ def workspace_of(ls: SpecPilotServer, folder: Folder) -> Workspace:
     return Workspace(folder.root, buffers, python_files=lambda: indexed + [b for b in buffers if b.endswith(".py")])
 
 
-def _cursor(ls: SpecPilotServer, ws: Workspace, rel: str, position: types.Position) -> tuple[int, int]:
+def _cursor(ls: SpecPilotServer, lines: list[str], position: types.Position) -> tuple[int, int]:
     """The client's position as a (line, code point column)."""
-    lines = split_lines(ws.read(rel).text)
     point = ls.workspace.position_codec.position_from_client_units(lines, position)
     return point.line, point.character
 
@@ -60,12 +59,11 @@ def _prepare(ls: SpecPilotServer, folder: Folder, rel: str,
              position: types.Position) -> types.PrepareRenamePlaceholder:
     ws = workspace_of(ls, folder)
     parsed = parse(ws.read(rel))
-    line, column = _cursor(ls, ws, rel, position)
-    name = parsed.name_at(line, column)
+    lines = split_lines(parsed.source.text)
+    name = parsed.name_at(*_cursor(ls, lines, position))
     if name is None:
         raise Refusal("there is no name to rename here")
     where = parsed.positions[name]
-    lines = split_lines(ws.read(rel).text)
     start = types.Position(where.start.line - 1, where.start.column)
     end = types.Position(where.end.line - 1, where.end.column)
     codec = ls.workspace.position_codec
@@ -77,7 +75,7 @@ def _prepare(ls: SpecPilotServer, folder: Folder, rel: str,
 def _rename(ls: SpecPilotServer, folder: Folder, rel: str, position: types.Position, new_name: str) -> EditResult:
     check_identifier(new_name)
     ws = workspace_of(ls, folder)
-    line, column = _cursor(ls, ws, rel, position)
+    line, column = _cursor(ls, split_lines(ws.read(rel).text), position)
     return rename(ws, rel, line, column, new_name)
 
 
