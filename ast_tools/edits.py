@@ -133,3 +133,21 @@ def apply(result: EditResult, root: Path) -> list[Path]:
             raise
         written.append(target)
     return written
+
+
+def text_change(path: str, version: int | None, old_text: str, new_text: str) -> FileEdit:
+    """A ``FileEdit`` turning ``old_text`` into ``new_text`` with one edit per changed
+    run of lines, so an editor keeps its cursor, folds and marks everywhere else.
+    Used by refactorings that rewrite a node with libcst and regenerate the module
+    (libcst round-trips everything it did not touch byte for byte)."""
+    old_lines, new_lines = split_lines(old_text), split_lines(new_text)
+    starts = line_starts(old_text)
+    spans = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        start = starts[i1] if i1 < len(starts) else len(old_text)
+        end = starts[i2] if i2 < len(starts) else len(old_text)
+        spans.append((start, end, "".join(new_lines[j1:j2])))
+    return file_edit(path, version, old_text, spans)
