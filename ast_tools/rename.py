@@ -54,12 +54,15 @@ class _Plan:
 
     spans: dict[str, set[tuple[int, int, str]]] = field(default_factory=dict)
     files: dict[str, ParsedFile] = field(default_factory=dict)
+    nodes: dict[str, list[cst.CSTNode]] = field(default_factory=dict)
+    aliased: dict[str, list[cst.CSTNode]] = field(default_factory=dict)  # uses through ``import x as y``
     warnings: list[str] = field(default_factory=list)
 
     def add(self, parsed: ParsedFile, node: cst.CSTNode, text: str) -> None:
         self.files[parsed.path] = parsed
         start, end = parsed.span(node)
         self.spans.setdefault(parsed.path, set()).add((start, end, text))
+        self.nodes.setdefault(parsed.path, []).append(node)
 
     def result(self) -> EditResult:
         result = EditResult(warnings=self.warnings)
@@ -71,6 +74,28 @@ class _Plan:
 
 def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> EditResult:
     """Rename the binding under the 0-based (line, column) of ``path`` to ``new_name``."""
+    return _plan(ws, path, line, column, new_name).result()
+
+
+PROBE = "__specpilot_probe__"
+
+
+Occurrences = tuple[dict[str, ParsedFile], dict[str, list[cst.CSTNode]], list[str]]
+
+
+def references(ws: Workspace, path: str, line: int, column: int) -> Occurrences:
+    """Every occurrence of the binding under the cursor that a rename would change
+    (definitions, uses, imports, ``__all__`` strings) and the uses through an import
+    alias, which a rename keeps: (parsed files by path, nodes by path, warnings).
+    Other refactorings (change signature) find call sites with it."""
+    plan = _plan(ws, path, line, column, PROBE)
+    nodes = {path: list(found) for path, found in plan.nodes.items()}
+    for path, found in plan.aliased.items():
+        nodes.setdefault(path, []).extend(found)
+    return plan.files, nodes, plan.warnings
+
+
+def _plan(ws: Workspace, path: str, line: int, column: int, new_name: str) -> _Plan:
     check_identifier(new_name)
     parsed = parse(ws.read(path))
     node = parsed.name_at(line, column)
@@ -87,11 +112,11 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
             renamer.module_symbol(target)
         else:
             renamer.member(parsed, node)
-        return renamer.plan.result()
+        return renamer.plan
     imported = _imported_name(parsed, node)
     if imported is not None:  # the name part of ``from m import name``
         renamer.module_symbol(renamer.modules.defining_module(parsed, imported, old))
-        return renamer.plan.result()
+        return renamer.plan
     scope, assignments = _binding(parsed, node)
     if any(isinstance(a, BuiltinAssignment) for a in assignments) or (
             not assignments and hasattr(builtins, old)):
@@ -101,7 +126,7 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
     imports = [a for a in assignments if isinstance(a, ImportAssignment)]
     if imports and not _is_aliased(imports[0], old):
         renamer.module_symbol(renamer.modules.defining_module(parsed, imports[0].node, old))
-        return renamer.plan.result()
+        return renamer.plan
     if scope is None:
         raise Refusal(f"{old!r} cannot be resolved in {parsed.path}")
     if isinstance(scope, GlobalScope):
@@ -110,7 +135,7 @@ def rename(ws: Workspace, path: str, line: int, column: int, new_name: str) -> E
         renamer.member(parsed, node)
     else:
         renamer.local(parsed, scope)
-    return renamer.plan.result()
+    return renamer.plan
 
 
 def _binding(parsed: ParsedFile, node: cst.Name) -> tuple[Scope | None, list[BaseAssignment]]:
@@ -295,6 +320,13 @@ class _Renamer:
                                 if isinstance(scope, GlobalScope):
                                     self._dunder_all(parsed)
                                     providers.add(module_name(parsed.path))
+                        elif isinstance(alias.asname.name, cst.Name):  # uses keep the alias
+                            local = alias.asname.name
+                            scope = parsed.scopes.get(local) or global_scope
+                            for assignment in scope.assignments[local.value] if scope is not None else ():
+                                if isinstance(assignment, ImportAssignment):
+                                    self.plan.aliased.setdefault(parsed.path, []).extend(
+                                        ref.node for ref in assignment.references)
             elif isinstance(node, cst.Attribute) and node.attr.value == self.old:
                 dotted = cst.helpers.get_full_name_for_node(node.value)
                 if dotted is not None and self._module_reference(parsed, node, providers):

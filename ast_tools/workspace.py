@@ -68,6 +68,15 @@ class Workspace:
         self._cache[rel] = source
         return source
 
+    def overlay(self, texts: Mapping[str, str]) -> Workspace:
+        """This workspace with some files' texts replaced by an earlier step of a
+        multi-step refactoring; each keeps the version of the text it started from."""
+        other = Workspace(self.root, self.buffers, self._python_files)
+        other._cache = dict(self._cache)
+        for rel, text in texts.items():
+            other._cache[rel] = Source(rel, text, self.read(rel).version)
+        return other
+
     def python_files(self) -> list[str]:
         if self._python_files is not None:
             return sorted({self.relative(p) for p in self._python_files()})

@@ -1,0 +1,451 @@
+"""Change a function's signature and every call of it in the workspace.
+
+One change may rename, remove, add and reorder parameters; they are done in that
+order, so removals, additions and the new order name parameters by their new
+names. The calls are those a rename of the function would update (imports,
+aliases, ``module.f``, methods through ``self``/``cls``/the class and, where
+provable, other receivers: see members.py); overrides in the class's family get
+the same change, so they keep matching.
+
+At each call the arguments are rewritten so every parameter receives the same
+value as before:
+
+* a renamed parameter's keyword argument is renamed;
+* a removed parameter must not be passed (positionally or by keyword): the
+  change is refused if a call passes it, or if the body still reads it;
+* an added parameter takes its default at existing calls; when it is inserted
+  before parameters a call passes positionally, those arguments become keyword
+  arguments. Without an index it goes after the last positional parameter, or
+  becomes keyword-only when the function has ``*args`` (which would otherwise
+  swallow it);
+* a reorder moves positional arguments to their parameters' new places (the
+  argument expressions are then evaluated in the new order).
+
+A call that unpacks ``*args`` where the change moves positions is refused: which
+parameters it fills cannot be known. The function used as a value (a callback)
+is reported as a warning: calls through it are not updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import FunctionScope
+
+from specpilot.ast_tools.edits import EditResult, Refusal, text_change
+from specpilot.ast_tools.parsed import ParsedFile, parse, walk
+from specpilot.ast_tools.rename import check_identifier, references
+from specpilot.ast_tools.targets import Target, find_definition
+from specpilot.ast_tools.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class NewParameter:
+    name: str
+    default: str = "None"  # Python expression
+    index: int | None = None  # place among the positional parameters as written (self counts)
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureChange:
+    add: Sequence[NewParameter] = ()
+    remove: Sequence[str] = ()
+    rename: Mapping[str, str] = field(default_factory=dict)
+    order: Sequence[str] | None = None  # the positional parameters' new order (all of them)
+
+    def reshapes(self) -> bool:
+        return bool(self.add or self.remove or self.order is not None)
+
+
+def change_signature(ws: Workspace, path: str, target: Target, change: SignatureChange) -> EditResult:
+    if not (change.reshapes() or change.rename):
+        raise Refusal("the signature change is empty: nothing to add, remove, rename or reorder")
+    rel = ws.relative(path)
+    qualified, node = find_definition(parse(ws.read(rel)), target)
+    if not isinstance(node, cst.FunctionDef):
+        raise Refusal(f"{qualified} is a class; change the signature of its methods instead")
+    if node.name.value == "__init__" or (node.name.value.startswith("__") and node.name.value.endswith("__")):
+        raise Refusal(f"{qualified} is a special method; changing its signature is not supported")
+    for new in change.rename.values():
+        check_identifier(new)
+    return _Reshape(ws, rel, qualified, change).run()
+
+
+def _function(node: cst.CSTNode, qualified: str) -> cst.FunctionDef:
+    if not isinstance(node, cst.FunctionDef):
+        raise Refusal(f"{qualified} is not a function")
+    return node
+
+
+def _named(function: cst.FunctionDef, name: str) -> cst.Param | None:
+    params = function.params
+    star = [params.star_arg] if isinstance(params.star_arg, cst.Param) else []
+    kw = [params.star_kwarg] if params.star_kwarg is not None else []
+    for param in [*params.posonly_params, *params.params, *star, *params.kwonly_params, *kw]:
+        if param.name.value == name:
+            return param
+    return None
+
+
+def _positional(function: cst.FunctionDef) -> list[str]:
+    return [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
+
+
+def _decorator_names(function: cst.FunctionDef) -> set[str]:
+    names = set()
+    for decorator in function.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            expression = expression.func
+        if isinstance(expression, cst.Name):
+            names.add(expression.value)
+        elif isinstance(expression, cst.Attribute):
+            names.add(expression.attr.value)
+    return names
+
+
+def _kind(parsed: ParsedFile, function: cst.FunctionDef) -> str:
+    """function | method | classmethod | staticmethod."""
+    block = parsed.parents.get(function)
+    if not isinstance(parsed.parents.get(block) if block is not None else None, cst.ClassDef):
+        return "function"
+    decorators = _decorator_names(function)
+    if "property" in decorators or "setter" in decorators:
+        raise Refusal(f"{function.name.value} is a property: it has no calls to update")
+    if "staticmethod" in decorators:
+        return "staticmethod"
+    return "classmethod" if "classmethod" in decorators else "method"
+
+
+def _comma_slots(items: list[Any], old: list[Any]) -> list[Any]:
+    """Give ``items`` the separators of the ``old`` list by position, so layout
+    (one per line, trailing comma) survives reordering, additions and removals."""
+    if not items:
+        return items
+    separators = [item.comma for item in old[:-1]]
+    last = old[-1].comma if old else cst.MaybeSentinel.DEFAULT
+    fallback = separators[-1] if separators else cst.MaybeSentinel.DEFAULT
+    out = []
+    for index, item in enumerate(items):
+        if index == len(items) - 1:
+            out.append(item.with_changes(comma=last))
+        else:
+            out.append(item.with_changes(comma=separators[index] if index < len(separators) else fallback))
+    return out
+
+
+_NO_SPACE_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace(""))
+
+
+class _Reshape:
+    """The change applied to the definition, its overrides and every call."""
+
+    def __init__(self, ws: Workspace, rel: str, qualified: str, change: SignatureChange) -> None:
+        self.ws, self.rel, self.qualified, self.change = ws, rel, qualified, change
+        self.renamed = dict(change.rename)
+        self.warnings: list[str] = []
+
+    def run(self) -> EditResult:
+        parsed = parse(self.ws.read(self.rel))
+        _, found = find_definition(parsed, self.qualified)
+        function = _function(found, self.qualified)
+        where = parsed.positions[function.name]
+        files, nodes, warnings = references(self.ws, self.rel, where.start.line - 1, where.start.column)
+        self.warnings.extend(w.replace("renamed too", "updated too") for w in warnings if "mentions" not in w)
+        target_file = files.get(self.rel, parsed)
+        _, function = find_definition(target_file, self.qualified)
+        function = _function(function, self.qualified)
+        self.function = function
+        self.kind = _kind(target_file, function)
+        self.old_positional = [self.renamed.get(n, n) for n in _positional(function)]
+        self.names: dict[cst.Name, str] = {}
+        new_function = self._reshape_definition(target_file, function)
+        self.new_positional = _positional(new_function)
+        self.positional_only = {p.name.value for p in new_function.params.posonly_params}
+        self.added = {p.name for p in self.change.add}
+        result = EditResult(warnings=self.warnings)
+        for path in sorted(nodes):
+            parsed_file = files[path]
+            definitions: dict[cst.FunctionDef, cst.FunctionDef] = {}
+            calls: dict[cst.Call, int] = {}
+            classes = {n.name.value for n in walk(parsed_file.module) if isinstance(n, cst.ClassDef)}
+            for name in nodes[path]:
+                self._classify(parsed_file, name, definitions, calls, classes)
+            if path == self.rel:
+                definitions[function] = new_function
+            new_calls = {call: self._arguments(parsed_file, call, offset) for call, offset in calls.items()}
+            if not definitions and not any(new is not None for new in new_calls.values()):
+                continue
+            module = parsed_file.module.visit(_Rewriter(definitions, new_calls, self.names))
+            source = parsed_file.source
+            if module.code != source.text:
+                result.files.append(text_change(path, source.version, source.text, module.code))
+        return result
+
+    # -- the definition -----------------------------------------------------------------------
+    def _reshape_definition(self, parsed: ParsedFile, function: cst.FunctionDef,
+                            label: str | None = None) -> cst.FunctionDef:
+        label = label or self.qualified
+        scope = parsed.scopes.get(function.body)
+        function = self._rename_parameters(function, scope, label)
+        params = function.params
+        posonly, regular, kwonly = list(params.posonly_params), list(params.params), list(params.kwonly_params)
+        for name in self.change.remove:
+            param = _named(function, name)
+            if param is None:
+                raise Refusal(f"{label} has no parameter {name!r}")
+            if self.kind in ("method", "classmethod") and self.old_positional[:1] == [name]:
+                raise Refusal(f"{name!r} is the method's receiver; it cannot be removed")
+            if isinstance(scope, FunctionScope):
+                used = [ref for a in scope.assignments[self._old_name(name)] for ref in a.references]
+                if used:
+                    line = parsed.line_of(used[0].node) if used[0].node in parsed.positions else 0
+                    raise Refusal(f"{name!r} is still used in the body of {label} (line {line})")
+            if param is params.star_arg or param is params.star_kwarg:
+                raise Refusal(f"removing *args or **kwargs is not supported ({name!r})")
+            posonly = [p for p in posonly if p is not param]
+            regular = [p for p in regular if p is not param]
+            kwonly = [p for p in kwonly if p is not param]
+        star_arg = params.star_arg
+        for new in self.change.add:
+            check_identifier(new.name)
+            self._check_new_name(function, scope, new.name, label)
+            try:
+                default = cst.parse_expression(new.default)
+            except cst.ParserSyntaxError:
+                raise Refusal(f"the default {new.default!r} of {new.name!r} is not a Python expression") from None
+            param = cst.Param(cst.Name(new.name), default=default, equal=_NO_SPACE_EQUAL)
+            positional = posonly + regular
+            if new.index is None:
+                if isinstance(star_arg, cst.Param) or kwonly:
+                    kwonly.append(param)
+                else:
+                    regular.append(param)
+                continue
+            if not 0 <= new.index <= len(positional):
+                raise Refusal(f"index {new.index} of {new.name!r} is out of range: "
+                              f"{label} has {len(positional)} positional parameters")
+            if self.kind in ("method", "classmethod") and new.index == 0:
+                raise Refusal(f"{new.name!r} cannot go before the method's receiver")
+            later = [p.name.value for p in positional[new.index:] if p.default is None]
+            if later:
+                raise Refusal(f"{new.name!r} has a default, so it cannot come before {later[0]!r}, which has none")
+            if new.index < len(posonly):
+                posonly.insert(new.index, param)
+            else:
+                regular.insert(new.index - len(posonly), param)
+        if self.change.order is not None:
+            regular = self._reorder(posonly, regular, label)
+        flat_old = _flat(params)
+        reshaped = params.with_changes(posonly_params=posonly, params=regular, kwonly_params=kwonly,
+                                       star_arg=star_arg if (kwonly or isinstance(star_arg, cst.Param))
+                                       else cst.MaybeSentinel.DEFAULT)
+        if isinstance(reshaped.star_arg, cst.MaybeSentinel) and kwonly:
+            reshaped = reshaped.with_changes(star_arg=cst.ParamStar())
+        if not posonly and isinstance(params.posonly_ind, cst.ParamSlash):
+            reshaped = reshaped.with_changes(posonly_ind=cst.MaybeSentinel.DEFAULT)
+        reshaped = _with_flat(reshaped, _comma_slots(_flat(reshaped), flat_old))
+        return function.with_changes(params=reshaped)
+
+    def _old_name(self, name: str) -> str:
+        return next((old for old, new in self.renamed.items() if new == name), name)
+
+    def _rename_parameters(self, function: cst.FunctionDef, scope: object, label: str) -> cst.FunctionDef:
+        """The definition with renamed parameters; their uses in the body are recorded
+        in ``self.names`` for the rewrite (closures included)."""
+        params = function.params
+        for old, new in self.renamed.items():
+            param = _named(function, old)
+            if param is None:
+                raise Refusal(f"{label} has no parameter {old!r}")
+            self._check_new_name(function, scope, new, label)
+            if isinstance(scope, FunctionScope):
+                for assignment in scope.assignments[old]:
+                    for ref in assignment.references:
+                        if isinstance(ref.node, cst.Name):
+                            self.names[ref.node] = new
+            params = _replace_param(params, param, param.with_changes(name=cst.Name(new)))
+        return function.with_changes(params=params)
+
+    def _check_new_name(self, function: cst.FunctionDef, scope: object, name: str, label: str) -> None:
+        if _named(function, name) is not None:
+            raise Refusal(f"{label} already has a parameter {name!r}")
+        if isinstance(scope, FunctionScope) and (scope.assignments[name] or scope.accesses[name]):
+            raise Refusal(f"{name!r} is already used in the body of {label}; "
+                          "a parameter of that name would change what it refers to")
+
+    def _reorder(self, posonly: list[cst.Param], regular: list[cst.Param], label: str) -> list[cst.Param]:
+        order = list(self.change.order or ())
+        if posonly:
+            raise Refusal(f"{label} has positional-only parameters; reordering them is not supported")
+        current = [p.name.value for p in regular]
+        if sorted(order) != sorted(current):
+            raise Refusal(f"the new order must list each positional parameter once: {', '.join(current)}")
+        if self.kind in ("method", "classmethod") and order[:1] != current[:1]:
+            raise Refusal(f"the receiver {current[0]!r} must stay first")
+        by_name = {p.name.value: p for p in regular}
+        reordered = [by_name[name] for name in order]
+        seen_default = None
+        for param in reordered:
+            if param.default is not None:
+                seen_default = param.name.value
+            elif seen_default is not None:
+                raise Refusal(f"{param.name.value!r} has no default, so it cannot follow "
+                              f"{seen_default!r}, which has one")
+        return reordered
+
+    # -- the calls -------------------------------------------------------------------------------
+    def _classify(self, parsed: ParsedFile, name: cst.CSTNode, definitions: dict[cst.FunctionDef, cst.FunctionDef],
+                  calls: dict[cst.Call, int], classes: set[str]) -> None:
+        parent = parsed.parents.get(name)
+        if isinstance(parent, cst.FunctionDef) and parent.name is name:
+            if parent is not self.function:
+                self._override(parsed, parent, definitions)
+            return
+        if isinstance(parent, (cst.ImportAlias, cst.Global, cst.ClassDef)) or not isinstance(name, cst.Name):
+            return
+        owner = parsed.parents.get(parent) if isinstance(parent, cst.Attribute) and parent.attr is name else parent
+        callee = parent if owner is not parent else name
+        if isinstance(owner, cst.Call) and owner.func is callee:
+            calls[owner] = self._receiver_offset(callee, classes)
+        elif not isinstance(parent, cst.Attribute) or parent.attr is name:
+            self.warnings.append(f"{parsed.path}:{parsed.line_of(name)}: {name.value} is used as a value; "
+                                 "calls through it are not updated")
+
+    def _override(self, parsed: ParsedFile, function: cst.FunctionDef,
+                  definitions: dict[cst.FunctionDef, cst.FunctionDef]) -> None:
+        """Another definition in the family (an override, or a redefinition)."""
+        label = f"{function.name.value} ({parsed.path}:{parsed.line_of(function.name)})"
+        if [self.renamed.get(n, n) for n in _positional(function)] != self.old_positional:
+            raise Refusal(f"{label} has different parameters ({', '.join(_positional(function))}); "
+                          "change it by hand first")
+        definitions[function] = self._reshape_definition(parsed, function, label)
+
+    def _receiver_offset(self, callee: cst.CSTNode, classes: set[str]) -> int:
+        """How many positional parameters the call fills implicitly (the receiver)."""
+        if self.kind == "method":
+            unbound = (isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name)
+                       and callee.value.value in classes)
+            return 0 if unbound else 1
+        return 1 if self.kind == "classmethod" else 0
+
+    def _arguments(self, parsed: ParsedFile, call: cst.Call, offset: int) -> list[cst.Arg] | None:
+        """The call's new arguments, or None when they stay as they are."""
+        where = f"{parsed.path}:{parsed.line_of(call)}"
+        args = list(call.args)
+        positional = [a for a in args if a.keyword is None and a.star == ""]
+        starred = [a for a in args if a.star == "*"]
+        passed = self.old_positional[offset:offset + len(positional)]
+        by_keyword = {self.renamed.get(a.keyword.value, a.keyword.value) for a in args if a.keyword is not None}
+        for name in self.change.remove:
+            if name in passed or name in by_keyword:
+                raise Refusal(f"{where} passes {name!r}, which the change removes")
+            if any(a.star == "**" for a in args):
+                self.warnings.append(f"{where}: **{_code(next(a.value for a in args if a.star == '**'))} "
+                                     f"might pass {name!r}, which the change removes")
+        values = dict(zip(passed, positional))
+        extras = positional[len(passed):]  # they go to the function's *args
+        moved = self._positions_move()
+        if starred and moved:
+            raise Refusal(f"{where} unpacks *{_code(starred[0].value)}: cannot tell which parameters it fills")
+        if extras and moved:
+            raise Refusal(f"{where} passes extra positional arguments to *args; the change would move them")
+        new_args: list[cst.Arg] = []
+        keywords: list[cst.Arg] = []
+        open_run = True
+        for name in self.new_positional[offset:]:
+            if name not in values:
+                open_run = False
+                continue
+            if open_run:
+                new_args.append(values.pop(name))
+            else:
+                if name in self.positional_only:
+                    raise Refusal(f"{where}: {name!r} is positional-only and would have to be passed by keyword")
+                keywords.append(values.pop(name).with_changes(keyword=cst.Name(name), equal=_NO_SPACE_EQUAL))
+        new_args.extend(extras)
+        rest = [a for a in args if not (a.keyword is None and a.star == "")]
+        rest = [a.with_changes(keyword=cst.Name(self.renamed[a.keyword.value]))
+                if a.keyword is not None and a.keyword.value in self.renamed else a for a in rest]
+        rebuilt = _comma_slots([*new_args, *keywords, *rest], args)
+        if [_code(a) for a in rebuilt] == [_code(a) for a in args]:
+            return None
+        return rebuilt
+
+    def _positions_move(self) -> bool:
+        """Whether a positional argument can land on another parameter than before;
+        appending parameters cannot do that (a valid call passed no more than before)."""
+        return self.new_positional[:len(self.old_positional)] != self.old_positional
+
+
+def _replace_param(params: cst.Parameters, old: cst.Param, new: cst.Param) -> cst.Parameters:
+    def swap(items: Sequence[cst.Param]) -> list[cst.Param]:
+        return [new if item is old else item for item in items]
+    return params.with_changes(
+        posonly_params=swap(params.posonly_params), params=swap(params.params),
+        kwonly_params=swap(params.kwonly_params),
+        star_arg=new if params.star_arg is old else params.star_arg,
+        star_kwarg=new if params.star_kwarg is old else params.star_kwarg)
+
+
+def _flat(params: cst.Parameters) -> list[Any]:
+    items: list[Any] = [*params.posonly_params]
+    if isinstance(params.posonly_ind, cst.ParamSlash):
+        items.append(params.posonly_ind)
+    items.extend(params.params)
+    if not isinstance(params.star_arg, cst.MaybeSentinel):
+        items.append(params.star_arg)
+    items.extend(params.kwonly_params)
+    if params.star_kwarg is not None:
+        items.append(params.star_kwarg)
+    return items
+
+
+def _with_flat(params: cst.Parameters, items: list[Any]) -> cst.Parameters:
+    it = iter(items)
+    posonly = [next(it) for _ in params.posonly_params]
+    slash = next(it) if isinstance(params.posonly_ind, cst.ParamSlash) else params.posonly_ind
+    regular = [next(it) for _ in params.params]
+    star = next(it) if not isinstance(params.star_arg, cst.MaybeSentinel) else params.star_arg
+    kwonly = [next(it) for _ in params.kwonly_params]
+    star_kwarg = next(it) if params.star_kwarg is not None else None
+    return params.with_changes(posonly_params=posonly, posonly_ind=slash, params=regular, star_arg=star,
+                               kwonly_params=kwonly, star_kwarg=star_kwarg)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+class _Rewriter(cst.CSTTransformer):
+    def __init__(self, definitions: Mapping[cst.FunctionDef, cst.FunctionDef],
+                 calls: Mapping[cst.Call, list[cst.Arg] | None], names: Mapping[cst.Name, str]) -> None:
+        super().__init__()
+        self.definitions, self.calls, self.names = definitions, calls, names
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        new = self.names.get(original)
+        return updated.with_changes(value=new) if new is not None else updated
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        new = self.definitions.get(original)
+        return updated.with_changes(params=new.params) if new is not None else updated
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        new_args = self.calls.get(original)
+        if new_args is None:
+            return updated
+        # Arguments may hold calls rewritten below; take the updated nodes by identity of place.
+        by_original = {id(o): u for o, u in zip(original.args, updated.args)}
+        return updated.with_changes(args=[_same_place(a, original.args, by_original) for a in new_args])
+
+
+def _same_place(arg: cst.Arg, originals: Sequence[cst.Arg], updated: Mapping[int, cst.Arg]) -> cst.Arg:
+    for old in originals:
+        if old.value is arg.value:
+            return arg.with_changes(value=updated[id(old)].value)
+    return arg
