@@ -10,12 +10,14 @@ from what can be proven and says what it assumed:
   member too) is renamed together, so overrides keep overriding;
 * definitions, ``self.name``/``cls.name`` in the family's methods and
   ``Family.name`` are renamed; other ``x.name`` uses are renamed only when no
-  class outside the family defines ``name`` (a warning counts them), and are
-  otherwise left alone with a warning.
+  class outside the family defines ``name`` and no built-in type has it (``get``
+  is dict's too), with a warning counting them; otherwise they are left alone
+  with a warning.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -162,6 +164,16 @@ def family(all_classes: list[ClassInfo], start: ClassInfo) -> list[ClassInfo]:
     return [m for m in members if m.defines or m is start]
 
 
+_BUILTIN_TYPES = (dict, list, str, bytes, bytearray, set, frozenset, tuple, int, float, complex,
+                  io.TextIOWrapper, io.BufferedReader, io.BytesIO, io.StringIO, type)
+
+
+def _builtin_member(name: str) -> str:
+    """The built-in types with a member ``name`` (``get``: dict): on a value of unknown
+    type, ``x.get`` may well be one of those, so it cannot be assumed to be ours."""
+    return ", ".join(t.__name__ for t in _BUILTIN_TYPES if hasattr(t, name))
+
+
 def rename_member(ws: Workspace, cursor_file: ParsedFile, cursor: cst.Name,
                   new: str) -> tuple[dict[str, list[cst.Name]], dict[str, ParsedFile], list[str]]:
     """(names to rename by file, parsed files, warnings) for the member under ``cursor``."""
@@ -198,7 +210,8 @@ def rename_member(ws: Workspace, cursor_file: ParsedFile, cursor: cst.Name,
         raise Refusal(f"{new!r} is already a member of class {clash[0].node.name.value} ({clash[0].path})")
     family_nodes = {id(m.node) for m in members}
     family_names = {m.node.name.value for m in members}
-    unique = not any(i.defines and id(i.node) not in family_nodes for i in infos)
+    builtin = _builtin_member(old)
+    unique = not builtin and not any(i.defines and id(i.node) not in family_nodes for i in infos)
     edits: dict[str, list[cst.Name]] = {}
     renamed_unknown = left_unknown = 0
     for member in members:
@@ -220,6 +233,6 @@ def rename_member(ws: Workspace, cursor_file: ParsedFile, cursor: cst.Name,
         warnings.append(f"{renamed_unknown} use(s) of .{old} on values of unknown type were renamed too: "
                         f"no workspace class other than {start.node.name.value} defines {old!r}")
     if left_unknown:
-        warnings.append(f"{left_unknown} use(s) of .{old} on values of unknown type were left unchanged: "
-                        f"other classes define {old!r} as well")
+        why = f"built-in types ({builtin}) define {old!r} too" if builtin else f"other classes define {old!r} as well"
+        warnings.append(f"{left_unknown} use(s) of .{old} on values of unknown type were left unchanged: {why}")
     return edits, parsed_files, warnings
