@@ -56,6 +56,13 @@ class RequestFailed(JsonRpcException):
     MESSAGE = "Request failed"
 
 
+class ContentModified(RequestFailed):
+    """LSP's ContentModified: the document changed since the request's data was computed."""
+
+    CODE = -32801
+    MESSAGE = "Content modified"
+
+
 class SpecPilotProtocol(LanguageServerProtocol):
     """pygls answers ``$/cancelRequest`` by cancelling the request's future, but a
     command handler runs as a task of its own that the cancel never reaches; long

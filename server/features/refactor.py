@@ -23,13 +23,13 @@ from specpilot.server.lsp_utils import uri_to_path, workspace_edit
 log = logging.getLogger("specpilot.server.refactor")
 
 
-def _target(ls: SpecPilotServer, uri: str) -> tuple[Folder, str]:
+def target(ls: SpecPilotServer, uri: str) -> tuple[Folder, str]:
     path = uri_to_path(uri)
     found = ls.folder_of(path) if path is not None else None
     if found is None:
         raise RequestFailed(f"{uri} is not in a workspace folder of this server")
     if not found[1].endswith(".py"):
-        raise RequestFailed("SpecPilot renames Python code only")
+        raise RequestFailed("SpecPilot refactors Python code only")
     return found
 
 
@@ -49,7 +49,7 @@ def workspace_of(ls: SpecPilotServer, folder: Folder) -> Workspace:
     return Workspace(folder.root, buffers, python_files=lambda: indexed + [b for b in buffers if b.endswith(".py")])
 
 
-def _cursor(ls: SpecPilotServer, lines: list[str], position: types.Position) -> tuple[int, int]:
+def cursor(ls: SpecPilotServer, lines: list[str], position: types.Position) -> tuple[int, int]:
     """The client's position as a (line, code point column)."""
     point = ls.workspace.position_codec.position_from_client_units(lines, position)
     return point.line, point.character
@@ -60,7 +60,7 @@ def _prepare(ls: SpecPilotServer, folder: Folder, rel: str,
     ws = workspace_of(ls, folder)
     parsed = parse(ws.read(rel))
     lines = split_lines(parsed.source.text)
-    name = parsed.name_at(*_cursor(ls, lines, position))
+    name = parsed.name_at(*cursor(ls, lines, position))
     if name is None:
         raise Refusal("there is no name to rename here")
     where = parsed.positions[name]
@@ -75,7 +75,7 @@ def _prepare(ls: SpecPilotServer, folder: Folder, rel: str,
 def _rename(ls: SpecPilotServer, folder: Folder, rel: str, position: types.Position, new_name: str) -> EditResult:
     check_identifier(new_name)
     ws = workspace_of(ls, folder)
-    line, column = _cursor(ls, split_lines(ws.read(rel).text), position)
+    line, column = cursor(ls, split_lines(ws.read(rel).text), position)
     return rename(ws, rel, line, column, new_name)
 
 
@@ -83,7 +83,7 @@ def register(server: SpecPilotServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
     async def prepare_rename(ls: SpecPilotServer,
                              params: types.PrepareRenameParams) -> types.PrepareRenamePlaceholder | None:
-        folder, rel = _target(ls, params.text_document.uri)
+        folder, rel = target(ls, params.text_document.uri)
         try:
             return await ls.in_query_thread(_prepare, ls, folder, rel, params.position)
         except Refusal as exc:
@@ -91,17 +91,23 @@ def register(server: SpecPilotServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     async def rename_(ls: SpecPilotServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
-        folder, rel = _target(ls, params.text_document.uri)
+        folder, rel = target(ls, params.text_document.uri)
         try:
             result = await ls.in_query_thread(_rename, ls, folder, rel, params.position, params.new_name)
         except Refusal as exc:
             raise RequestFailed(str(exc)) from None
-        for warning in result.warnings:
-            log.warning("rename: %s", warning)
-        if result.warnings:
-            ls.show("SpecPilot rename: " + "; ".join(result.warnings[:3])
-                    + (f" (and {len(result.warnings) - 3} more in the log)" if len(result.warnings) > 3 else ""),
-                    types.MessageType.Warning)
-        capabilities = ls.client_capabilities.workspace
-        versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
-        return workspace_edit(result, folder.root, ls.workspace.position_codec, versioned)
+        return as_workspace_edit(ls, folder, result, "rename")
+
+
+def as_workspace_edit(ls: SpecPilotServer, folder: Folder, result: EditResult, what: str) -> types.WorkspaceEdit:
+    """The engine's edit for the client (versioned when it takes documentChanges); its
+    warnings go to the log and, the first few, to the user."""
+    for warning in result.warnings:
+        log.warning("%s: %s", what, warning)
+    if result.warnings:
+        ls.show(f"SpecPilot {what}: " + "; ".join(result.warnings[:3])
+                + (f" (and {len(result.warnings) - 3} more in the log)" if len(result.warnings) > 3 else ""),
+                types.MessageType.Warning)
+    capabilities = ls.client_capabilities.workspace
+    versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
+    return workspace_edit(result, folder.root, ls.workspace.position_codec, versioned)

@@ -46,7 +46,8 @@ async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
 
 
 def capabilities(*, progress: bool = True, configuration: bool = True,
-                 hierarchical: bool = True, document_changes: bool = True) -> types.ClientCapabilities:
+                 hierarchical: bool = True, document_changes: bool = True,
+                 resolve_edits: bool = True) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=progress, show_message=None),
         workspace=types.WorkspaceClientCapabilities(
@@ -57,7 +58,10 @@ def capabilities(*, progress: bool = True, configuration: bool = True,
         text_document=types.TextDocumentClientCapabilities(
             document_symbol=types.DocumentSymbolClientCapabilities(
                 hierarchical_document_symbol_support=hierarchical),
-            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True)),
+            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
+            code_action=types.CodeActionClientCapabilities(
+                data_support=True,
+                resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"] if resolve_edits else []))),
     )
 
 

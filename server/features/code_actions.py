@@ -1,0 +1,200 @@
+"""``textDocument/codeAction``, ``codeAction/resolve`` and the refactoring commands.
+
+Listing is fast (ast_tools/offers.py reads the buffer with ``ast`` and computes no
+edit); the edit of an action is computed in ``codeAction/resolve``, on the
+buffer version the action was listed for: a document changed since is answered
+ContentModified. Actions that need input from the user (a decorator, the
+signature change) are commands: the VS Code extension asks for the input, other
+editors get a choice of common decorators (``window/showMessageRequest``) or an
+explanation of the arguments. Commands apply their edit with ``workspace/applyEdit``.
+
+Commands (positions are LSP positions in the client's encoding):
+
+* ``specpilot.refactor.addDecorator {uri, version, line, character, decorator?}``
+* ``specpilot.refactor.changeSignature {uri, version, line, character, add?, remove?, rename?, order?}``
+* ``specpilot.refactor.apply {document}``: the structured edit API (ast_tools/structured.py)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from specpilot.ast_tools.decorators import add_decorator
+from specpilot.ast_tools.edits import EditResult, Refusal, split_lines
+from specpilot.ast_tools.offers import EXTRACT, NEEDS_INPUT, Offer, offers, resolve
+from specpilot.ast_tools.signature import NewParameter, SignatureChange, change_signature
+from specpilot.ast_tools.structured import apply_document
+from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
+from specpilot.server.features.refactor import as_workspace_edit, cursor, target, workspace_of
+from specpilot.server.folders import Folder
+from specpilot.server.lsp_utils import plain, uri_to_path
+
+log = logging.getLogger("specpilot.server.code_actions")
+
+KINDS = {EXTRACT: types.CodeActionKind.RefactorExtract}
+COMMANDS = {"add_decorator": "specpilot.refactor.addDecorator",
+            "change_signature": "specpilot.refactor.changeSignature"}
+COMMON_DECORATORS = ["staticmethod", "classmethod", "property", "functools.cache"]
+
+
+def _resolves_lazily(ls: SpecPilotServer) -> bool:
+    text = ls.client_capabilities.text_document
+    action = text.code_action if text else None
+    support = action.resolve_support if action else None
+    return bool(support and "edit" in support.properties)
+
+
+def _wanted(kind: str, only: Sequence[str] | None) -> bool:
+    return not only or any(kind == o or kind.startswith(o + ".") for o in only)
+
+
+def _list(ls: SpecPilotServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    path = uri_to_path(params.text_document.uri)
+    found = ls.folder_of(path) if path is not None else None
+    if found is None or not found[1].endswith(".py"):
+        return None
+    folder, rel = found
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    text = document.source
+    lines = split_lines(text)
+    start = cursor(ls, lines, params.range.start)
+    end = cursor(ls, lines, params.range.end)
+    codec = ls.workspace.position_codec
+    actions = []
+    for offer in offers(rel, text, start, end):
+        kind = KINDS.get(offer.kind, types.CodeActionKind.RefactorRewrite)
+        if not _wanted(kind, params.context.only):
+            continue
+        if offer.kind in NEEDS_INPUT:
+            where = codec.position_to_client_units(lines, types.Position(offer.line, offer.column))
+            arguments = {"uri": params.text_document.uri, "version": document.version,
+                         "line": where.line, "character": where.character}
+            command = types.Command(offer.title, COMMANDS[offer.kind], arguments=[arguments])
+            actions.append(types.CodeAction(offer.title, kind=kind, command=command))
+            continue
+        action = types.CodeAction(offer.title, kind=kind, data={
+            "uri": params.text_document.uri, "version": document.version, "offer": offer.data()})
+        if not _resolves_lazily(ls):  # an older client: the edit now, however slow
+            try:
+                action.edit = _edit(ls, folder, document.version, params.text_document.uri, offer)
+            except (Refusal, RequestFailed) as exc:
+                action.disabled = types.CodeActionDisabled(reason=str(exc))
+        actions.append(action)
+    return actions or None
+
+
+def _check_version(ls: SpecPilotServer, uri: str, version: Any) -> None:
+    current = ls.workspace.get_text_document(uri).version
+    if version is not None and current is not None and current != version:
+        raise ContentModified(f"the document changed (version {version} -> {current}); "
+                              "ask for the code actions again")
+
+
+def _edit(ls: SpecPilotServer, folder: Folder, version: Any, uri: str, offer: Offer) -> types.WorkspaceEdit:
+    _check_version(ls, uri, version)
+    result = resolve(workspace_of(ls, folder), offer)
+    return as_workspace_edit(ls, folder, result, offer.title.lower())
+
+
+def _position_args(ls: SpecPilotServer, args: tuple[Any, ...]) -> tuple[Folder, str, tuple[int, int], dict[str, Any]]:
+    """(folder, path, code-point position, all arguments) of a command's argument object."""
+    given = plain(args[0]) if args else None
+    if not isinstance(given, dict) or not {"uri", "line", "character"} <= set(given):
+        raise RequestFailed("expected one argument {uri, line, character, ...}")
+    folder, rel = target(ls, given["uri"])
+    _check_version(ls, given["uri"], given.get("version"))
+    text = workspace_of(ls, folder).read(rel).text
+    where = cursor(ls, split_lines(text), types.Position(int(given["line"]), int(given["character"])))
+    return folder, rel, where, given
+
+
+async def _apply(ls: SpecPilotServer, folder: Folder, result: EditResult, label: str) -> dict[str, Any]:
+    if not result.files:
+        ls.show(f"SpecPilot {label}: nothing to change")
+        return {"applied": False, "reason": "nothing to change", "warnings": result.warnings}
+    edit = as_workspace_edit(ls, folder, result, label)
+    answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=f"SpecPilot: {label}"))
+    if not answer.applied:
+        ls.show(f"SpecPilot {label}: the editor did not apply the edit"
+                + (f" ({answer.failure_reason})" if answer.failure_reason else ""), types.MessageType.Warning)
+    return {"applied": answer.applied, "reason": answer.failure_reason, "warnings": result.warnings}
+
+
+def register(server: SpecPilotServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.RefactorExtract, types.CodeActionKind.RefactorRewrite],
+        resolve_provider=True))
+    def code_action(ls: SpecPilotServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        return _list(ls, params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: SpecPilotServer, action: types.CodeAction) -> types.CodeAction:
+        data = plain(action.data)
+        if not isinstance(data, dict) or "offer" not in data or action.edit is not None:
+            return action
+        try:
+            offer = Offer.from_data(data["offer"])
+            folder, _ = target(ls, data["uri"])
+            action.edit = await ls.in_query_thread(_edit, ls, folder, data.get("version"), data["uri"], offer)
+        except Refusal as exc:
+            raise RequestFailed(str(exc)) from None
+        return action
+
+    @server.command("specpilot.refactor.addDecorator")
+    async def add_decorator_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        folder, rel, where, given = _position_args(ls, args)
+        decorator = given.get("decorator")
+        if not decorator:
+            choice = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
+                type=types.MessageType.Info, message="Add which decorator?",
+                actions=[types.MessageActionItem(d) for d in COMMON_DECORATORS]))
+            if choice is None:
+                return {"applied": False, "reason": "no decorator chosen"}
+            decorator = choice.title
+        try:
+            result = await ls.in_query_thread(lambda: add_decorator(workspace_of(ls, folder), rel, where, decorator))
+        except Refusal as exc:
+            raise RequestFailed(str(exc)) from None
+        return await _apply(ls, folder, result, f"add @{decorator}")
+
+    @server.command("specpilot.refactor.changeSignature")
+    async def change_signature_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        folder, rel, where, given = _position_args(ls, args)
+        try:
+            change = SignatureChange(
+                add=[NewParameter(p["name"], p.get("default", "None"), p.get("index")) for p in given.get("add", [])],
+                remove=list(given.get("remove", [])), rename=dict(given.get("rename", {})),
+                order=list(given["order"]) if given.get("order") is not None else None)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise RequestFailed(f"bad signature change arguments ({exc}); expected add: [{{name, default, index}}], "
+                                "remove: [name], rename: {old: new}, order: [name]") from None
+        try:
+            result = await ls.in_query_thread(lambda: change_signature(workspace_of(ls, folder), rel, where, change))
+        except Refusal as exc:
+            raise RequestFailed(str(exc)) from None
+        return await _apply(ls, folder, result, "change signature")
+
+    @server.command("specpilot.refactor.apply")
+    async def apply_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        document = plain(args[0]) if args else None
+        if not isinstance(document, dict) or not isinstance(document.get("file_path"), str):
+            raise RequestFailed("expected one argument: an edit document {file_path, actions}")
+        given = document["file_path"]
+        path = uri_to_path(given) if given.startswith("file:") else Path(given) if Path(given).is_absolute() else None
+        file_path = str(path) if path is not None else given
+        candidates = list(ls.folders.values())
+        found = ls.folder_of(path) if path is not None else None
+        folder = found[0] if found else (candidates[0] if len(candidates) == 1 else None)
+        if folder is None:
+            raise RequestFailed("give file_path as a file: URI or an absolute path inside a workspace folder")
+        try:
+            result = await ls.in_query_thread(
+                lambda: apply_document(workspace_of(ls, folder), {**document, "file_path": file_path}))
+        except Refusal as exc:
+            raise RequestFailed(str(exc)) from None
+        return await _apply(ls, folder, result, "edit")
