@@ -24,7 +24,7 @@ import libcst as cst
 import libcst.helpers
 
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
-from specpilot.ast_tools.parsed import ParsedFile, parse
+from specpilot.ast_tools.parsed import ParsedFile, parse_file
 from specpilot.ast_tools.targets import Definition, Target, find_definition
 from specpilot.ast_tools.workspace import Workspace
 
@@ -33,7 +33,7 @@ def add_decorator(ws: Workspace, path: str, target: Target, decorator: str, *,
                   innermost: bool = False) -> EditResult:
     """Put ``@decorator`` on the target: outermost by default, or right above the ``def``."""
     expression = _decorator_expression(decorator)
-    parsed = parse(ws.read(path))
+    parsed = parse_file(ws, path)
     name, node = find_definition(parsed, target)
     wanted = _meaning(expression)
     for existing in node.decorators:
@@ -56,7 +56,7 @@ def remove_decorator(ws: Workspace, path: str, target: Target, decorator: str) -
     wanted = decorator.strip().removeprefix("@").strip()
     if not wanted:
         raise Refusal("no decorator given")
-    parsed = parse(ws.read(path))
+    parsed = parse_file(ws, path)
     name, node = find_definition(parsed, target)
     if not node.decorators:
         raise Refusal(f"{name} in {parsed.path} has no decorators")

@@ -30,7 +30,7 @@ import re
 import libcst as cst
 
 from specpilot.ast_tools.edits import EditResult, Refusal, split_lines, text_change
-from specpilot.ast_tools.parsed import ParsedFile, parse
+from specpilot.ast_tools.parsed import ParsedFile, parse_file
 from specpilot.ast_tools.targets import Definition, Target, find_definition
 from specpilot.ast_tools.workspace import Workspace
 
@@ -38,7 +38,7 @@ from specpilot.ast_tools.workspace import Workspace
 def set_docstring(ws: Workspace, path: str, target: Target | None, text: str) -> EditResult:
     """Replace or insert the docstring of ``target`` (None: the module's)."""
     cleaned = _clean(text)
-    parsed = parse(ws.read(path))
+    parsed = parse_file(ws, path)
     module = parsed.module
     if target is None:
         changed_module = _module_with_docstring(parsed, cleaned)

@@ -53,7 +53,7 @@ import libcst as cst
 from libcst.metadata import Assignment, BaseAssignment, BuiltinAssignment, FunctionScope, GlobalScope, Scope
 
 from specpilot.ast_tools.edits import EditResult, FileEdit, Refusal, file_edit, position, split_lines
-from specpilot.ast_tools.parsed import ParsedFile, parse, walk
+from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier
 from specpilot.ast_tools.workspace import Workspace
 
@@ -68,7 +68,7 @@ def extract_function(ws: Workspace, path: str, start: tuple[int, int], end: tupl
     """Move the statements between ``start`` and ``end`` of ``path`` into a new function
     ``new_name`` and call it in their place."""
     check_identifier(new_name)
-    parsed = parse(ws.read(path))
+    parsed = parse_file(ws, path)
     statements = _select(parsed, *_trimmed(parsed, start, end))
     function = _enclosing_function(parsed, statements[0])
     selection = _Selection(parsed, statements, function)

@@ -39,7 +39,7 @@ from libcst.metadata import Assignment, BaseAssignment, ImportAssignment, Scope
 
 from specpilot.ast_tools.docstrings import docstring_expression
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
-from specpilot.ast_tools.parsed import ParsedFile, parse, walk
+from specpilot.ast_tools.parsed import ParsedFile, parse, parse_file, walk
 from specpilot.ast_tools.workspace import Workspace
 
 AnyImport = cst.Import | cst.ImportFrom
@@ -54,7 +54,7 @@ def add_import(ws: Workspace, path: str, module: str, name: str | None = None,
             _check_identifier(identifier)
     statement = (f"import {module}" if name is None else f"from {module} import {name}") + (
         f" as {alias}" if alias else "")
-    parsed = parse(ws.read(path))
+    parsed = parse_file(ws, path)
     local = alias or name or module.split(".")[0]
     scope = parsed.scopes.get(parsed.module)
     existing = list(scope.assignments[local]) if scope is not None else []

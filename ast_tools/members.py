@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from specpilot.ast_tools.edits import Refusal
-from specpilot.ast_tools.parsed import ParsedFile, parse, walk
+from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.workspace import Workspace
 
 
@@ -184,7 +184,7 @@ def rename_member(ws: Workspace, cursor_file: ParsedFile, cursor: cst.Name,
     for path in ws.files_mentioning(old):
         if path not in parsed_files:
             try:
-                parsed_files[path] = parse(ws.read(path))
+                parsed_files[path] = parse_file(ws, path)
             except Refusal:
                 continue
     infos = classes(list(parsed_files.values()), old, new)

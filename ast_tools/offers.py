@@ -24,7 +24,7 @@ from specpilot.ast_tools.decorators import remove_decorator
 from specpilot.ast_tools.docstrings import docstring_stub, set_docstring
 from specpilot.ast_tools.edits import EditResult, Refusal
 from specpilot.ast_tools.extract import extract_function
-from specpilot.ast_tools.parsed import parse
+from specpilot.ast_tools.parsed import parse_file
 from specpilot.ast_tools.targets import find_definition
 from specpilot.ast_tools.workspace import Workspace
 
@@ -183,7 +183,7 @@ def resolve(ws: Workspace, offer: Offer, name: str | None = None) -> EditResult:
         return extract_function(ws, offer.path, target, (offer.end_line, offer.end_column),
                                 name or free_name(text, "extracted"))
     if offer.kind == DOCSTRING:
-        _, node = find_definition(parse(ws.read(offer.path)), target)
+        _, node = find_definition(parse_file(ws, offer.path), target)
         return set_docstring(ws, offer.path, target, docstring_stub(node))
     if offer.kind == REMOVE_DECORATOR:
         return remove_decorator(ws, offer.path, target, offer.decorator)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import (
     CodeRange,
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
     Scope,
     ScopeProvider,
 )
 
 from specpilot.ast_tools.edits import Refusal, line_starts
-from specpilot.ast_tools.workspace import Source
+from specpilot.ast_tools.workspace import Source, Workspace
 
 
 @dataclass
@@ -35,7 +36,12 @@ class ParsedFile:
 
     @cached_property
     def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self.wrapper.resolve(ScopeProvider)
+        if "positions" in self.__dict__:
+            return self.wrapper.resolve(ScopeProvider)
+        # Every user of scopes needs positions too; one batch is ~15% cheaper than two.
+        both = self.wrapper.resolve_many([ScopeProvider, PositionProvider])
+        self.__dict__["positions"] = both[PositionProvider]
+        return cast(Mapping[cst.CSTNode, Scope | None], both[ScopeProvider])
 
     @cached_property
     def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
@@ -43,7 +49,16 @@ class ParsedFile:
 
     @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return self.wrapper.resolve(ParentNodeProvider)
+        """Each node's parent. Built from the nodes' fields: libcst's ParentNodeProvider
+        gives the same map about eight times slower (a visitor pass)."""
+        parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        stack: list[cst.CSTNode] = [self.module]
+        while stack:
+            node = stack.pop()
+            for child in _fields_children(node):
+                parents[child] = node
+                stack.append(child)
+        return parents
 
     @cached_property
     def line_starts(self) -> list[int]:
@@ -74,6 +89,24 @@ class ParsedFile:
         return None
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The child nodes of ``node`` (in no particular order)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """``node`` and everything under it, in source order."""
     stack = [node]
@@ -81,6 +114,18 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children))
+
+
+def parse_file(ws: Workspace, path: str) -> ParsedFile:
+    """``path`` of the workspace parsed, once per workspace: a refactoring that reads a
+    file several times (definitions, imports, string mentions) parses it once."""
+    source = ws.read(path)
+    cached = ws.parsed.get(source.path)
+    if isinstance(cached, ParsedFile) and cached.source is source:
+        return cached
+    parsed = parse(source)
+    ws.parsed[source.path] = parsed
+    return parsed
 
 
 def parse(source: Source) -> ParsedFile:

@@ -37,7 +37,7 @@ from libcst.metadata import (
 from specpilot.ast_tools.edits import EditResult, Refusal, file_edit
 from specpilot.ast_tools.members import rename_member
 from specpilot.ast_tools.modules import Modules
-from specpilot.ast_tools.parsed import ParsedFile, parse, walk
+from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.workspace import Workspace, module_name
 
 
@@ -97,7 +97,7 @@ def references(ws: Workspace, path: str, line: int, column: int) -> Occurrences:
 
 def _plan(ws: Workspace, path: str, line: int, column: int, new_name: str) -> _Plan:
     check_identifier(new_name)
-    parsed = parse(ws.read(path))
+    parsed = parse_file(ws, path)
     node = parsed.name_at(line, column)
     if node is None:
         raise Refusal(f"there is no name at {parsed.path}:{line + 1}:{column + 1}")
@@ -236,7 +236,7 @@ class _Renamer:
             if other == path:
                 continue
             try:
-                parsed = parse(self.ws.read(other))
+                parsed = parse_file(self.ws, other)
             except Refusal as exc:
                 self.plan.warnings.append(f"{other} was not searched: {exc}")
                 continue
@@ -261,7 +261,7 @@ class _Renamer:
 
     def module_symbol(self, path: str) -> None:
         """A module-level name of ``path``: there, and wherever it is imported."""
-        parsed = parse(self.ws.read(path))
+        parsed = parse_file(self.ws, path)
         scope = parsed.scopes.get(parsed.module)
         if not isinstance(scope, GlobalScope) or not scope.assignments[self.old]:
             raise Refusal(f"{self.old!r} is not defined at module level in {path}")
@@ -282,7 +282,7 @@ class _Renamer:
             found_provider = False
             for other in list(todo):
                 try:
-                    importer = parse(self.ws.read(other))
+                    importer = parse_file(self.ws, other)
                 except Refusal as exc:
                     self.plan.warnings.append(f"{other} was not searched: {exc}")
                     todo.remove(other)
@@ -410,7 +410,7 @@ class _Renamer:
         word = re.compile(rf"(?<!\w){re.escape(self.old)}(?!\w)")
         for path in sorted(paths):
             try:
-                parsed = parse(self.ws.read(path))
+                parsed = parse_file(self.ws, path)
             except Refusal:
                 continue
             renamed = {start for start, _, _ in self.plan.spans.get(path, ())}

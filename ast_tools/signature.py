@@ -36,7 +36,7 @@ import libcst as cst
 from libcst.metadata import FunctionScope
 
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
-from specpilot.ast_tools.parsed import ParsedFile, parse, walk
+from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier, references
 from specpilot.ast_tools.targets import Target, find_definition
 from specpilot.ast_tools.workspace import Workspace
@@ -64,7 +64,7 @@ def change_signature(ws: Workspace, path: str, target: Target, change: Signature
     if not (change.reshapes() or change.rename):
         raise Refusal("the signature change is empty: nothing to add, remove, rename or reorder")
     rel = ws.relative(path)
-    qualified, node = find_definition(parse(ws.read(rel)), target)
+    qualified, node = find_definition(parse_file(ws, rel), target)
     if not isinstance(node, cst.FunctionDef):
         raise Refusal(f"{qualified} is a class; change the signature of its methods instead")
     if node.name.value == "__init__" or (node.name.value.startswith("__") and node.name.value.endswith("__")):
@@ -150,7 +150,7 @@ class _Reshape:
         self.warnings: list[str] = []
 
     def run(self) -> EditResult:
-        parsed = parse(self.ws.read(self.rel))
+        parsed = parse_file(self.ws, self.rel)
         _, found = find_definition(parsed, self.qualified)
         function = _function(found, self.qualified)
         where = parsed.positions[function.name]

@@ -29,7 +29,7 @@ from specpilot.ast_tools.docstrings import set_docstring
 from specpilot.ast_tools.edits import EditResult, Refusal
 from specpilot.ast_tools.extract import extract_function
 from specpilot.ast_tools.imports import add_import, remove_unused_imports
-from specpilot.ast_tools.parsed import parse
+from specpilot.ast_tools.parsed import parse_file
 from specpilot.ast_tools.rename import rename
 from specpilot.ast_tools.signature import NewParameter, SignatureChange, change_signature
 from specpilot.ast_tools.steps import Steps
@@ -204,7 +204,7 @@ def _rename_variable(ws: Workspace, rel: str, action: Any) -> EditResult:
         return rename(ws, rel, action.line - 1, (action.column or 1) - 1, action.new_name)
     if action.old_name is None:
         raise Refusal("give 'line' and 'column' of the variable, or its 'old_name'")
-    parsed = parse(ws.read(rel))
+    parsed = parse_file(ws, rel)
     scope_node = parsed.module if action.function is None else find_definition(parsed, action.function)[1]
     for name in parsed.names():
         if name.value == action.old_name and _within(parsed, name, scope_node):
@@ -224,7 +224,7 @@ def _within(parsed: Any, node: Any, ancestor: Any) -> bool:
 
 
 def _rename_symbol(ws: Workspace, rel: str, action: Any) -> EditResult:
-    parsed = parse(ws.read(rel))
+    parsed = parse_file(ws, rel)
     _, node = find_definition(parsed, action.target())
     where = parsed.positions[node.name]
     return rename(ws, rel, where.start.line - 1, where.start.column, action.new_name)

@@ -33,6 +33,7 @@ class Workspace:
         self.buffers = dict(buffers or {})
         self._python_files = python_files
         self._cache: dict[str, Source] = {}
+        self.parsed: dict[str, object] = {}  # path -> ParsedFile, filled by parsed.parse_file
 
     def relative(self, path: str | Path) -> str:
         """The workspace-relative form of ``path`` (absolute, or relative to the root)."""
@@ -73,6 +74,7 @@ class Workspace:
         multi-step refactoring; each keeps the version of the text it started from."""
         other = Workspace(self.root, self.buffers, self._python_files)
         other._cache = dict(self._cache)
+        other.parsed = dict(self.parsed)  # parse_file re-parses files whose Source changed
         for rel, text in texts.items():
             other._cache[rel] = Source(rel, text, self.read(rel).version)
         return other
