@@ -29,6 +29,8 @@ from libcst.metadata import (
     BaseAssignment,
     BuiltinAssignment,
     ClassScope,
+    ComprehensionScope,
+    FunctionScope,
     GlobalScope,
     ImportAssignment,
     Scope,
@@ -225,9 +227,21 @@ class _Renamer:
         function = owner if isinstance(owner, cst.FunctionDef) else None
         params = [a for a in assignments if isinstance(a, Assignment) and isinstance(a.node, cst.Param)]
         if function is not None and params:
-            self._keyword_arguments(parsed, function)
-            if isinstance(parsed.parents.get(function), cst.Module):
-                self._keyword_arguments_elsewhere(parsed.path, function.name.value)
+            block = parsed.parents.get(function)
+            owner_class = parsed.parents.get(block) if block is not None else None
+            if isinstance(owner_class, cst.ClassDef):
+                # A method: ``x.method(old=...)``, and for __init__ the class's calls, in
+                # every file (by name: the receiver's class is not known).
+                callee = owner_class.name.value if function.name.value == "__init__" else function.name.value
+                for other in [parsed.path, *(f for f in self.ws.files_mentioning(self.old) if f != parsed.path)]:
+                    try:
+                        self._keyword_arguments(parse_file(self.ws, other), callee)
+                    except Refusal as exc:
+                        self.plan.warnings.append(f"{other} was not searched: {exc}")
+            else:
+                self._keyword_arguments(parsed, function.name.value)
+                if isinstance(block, cst.Module):
+                    self._keyword_arguments_elsewhere(parsed.path, function.name.value)
 
     def _keyword_arguments_elsewhere(self, path: str, function: str) -> None:
         """``f(old=...)`` in other files, for calls that provably reach ``path``'s ``f``:
@@ -316,7 +330,7 @@ class _Renamer:
                                 self._refuse_collision(parsed, scope, binding)
                                 for assignment in binding:
                                     for ref in assignment.references:
-                                        self._add_access(parsed, ref)
+                                        self._add_access(parsed, ref, assignment.scope)
                                 if isinstance(scope, GlobalScope):
                                     self._dunder_all(parsed)
                                     providers.add(module_name(parsed.path))
@@ -344,7 +358,7 @@ class _Renamer:
             for name in _binding_names(parsed, assignment):
                 self.plan.add(parsed, name, self.new)
             for ref in assignment.references:
-                self._add_access(parsed, ref)
+                self._add_access(parsed, ref, assignment.scope)
         if assignments and isinstance(assignments[0].scope, GlobalScope):
             for node in walk(parsed.module):  # ``global old`` in functions
                 if isinstance(node, cst.Global):
@@ -352,7 +366,12 @@ class _Renamer:
                         if item.name.value == self.old:
                             self.plan.add(parsed, item.name, self.new)
 
-    def _add_access(self, parsed: ParsedFile, access: Access) -> None:
+    def _add_access(self, parsed: ParsedFile, access: Access, binding: Scope) -> None:
+        if access.scope is not binding and isinstance(access.scope, (FunctionScope, ComprehensionScope)) and any(
+                a.scope is access.scope for a in access.scope.assignments[self.old]):
+            # A name assigned anywhere in a function is local to all of it; libcst links a
+            # use before (or beside) the local assignments to the outer binding as well.
+            return
         node = access.node
         if isinstance(node, cst.Name):
             self.plan.add(parsed, node, self.new)
@@ -381,9 +400,9 @@ class _Renamer:
         if isinstance(scope, GlobalScope) and hasattr(builtins, self.new):
             self.plan.warnings.append(f"{self.new!r} shadows a Python builtin in {parsed.path}")
 
-    def _keyword_arguments(self, parsed: ParsedFile, function: cst.FunctionDef) -> None:
-        """``f(old=...)`` calls of a renamed parameter's function in this file."""
-        name = function.name.value
+    def _keyword_arguments(self, parsed: ParsedFile, name: str) -> None:
+        """``name(old=...)`` and ``x.name(old=...)`` calls in this file (a renamed parameter's
+        function, method or class)."""
         for node in walk(parsed.module):
             if isinstance(node, cst.Call):
                 callee = node.func

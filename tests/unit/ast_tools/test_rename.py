@@ -173,3 +173,30 @@ def test_a_parameter_rename_reaches_keyword_arguments_in_other_files(tmp_path: P
     assert out["app/a.py"] == "from pkg.mod import parse_headers as ph\n\nph([], max_lines=2)\n"
     assert out["app/b.py"] == "import pkg.mod\n\npkg.mod.parse_headers([], max_lines=3)\n"
     assert "app/c.py" not in out  # its own function
+
+
+def test_a_function_local_that_shares_the_name_is_never_renamed_with_the_global(tmp_path: Path) -> None:
+    source = ("def indent(text):\n    return text\n\n\nclass W:\n    def wrap(self, first):\n"
+              "        if first:\n            indent = '>'\n        else:\n            indent = ' '\n"
+              "        return len(indent) + len(indent(''))\n")
+    ws = write(tmp_path, {"m.py": source})
+    files = renamed(ws, "m.py", "indent", "indent_lines")
+    assert files["m.py"].startswith("def indent_lines(text):")
+    assert "return len(indent) + len(indent(''))" in files["m.py"]  # both are the local (a bug in the source)
+
+
+def test_renaming_an_init_or_method_parameter_renames_keywords_in_other_files(tmp_path: Path) -> None:
+    ws = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/wrap.py": ("class Wrapper:\n    def __init__(self, width=70):\n        self.width = width\n\n"
+                        "    def fill(self, text, margin=0):\n        return text, margin\n"),
+        "test_wrap.py": ("from pkg.wrap import Wrapper\n\n\ndef test():\n"
+                         "    w = Wrapper(width=10)\n    return w.fill('x', margin=2), dict(width=3)\n"),
+    })
+    text = ws.read("pkg/wrap.py").text
+    files = renamed(ws, "pkg/wrap.py", "width=70", "columns")
+    assert "Wrapper(columns=10)" in files["test_wrap.py"]
+    assert "dict(width=3)" in files["test_wrap.py"]  # another callee
+    assert "def __init__(self, columns=70):\n        self.width = columns" in files["pkg/wrap.py"]
+    result = rename(ws, "pkg/wrap.py", *at(text, "margin=0"), "indent")
+    assert "w.fill('x', indent=2)" in result.file("test_wrap.py").new_text  # type: ignore[union-attr]
