@@ -127,7 +127,7 @@ def _comma_slots(items: list[Any], old: list[Any]) -> list[Any]:
         return items
     separators = [item.comma for item in old[:-1]]
     last = old[-1].comma if old else cst.MaybeSentinel.DEFAULT
-    fallback = separators[-1] if separators else cst.MaybeSentinel.DEFAULT
+    fallback = _without_comment(separators[-1]) if separators else cst.MaybeSentinel.DEFAULT
     out = []
     for index, item in enumerate(items):
         if index == len(items) - 1:
@@ -135,6 +135,15 @@ def _comma_slots(items: list[Any], old: list[Any]) -> list[Any]:
         else:
             out.append(item.with_changes(comma=separators[index] if index < len(separators) else fallback))
     return out
+
+
+def _without_comment(comma: Any) -> Any:
+    """A separator like ``comma`` for a new item: its layout, not its comment."""
+    if not isinstance(comma, cst.Comma) or not isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return comma
+    after = comma.whitespace_after
+    first = after.first_line.with_changes(whitespace=cst.SimpleWhitespace(""), comment=None)
+    return comma.with_changes(whitespace_after=after.with_changes(first_line=first, empty_lines=[]))
 
 
 _NO_SPACE_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
