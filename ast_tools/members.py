@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst.metadata import ClassScope
 
 from specpilot.ast_tools.edits import Refusal
 from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
@@ -73,6 +74,21 @@ def _self_uses(cls: cst.ClassDef, name: str) -> list[cst.Name]:
             if (isinstance(node, cst.Attribute) and node.attr.value == name
                     and isinstance(node.value, cst.Name) and node.value.value == receiver):
                 found.append(node.attr)
+    return found
+
+
+def _class_body_uses(parsed: ParsedFile, cls: cst.ClassDef, name: str) -> list[cst.Name]:
+    """Bare uses of the member in the class body itself (``__add__ = _fallback(_add)``):
+    the class scope's binding of ``name``; methods do not see it, so none are there."""
+    statements = list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
+    scope = parsed.scopes.get(statements[0]) if statements else None
+    if not isinstance(scope, ClassScope):
+        return []
+    found: list[cst.Name] = []
+    for assignment in scope.assignments[name]:
+        if assignment.scope is scope:
+            found.extend(ref.node for ref in assignment.references
+                         if isinstance(ref.node, cst.Name) and ref.scope is scope and ref.node not in found)
     return found
 
 
@@ -215,7 +231,8 @@ def rename_member(ws: Workspace, cursor_file: ParsedFile, cursor: cst.Name,
     edits: dict[str, list[cst.Name]] = {}
     renamed_unknown = left_unknown = 0
     for member in members:
-        names = _body_definitions(member.node, old) + _self_uses(member.node, old)
+        names = (_body_definitions(member.node, old) + _self_uses(member.node, old)
+                 + _class_body_uses(parsed_files[member.path], member.node, old))
         edits.setdefault(member.path, []).extend(names)
     owned = {id(n) for names in edits.values() for n in names}
     for path, parsed in parsed_files.items():

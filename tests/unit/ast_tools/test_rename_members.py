@@ -96,3 +96,12 @@ def test_an_ambiguous_member_on_an_unknown_value_is_refused(tmp_path: Path) -> N
     ws = write(tmp_path, {"m.py": source})
     with pytest.raises(Refusal, match="cannot tell which class"):
         rename(ws, "m.py", *at(source, "run", 2), "start")
+
+
+def test_a_method_used_by_name_in_its_class_body_is_renamed_there_too(tmp_path: Path) -> None:
+    source = ("class Fraction:\n    def _add(self, other):\n        return other\n\n"
+              "    __add__ = _add\n    pairs = [_add]\n\n    def use(self):\n        _add = 1\n        return _add\n")
+    ws = write(tmp_path, {"m.py": source})
+    files = renamed(ws, "m.py", "_add", "_plus")
+    assert files["m.py"] == source.replace("def _add", "def _plus").replace("__add__ = _add", "__add__ = _plus") \
+        .replace("[_add]", "[_plus]")
