@@ -528,7 +528,8 @@ def _edit(selection: _Selection, name: str, placement: _Placement, params: list[
 
 def _reindent(selection: _Selection, start: int, end: int, indent: str) -> str:
     """The text from ``start`` to ``end`` with the selection's indentation replaced by
-    ``indent``; lines that continue a multi-line string keep theirs."""
+    ``indent``; lines that continue a multi-line string keep theirs, and so do
+    continuation lines that do not start with the selection's indentation."""
     parsed = selection.parsed
     text = parsed.source.text
     old = text[start:selection.start]
@@ -545,7 +546,7 @@ def _reindent(selection: _Selection, start: int, end: int, indent: str) -> str:
             out.append(brk)
         elif content.startswith(old):
             out.append(indent + content[len(old):] + brk)
-        else:
-            out.append(indent + content.lstrip(" \t\f") + brk)
+        else:  # a continuation line (brackets, backslash): any indentation is valid, keep it
+            out.append(line)
         offset += len(line)
     return "".join(out)
