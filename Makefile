@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(PY) bench/retrieval.py
 	$(PY) bench/speed.py
 	$(PY) bench/lsp_bench.py
+	$(PY) bench/code_actions.py
+	$(PY) bench/refactor_eval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(SAMPLE)/.specpilot/cache

@@ -80,15 +80,19 @@ class Client(LanguageClient):
         return self.statuses[-1]["state"] if self.statuses else "starting"
 
 
-async def start(command: list[str], root: Path, options: dict[str, Any] | None = None) -> Client:
+async def start(command: list[str], root: Path, options: dict[str, Any] | None = None,
+                resolve_code_actions: bool = False) -> Client:
     client = Client()
     await client.start_io(*command, cwd=str(root))
     client.stderr_task = asyncio.ensure_future(drain_stderr(client, WORK / f"{Path(command[-1]).name}.stderr.log"))
     caps = types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=True),
         workspace=types.WorkspaceClientCapabilities(configuration=True, workspace_folders=True),
-        text_document=types.TextDocumentClientCapabilities(document_symbol=types.DocumentSymbolClientCapabilities(
-            hierarchical_document_symbol_support=True)))
+        text_document=types.TextDocumentClientCapabilities(
+            document_symbol=types.DocumentSymbolClientCapabilities(hierarchical_document_symbol_support=True),
+            code_action=types.CodeActionClientCapabilities(
+                data_support=True, resolve_support=types.ClientCodeActionResolveOptions(
+                    properties=["edit"] if resolve_code_actions else []))))
     await client.initialize_async(types.InitializeParams(
         capabilities=caps, root_uri=root.as_uri(), initialization_options=options,
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
