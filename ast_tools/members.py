@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import ClassScope
+from libcst.metadata import ClassScope, ImportAssignment
 
 from specpilot.ast_tools.edits import Refusal
 from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
@@ -75,6 +75,16 @@ def _self_uses(cls: cst.ClassDef, name: str) -> list[cst.Name]:
                     and isinstance(node.value, cst.Name) and node.value.value == receiver):
                 found.append(node.attr)
     return found
+
+
+def is_module(parsed: ParsedFile, value: cst.BaseExpression) -> bool:
+    """Whether ``value`` (the ``x`` of ``x.name``) is a module bound by ``import x``."""
+    if not isinstance(value, cst.Name):
+        return False
+    scope = parsed.scopes.get(value)
+    if scope is None or value.value not in scope:
+        return False
+    return any(isinstance(a, ImportAssignment) and isinstance(a.node, cst.Import) for a in scope[value.value])
 
 
 def _class_body_uses(parsed: ParsedFile, cls: cst.ClassDef, name: str) -> list[cst.Name]:
@@ -238,6 +248,8 @@ def rename_member(ws: Workspace, cursor_file: ParsedFile, cursor: cst.Name,
     for path, parsed in parsed_files.items():
         for item in walk(parsed.module):
             if not isinstance(item, cst.Attribute) or item.attr.value != old or id(item.attr) in owned:
+                continue
+            if is_module(parsed, item.value):  # ``gettext.install``: the module's, not a member
                 continue
             qualified = isinstance(item.value, cst.Name) and item.value.value in family_names
             if qualified or unique:

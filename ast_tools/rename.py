@@ -37,7 +37,7 @@ from libcst.metadata import (
 )
 
 from specpilot.ast_tools.edits import EditResult, Refusal, file_edit
-from specpilot.ast_tools.members import rename_member
+from specpilot.ast_tools.members import is_module, rename_member
 from specpilot.ast_tools.modules import Modules
 from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.workspace import Workspace, module_name
@@ -408,7 +408,7 @@ class _Renamer:
                 callee = node.func
                 called = callee.value if isinstance(callee, cst.Name) else (
                     callee.attr.value if isinstance(callee, cst.Attribute) else None)
-                if called != name:
+                if called != name or (isinstance(callee, cst.Attribute) and is_module(parsed, callee.value)):
                     continue
                 for arg in node.args:
                     if arg.keyword is not None and arg.keyword.value == self.old:

@@ -105,3 +105,16 @@ def test_a_method_used_by_name_in_its_class_body_is_renamed_there_too(tmp_path: 
     files = renamed(ws, "m.py", "_add", "_plus")
     assert files["m.py"] == source.replace("def _add", "def _plus").replace("__add__ = _add", "__add__ = _plus") \
         .replace("[_add]", "[_plus]")
+
+
+def test_a_module_function_of_the_same_name_is_not_taken_for_the_method(tmp_path: Path) -> None:
+    ws = write(tmp_path, {
+        "tr.py": ("class Translations:\n    def install(self, names=None):\n        return names\n\n\n"
+                  "def install(domain, names=None):\n    return Translations().install(names=names)\n"),
+        "test_tr.py": "import tr\n\n\ndef test(t):\n    return tr.install('x', names=['a']), t.install(names=[])\n",
+    })
+    text = ws.read("tr.py").text
+    files = renamed(ws, "tr.py", "install(self", "setup")
+    assert "tr.install('x', names=['a']), t.setup(names=[])" in files["test_tr.py"]
+    result = rename(ws, "tr.py", *at(text, "names=None"), "builtins_names")
+    assert "tr.install('x', names=['a']), t.install(builtins_names=[])" in result.file("test_tr.py").new_text  # type: ignore[union-attr]
