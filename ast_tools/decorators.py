@@ -24,7 +24,7 @@ import libcst as cst
 import libcst.helpers
 
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
-from specpilot.ast_tools.parsed import ParsedFile, parse_file
+from specpilot.ast_tools.parsed import ParsedFile, code, parse_file
 from specpilot.ast_tools.targets import Definition, Target, find_definition
 from specpilot.ast_tools.workspace import Workspace
 
@@ -39,7 +39,7 @@ def add_decorator(ws: Workspace, path: str, target: Target, decorator: str, *,
     for existing in node.decorators:
         if _meaning(existing.decorator) == wanted:
             raise Refusal(f"{name} at {parsed.path}:{parsed.line_of(existing)} already has "
-                          f"@{_code(existing.decorator)}")
+                          f"@{code(existing.decorator)}")
     new = cst.Decorator(decorator=expression)
     decorators = list(node.decorators)
     if innermost:
@@ -62,7 +62,7 @@ def remove_decorator(ws: Workspace, path: str, target: Target, decorator: str) -
         raise Refusal(f"{name} in {parsed.path} has no decorators")
     matches = _matching(node, wanted)
     if not matches:
-        present = ", ".join(f"@{_code(d.decorator)}" for d in node.decorators)
+        present = ", ".join(f"@{code(d.decorator)}" for d in node.decorators)
         raise Refusal(f"{name} has no decorator matching {wanted!r}; it has {present}")
     if len(matches) > 1:
         lines = ", ".join(str(parsed.line_of(node.decorators[i])) for i in matches)
@@ -115,15 +115,11 @@ def _names_match(expression: cst.BaseExpression, wanted: str) -> bool:
 
 def _meaning(expression: cst.BaseExpression) -> str:
     """A form of the expression that ignores spacing, comments and quote style."""
-    code = _code(expression)
+    text = code(expression)
     try:
-        return ast.dump(ast.parse(f"({code})", mode="eval"))
+        return ast.dump(ast.parse(f"({text})", mode="eval"))
     except SyntaxError:  # libcst accepted it, so this is not expected; fall back to the text
-        return "".join(code.split())
-
-
-def _code(expression: cst.BaseExpression) -> str:
-    return cst.Module(body=[]).code_for_node(expression)
+        return "".join(text.split())
 
 
 def _result(parsed: ParsedFile, node: Definition, changed: Definition) -> EditResult:

@@ -55,6 +55,7 @@ from libcst.metadata import Assignment, BaseAssignment, BuiltinAssignment, Funct
 from specpilot.ast_tools.edits import EditResult, FileEdit, Refusal, file_edit, position, split_lines
 from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier
+from specpilot.ast_tools.targets import decorator_names
 from specpilot.ast_tools.workspace import Workspace
 
 _NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
@@ -419,7 +420,7 @@ def _placement(selection: _Selection, name: str, uses_first: bool) -> _Placement
             top = parsed.parents[top]
         _refuse_private_names(selection)
         return _Placement(_after(parsed, top), "", 2, None, None, name, None, None)
-    kinds = {_decorator_name(d) for d in function.decorators}
+    kinds = decorator_names(function)
     first = _first_param(function)
     indent = _indentation(parsed, function)
     offset, scope = _after(parsed, function), parsed.scopes.get(function)
@@ -431,13 +432,6 @@ def _placement(selection: _Selection, name: str, uses_first: bool) -> _Placement
         return _Placement(offset, indent, 1, "@staticmethod", None, f"{receiver}.{name}", owner, scope)
     return _Placement(offset, indent, 1, "@staticmethod", None, f"{_class_path(selection, owner)}.{name}",
                       owner, scope)
-
-
-def _decorator_name(decorator: cst.Decorator) -> str:
-    node = decorator.decorator
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    return node.value if isinstance(node, cst.Name) else ""
 
 
 def _class_path(selection: _Selection, owner: cst.ClassDef) -> str:

@@ -39,7 +39,7 @@ from libcst.metadata import Assignment, BaseAssignment, ImportAssignment, Scope
 
 from specpilot.ast_tools.docstrings import docstring_expression
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
-from specpilot.ast_tools.parsed import ParsedFile, parse, parse_file, walk
+from specpilot.ast_tools.parsed import ParsedFile, code, parse, parse_file, walk
 from specpilot.ast_tools.workspace import Workspace
 
 AnyImport = cst.Import | cst.ImportFrom
@@ -323,7 +323,7 @@ def _unused(parsed: ParsedFile, scope: Scope, node: AnyImport, exported: set[str
 
 
 def _describe(node: AnyImport, alias: cst.ImportAlias) -> str:
-    what = cst.Module(body=[]).code_for_node(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip()
+    what = code(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip()
     return f"{what} from {_module_of(node)}" if isinstance(node, cst.ImportFrom) else what
 
 

@@ -107,6 +107,11 @@ def _fields_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                     yield item
 
 
+def code(node: cst.CSTNode) -> str:
+    """The source text of ``node`` (as libcst writes it)."""
+    return cst.Module(body=[]).code_for_node(node)
+
+
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """``node`` and everything under it, in source order."""
     stack = [node]

@@ -36,9 +36,9 @@ import libcst as cst
 from libcst.metadata import FunctionScope
 
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
-from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
+from specpilot.ast_tools.parsed import ParsedFile, code, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier, references
-from specpilot.ast_tools.targets import Target, find_definition
+from specpilot.ast_tools.targets import Target, decorator_names, find_definition
 from specpilot.ast_tools.workspace import Workspace
 
 
@@ -94,25 +94,12 @@ def _positional(function: cst.FunctionDef) -> list[str]:
     return [p.name.value for p in (*function.params.posonly_params, *function.params.params)]
 
 
-def _decorator_names(function: cst.FunctionDef) -> set[str]:
-    names = set()
-    for decorator in function.decorators:
-        expression = decorator.decorator
-        if isinstance(expression, cst.Call):
-            expression = expression.func
-        if isinstance(expression, cst.Name):
-            names.add(expression.value)
-        elif isinstance(expression, cst.Attribute):
-            names.add(expression.attr.value)
-    return names
-
-
 def _kind(parsed: ParsedFile, function: cst.FunctionDef) -> str:
     """function | method | classmethod | staticmethod."""
     block = parsed.parents.get(function)
     if not isinstance(parsed.parents.get(block) if block is not None else None, cst.ClassDef):
         return "function"
-    decorators = _decorator_names(function)
+    decorators = decorator_names(function)
     if "property" in decorators or "setter" in decorators:
         raise Refusal(f"{function.name.value} is a property: it has no calls to update")
     if "staticmethod" in decorators:
@@ -354,13 +341,13 @@ class _Reshape:
             if name in passed or name in by_keyword:
                 raise Refusal(f"{where} passes {name!r}, which the change removes")
             if any(a.star == "**" for a in args):
-                self.warnings.append(f"{where}: **{_code(next(a.value for a in args if a.star == '**'))} "
+                self.warnings.append(f"{where}: **{code(next(a.value for a in args if a.star == '**'))} "
                                      f"might pass {name!r}, which the change removes")
         values = dict(zip(passed, positional))
         extras = positional[len(passed):]  # they go to the function's *args
         moved = self._positions_move()
         if starred and moved:
-            raise Refusal(f"{where} unpacks *{_code(starred[0].value)}: cannot tell which parameters it fills")
+            raise Refusal(f"{where} unpacks *{code(starred[0].value)}: cannot tell which parameters it fills")
         if extras and moved:
             raise Refusal(f"{where} passes extra positional arguments to *args; the change would move them")
         new_args: list[cst.Arg] = []
@@ -381,7 +368,7 @@ class _Reshape:
         rest = [a.with_changes(keyword=cst.Name(self.renamed[a.keyword.value]))
                 if a.keyword is not None and a.keyword.value in self.renamed else a for a in rest]
         rebuilt = _comma_slots([*new_args, *keywords, *rest], args)
-        if [_code(a) for a in rebuilt] == [_code(a) for a in args]:
+        if [code(a) for a in rebuilt] == [code(a) for a in args]:
             return None
         return rebuilt
 
@@ -424,10 +411,6 @@ def _with_flat(params: cst.Parameters, items: list[Any]) -> cst.Parameters:
     star_kwarg = next(it) if params.star_kwarg is not None else None
     return params.with_changes(posonly_params=posonly, posonly_ind=slash, params=regular, star_arg=star,
                                kwonly_params=kwonly, star_kwarg=star_kwarg)
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 class _Rewriter(cst.CSTTransformer):

@@ -18,6 +18,21 @@ Definition = cst.FunctionDef | cst.ClassDef
 Target = str | tuple[int, int]
 
 
+def decorator_names(definition: Definition) -> set[str]:
+    """The last name of each decorator: ``staticmethod``, ``cache`` for
+    ``@functools.cache``, ``lru_cache`` for ``@lru_cache(maxsize=None)``."""
+    names = set()
+    for decorator in definition.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            expression = expression.func
+        if isinstance(expression, cst.Name):
+            names.add(expression.value)
+        elif isinstance(expression, cst.Attribute):
+            names.add(expression.attr.value)
+    return names
+
+
 def definitions(parsed: ParsedFile) -> Iterator[tuple[str, Definition]]:
     """Every function and class of the file with its qualified name, in source order."""
     def visit(body: cst.BaseSuite | cst.Module, prefix: str) -> Iterator[tuple[str, Definition]]:
