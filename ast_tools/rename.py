@@ -208,6 +208,15 @@ class _Renamer:
         self.plan = _Plan()
         self.modules = Modules(ws)
 
+    def _parse(self, path: str) -> ParsedFile | None:
+        """``path`` parsed, or None with a warning: a file that cannot be read or parsed
+        is not searched, and the user is told."""
+        try:
+            return parse_file(self.ws, path)
+        except Refusal as exc:
+            self.plan.warnings.append(f"{path} was not searched: {exc}")
+            return None
+
     # -- renaming -----------------------------------------------------------------------------
     def member(self, parsed: ParsedFile, node: cst.Name) -> None:
         """A method or attribute of a class (see ast_tools/members.py)."""
@@ -234,10 +243,9 @@ class _Renamer:
                 # every file (by name: the receiver's class is not known).
                 callee = owner_class.name.value if function.name.value == "__init__" else function.name.value
                 for other in [parsed.path, *(f for f in self.ws.files_mentioning(self.old) if f != parsed.path)]:
-                    try:
-                        self._keyword_arguments(parse_file(self.ws, other), callee)
-                    except Refusal as exc:
-                        self.plan.warnings.append(f"{other} was not searched: {exc}")
+                    found = self._parse(other)
+                    if found is not None:
+                        self._keyword_arguments(found, callee)
             else:
                 self._keyword_arguments(parsed, function.name.value)
                 if isinstance(block, cst.Module):
@@ -247,12 +255,8 @@ class _Renamer:
         """``f(old=...)`` in other files, for calls that provably reach ``path``'s ``f``:
         through ``from m import f [as g]`` or ``import m; m.f(...)``."""
         for other in self.ws.files_mentioning(self.old):
-            if other == path:
-                continue
-            try:
-                parsed = parse_file(self.ws, other)
-            except Refusal as exc:
-                self.plan.warnings.append(f"{other} was not searched: {exc}")
+            parsed = self._parse(other) if other != path else None
+            if parsed is None:
                 continue
             local_names: set[str] = set()
             for node in walk(parsed.module):
@@ -295,10 +299,8 @@ class _Renamer:
         while todo:  # files importing the name; a re-export makes its file a provider too
             found_provider = False
             for other in list(todo):
-                try:
-                    importer = parse_file(self.ws, other)
-                except Refusal as exc:
-                    self.plan.warnings.append(f"{other} was not searched: {exc}")
+                importer = self._parse(other)
+                if importer is None:
                     todo.remove(other)
                     continue
                 if self._importer(importer, providers):

@@ -17,8 +17,7 @@ class Steps:
         self.ws = ws
         self.warnings: list[str] = []
         self._texts: dict[str, str] = {}
-        self._only: EditResult | None = None
-        self._count = 0
+        self._results: list[EditResult] = []
 
     def add(self, result: EditResult) -> None:
         """Fold in the result of a step computed on ``self.ws``."""
@@ -26,12 +25,11 @@ class Steps:
         self._texts.update(texts)
         self.warnings.extend(w for w in result.warnings if w not in self.warnings)
         self.ws = self.ws.overlay(texts)
-        self._count += 1
-        self._only = result if self._count == 1 else None
+        self._results.append(result)
 
     def result(self) -> EditResult:
-        if self._only is not None:  # one step: keep its own (finer) edits
-            return EditResult(list(self._only.files), list(self.warnings))
+        if len(self._results) == 1:  # one step: keep its own (finer) edits
+            return EditResult(list(self._results[0].files), list(self.warnings))
         combined = EditResult(warnings=list(self.warnings))
         for path in sorted(self._texts):
             source = self.original.read(path)

@@ -29,6 +29,7 @@ from specpilot.ast_tools.edits import EditResult, Refusal, split_lines
 from specpilot.ast_tools.offers import EXTRACT, NEEDS_INPUT, Offer, offers, resolve
 from specpilot.ast_tools.signature import NewParameter, SignatureChange, change_signature
 from specpilot.ast_tools.structured import apply_document
+from specpilot.ast_tools.workspace import Workspace
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
 from specpilot.server.features.refactor import as_workspace_edit, cursor, target, workspace_of
 from specpilot.server.folders import Folder
@@ -101,16 +102,18 @@ def _edit(ls: SpecPilotServer, folder: Folder, version: Any, uri: str, offer: Of
     return as_workspace_edit(ls, folder, result, offer.title.lower())
 
 
-def _position_args(ls: SpecPilotServer, args: tuple[Any, ...]) -> tuple[Folder, str, tuple[int, int], dict[str, Any]]:
-    """(folder, path, code-point position, all arguments) of a command's argument object."""
+def _position_args(ls: SpecPilotServer,
+                   args: tuple[Any, ...]) -> tuple[Folder, Workspace, str, tuple[int, int], dict[str, Any]]:
+    """(folder, its workspace with the open buffers, path, code-point position, all
+    arguments) of a command's argument object."""
     given = plain(args[0]) if args else None
     if not isinstance(given, dict) or not {"uri", "line", "character"} <= set(given):
         raise RequestFailed("expected one argument {uri, line, character, ...}")
     folder, rel = target(ls, given["uri"])
     _check_version(ls, given["uri"], given.get("version"))
-    text = workspace_of(ls, folder).read(rel).text
-    where = cursor(ls, split_lines(text), types.Position(int(given["line"]), int(given["character"])))
-    return folder, rel, where, given
+    ws = workspace_of(ls, folder)
+    where = cursor(ls, split_lines(ws.read(rel).text), types.Position(int(given["line"]), int(given["character"])))
+    return folder, ws, rel, where, given
 
 
 async def _apply(ls: SpecPilotServer, folder: Folder, result: EditResult, label: str) -> dict[str, Any]:
@@ -147,7 +150,7 @@ def register(server: SpecPilotServer) -> None:
 
     @server.command("specpilot.refactor.addDecorator")
     async def add_decorator_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        folder, rel, where, given = _position_args(ls, args)
+        folder, ws, rel, where, given = _position_args(ls, args)
         decorator = given.get("decorator")
         if not decorator:
             choice = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
@@ -157,14 +160,14 @@ def register(server: SpecPilotServer) -> None:
                 return {"applied": False, "reason": "no decorator chosen"}
             decorator = choice.title
         try:
-            result = await ls.in_query_thread(lambda: add_decorator(workspace_of(ls, folder), rel, where, decorator))
+            result = await ls.in_query_thread(lambda: add_decorator(ws, rel, where, decorator))
         except Refusal as exc:
             raise RequestFailed(str(exc)) from None
         return await _apply(ls, folder, result, f"add @{decorator}")
 
     @server.command("specpilot.refactor.changeSignature")
     async def change_signature_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        folder, rel, where, given = _position_args(ls, args)
+        folder, ws, rel, where, given = _position_args(ls, args)
         try:
             change = SignatureChange(
                 add=[NewParameter(p["name"], p.get("default", "None"), p.get("index")) for p in given.get("add", [])],
@@ -174,7 +177,7 @@ def register(server: SpecPilotServer) -> None:
             raise RequestFailed(f"bad signature change arguments ({exc}); expected add: [{{name, default, index}}], "
                                 "remove: [name], rename: {old: new}, order: [name]") from None
         try:
-            result = await ls.in_query_thread(lambda: change_signature(workspace_of(ls, folder), rel, where, change))
+            result = await ls.in_query_thread(lambda: change_signature(ws, rel, where, change))
         except Refusal as exc:
             raise RequestFailed(str(exc)) from None
         return await _apply(ls, folder, result, "change signature")
