@@ -177,20 +177,18 @@ def _rope_refusals() -> tuple[type[BaseException], ...]:
     return (exceptions.RefactoringError,)
 
 
-def rope_rename(root: Path, case: Any) -> tuple[float, dict[str, Any]]:
-    """rope, from a cold start: a fresh Project with no .ropeproject folder, Rename, do.
-    ``in_hierarchy=True`` renames overriding methods with the method (as ours does);
-    strings and comments are left alone (``docs=False``), as ours leaves them."""
+def _rope_run(root: Path, case: Any, changes_for: Any) -> tuple[float, dict[str, Any]]:
+    """rope from a cold start: a fresh Project with no .ropeproject folder, the changes
+    ``changes_for(project, resource)`` computes, written with ``project.do``; timed."""
     from rope.base import libutils
     from rope.base.project import Project
-    from rope.refactor.rename import Rename
 
     start = time.perf_counter()
     try:
         project = Project(str(root), ropefolder=None)
         try:
             resource = libutils.path_to_resource(project, str(root / case.file))
-            changes = Rename(project, resource, case.offset).get_changes(case.new, in_hierarchy=True)
+            changes = changes_for(project, resource)
             project.do(changes)
         finally:
             project.close()
@@ -198,28 +196,23 @@ def rope_rename(root: Path, case: Any) -> tuple[float, dict[str, Any]]:
         raise _failed(exc, start, _rope_refusals()) from exc
     seconds = time.perf_counter() - start
     return seconds, {"files": sorted(str(r.path) for r in changes.get_changed_resources())}
+
+
+def rope_rename(root: Path, case: Any) -> tuple[float, dict[str, Any]]:
+    """rope's Rename. ``in_hierarchy=True`` renames overriding methods with the method
+    (as ours does); strings and comments are left alone (``docs=False``), as ours leaves them."""
+    from rope.refactor.rename import Rename
+
+    return _rope_run(root, case, lambda project, resource: Rename(project, resource, case.offset).get_changes(
+        case.new, in_hierarchy=True))
 
 
 def rope_signature(root: Path, case: Any) -> tuple[float, dict[str, Any]]:
     """rope's ChangeSignature with an ArgumentAdder at the same place (after the positional parameters)."""
-    from rope.base import libutils
-    from rope.base.project import Project
     from rope.refactor.change_signature import ArgumentAdder, ChangeSignature
 
-    start = time.perf_counter()
-    try:
-        project = Project(str(root), ropefolder=None)
-        try:
-            resource = libutils.path_to_resource(project, str(root / case.file))
-            changer = ChangeSignature(project, resource, case.offset)
-            changes = changer.get_changes([ArgumentAdder(case.index, case.new, "None")])
-            project.do(changes)
-        finally:
-            project.close()
-    except Exception as exc:
-        raise _failed(exc, start, _rope_refusals()) from exc
-    seconds = time.perf_counter() - start
-    return seconds, {"files": sorted(str(r.path) for r in changes.get_changed_resources())}
+    return _rope_run(root, case, lambda project, resource: ChangeSignature(project, resource, case.offset)
+                     .get_changes([ArgumentAdder(case.index, case.new, "None")]))
 
 
 def warm_up(tools: list[str], kinds: list[str]) -> None:
