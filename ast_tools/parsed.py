@@ -80,14 +80,6 @@ class ParsedFile:
             if isinstance(node, cst.Name):
                 yield node
 
-    def name_at(self, line: int, column: int) -> cst.Name | None:
-        """The name at a 0-based (line, column); a cursor just after a name counts."""
-        for node in self.names():
-            where = self.positions[node]
-            if where.start.line == line + 1 and where.start.column <= column <= where.end.column:
-                return node
-        return None
-
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 

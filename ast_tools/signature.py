@@ -24,6 +24,19 @@ value as before:
 A call that unpacks ``*args`` where the change moves positions is refused: which
 parameters it fills cannot be known. The function used as a value (a callback)
 is reported as a warning: calls through it are not updated.
+
+``__init__`` is the one special method supported; its calls are those of its
+class. Updated are ``Klass(...)`` (through imports, aliases and ``module.Klass``),
+the calls of workspace subclasses that inherit this ``__init__`` (by inheritance,
+transitively, without an ``__init__`` of their own; a dataclass or attrs class
+has one), ``super().__init__(...)`` and ``super(Sub, self).__init__(...)`` in
+the direct subclasses of those classes, ``Klass.__init__(self, ...)``, and in the
+inheriting classes' own methods ``cls(...)`` (classmethods), ``self.__init__(...)``,
+``type(self)(...)`` and ``self.__class__(...)``. A subclass's own ``__init__`` may
+have any signature: it and its class's calls are left alone. The class used as a
+value (``factory=Klass``) is reported as a warning, as are a ``__new__`` in the
+class (it receives the same arguments) and subclasses with several bases (their
+calls are assumed to reach this ``__init__``). Other special methods are refused.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import FunctionScope
 
+from specpilot.ast_tools.constructors import defines, names_a_type, own_calls, super_calls
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
 from specpilot.ast_tools.parsed import ParsedFile, code, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier, references
@@ -64,14 +78,35 @@ def change_signature(ws: Workspace, path: str, target: Target, change: Signature
     if not (change.reshapes() or change.rename):
         raise Refusal("the signature change is empty: nothing to add, remove, rename or reorder")
     rel = ws.relative(path)
-    qualified, node = find_definition(parse_file(ws, rel), target)
+    parsed = parse_file(ws, rel)
+    qualified, node = find_definition(parsed, target)
     if not isinstance(node, cst.FunctionDef):
         raise Refusal(f"{qualified} is a class; change the signature of its methods instead")
-    if node.name.value == "__init__" or (node.name.value.startswith("__") and node.name.value.endswith("__")):
+    name = node.name.value
+    constructor = name == "__init__" and _kind(parsed, node) == "method"
+    if name.startswith("__") and name.endswith("__") and not constructor:
         raise Refusal(f"{qualified} is a special method; changing its signature is not supported")
     for new in change.rename.values():
         check_identifier(new)
     return _Reshape(ws, rel, qualified, change).run()
+
+
+def _occurrences(ws: Workspace, path: str, line: int,
+                 column: int) -> tuple[dict[str, ParsedFile], dict[str, list[cst.CSTNode]], list[str]]:
+    """The occurrences of the name at the 0-based (line, column) across the workspace
+    (parsed files by path, name nodes by path, warnings). Every lookup goes through here.
+    The files must be those ``parse_file`` gives (one object per path, whichever lookup
+    returns it) and the nodes theirs: calls found through several lookups (a class and
+    its subclasses) are rewritten in one pass per file."""
+    _, spans, warnings = references(ws, path, line, column)
+    files: dict[str, ParsedFile] = {}
+    nodes: dict[str, list[cst.CSTNode]] = {}
+    for rel, found in spans.items():
+        wanted = set(found)
+        parsed = files[rel] = parse_file(ws, rel)
+        nodes[rel] = [node for node in parsed.positions if isinstance(node, (cst.Name, cst.SimpleString))
+                      and parsed.span(node) in wanted]
+    return files, nodes, warnings
 
 
 def _function(node: cst.CSTNode, qualified: str) -> cst.FunctionDef:
@@ -144,15 +179,16 @@ class _Reshape:
         self.ws, self.rel, self.qualified, self.change = ws, rel, qualified, change
         self.renamed = dict(change.rename)
         self.warnings: list[str] = []
+        self.files: dict[str, ParsedFile] = {}
 
     def run(self) -> EditResult:
         parsed = parse_file(self.ws, self.rel)
         _, found = find_definition(parsed, self.qualified)
         function = _function(found, self.qualified)
-        where = parsed.positions[function.name]
-        files, nodes, warnings = references(self.ws, self.rel, where.start.line - 1, where.start.column)
-        self.warnings.extend(w.replace("renamed too", "updated too") for w in warnings if "mentions" not in w)
-        target_file = files.get(self.rel, parsed)
+        constructor = function.name.value == "__init__"
+        nodes = {} if constructor else self._occurrences_of(parsed, function.name)
+        target_file = self.files.get(self.rel, parsed)
+        self.files.setdefault(self.rel, target_file)
         _, function = find_definition(target_file, self.qualified)
         function = _function(function, self.qualified)
         self.function = function
@@ -163,24 +199,46 @@ class _Reshape:
         self.new_positional = _positional(new_function)
         self.positional_only = {p.name.value for p in new_function.params.posonly_params}
         self.added = {p.name for p in self.change.add}
-        result = EditResult(warnings=self.warnings)
-        for path in sorted(nodes):
-            parsed_file = files[path]
-            definitions: dict[cst.FunctionDef, cst.FunctionDef] = {}
-            calls: dict[cst.Call, int] = {}
+        definitions: dict[str, dict[cst.FunctionDef, cst.FunctionDef]] = {self.rel: {function: new_function}}
+        calls: dict[str, dict[cst.Call, int]] = {}
+        if constructor:
+            self._constructor_calls(target_file, function, calls)
+        for path in nodes:
+            parsed_file = self.files[path]
             classes = {n.name.value for n in walk(parsed_file.module) if isinstance(n, cst.ClassDef)}
             for name in nodes[path]:
-                self._classify(parsed_file, name, definitions, calls, classes)
-            if path == self.rel:
-                definitions[function] = new_function
-            new_calls = {call: self._arguments(parsed_file, call, offset) for call, offset in calls.items()}
-            if not definitions and not any(new is not None for new in new_calls.values()):
+                self._classify(parsed_file, name, definitions.setdefault(path, {}), calls.setdefault(path, {}),
+                               classes)
+        result = EditResult(warnings=self.warnings)
+        for path in sorted(set(definitions) | set(calls)):
+            parsed_file = self.files[path]
+            file_definitions = definitions.get(path, {})
+            new_calls = {call: self._arguments(parsed_file, call, offset)
+                         for call, offset in calls.get(path, {}).items()}
+            if not file_definitions and not any(new is not None for new in new_calls.values()):
                 continue
-            module = parsed_file.module.visit(_Rewriter(definitions, new_calls, self.names))
+            module = parsed_file.module.visit(_Rewriter(file_definitions, new_calls, self.names))
             source = parsed_file.source
             if module.code != source.text:
                 result.files.append(text_change(path, source.version, source.text, module.code))
         return result
+
+    def _occurrences_of(self, parsed: ParsedFile, name: cst.Name) -> dict[str, list[cst.CSTNode]]:
+        where = parsed.positions[name]
+        files, nodes, warnings = _occurrences(self.ws, parsed.path, where.start.line - 1, where.start.column)
+        self.files.update(files)
+        for warning in warnings:
+            self._warn(warning.replace("renamed too", "updated too"))
+        return nodes
+
+    def _warn(self, warning: str) -> None:
+        # String mentions are left to rename: a signature change does not touch strings.
+        if "mentions" not in warning and warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def _value_use(self, parsed: ParsedFile, name: cst.Name) -> None:
+        self._warn(f"{parsed.path}:{parsed.line_of(name)}: {name.value} is used as a value; "
+                   "calls through it are not updated")
 
     # -- the definition -----------------------------------------------------------------------
     def _reshape_definition(self, parsed: ParsedFile, function: cst.FunctionDef,
@@ -309,8 +367,7 @@ class _Reshape:
         if isinstance(owner, cst.Call) and owner.func is callee:
             calls[owner] = self._receiver_offset(callee, classes)
         elif not isinstance(parent, cst.Attribute) or parent.attr is name:
-            self.warnings.append(f"{parsed.path}:{parsed.line_of(name)}: {name.value} is used as a value; "
-                                 "calls through it are not updated")
+            self._value_use(parsed, name)
 
     def _override(self, parsed: ParsedFile, function: cst.FunctionDef,
                   definitions: dict[cst.FunctionDef, cst.FunctionDef]) -> None:
@@ -371,6 +428,61 @@ class _Reshape:
         if [code(a) for a in rebuilt] == [code(a) for a in args]:
             return None
         return rebuilt
+
+    # -- __init__: the calls of its class ------------------------------------------------------
+    def _constructor_calls(self, parsed: ParsedFile, function: cst.FunctionDef,
+                           calls: dict[str, dict[cst.Call, int]]) -> None:
+        """Every call that reaches this ``__init__`` (see the module docstring), found from
+        the occurrences of its class's name and of each subclass that inherits it."""
+        owner = parsed.parents[parsed.parents[function]]
+        assert isinstance(owner, cst.ClassDef)  # change_signature took it for a method
+        if defines(owner, "__new__"):
+            self._warn(f"{parsed.path}:{parsed.line_of(owner.name)}: {owner.name.value} defines __new__, "
+                       "which receives the same arguments: check that it accepts the new ones")
+        inheriting = [(parsed, owner)]
+        seen = {owner}
+        while inheriting:
+            file, cls = inheriting.pop()
+            own_calls(file, cls, calls)
+            for path, found in self._occurrences_of(file, cls.name).items():
+                where = self.files[path]
+                for node in found:
+                    sub = self._class_occurrence(where, node, calls)
+                    if sub is None or sub in seen:
+                        continue
+                    seen.add(sub)
+                    if sum(1 for base in sub.bases if base.keyword is None) > 1:
+                        self._warn(f"{path}:{where.line_of(sub.name)}: {sub.name.value} has several base classes; "
+                                   f"its calls were taken to reach {self.qualified}")
+                    super_calls(where, sub, calls)
+                    if not defines(sub, "__init__"):
+                        inheriting.append((where, sub))
+
+    def _class_occurrence(self, parsed: ParsedFile, node: cst.CSTNode,
+                          calls: dict[str, dict[cst.Call, int]]) -> cst.ClassDef | None:
+        """Record the call an occurrence of the class's name makes, if any; a class that
+        names it as a base is returned (a subclass)."""
+        parent = parsed.parents.get(node)
+        if not isinstance(node, cst.Name) or isinstance(parent, (cst.ImportAlias, cst.Global, cst.ClassDef)):
+            return None
+        expression = parent if isinstance(parent, cst.Attribute) and parent.attr is node else node
+        outer = parsed.parents.get(expression)
+        here = calls.setdefault(parsed.path, {})
+        if isinstance(outer, cst.Call) and outer.func is expression:
+            here[outer] = 1
+        elif isinstance(outer, cst.Attribute) and outer.value is expression:
+            if outer.attr.value == "__init__":  # Klass.__init__(self, ...): the receiver is passed
+                call = parsed.parents.get(outer)
+                if isinstance(call, cst.Call) and call.func is outer:
+                    here[call] = 0
+                else:
+                    self._value_use(parsed, outer.attr)
+        elif isinstance(outer, cst.Arg) and isinstance(holder := parsed.parents.get(outer), cst.ClassDef):
+            if outer.keyword is None and any(base is outer for base in holder.bases):
+                return holder
+        elif not names_a_type(parsed, expression):
+            self._value_use(parsed, node)
+        return None
 
     def _positions_move(self) -> bool:
         """Whether a positional argument can land on another parameter than before;

@@ -34,6 +34,7 @@ class Workspace:
         self._python_files = python_files
         self._cache: dict[str, Source] = {}
         self.parsed: dict[str, object] = {}  # path -> ParsedFile, filled by parsed.parse_file
+        self.names: dict[str, object] = {}  # path -> FileNames, filled by bindings.file_names
 
     def relative(self, path: str | Path) -> str:
         """The workspace-relative form of ``path`` (absolute, or relative to the root)."""
@@ -75,6 +76,7 @@ class Workspace:
         other = Workspace(self.root, self.buffers, self._python_files)
         other._cache = dict(self._cache)
         other.parsed = dict(self.parsed)  # parse_file re-parses files whose Source changed
+        other.names = dict(self.names)
         for rel, text in texts.items():
             other._cache[rel] = Source(rel, text, self.read(rel).version)
         return other

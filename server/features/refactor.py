@@ -1,4 +1,4 @@
-"""``textDocument/prepareRename`` and ``textDocument/rename`` through the libcst engine.
+"""``textDocument/prepareRename`` and ``textDocument/rename`` through the refactoring engine.
 
 Open buffers win over the disk. The answer is a ``WorkspaceEdit`` of versioned
 ``TextDocumentEdit``s (for clients that take them), so a buffer edited after the
@@ -8,13 +8,13 @@ open carry no version. A refusal is an error answer whose message says why.
 
 from __future__ import annotations
 
+import bisect
 import logging
 
 from lsprotocol import types
 
-from specpilot.ast_tools.edits import EditResult, Refusal, split_lines
-from specpilot.ast_tools.parsed import parse
-from specpilot.ast_tools.rename import check_identifier, rename
+from specpilot.ast_tools.edits import EditResult, Refusal, line_starts, split_lines
+from specpilot.ast_tools.rename import check_identifier, name_span, rename
 from specpilot.ast_tools.workspace import Workspace
 from specpilot.server.app import RequestFailed, SpecPilotServer
 from specpilot.server.folders import Folder
@@ -58,18 +58,23 @@ def cursor(ls: SpecPilotServer, lines: list[str], position: types.Position) -> t
 def _prepare(ls: SpecPilotServer, folder: Folder, rel: str,
              position: types.Position) -> types.PrepareRenamePlaceholder:
     ws = workspace_of(ls, folder)
-    parsed = parse(ws.read(rel))
-    lines = split_lines(parsed.source.text)
-    name = parsed.name_at(*cursor(ls, lines, position))
-    if name is None:
+    text = ws.read(rel).text
+    lines = split_lines(text)
+    found = name_span(ws, rel, *cursor(ls, lines, position))
+    if found is None:
         raise Refusal("there is no name to rename here")
-    where = parsed.positions[name]
-    start = types.Position(where.start.line - 1, where.start.column)
-    end = types.Position(where.end.line - 1, where.end.column)
+    start, end, name = found
     codec = ls.workspace.position_codec
     return types.PrepareRenamePlaceholder(
-        range=types.Range(codec.position_to_client_units(lines, start), codec.position_to_client_units(lines, end)),
-        placeholder=name.value)
+        range=types.Range(codec.position_to_client_units(lines, _position(text, start)),
+                          codec.position_to_client_units(lines, _position(text, end))),
+        placeholder=name)
+
+
+def _position(text: str, offset: int) -> types.Position:
+    starts = line_starts(text)
+    line = bisect.bisect_right(starts, offset) - 1
+    return types.Position(line, offset - starts[line])
 
 
 def _rename(ls: SpecPilotServer, folder: Folder, rel: str, position: types.Position, new_name: str) -> EditResult:

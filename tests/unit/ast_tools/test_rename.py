@@ -200,3 +200,19 @@ def test_renaming_an_init_or_method_parameter_renames_keywords_in_other_files(tm
     assert "def __init__(self, columns=70):\n        self.width = columns" in files["pkg/wrap.py"]
     result = rename(ws, "pkg/wrap.py", *at(text, "margin=0"), "indent")
     assert "w.fill('x', indent=2)" in result.file("test_wrap.py").new_text  # type: ignore[union-attr]
+
+
+def test_a_new_name_that_would_capture_a_builtin_in_use_is_refused(tmp_path: Path) -> None:
+    source = "def size(items):\n    return 0\n\n\ndef count(items):\n    return len(items) + size(items)\n"
+    ws = write(tmp_path, {"m.py": source})
+    with pytest.raises(Refusal, match="builtin 'len' used at m.py:6"):
+        rename(ws, "m.py", *at(source, "size"), "len")
+    result = rename(ws, "m.py", *at(source, "size"), "max")  # max is not used here: a warning only
+    assert any("shadows a Python builtin" in w for w in result.warnings)
+
+
+def test_a_local_rename_refuses_capturing_an_outer_name_used_in_the_function(tmp_path: Path) -> None:
+    source = "LIMIT = 3\n\n\ndef f(items):\n    n = len(items)\n    return n > LIMIT\n"
+    ws = write(tmp_path, {"m.py": source})
+    with pytest.raises(Refusal, match="'LIMIT' used at m.py:6"):
+        rename(ws, "m.py", *at(source, "n ="), "LIMIT")

@@ -118,3 +118,14 @@ def test_a_module_function_of_the_same_name_is_not_taken_for_the_method(tmp_path
     assert "tr.install('x', names=['a']), t.setup(names=[])" in files["test_tr.py"]
     result = rename(ws, "tr.py", *at(text, "names=None"), "builtins_names")
     assert "tr.install('x', names=['a']), t.install(builtins_names=[])" in result.file("test_tr.py").new_text  # type: ignore[union-attr]
+
+
+def test_self_uses_in_a_subclass_that_inherits_the_member_are_renamed(tmp_path: Path) -> None:
+    source = ("class Base:\n    def area(self):\n        return 1\n\n\n"
+              "class Child(Base):\n    def twice(self):\n        return 2 * self.area()\n\n\n"
+              "class Other:\n    def area(self):\n        return 3\n\n"
+              "    def twice(self):\n        return self.area()\n")
+    ws = write(tmp_path, {"m.py": source})
+    out = renamed(ws, "m.py", "area", "surface")["m.py"]
+    assert "return 2 * self.surface()" in out  # Child inherits Base.area
+    assert out.count("surface") == 2 and "    def area(self):\n        return 3" in out  # Other's own

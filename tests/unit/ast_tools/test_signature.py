@@ -67,29 +67,31 @@ def changed(ws: Workspace, path: str, target: str, change: SignatureChange) -> d
     return {f.path: f.new_text for f in result.files}
 
 
-def outcomes(root: Path) -> tuple[object, ...]:
-    """What the sample code computes: must not change under a signature change."""
+SAMPLE_ENTRIES = (("pkg.mod", "report"), ("pkg.use", "totals"), ("pkg.shapes_use", "run"))
+
+
+def outcomes(root: Path, entries: tuple[tuple[str, str], ...] = SAMPLE_ENTRIES) -> tuple[object, ...]:
+    """What the sample code computes (each ``(module, function)`` of ``entries`` called):
+    must not change under a signature change."""
     import importlib
     import sys
     sys.path.insert(0, str(root))
     try:
         for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
             del sys.modules[name]
-        mod = importlib.import_module("pkg.mod")
-        use = importlib.import_module("pkg.use")
-        shapes_use = importlib.import_module("pkg.shapes_use")
-        return mod.report(), use.totals(), shapes_use.run()
+        return tuple(getattr(importlib.import_module(module), function)() for module, function in entries)
     finally:
         sys.path.remove(str(root))
         for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
             del sys.modules[name]
 
 
-def apply_and_compare(ws: Workspace, tmp_path: Path, path: str, target: str, change: SignatureChange) -> dict[str, str]:
-    before = outcomes(tmp_path)
+def apply_and_compare(ws: Workspace, tmp_path: Path, path: str, target: str, change: SignatureChange,
+                      entries: tuple[tuple[str, str], ...] = SAMPLE_ENTRIES) -> dict[str, str]:
+    before = outcomes(tmp_path, entries)
     result = change_signature(ws, path, target, change)
     apply(result, tmp_path)
-    assert outcomes(tmp_path) == before
+    assert outcomes(tmp_path, entries) == before
     return {f.path: f.new_text for f in result.files}
 
 
@@ -184,8 +186,8 @@ def test_crlf_and_multiline_parameter_lists_keep_their_layout(tmp_path: Path) ->
     ("def f(a):\n    return a\n", "f", SignatureChange(remove=["z"]), "has no parameter 'z'"),
     ("def f(a):\n    return a\n", "f", SignatureChange(), "empty"),
     ("class C:\n    pass\n", "C", SignatureChange(add=[NewParameter("x")]), "is a class"),
-    ("class C:\n    def __init__(self):\n        pass\n", "C.__init__", SignatureChange(add=[NewParameter("x")]),
-     "special method"),
+    ("class C:\n    def __eq__(self, other):\n        return True\n", "C.__eq__",
+     SignatureChange(add=[NewParameter("x")]), "special method"),
     ("def f(a):\n    return a\n", "f", SignatureChange(add=[NewParameter("a")]), "already has a parameter 'a'"),
     ("X = 1\n\n\ndef f(a):\n    return a + X\n", "f", SignatureChange(add=[NewParameter("X")]),
      "already used in the body"),
@@ -218,3 +220,173 @@ def test_overrides_with_other_parameters_are_refused(tmp_path: Path) -> None:
                                   "class B(A):\n    def m(self, y):\n        return y\n"})
     with pytest.raises(Refusal, match="different parameters"):
         change_signature(ws, "m.py", "A.m", SignatureChange(add=[NewParameter("z")]))
+
+
+POINTS = """\
+class Point:
+    def __init__(self, x, y, label="p"):
+        self.x, self.y, self.label = x, y, label
+
+    def moved(self, dx):
+        return Point(self.x + dx, self.y, self.label)
+
+    @classmethod
+    def origin(cls, label="o"):
+        return cls(0, 0, label)
+
+    def parts(self):
+        return (type(self).__name__, self.x, self.y, self.label)
+
+
+class Pixel(Point):
+    def bright(self):
+        return self.parts() + ("bright",)
+
+
+class Tiny(Pixel):
+    pass
+
+
+class Named(Point):
+    def __init__(self, name, x, y):
+        super().__init__(x, y, name)
+        self.name = name
+
+
+class Legacy(Pixel):
+    def __init__(self, x, y):
+        super(Legacy, self).__init__(x, y, "legacy")
+
+
+class Explicit(Point):
+    def __init__(self, x):
+        Point.__init__(self, x, 0, "explicit")
+"""
+
+DRAW = """\
+from pkg.points import Point, Pixel, Tiny, Named, Legacy, Explicit
+from pkg.points import Point as P
+import pkg.points as pts
+
+
+def run():
+    return [Point(1, 2).parts(), Point(1, 2, "a").parts(), P(3, 4, "alias").parts(),
+            pts.Point(5, 6, label="m").parts(), pts.Point(7, 8, "module").parts(),
+            Point(1, 2).moved(1).parts(), Pixel.origin("px").parts(),
+            Pixel(1, 2, "pixel").bright(), Tiny(3, 4, "tiny").parts(), Named("n", 5, 6).parts(),
+            Legacy(7, 8).parts(), Explicit(9).parts()]
+
+
+def by_keyword():
+    return Point(x=1, y=2, label="kw").parts()
+
+
+def check(p: Point) -> bool:
+    return isinstance(p, Point)
+
+
+FACTORY = Point
+"""
+
+DRAW_ENTRIES = (("pkg.draw", "run"), ("pkg.draw", "by_keyword"))
+
+
+def points(tmp_path: Path) -> Workspace:
+    return write(tmp_path, {"pkg/__init__.py": "", "pkg/points.py": POINTS, "pkg/draw.py": DRAW})
+
+
+def with_z_before_label(tmp_path: Path) -> dict[str, str]:
+    """``z=0`` inserted before ``label`` in Point.__init__, applied, the code run before and after."""
+    change = SignatureChange(add=[NewParameter("z", "0", index=3)])
+    return apply_and_compare(points(tmp_path), tmp_path, "pkg/points.py", "Point.__init__", change, DRAW_ENTRIES)
+
+
+def test_adding_a_parameter_to_init_updates_the_class_calls_in_every_file(tmp_path: Path) -> None:
+    files = with_z_before_label(tmp_path)
+    assert 'def __init__(self, x, y, z=0, label="p"):' in files["pkg/points.py"]
+    assert "return Point(self.x + dx, self.y, label=self.label)" in files["pkg/points.py"]
+    assert "return cls(0, 0, label=label)" in files["pkg/points.py"]  # a classmethod's cls(...)
+    draw = files["pkg/draw.py"]
+    assert 'Point(1, 2).parts(), Point(1, 2, label="a").parts(), P(3, 4, label="alias").parts()' in draw
+    assert 'pts.Point(5, 6, label="m").parts(), pts.Point(7, 8, label="module").parts()' in draw
+
+
+def test_subclasses_that_inherit_init_have_their_calls_updated(tmp_path: Path) -> None:
+    draw = with_z_before_label(tmp_path)["pkg/draw.py"]
+    assert 'Pixel(1, 2, label="pixel").bright(), Tiny(3, 4, label="tiny").parts()' in draw  # Tiny: through Pixel
+
+
+def test_a_subclass_with_its_own_init_keeps_it_and_its_calls_but_its_super_call_is_updated(tmp_path: Path) -> None:
+    files = with_z_before_label(tmp_path)
+    text = files["pkg/points.py"]
+    assert "    def __init__(self, name, x, y):\n        super().__init__(x, y, label=name)" in text
+    assert "    def __init__(self, x, y):\n        super(Legacy, self).__init__(x, y, label=\"legacy\")" in text
+    assert 'Named("n", 5, 6).parts(),\n            Legacy(7, 8).parts(), Explicit(9).parts()]' in files["pkg/draw.py"]
+
+
+def test_explicit_init_calls_through_the_class_pass_the_receiver(tmp_path: Path) -> None:
+    text = with_z_before_label(tmp_path)["pkg/points.py"]
+    assert 'Point.__init__(self, x, 0, label="explicit")' in text
+
+
+def test_renaming_an_init_parameter_renames_keyword_arguments_at_class_calls(tmp_path: Path) -> None:
+    change = SignatureChange(rename={"label": "tag"})
+    files = apply_and_compare(points(tmp_path), tmp_path, "pkg/points.py", "Point.__init__", change, DRAW_ENTRIES)
+    text = files["pkg/points.py"]
+    assert 'def __init__(self, x, y, tag="p"):\n        self.x, self.y, self.label = x, y, tag' in text
+    assert 'pts.Point(5, 6, tag="m")' in files["pkg/draw.py"]
+    assert 'Point(x=1, y=2, tag="kw")' in files["pkg/draw.py"]
+
+
+def test_reordering_init_parameters_moves_arguments_at_class_super_and_explicit_calls(tmp_path: Path) -> None:
+    change = SignatureChange(order=["self", "y", "x", "label"])
+    files = apply_and_compare(points(tmp_path), tmp_path, "pkg/points.py", "Point.__init__", change, DRAW_ENTRIES)
+    text = files["pkg/points.py"]
+    assert "super().__init__(y, x, name)" in text and 'Point.__init__(self, 0, x, "explicit")' in text
+    assert 'Point(2, 1).parts(), Point(2, 1, "a").parts()' in files["pkg/draw.py"]
+    assert 'Named("n", 5, 6)' in files["pkg/draw.py"]  # its own __init__: its calls stay
+
+
+def test_a_class_used_as_a_value_is_reported_but_not_its_annotations(tmp_path: Path) -> None:
+    result = change_signature(points(tmp_path), "pkg/points.py", "Point.__init__",
+                              SignatureChange(add=[NewParameter("z", "0")]))
+    factory = DRAW.splitlines().index("FACTORY = Point") + 1
+    assert [w for w in result.warnings if "used as a value" in w] == [
+        f"pkg/draw.py:{factory}: Point is used as a value; calls through it are not updated"]
+
+
+K_MODULE = """\
+from dataclasses import dataclass
+
+
+class K:
+    def __init__(self, a, unused=None):
+        self.a = a
+
+
+class Own(K):
+    def __init__(self, unused):
+        super().__init__(unused)
+
+
+@dataclass
+class Data(K):
+    unused: int = 0
+"""
+
+
+def test_removing_an_init_parameter_a_class_call_passes_is_refused(tmp_path: Path) -> None:
+    use = "from pkg.k import K\n\nK(1, unused=2)\n"
+    ws = write(tmp_path, {"pkg/__init__.py": "", "pkg/k.py": K_MODULE, "pkg/use.py": use})
+    with pytest.raises(Refusal, match="pkg/use.py:3 passes 'unused'"):
+        change_signature(ws, "pkg/k.py", "K.__init__", SignatureChange(remove=["unused"]))
+    assert (tmp_path / "pkg/use.py").read_text() == use
+
+
+def test_subclasses_with_their_own_or_a_generated_init_keep_their_calls(tmp_path: Path) -> None:
+    use = "from pkg.k import Own, Data\n\nOwn(unused=2)\nData(unused=3)\n"
+    ws = write(tmp_path, {"pkg/__init__.py": "", "pkg/k.py": K_MODULE, "pkg/use.py": use})
+    files = changed(ws, "pkg/k.py", "K.__init__", SignatureChange(remove=["unused"]))
+    assert list(files) == ["pkg/k.py"]
+    assert "    def __init__(self, a):\n        self.a = a\n" in files["pkg/k.py"]
+    compile(files["pkg/k.py"], "pkg/k.py", "exec")
