@@ -139,6 +139,22 @@ def _aliased(occurrence: Occurrence) -> bool:
     return isinstance(occurrence.node, ast.alias) and occurrence.node.asname == occurrence.name
 
 
+def _called_name(call: ast.Call) -> str | None:
+    """``f`` of ``f(...)`` and ``x.f(...)``."""
+    callee = call.func
+    return callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(callee, ast.Attribute) else None
+
+
+def _callable_name(scope: Scope) -> str:
+    """The name a function scope is called by: the class's for ``__init__``."""
+    function = scope.function_node()
+    name = function.name if function is not None else ""
+    owner = scope.parent
+    if name == "__init__" and owner is not None and isinstance(owner.node, ast.ClassDef):
+        return owner.node.name
+    return name
+
+
 def _line(names: FileNames, start: int) -> int:
     return names.line_of(start)
 
@@ -179,28 +195,62 @@ class _Renamer:
         if function is None or not params:
             return
         owner = scope.parent
+        forwarders = self._forwarders(_callable_name(scope), function)
         if owner is not None and owner.kind == "class":
             # A method: ``x.method(old=...)``, and for __init__ the class's calls, in every
             # file (by name: the receiver's class is not known).
-            cls = owner.node
-            callee = cls.name if function.name == "__init__" and isinstance(cls, ast.ClassDef) else function.name
-            others = [f for f in self.ws.files_mentioning(self.old) if f != names.path]
-            for other in [names, *(self._names(p) for p in others)]:
-                if other is not None:
-                    self._keyword_arguments(other, callee)
+            by_name = {_callable_name(scope), *forwarders}
         else:
             self._keyword_arguments(names, function.name)
             if owner is names.module:
                 self._keyword_arguments_elsewhere(names.path, function.name)
+            by_name = set(forwarders)
+        if by_name:
+            others = [f for f in self.ws.files_mentioning(self.old) if f != names.path]
+            for other in [names, *(self._names(p) for p in others)]:
+                if other is not None:
+                    for callee in sorted(by_name):
+                        self._keyword_arguments(other, callee)
+
+    def _forwarders(self, callee: str, renamed: ast.AST) -> set[str]:
+        """Functions that pass their ``**kwargs`` on to a call of ``callee`` (``def wrap(text,
+        **kwargs): return TextWrapper(**kwargs)``), transitively: ``wrap(old=...)`` reaches
+        the renamed parameter too. By name, as for methods; a forwarder with a parameter of
+        the old name keeps the keyword for itself."""
+        found: set[str] = set()
+        todo = [callee]
+        while todo:
+            target = todo.pop()
+            for path in self.ws.files_mentioning(target):
+                names = self._names(path)
+                if names is None:
+                    continue
+                for call, scope in names.calls:
+                    if _called_name(call) != target or (isinstance(call.func, ast.Attribute) and is_module(
+                            names, call.func.value, scope)):
+                        continue
+                    for item in call.keywords:
+                        if item.arg is not None or not isinstance(item.value, ast.Name):
+                            continue
+                        binding = names.lookup(scope, item.value.id)
+                        function = binding.function_node() if binding is not None else None
+                        if (binding is None or function is None or function is renamed
+                                or function.args.kwarg is None or function.args.kwarg.arg != item.value.id
+                                or self.old in binding.local):
+                            continue
+                        name = _callable_name(binding)
+                        if name not in found and name != callee:
+                            found.add(name)
+                            todo.append(name)
+        return found
 
     def _keyword_arguments(self, names: FileNames, callee_name: str) -> None:
         """``name(old=...)`` and ``x.name(old=...)`` calls in this file (a renamed parameter's
         function, method or class)."""
         for call, scope in names.calls:
             callee = call.func
-            called = callee.id if isinstance(callee, ast.Name) else (
-                callee.attr if isinstance(callee, ast.Attribute) else None)
-            if called != callee_name or (isinstance(callee, ast.Attribute) and is_module(names, callee.value, scope)):
+            if _called_name(call) != callee_name or (
+                    isinstance(callee, ast.Attribute) and is_module(names, callee.value, scope)):
                 continue
             self._keywords(names, call)
 
