@@ -220,7 +220,8 @@ def test_a_local_rename_refuses_capturing_an_outer_name_used_in_the_function(tmp
 
 def test_a_parameter_rename_follows_kwargs_forwarding(tmp_path: Path) -> None:
     ws = write(tmp_path, {
-        "wrap.py": ("class Wrapper:\n    def __init__(self, width=70, hyphens=True):\n        self.hyphens = hyphens\n\n\n"
+        "wrap.py": ("class Wrapper:\n    def __init__(self, width=70, hyphens=True):\n"
+                    "        self.hyphens = hyphens\n\n\n"
                     "def wrap(text, width=70, **kwargs):\n    return Wrapper(width=width, **kwargs)\n\n\n"
                     "def shout(text, hyphens=False, **kwargs):\n    return wrap(text, **kwargs)\n"),
         "use.py": "from wrap import wrap, shout\n\nwrap('a', hyphens=False)\nshout('a', hyphens=True)\n",
