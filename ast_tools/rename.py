@@ -155,6 +155,15 @@ def _callable_name(scope: Scope) -> str:
     return name
 
 
+def _home(names: FileNames, scope: Scope) -> str | None:
+    """The file whose module-level name calls the function of ``scope`` (the class's, for
+    ``__init__``); None for other methods and nested functions."""
+    owner, function = scope.parent, scope.function_node()
+    if owner is not None and function is not None and function.name == "__init__" and owner.kind == "class":
+        owner = owner.parent
+    return names.path if owner is names.module else None
+
+
 def _line(names: FileNames, start: int) -> int:
     return names.line_of(start)
 
@@ -195,29 +204,47 @@ class _Renamer:
         if function is None or not params:
             return
         owner = scope.parent
-        forwarders = self._forwarders(_callable_name(scope), function)
+        by_name = self._forwarders(_callable_name(scope), function)
         if owner is not None and owner.kind == "class":
             # A method: ``x.method(old=...)``, and for __init__ the class's calls, in every
             # file (by name: the receiver's class is not known).
-            by_name = {_callable_name(scope), *forwarders}
+            by_name[_callable_name(scope)] = _home(names, scope)
         else:
-            self._keyword_arguments(names, function.name)
+            self._keyword_arguments(names, function.name, None)
             if owner is names.module:
                 self._keyword_arguments_elsewhere(names.path, function.name)
-            by_name = set(forwarders)
+        self._value_uses(names, scope)
         if by_name:
             others = [f for f in self.ws.files_mentioning(self.old) if f != names.path]
             for other in [names, *(self._names(p) for p in others)]:
                 if other is not None:
-                    for callee in sorted(by_name):
-                        self._keyword_arguments(other, callee)
+                    for callee, home in sorted(by_name.items()):
+                        self._keyword_arguments(other, callee, home)
 
-    def _forwarders(self, callee: str, renamed: ast.AST) -> set[str]:
+    def _value_uses(self, names: FileNames, scope: Scope) -> None:
+        """Warn where the renamed parameter's function (or class, for ``__init__``) is used
+        as a value in its file (``register('help', _HelpAction)``): calls through the value
+        that pass the parameter by keyword cannot be found."""
+        callee, holder = _callable_name(scope), scope.parent
+        function = scope.function_node()
+        if holder is not None and function is not None and function.name == "__init__":
+            holder = holder.parent
+        if holder is None or holder.kind == "class":
+            return
+        called = {id(call.func) for call, _ in names.calls}
+        lines = sorted({names.line_of(o.start) for o in names.occurrences_of(callee, holder)
+                        if o.kind == "use" and id(o.node) not in called})
+        if lines:
+            self.plan.warnings.append(
+                f"{callee} is used as a value at {names.path}:{', '.join(map(str, lines[:5]))}: calls through it "
+                f"that pass {self.old!r} by keyword are not updated")
+
+    def _forwarders(self, callee: str, renamed: ast.AST) -> dict[str, str | None]:
         """Functions that pass their ``**kwargs`` on to a call of ``callee`` (``def wrap(text,
         **kwargs): return TextWrapper(**kwargs)``), transitively: ``wrap(old=...)`` reaches
         the renamed parameter too. By name, as for methods; a forwarder with a parameter of
         the old name keeps the keyword for itself."""
-        found: set[str] = set()
+        found: dict[str, str | None] = {}
         todo = [callee]
         while todo:
             target = todo.pop()
@@ -240,17 +267,21 @@ class _Renamer:
                             continue
                         name = _callable_name(binding)
                         if name not in found and name != callee:
-                            found.add(name)
+                            found[name] = _home(names, binding)
                             todo.append(name)
         return found
 
-    def _keyword_arguments(self, names: FileNames, callee_name: str) -> None:
+    def _keyword_arguments(self, names: FileNames, callee_name: str, home: str | None) -> None:
         """``name(old=...)`` and ``x.name(old=...)`` calls in this file (a renamed parameter's
-        function, method or class)."""
+        function, method or class). ``module.name(...)`` counts only where the module is
+        ``home``, the file defining ``name`` at module level (``gettext.install`` is not the
+        method ``install``; ``difflib.SequenceMatcher`` is the class)."""
         for call, scope in names.calls:
             callee = call.func
-            if _called_name(call) != callee_name or (
-                    isinstance(callee, ast.Attribute) and is_module(names, callee.value, scope)):
+            if _called_name(call) != callee_name:
+                continue
+            if isinstance(callee, ast.Attribute) and is_module(names, callee.value, scope) and (
+                    home is None or self.modules.module_of_attribute(names, callee, scope) != home):
                 continue
             self._keywords(names, call)
 

@@ -230,3 +230,23 @@ def test_a_parameter_rename_follows_kwargs_forwarding(tmp_path: Path) -> None:
     assert "wrap('a', break_on_hyphens=False)" in files["use.py"]
     assert "shout('a', hyphens=True)" in files["use.py"]  # shout has its own hyphens: not forwarded
     assert "def shout(text, hyphens=False, **kwargs):" in files["wrap.py"]
+
+
+def test_an_init_parameter_rename_reaches_module_qualified_class_calls(tmp_path: Path) -> None:
+    ws = write(tmp_path, {
+        "matcher.py": "class Matcher:\n    def __init__(self, isjunk=None):\n        self.isjunk = isjunk\n\n\n"
+                      "def isjunk(x):\n    return False\n",
+        "test_matcher.py": "import matcher\n\nm = matcher.Matcher(isjunk=None)\nj = matcher.isjunk(x=1)\n",
+    })
+    files = renamed(ws, "matcher.py", "isjunk=None", "is_junk")
+    assert "m = matcher.Matcher(is_junk=None)\nj = matcher.isjunk(x=1)\n" in files["test_matcher.py"]
+
+
+def test_a_parameter_rename_warns_where_its_class_is_used_as_a_value(tmp_path: Path) -> None:
+    source = ("class Help:\n    def __init__(self, option_strings):\n        self.o = option_strings\n\n\n"
+              "REGISTRY = {'help': Help}\nhelper = Help(option_strings=[])\n")
+    ws = write(tmp_path, {"m.py": source})
+    result = rename(ws, "m.py", *at(source, "option_strings"), "options")
+    assert "Help(options=[])" in result.files[0].new_text
+    assert result.warnings == ["Help is used as a value at m.py:6: calls through it that pass "
+                               "'option_strings' by keyword are not updated"]
