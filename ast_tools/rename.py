@@ -139,6 +139,16 @@ def _aliased(occurrence: Occurrence) -> bool:
     return isinstance(occurrence.node, ast.alias) and occurrence.node.asname == occurrence.name
 
 
+def _forwarded(names: FileNames, value: ast.expr, scope: Scope) -> bool:
+    """Whether ``**value`` passes on the enclosing function's own ``**kwargs`` (the
+    forwarders handle those)."""
+    if not isinstance(value, ast.Name):
+        return False
+    binding = names.lookup(scope, value.id)
+    function = binding.function_node() if binding is not None else None
+    return function is not None and function.args.kwarg is not None and function.args.kwarg.arg == value.id
+
+
 def _called_name(call: ast.Call) -> str | None:
     """``f`` of ``f(...)`` and ``x.f(...)``."""
     callee = call.func
@@ -206,20 +216,24 @@ class _Renamer:
         owner = scope.parent
         by_name = self._forwarders(_callable_name(scope), function)
         if owner is not None and owner.kind == "class":
-            # A method: ``x.method(old=...)``, and for __init__ the class's calls, in every
-            # file (by name: the receiver's class is not known).
+            # A method: ``x.method(old=...)``, and for __init__ the class's calls and those of
+            # subclasses that inherit it, in every file (by name: the receiver's class is not known).
             by_name[_callable_name(scope)] = _home(names, scope)
+            if function.name == "__init__":
+                by_name.update(self._inheriting(_callable_name(scope)))
         else:
             self._keyword_arguments(names, function.name, None)
             if owner is names.module:
                 self._keyword_arguments_elsewhere(names.path, function.name)
         self._value_uses(names, scope)
+        searched = [names.path]
         if by_name:
-            others = [f for f in self.ws.files_mentioning(self.old) if f != names.path]
-            for other in [names, *(self._names(p) for p in others)]:
+            searched += [f for f in self.ws.files_mentioning(self.old) if f != names.path]
+            for other in (self._names(p) for p in searched):
                 if other is not None:
                     for callee, home in sorted(by_name.items()):
                         self._keyword_arguments(other, callee, home)
+        self._string_mentions(searched)  # a parameter's name as a string: a ``**kwargs`` key, maybe
 
     def _value_uses(self, names: FileNames, scope: Scope) -> None:
         """Warn where the renamed parameter's function (or class, for ``__init__``) is used
@@ -238,6 +252,25 @@ class _Renamer:
             self.plan.warnings.append(
                 f"{callee} is used as a value at {names.path}:{', '.join(map(str, lines[:5]))}: calls through it "
                 f"that pass {self.old!r} by keyword are not updated")
+
+    def _inheriting(self, cls: str) -> dict[str, str | None]:
+        """Workspace subclasses of ``cls`` (by name, transitively) without an ``__init__`` of
+        their own: their calls reach its ``__init__``. (name -> file of a module-level class)"""
+        found: dict[str, str | None] = {}
+        todo = [cls]
+        while todo:
+            base = todo.pop()
+            for path in self.ws.files_mentioning(base):
+                names = self._names(path)
+                if names is None:
+                    continue
+                for node, body in names.classes:
+                    bases = {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases
+                             if isinstance(b, (ast.Name, ast.Attribute))}
+                    if base in bases and "__init__" not in body.local and node.name not in {*found, cls}:
+                        found[node.name] = names.path if body.parent is names.module else None
+                        todo.append(node.name)
+        return found
 
     def _forwarders(self, callee: str, renamed: ast.AST) -> dict[str, str | None]:
         """Functions that pass their ``**kwargs`` on to a call of ``callee`` (``def wrap(text,
@@ -276,6 +309,7 @@ class _Renamer:
         function, method or class). ``module.name(...)`` counts only where the module is
         ``home``, the file defining ``name`` at module level (``gettext.install`` is not the
         method ``install``; ``difflib.SequenceMatcher`` is the class)."""
+        unpacked = []
         for call, scope in names.calls:
             callee = call.func
             if _called_name(call) != callee_name:
@@ -284,6 +318,12 @@ class _Renamer:
                     home is None or self.modules.module_of_attribute(names, callee, scope) != home):
                 continue
             self._keywords(names, call)
+            if any(item.arg is None and not _forwarded(names, item.value, scope) for item in call.keywords):
+                unpacked.append(call.lineno)
+        if unpacked:
+            lines = ", ".join(map(str, sorted(set(unpacked))[:5])) + (", ..." if len(set(unpacked)) > 5 else "")
+            self.plan.warnings.append(f"{names.path}:{lines}: {callee_name}(...) is called with **mapping; "
+                                      f"an {self.old!r} key in it is not renamed")
 
     def _keywords(self, names: FileNames, call: ast.Call) -> None:
         for item in call.keywords:

@@ -250,3 +250,24 @@ def test_a_parameter_rename_warns_where_its_class_is_used_as_a_value(tmp_path: P
     assert "Help(options=[])" in result.files[0].new_text
     assert result.warnings == ["Help is used as a value at m.py:6: calls through it that pass "
                                "'option_strings' by keyword are not updated"]
+
+
+def test_an_init_parameter_rename_reaches_calls_of_subclasses_that_inherit_it(tmp_path: Path) -> None:
+    ws = write(tmp_path, {
+        "parser.py": "class Parser:\n    def __init__(self, add_help=True):\n        self.add_help = add_help\n",
+        "test_parser.py": ("import parser\n\n\nclass Quiet(parser.Parser):\n    pass\n\n\nclass Own(Quiet):\n"
+                           "    def __init__(self, add_help=1):\n        super().__init__()\n\n\n"
+                           "a, b = Quiet(add_help=False), Own(add_help=False)\n"),
+    })
+    files = renamed(ws, "parser.py", "add_help=True", "with_help")
+    assert "a, b = Quiet(with_help=False), Own(add_help=False)\n" in files["test_parser.py"]
+
+
+def test_a_parameter_rename_warns_about_calls_that_unpack_a_mapping(tmp_path: Path) -> None:
+    source = ("def make(name, add_help=True):\n    return name\n\n\n"
+              "def forward(**kwargs):\n    return make('a', **kwargs)\n\n\n"
+              "OPTIONS = {'add_help': False}\nmade = make('b', **OPTIONS)\n")
+    ws = write(tmp_path, {"m.py": source})
+    result = rename(ws, "m.py", *at(source, "add_help"), "with_help")
+    assert result.warnings == ["m.py:10: make(...) is called with **mapping; an 'add_help' key in it is not renamed",
+                               "m.py:9: the string 'add_help' mentions 'add_help'; left unchanged"]
