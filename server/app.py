@@ -92,6 +92,7 @@ class SpecPilotServer(LanguageServer):
         self.folders: dict[Path, Folder] = {}
         self.init_options: dict[str, Any] = {}
         self.editor_settings: dict[str, Any] = {}  # pushed by didChangeConfiguration (clients without pull)
+        self.api_key: str | None = None  # from the editor's secret storage (specpilot/setApiKey); memory only
         self.embedders = EmbedderPool()
         self.index_pool = ThreadPoolExecutor(1, thread_name_prefix="specpilot-index",
                                              initializer=lower_thread_priority)

@@ -37,9 +37,10 @@ class ProgressReporter:
     """Work-done progress for one job, or nothing for a client that did not announce
     support. ``report`` may be called from any thread; it is throttled."""
 
-    def __init__(self, ls: SpecPilotServer, title: str) -> None:
+    def __init__(self, ls: SpecPilotServer, title: str, what: str = "index", first_message: str = "scanning") -> None:
         self.ls = ls
         self.title = title
+        self.what, self.first_message = what, first_message
         self.token: str | None = None
         self._last = 0.0
         self._last_percent = -1
@@ -47,7 +48,7 @@ class ProgressReporter:
     async def begin(self) -> None:
         if not self.ls.supports_progress:
             return
-        token = self.ls.progress_token("index")
+        token = self.ls.progress_token(self.what)
         try:
             await self.ls.work_done_progress.create_async(token)
         except Exception as exc:  # the client refused: go on without a progress bar
@@ -55,7 +56,7 @@ class ProgressReporter:
             return
         self.token = token
         self.ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title=self.title, cancellable=True, percentage=0, message="scanning"))
+            title=self.title, cancellable=True, percentage=0, message=self.first_message))
 
     def cancelled(self) -> bool:
         if self.token is None:

@@ -119,21 +119,32 @@ def plain(value: Any) -> Any:
     return value
 
 
-def workspace_edit(result: EditResult, root: Path, codec: PositionCodec, versioned: bool) -> types.WorkspaceEdit:
+def workspace_edit(result: EditResult, root: Path, codec: PositionCodec, versioned: bool,
+                   confirm: str | None = None) -> types.WorkspaceEdit:
     """An engine edit as LSP: versioned ``TextDocumentEdit``s (a buffer edited since
-    then rejects them), or plain ``changes`` for a client without documentChanges."""
-    documents: list[types.TextDocumentEdit] = []
+    then rejects them), or plain ``changes`` for a client without documentChanges.
+    ``confirm``: a label under which the editor asks the user to confirm each change
+    (a change annotation; clients without them apply the edit as usual). A file that
+    does not exist yet is created first (versioned clients)."""
+    documents: list[types.TextDocumentEdit | types.CreateFile] = []
+    annotation = "specpilot" if confirm else None
     for file in result.files:
         lines = split_lines(file.old_text)
-        edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
-            types.TextEdit(types.Range(codec.position_to_client_units(lines, types.Position(*edit.start)),
-                                       codec.position_to_client_units(lines, types.Position(*edit.end))),
-                           edit.new_text)
-            for edit in file.edits]
-        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=path_to_uri(root / file.path),
-                                                                   version=file.version)
+        uri = path_to_uri(root / file.path)
+        edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = []
+        for edit in file.edits:
+            where = types.Range(codec.position_to_client_units(lines, types.Position(*edit.start)),
+                                codec.position_to_client_units(lines, types.Position(*edit.end)))
+            edits.append(types.AnnotatedTextEdit(annotation_id=annotation, range=where, new_text=edit.new_text)
+                         if annotation else types.TextEdit(where, edit.new_text))
+        if versioned and file.version is None and not (root / file.path).exists():
+            documents.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True),
+                                              annotation_id=annotation))
+        identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=file.version)
         documents.append(types.TextDocumentEdit(text_document=identifier, edits=edits))
+    annotations = {annotation: types.ChangeAnnotation(label=confirm, needs_confirmation=True)} \
+        if annotation and confirm else None
     if versioned:
-        return types.WorkspaceEdit(document_changes=documents)
+        return types.WorkspaceEdit(document_changes=documents, change_annotations=annotations)
     return types.WorkspaceEdit(changes={d.text_document.uri: [e for e in d.edits if isinstance(e, types.TextEdit)]
-                                        for d in documents})
+                                        for d in documents if isinstance(d, types.TextDocumentEdit)})

@@ -69,6 +69,31 @@ class ServerSettings:
 
 
 @dataclass
+class ModelSettings:
+    """The chat model the agent uses. The API key is never a setting: it comes from the
+    provider SDK's environment variable or the editor's secret storage."""
+
+    provider: str = ""  # openai | anthropic | offline; empty: $SPECPILOT_PROVIDER, else offline
+    model: str = ""  # empty: $SPECPILOT_MODEL, else the provider's default
+    base_url: str = ""  # an OpenAI-compatible server (vLLM, Ollama, llama.cpp); empty: the SDK's default
+    timeout_s: float = 60.0
+    max_tokens: int = 2048
+    temperature: float = 0.2
+    max_retries: int = 3  # on 429, 5xx and timeouts, with exponential backoff
+
+
+@dataclass
+class AgentSettings:
+    """The agent loop's limits."""
+
+    max_iterations: int = 12
+    token_budget: int = 60_000  # input + output tokens over a whole run
+    context_tokens: int = 6_000  # steering documents and retrieved code in the prompt
+    test_timeout_s: float = 120.0
+    max_output_chars: int = 8_000  # tool output kept for the model (the rest is cut, and says so)
+
+
+@dataclass
 class Settings:
     cache_path: str = DEFAULT_CACHE_DIR
     log_level: str = "info"
@@ -76,6 +101,8 @@ class Settings:
     embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
 
 
 ALLOWED_VALUES: dict[str, tuple[str, ...]] = {

@@ -1,5 +1,8 @@
 """``textDocument/codeAction``, ``codeAction/resolve`` and the refactoring commands.
 
+The agent's actions (Explain, Write tests, Implement, Fix) are listed here too;
+they and their command live in agent.py.
+
 Listing is fast (ast_tools/offers.py reads the buffer with ``ast`` and computes no
 edit); the edit of an action is computed in ``codeAction/resolve``, on the
 buffer version the action was listed for: a document changed since is answered
@@ -31,6 +34,7 @@ from specpilot.ast_tools.signature import NewParameter, SignatureChange, change_
 from specpilot.ast_tools.structured import apply_document
 from specpilot.ast_tools.workspace import Workspace
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
+from specpilot.server.features.agent import AGENT_KINDS, agent_actions
 from specpilot.server.features.refactor import as_workspace_edit, cursor, target, workspace_of
 from specpilot.server.folders import Folder
 from specpilot.server.lsp_utils import plain, uri_to_path
@@ -86,6 +90,7 @@ def _list(ls: SpecPilotServer, params: types.CodeActionParams) -> list[types.Cod
             except (Refusal, RequestFailed) as exc:
                 action.disabled = types.CodeActionDisabled(reason=str(exc))
         actions.append(action)
+    actions += agent_actions(ls, params, rel, text, document.version)
     return actions or None
 
 
@@ -130,7 +135,8 @@ async def _apply(ls: SpecPilotServer, folder: Folder, result: EditResult, label:
 
 def register(server: SpecPilotServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.RefactorExtract, types.CodeActionKind.RefactorRewrite],
+        code_action_kinds=[types.CodeActionKind.RefactorExtract, types.CodeActionKind.RefactorRewrite,
+                           types.CodeActionKind.QuickFix, *(k for k in AGENT_KINDS.values() if k)],
         resolve_provider=True))
     def code_action(ls: SpecPilotServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         return _list(ls, params)

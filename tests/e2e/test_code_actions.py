@@ -117,7 +117,8 @@ async def test_rewrites_on_a_definition_and_the_only_filter(client: LanguageClie
     listed = await actions(client, project, (4, 5), (4, 5))
     titles = [a.title for a in listed]
     assert titles == ["Add a docstring stub to function total", "Remove decorator @functools.cache",
-                      "Add a decorator to total…", "Change the signature of total…"]
+                      "Add a decorator to total…", "Change the signature of total…",
+                      "SpecPilot: Explain this", "SpecPilot: Write tests for this function"]  # the agent's
     resolvable = lazy(listed)
     assert [a.kind for a in resolvable] == [types.CodeActionKind.RefactorRewrite] * 2
     stub = await client.code_action_resolve_async(resolvable[0])
@@ -129,7 +130,7 @@ async def test_rewrites_on_a_definition_and_the_only_filter(client: LanguageClie
     assert command_of(listed[3])[0] == "specpilot.refactor.changeSignature"
     assert await actions(client, project, (4, 5), (4, 5), only=[types.CodeActionKind.RefactorExtract]) == []
     assert [a.title for a in await actions(client, project, (5, 4), (8, 0), only=[types.CodeActionKind.Refactor])] \
-        == ["Extract function"]
+        == ["Extract function", "SpecPilot: Write tests for this function"]
 
 
 async def test_commands_apply_their_edit_through_the_editor(client: LanguageClient, project: Path) -> None:

@@ -1,0 +1,1 @@
+"""Chat models with tool calling: one interface, three providers (see base.py)."""

@@ -1,0 +1,101 @@
+"""One place that builds an agent for a workspace: settings, model, tools, guard, loop.
+
+The CLI (``specpilot ask`` / ``agent run``) and the language server both go
+through ``AgentSession``, so they are two faces of the same engine. ``ask`` gets
+the read-only tools only; ``run`` gets all of them (edits are still only
+proposed). Every outgoing request is redacted; trajectories go to the cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specpilot.agents.llm.base import Provider
+from specpilot.agents.loop import Agent, AgentEvent, RunResult
+from specpilot.agents.prompt_templates import PromptLibrary
+from specpilot.agents.safety.redact import redact_messages
+from specpilot.agents.tools.context import ToolContext
+from specpilot.agents.tools.registry import ToolRegistry, default_registry
+from specpilot.agents.trajectory import record_feedback
+from specpilot.config import Settings, load_settings
+from specpilot.paths import cache_dir, ensure_cache
+
+READ_ONLY_TOOLS = ("search_code", "read_file", "list_symbols", "find_references", "graph_neighbours", "read_spec")
+SNIPPET_CHARS = 1200
+
+
+class SessionError(Exception):
+    """The agent cannot start (bad model settings); the message says what to fix."""
+
+
+def trajectory_dir(root: Path, settings: Settings | None = None) -> Path:
+    return cache_dir(root, (settings or Settings()).cache_path) / "trajectories"
+
+
+@dataclass
+class AgentSession:
+    root: Path
+    settings: Settings
+    provider: Provider
+    ctx: ToolContext
+    notes: list[str] = field(default_factory=list)
+    owns_index: bool = True  # False when the server lent its open index
+
+    @classmethod
+    def open(cls, root: Path, *, settings: Settings | None = None, api_key: str | None = None,
+             buffers: dict[str, tuple[str, int]] | None = None, index: object | None = None,
+             env: Mapping[str, str] = os.environ) -> AgentSession:
+        from specpilot.agents.llm.factory import make_provider
+        from specpilot.agents.llm.settings import ModelConfigError
+
+        root = root.resolve()
+        notes: list[str] = []
+        if settings is None:
+            settings, problems = load_settings(root)
+            notes += [str(p) for p in problems]
+        try:
+            provider = make_provider(settings.model, env, api_key)
+        except ModelConfigError as exc:
+            raise SessionError(str(exc)) from None
+        note = getattr(provider, "note", "")
+        if note:
+            notes.append(str(note))
+        ctx = ToolContext.create(root, settings, buffers=buffers, index=index)  # type: ignore[arg-type]
+        return cls(root, settings, provider, ctx, notes, owns_index=index is None)
+
+    def registry(self, *, ask: bool) -> ToolRegistry:
+        full = default_registry()
+        if not ask:
+            return full
+        return ToolRegistry(tool for name in READ_ONLY_TOOLS if (tool := full.get(name)) is not None)
+
+    def run(self, task: str, *, ask: bool = False, on_event: Callable[[AgentEvent], None] | None = None,
+            cancelled: Callable[[], bool] | None = None, critic: bool = True) -> RunResult:
+        ensure_cache(self.root, self.settings.cache_path)
+        agent = Agent(self.provider, self.registry(ask=ask), self.ctx, settings=self.settings.agent,
+                      prompts=PromptLibrary(self.root / ".specpilot" / "prompts"),
+                      trajectory_dir=trajectory_dir(self.root, self.settings),
+                      redactor=redact_messages, on_event=on_event, cancelled=cancelled,
+                      critic=critic and not ask, retrieve=self._retrieve)
+        return agent.run(task, template="ask.system" if ask else "agent.system")
+
+    def feedback(self, run_id: str, *, accepted: bool, note: str = "") -> None:
+        if run_id:
+            record_feedback(trajectory_dir(self.root, self.settings), run_id, accepted, note)
+
+    def close(self) -> None:
+        index = self.ctx.loaded_index
+        if index is not None and self.owns_index:
+            index.close()
+
+    def _retrieve(self, query: str, k: int) -> list[str]:
+        """Code for the prompt from the workspace index; nothing when there is no index yet
+        (building one is `specpilot index`'s job, not a question's)."""
+        if self.ctx.loaded_index is None and not (cache_dir(self.root, self.settings.cache_path) / "index").exists():
+            raise LookupError("the workspace has no index yet: run `specpilot index` first")
+        hits = self.ctx.index().search(query, k=k)
+        return [f"{h.path}:{h.start_line}-{h.end_line} {h.qualified_name or h.name}\n{h.snippet[:SNIPPET_CHARS]}"
+                for h in hits]

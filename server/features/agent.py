@@ -1,0 +1,157 @@
+"""The agent in the editor: code actions, ``specpilot.agent.run``, and the model's API key.
+
+Code actions (listed with the refactoring ones, see code_actions.py) are "Explain
+this", "Write tests for this function", "Implement this" and "Fix this
+diagnostic"; each runs the command below. Listing starts no model
+(agents/actions.py reads the buffer with ``ast``).
+
+``specpilot.agent.run {task} | {uri, version, offer}`` runs the agent
+(agents/session.py) in a worker thread with work-done progress; cancelling the
+progress or the request stops it after the current step. Its answer comes back
+as a message and in the result; a proposed edit is sent with
+``workspace/applyEdit`` annotated to need confirmation, so the editor previews it
+and the user accepts or rejects it (recorded as the run's feedback).
+
+``specpilot/setApiKey {key}``: the VS Code extension sends the key it keeps in
+the editor's secret storage. The server holds it in memory only; it is never
+written, logged or echoed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from lsprotocol import types
+
+from specpilot.agents.actions import FIX, AgentOffer, Diagnostic, agent_offers, task_for
+from specpilot.agents.loop import AgentEvent, RunResult
+from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
+from specpilot.server.features.refactor import workspace_of
+from specpilot.server.folders import Folder
+from specpilot.server.indexing import ProgressReporter
+from specpilot.server.lsp_utils import plain, uri_to_path, workspace_edit
+
+log = logging.getLogger("specpilot.server.agent")
+
+RUN_COMMAND = "specpilot.agent.run"
+API_KEY_NOTIFICATION = "specpilot/setApiKey"
+AGENT_KINDS = {"explain": types.CodeActionKind.Empty, "tests": "refactor.rewrite.specpilot.tests",
+               "implement": "refactor.rewrite.specpilot.implement", FIX: "quickfix.specpilot.fix"}
+MESSAGE_CHARS = 600
+
+
+def agent_actions(ls: SpecPilotServer, params: types.CodeActionParams, rel: str, text: str,
+                  version: int | None) -> list[types.CodeAction]:
+    """The agent's code actions at the request's range (commands; nothing is computed)."""
+    diagnostics = [Diagnostic(d.range.start.line, d.message, d.source or "") for d in params.context.diagnostics]
+    actions = []
+    for offer in agent_offers(rel, text, params.range.start.line, diagnostics):
+        kind = AGENT_KINDS[offer.kind]  # Explain has no kind: it is neither a fix nor a refactoring
+        if params.context.only and (not kind or not any(kind == o or kind.startswith(o + ".")
+                                                        for o in params.context.only)):
+            continue
+        arguments = {"uri": params.text_document.uri, "version": version, "offer": offer.data()}
+        actions.append(types.CodeAction(offer.title, kind=kind,
+                                        command=types.Command(offer.title, RUN_COMMAND, arguments=[arguments])))
+    return actions
+
+
+def _folder(ls: SpecPilotServer, uri: str | None) -> Folder:
+    if uri:
+        path = uri_to_path(uri)
+        found = ls.folder_of(path) if path is not None else None
+        if found is None:
+            raise RequestFailed(f"{uri} is not in a workspace folder of this server")
+        return found[0]
+    folders = list(ls.folders.values())
+    if len(folders) != 1:
+        raise RequestFailed("give uri: the server has " + ("no" if not folders else "several") + " workspace folders")
+    return folders[0]
+
+
+def _task(ls: SpecPilotServer, given: dict[str, Any]) -> tuple[str, bool, str]:
+    """(task, read-only, short title) from the command's argument."""
+    if isinstance(given.get("offer"), dict):
+        version, uri = given.get("version"), given.get("uri")
+        current = ls.workspace.get_text_document(uri).version if uri else None
+        if version is not None and current is not None and current != version:
+            raise ContentModified(f"the document changed (version {version} -> {current}); ask for the actions again")
+        try:
+            offer = AgentOffer.from_data(given["offer"])
+        except TypeError as exc:
+            raise RequestFailed(f"bad offer argument: {exc}") from None
+        task, ask = task_for(offer)
+        return task, ask, offer.title.removeprefix("SpecPilot: ")
+    task = given.get("task")
+    if not isinstance(task, str) or not task.strip():
+        raise RequestFailed("expected one argument {task} or {uri, version, offer}")
+    return task.strip(), bool(given.get("ask", False)), "agent"
+
+
+async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+    from specpilot.agents.session import AgentSession, SessionError
+
+    folder = _folder(ls, given.get("uri"))
+    task, ask, title = _task(ls, given)
+    ws = workspace_of(ls, folder)
+    try:
+        session = await ls.in_query_thread(AgentSession.open, folder.root, settings=folder.settings,
+                                           api_key=ls.api_key, buffers=dict(ws.buffers), index=folder.index)
+    except SessionError as exc:
+        raise RequestFailed(str(exc)) from None
+    for note in session.notes:
+        log.info("agent: %s", note)
+    reporter = ProgressReporter(ls, f"SpecPilot: {title}", what="agent", first_message="starting")
+    await reporter.begin()
+    stop = threading.Event()
+    request_id = ls.on_cancel(stop.set)
+    limit = max(1, session.settings.agent.max_iterations)
+
+    def on_event(event: AgentEvent) -> None:
+        if event.kind != "text":
+            reporter.report(min(95.0, 100.0 * event.step / limit), event.message, force=event.kind == "stop")
+
+    try:
+        result: RunResult = await asyncio.to_thread(session.run, task, ask=ask, on_event=on_event,
+                                                    cancelled=lambda: stop.is_set() or reporter.cancelled())
+    finally:
+        ls.forget_cancel(request_id)
+        reporter.end("done")
+    applied = None
+    if result.edit is not None and result.edit.files:
+        capabilities = ls.client_capabilities.workspace
+        versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
+        edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned,
+                              confirm=f"SpecPilot: {title}")
+        answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit,
+                                                                                    label=f"SpecPilot: {title}"))
+        applied = bool(answer.applied)
+        await asyncio.to_thread(session.feedback, result.run_id, accepted=applied,
+                                note=answer.failure_reason or "")
+    session.close()
+    message = result.answer if len(result.answer) <= MESSAGE_CHARS else result.answer[:MESSAGE_CHARS] + "…"
+    kind = types.MessageType.Error if result.stop == "error" else types.MessageType.Info
+    ls.show(f"SpecPilot {title}: {message}", kind)
+    return {"answer": result.answer, "stop": result.stop, "runId": result.run_id, "applied": applied,
+            "steps": result.steps, "toolCalls": result.tool_calls, "error": result.error,
+            "usage": {"inputTokens": result.usage.input_tokens, "outputTokens": result.usage.output_tokens,
+                      "costUsd": result.usage.cost_usd}}
+
+
+def register(server: SpecPilotServer) -> None:
+    @server.command(RUN_COMMAND)
+    async def agent_run(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        given = plain(args[0]) if args else None
+        if not isinstance(given, dict):
+            raise RequestFailed("expected one argument {task} or {uri, version, offer}")
+        return await run_agent(ls, given)
+
+    @server.feature(API_KEY_NOTIFICATION)
+    def set_api_key(ls: SpecPilotServer, params: Any) -> None:
+        given = plain(params)
+        key = given.get("key") if isinstance(given, dict) else None
+        ls.api_key = key if isinstance(key, str) and key.strip() else None
+        log.info("agent: an API key was %s by the editor", "set" if ls.api_key else "cleared")

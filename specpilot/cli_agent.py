@@ -1,0 +1,133 @@
+"""``specpilot ask``, ``specpilot agent run`` and ``specpilot export-finetune``.
+
+``ask`` answers a question about the code with read-only tools and cites
+file:line; ``agent run`` works on a task with every tool and prints each step as
+it happens; its proposed edit is shown as a diff and written only with
+``--apply`` (atomically, and not at all if a file changed meanwhile). Without a
+configured model both say so and do the parts that need none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+
+
+class AgentCliError(Exception):
+    """Shown as ``specpilot: error: ...`` with exit status 1."""
+
+
+def add_parsers(sub: Any) -> None:
+    p_ask = sub.add_parser("ask", help="answer a question about the code, citing file:line")
+    p_ask.add_argument("question")
+    p_agent = sub.add_parser("agent", help="run the coding agent on a task")
+    actions = p_agent.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p_run = actions.add_parser("run", help="work on a task; the edit is shown as a diff (--apply writes it)")
+    p_run.add_argument("task")
+    p_run.add_argument("--apply", action="store_true", help="write the proposed edit")
+    p_run.add_argument("--no-critic", action="store_true", help="skip the review pass")
+    for parser in (p_ask, p_run):
+        parser.add_argument("-w", "--workspace", type=Path, default=None,
+                            help="workspace folder (default: the current folder)")
+        parser.add_argument("--json", action="store_true", help="the result as JSON")
+        parser.add_argument("--quiet", action="store_true", help="print only the result, not each step")
+    p_export = sub.add_parser("export-finetune",
+                              help="write accepted agent runs as a chat-format JSONL dataset for fine-tuning")
+    p_export.add_argument("-w", "--workspace", type=Path, default=None)
+    p_export.add_argument("-o", "--out", type=Path, default=Path("specpilot-finetune.jsonl"))
+    p_export.add_argument("--include-unrated", action="store_true",
+                          help="also runs nobody accepted or rejected")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    return _run(args, args.question, ask=True)
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    return _run(args, args.task, ask=False)
+
+
+def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
+    from specpilot.agents.loop import AgentEvent
+    from specpilot.agents.session import AgentSession, SessionError
+    from specpilot.ast_tools.edits import Refusal, apply
+
+    root = (args.workspace or Path.cwd()).resolve()
+    printer = None if args.quiet or args.json else _printer()
+    try:
+        session = AgentSession.open(root)
+    except SessionError as exc:
+        raise AgentCliError(str(exc)) from None
+    for note in session.notes:
+        print(f"specpilot: {note}", file=sys.stderr)
+
+    def on_event(event: AgentEvent) -> None:
+        if printer is not None:
+            printer(event)
+
+    try:
+        result = session.run(task, ask=ask, on_event=on_event, critic=not getattr(args, "no_critic", False))
+    finally:
+        session.close()
+    if args.json:
+        print(json.dumps({"answer": result.answer, "stop": result.stop, "steps": result.steps,
+                          "toolCalls": result.tool_calls, "error": result.error, "runId": result.run_id,
+                          "usage": {"inputTokens": result.usage.input_tokens,
+                                    "outputTokens": result.usage.output_tokens,
+                                    "costUsd": result.usage.cost_usd},
+                          "diff": result.edit.diff() if result.edit else ""}, indent=2))
+    else:
+        print()
+        print(result.answer)
+        if result.edit is not None:
+            print()
+            print(result.edit.diff(), end="")
+        usage = result.usage
+        cost = f", ~${usage.cost_usd:.4f}" if usage.cost_usd else ""
+        print(f"\n[{result.stop}; {result.steps} step(s), {result.tool_calls} tool call(s), "
+              f"{usage.input_tokens + usage.output_tokens} tokens{cost}]", file=sys.stderr)
+    if result.stop == "error":
+        raise AgentCliError(result.error or "the agent run failed")
+    if not ask and getattr(args, "apply", False) and result.edit is not None:
+        try:
+            apply(result.edit, root)
+        except Refusal as exc:
+            raise AgentCliError(str(exc)) from None
+        session.feedback(result.run_id, accepted=True, note="applied with --apply")
+        print(f"wrote {len(result.edit.files)} file(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _printer() -> Any:
+    state = {"text": False}
+
+    def show(event: Any) -> None:
+        if event.kind == "text":
+            sys.stdout.write(event.message)
+            sys.stdout.flush()
+            state["text"] = True
+            return
+        if state["text"]:
+            sys.stdout.write("\n")
+            state["text"] = False
+        marks = {"start": "▶", "tool": "→", "observation": "  ←", "critique": "✎", "stop": "■"}
+        print(f"{marks.get(event.kind, '·')} {event.message}", flush=True)
+    return show
+
+
+def cmd_export_finetune(args: argparse.Namespace) -> int:
+    from specpilot.agents.session import trajectory_dir
+    from specpilot.agents.trajectory import export_finetune
+
+    root = (args.workspace or Path.cwd()).resolve()
+    folder = trajectory_dir(root)
+    written, seen = export_finetune(folder, args.out, include_unrated=args.include_unrated)
+    print(f"wrote {written} example(s) from {seen} run(s) to {args.out}")
+    if not seen:
+        print(f"specpilot: no agent runs recorded in {folder}", file=sys.stderr)
+    return EXIT_OK
