@@ -143,15 +143,13 @@ class Agent:
         proposals = Proposals()
         calls_seen: dict[str, int] = {}
         critiques = 0
-        sent: list[Message] = messages
         for step in range(1, self.settings.max_iterations + 1):
             result.steps = step
             if self.cancelled():
                 result.stop = "cancelled"
                 break
             try:
-                sent = self._redacted(messages)
-                response = self.provider.chat(sent, tools, on_text=self._streamer(step))
+                response = self.provider.chat(self._redacted(messages), tools, on_text=self._streamer(step))
             except ProviderError as exc:
                 result.stop, result.error = "error", str(exc)
                 result.answer = result.answer or f"The model call failed: {exc}"
@@ -181,7 +179,8 @@ class Agent:
                 result.stop = "budget"
                 break
         result.edit = proposals.combined()
-        self._record(writer, "conversation", messages=wire_messages(sent), tools=wire_tools(tools))
+        # The whole conversation, the final answer included, as the model saw it (redacted).
+        self._record(writer, "conversation", messages=wire_messages(self._redacted(messages)), tools=wire_tools(tools))
         self._finish(result, writer)
         return result
 

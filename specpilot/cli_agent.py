@@ -71,7 +71,8 @@ def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
             printer(event)
 
     try:
-        result = session.run(task, ask=ask, on_event=on_event, critic=not getattr(args, "no_critic", False))
+        result = session.run(task, ask=ask, on_event=on_event if printer is not None else None,
+                             critic=not getattr(args, "no_critic", False))
     finally:
         session.close()
     if args.json:

@@ -1,0 +1,118 @@
+"""What the tools work on: the workspace root, settings, the path guard, open buffers
+and the index.
+
+Open editor buffers win over the disk for everything a tool reads. The index is
+opened on first use only (loading LanceDB and the embedder takes seconds), so a
+run that never searches never pays for it; the language server passes its own,
+already-open index instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from specpilot.agents.safety.paths import PathGuard
+from specpilot.agents.tools.base import ToolError
+from specpilot.ast_tools.workspace import Workspace
+from specpilot.config import Settings
+from specpilot.paths import cache_dir
+
+if TYPE_CHECKING:
+    from specpilot.index.engine import WorkspaceIndex
+
+BINARY_PROBE_BYTES = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A file's text as a tool sees it; ``version`` is the open buffer's, None for the disk."""
+
+    path: str  # workspace-relative, forward slashes
+    text: str
+    version: int | None
+
+
+@dataclass
+class ToolContext:
+    root: Path
+    settings: Settings
+    guard: PathGuard
+    buffers: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (text, version)
+    loaded_index: WorkspaceIndex | None = None  # an index already open (the server's); else opened on use
+    refresh_index: bool = True  # bring a lazily opened index up to date with the disk first
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    @classmethod
+    def create(cls, root: Path, settings: Settings | None = None, *,
+               buffers: dict[str, tuple[str, int]] | None = None,
+               index: WorkspaceIndex | None = None) -> ToolContext:
+        """A context for ``root`` whose guard also keeps tools out of the cache folder."""
+        settings = settings or Settings()
+        root = root.resolve()
+        guard = PathGuard(root, cache_dir(root, settings.cache_path))
+        return cls(root, settings, guard, dict(buffers or {}), index)
+
+    def index(self) -> WorkspaceIndex:
+        """The workspace index, opened (and updated, once) on the first call."""
+        with self._lock:
+            if self.loaded_index is None:
+                from specpilot.index.embedder import EmbedderError
+                from specpilot.index.engine import WorkspaceIndex
+
+                try:
+                    index = WorkspaceIndex(self.root, self.settings)
+                    if self.refresh_index:
+                        index.update()
+                except EmbedderError as exc:
+                    raise ToolError(f"the code index cannot be opened: {exc}") from exc
+                self.loaded_index = index
+            return self.loaded_index
+
+    def workspace(self) -> Workspace:
+        """An ast_tools workspace over the root with the open buffers (fresh each call,
+        so it never holds text older than the buffers it was given)."""
+        return Workspace(self.root, self.buffers)
+
+    def relative(self, path: str) -> str:
+        """``path`` as workspace-relative posix text, after the guard's checks."""
+        return self.guard.relative(path)
+
+    def read(self, path: str, *, max_bytes: int | None = None) -> SourceText:
+        """The text of ``path``: the open buffer, else the file on disk (UTF-8, not binary,
+        at most ``max_bytes``, by default the index's ``max_file_bytes``)."""
+        rel = self.relative(path)
+        if rel in self.buffers:
+            text, version = self.buffers[rel]
+            return SourceText(rel, text, version)
+        full = self.root / rel
+        if full.is_dir():
+            raise ToolError(f"{rel} is a directory, not a file; its entries: {listing(full)}")
+        if not full.is_file():
+            raise ToolError(f"{rel} does not exist")
+        limit = max_bytes if max_bytes is not None else self.settings.index.max_file_bytes
+        size = full.stat().st_size
+        if size > limit:
+            raise ToolError(f"{rel} is too large to read ({size:,} bytes; the limit is {limit:,}); "
+                            "use search_code to find the part you need")
+        try:
+            data = full.read_bytes()
+        except OSError as exc:
+            raise ToolError(f"{rel} cannot be read: {exc.strerror or exc}") from exc
+        if b"\0" in data[:BINARY_PROBE_BYTES]:
+            raise ToolError(f"{rel} is a binary file; tools read text files only")
+        try:
+            return SourceText(rel, data.decode("utf-8"), None)
+        except UnicodeDecodeError:
+            raise ToolError(f"{rel} is not UTF-8 text; tools read UTF-8 files only") from None
+
+    def exists(self, rel: str) -> bool:
+        return rel in self.buffers or (self.root / rel).is_file()
+
+
+def listing(folder: Path, limit: int = 40) -> str:
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith("."))
+    shown = ", ".join(names[:limit]) or "(empty)"
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")

@@ -1,0 +1,80 @@
+"""Tools that ask the workspace index: hybrid code search and the symbol graph.
+
+Only these tools open the index (``ToolContext.index()``), which is slow the first
+time; every other tool works without it, and without importing LanceDB.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from specpilot.agents.tools.base import Observation, Tool, ToolArgs, ToolError
+from specpilot.agents.tools.context import ToolContext
+
+
+class SearchCodeArgs(ToolArgs):
+    query: Annotated[str, Field(min_length=1, description="what the code does, in words, or an identifier")]
+    k: Annotated[int, Field(ge=1, le=30, description="how many results")] = 8
+    mode: Annotated[Literal["hybrid", "bm25", "vector"],
+                    Field(description="hybrid: meaning and words; bm25: words only; vector: meaning only")] = "hybrid"
+    path_glob: Annotated[str | None, Field(description="only paths matching this gitignore-style glob, "
+                                                       "e.g. 'src/**' or '*.py'")] = None
+
+
+class SearchCode(Tool[SearchCodeArgs]):
+    name = "search_code"
+    description = ("Search the workspace's code by meaning and by words (functions, classes, methods). "
+                   "Give a description ('retry a request with backoff') or an identifier ('parse_headers'). "
+                   "Answers path:start-end, the qualified name and the first lines of each match.")
+    args_model = SearchCodeArgs
+
+    def run(self, ctx: ToolContext, args: SearchCodeArgs) -> Observation:
+        from specpilot.index.search import SearchError, SearchFilters  # LanceDB: seconds to import
+
+        filters = SearchFilters(path_glob=args.path_glob)
+        try:
+            hits = ctx.index().search(args.query, k=args.k, mode=args.mode, filters=filters)
+        except SearchError as exc:
+            raise ToolError(f"search failed: {exc}") from exc
+        if not hits:
+            where = f" under {args.path_glob}" if args.path_glob else ""
+            return self.ok(f"no code matches {args.query!r}{where}", data=[])
+        out = []
+        for number, hit in enumerate(hits, start=1):
+            out.append(f"{number}. {hit.path}:{hit.start_line}-{hit.end_line}  {hit.qualified_name} ({hit.kind})")
+            out.append(textwrap.indent(hit.snippet, "     "))
+        return self.ok("\n".join(out), data=hits)
+
+
+class GraphArgs(ToolArgs):
+    symbol: Annotated[str, Field(min_length=1, description="a name or qualified name: 'parse', 'Cache.get'")]
+    relation: Annotated[Literal["neighbours", "callers", "callees", "definitions"],
+                        Field(description="callers: definitions that call it; callees: names it calls; "
+                                          "definitions: where it is defined; neighbours: callees' "
+                                          "definitions, then callers")] = "neighbours"
+
+
+class GraphNeighbours(Tool[GraphArgs]):
+    name = "graph_neighbours"
+    description = ("Walk the workspace's symbol graph: who calls a function, what it calls, where a name is "
+                   "defined. Matches names, not types: a common method name can match several definitions.")
+    args_model = GraphArgs
+
+    def run(self, ctx: ToolContext, args: GraphArgs) -> Observation:
+        graph = ctx.index().graph
+        if args.relation == "callees":
+            names = graph.callees(args.symbol)
+            if not names:
+                return self.ok(f"no callees found for {args.symbol} (is it the qualified name of a function?)",
+                               data=[])
+            return self.ok(f"{args.symbol} calls: " + ", ".join(names), data=names)
+        lookup = {"callers": graph.callers, "neighbours": graph.neighbours, "definitions": graph.definitions}
+        nodes = lookup[args.relation](args.symbol)
+        if not nodes:
+            return self.ok(f"no {args.relation} found for {args.symbol}", data=[])
+        lines = [f"{args.relation} of {args.symbol}:"]
+        lines += [f"{node.path}:{node.line}  {node.qualified_name}" for node in nodes]
+        return self.ok("\n".join(lines), data=nodes)
