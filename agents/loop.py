@@ -164,6 +164,9 @@ class Agent:
                 result.stop = "budget"
                 break
             if response.tool_calls:
+                if self.cancelled():
+                    result.stop = "cancelled"
+                    break
                 if self._act(response, messages, proposals, calls_seen, result, writer, step):
                     result.stop = "repeated"
                     break
