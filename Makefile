@@ -37,7 +37,7 @@ editors:
 # (no tests collected) must fail the run.
 test: $(STAMP) editors
 	$(VENV)/bin/ruff check specpilot index server ast_tools agents rl bench/*.py tests
-	$(VENV)/bin/mypy specpilot index server ast_tools
+	$(VENV)/bin/mypy specpilot index server ast_tools agents
 	$(PY) -m pytest -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
