@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from specpilot.config import AgentSettings
 
 log = logging.getLogger("specpilot.agents")
 
+PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")  # agents/safety/redact.py's
 MAX_CRITIQUES = 2
 REPEAT_LIMIT = 3  # the same call (tool and arguments) made this many times stops the run
 
@@ -202,6 +204,11 @@ class Agent:
                 continue
             observation = self.registry.call(self.ctx, call.name, call.arguments)
             result.tool_calls += 1
+            placeholder = _copied_placeholder(observation.proposed_edit)
+            if placeholder:
+                observation.ok, observation.proposed_edit = False, None
+                observation.content = (f"refused: the edit writes {placeholder}, a placeholder for a secret that was "
+                                       "hidden from you; keep those lines as they are in the file")
             if observation.proposed_edit is not None:
                 proposals.add(observation.proposed_edit)
                 self._apply_to_context(proposals)
@@ -350,6 +357,15 @@ def _steering(root: Path, budget: int) -> str:
         if used >= budget:
             break
     return "\n\n".join(parts)
+
+
+def _copied_placeholder(edit: EditResult | None) -> str:
+    """A redaction placeholder the edit would write into a file (the model copied it)."""
+    for file in edit.files if edit is not None else ():
+        for found in PLACEHOLDER.finditer(file.new_text):
+            if found.group(0) not in file.old_text:
+                return found.group(0)
+    return ""
 
 
 def _normal(arguments: str) -> str:

@@ -283,3 +283,17 @@ def test_the_cli_runs_the_agent_and_applies_with_apply(project: Path, openai_ser
     assert "calc.py:1" in capsys.readouterr().out
     assert [t["function"]["name"] for t in openai_server.requests[-1].body["tools"]] == \
         ["search_code", "read_file", "list_symbols", "find_references", "graph_neighbours", "read_spec"]
+
+
+def test_an_edit_that_copies_a_redaction_placeholder_is_refused(project: Path, openai_server: LoopbackServer) -> None:
+    (project / "settings.py").write_text(f'AWS_SECRET_ACCESS_KEY = "{AWS_SECRET}"\nDEBUG = True\n')
+    copied = ("--- a/settings.py\n+++ b/settings.py\n@@ -2,1 +2,2 @@\n"
+              '-DEBUG = True\n+DEBUG = False\n+OLD_KEY = "[REDACTED:aws_secret_key]"\n')
+    openai_server.push(openai_wire.answer(tool_calls=[call("read_file", {"path": "settings.py"})]),
+                       openai_wire.answer(tool_calls=[call("propose_patch", {"diff": copied})]),
+                       openai_wire.answer("Could not."), openai_wire.answer("DONE"))
+    result = session(project, openai_server).run("Turn DEBUG off")
+    assert result.edit is None
+    assert (project / "settings.py").read_text().startswith(f'AWS_SECRET_ACCESS_KEY = "{AWS_SECRET}"')
+    observation = tool_messages(openai_server, 2)[-1]
+    assert observation.startswith("<data") and "refused: the edit writes [REDACTED:aws_secret_key]" in observation
