@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from specpilot.ast_tools.offers import parse_buffer
+
 EXPLAIN, TESTS, IMPLEMENT, FIX = "explain", "tests", "implement", "fix"
 TITLES = {EXPLAIN: "SpecPilot: Explain this", TESTS: "SpecPilot: Write tests for this function",
           IMPLEMENT: "SpecPilot: Implement this", FIX: "SpecPilot: Fix this diagnostic"}
@@ -49,11 +51,8 @@ class Diagnostic:
 def agent_offers(path: str, text: str, line: int, diagnostics: Sequence[Diagnostic] = ()) -> list[AgentOffer]:
     """The agent actions for a cursor on 0-based ``line`` of ``path``."""
     found: list[AgentOffer] = []
-    definition = None
-    try:
-        definition = _innermost(ast.parse(text), line + 1)
-    except (SyntaxError, ValueError):
-        pass  # a file that does not parse still gets its diagnostics fixed
+    tree = parse_buffer(text)  # shared with the refactoring offers of the same request
+    definition = _innermost(tree, line + 1) if tree is not None else None  # a syntax error: diagnostics only
     if definition is not None:
         qualified, node = definition
         found.append(AgentOffer(EXPLAIN, TITLES[EXPLAIN], path, qualified, node.lineno - 1))

@@ -17,6 +17,7 @@ Positions are 0-based (line, column in code points), as in edits.py.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -79,11 +80,21 @@ class _Lines:
         return line, len(text) - len(text.lstrip())
 
 
+@functools.lru_cache(maxsize=4)
+def parse_buffer(text: str) -> ast.Module | None:
+    """``text`` parsed by the stdlib, None for a syntax error. Cached: the refactoring and
+    agent actions listed for one request read the same buffer. Callers must not change
+    the tree."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def offers(path: str, text: str, start: tuple[int, int], end: tuple[int, int]) -> list[Offer]:
     """The refactorings offered for the selection ``start``..``end`` (equal: a cursor)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = parse_buffer(text)
+    if tree is None:
         return []  # the editor shows the syntax error; nothing is offered meanwhile
     lines = _Lines(text)
     start, end = min(start, end), max(start, end)

@@ -6,7 +6,10 @@ A workspace holding one standard-library module of more than 1,000 lines is serv
 by ``specpilot serve`` (semantic search off: listing does not touch the index). The
 file is opened in the client, then ``textDocument/codeAction`` is asked for at
 cursors spread over every line and for selections of 1-6 whole lines inside
-functions, as an editor does on every cursor move. Reported: median and p95 of
+functions, as an editor does on every cursor move; before each request the
+buffer changes (a comment appended), as while typing, so every listing parses
+its text afresh (the refactoring and agent actions share that parse). The
+listing includes the agent's actions (Explain, Implement, Write tests). Reported: median and p95 of
 the listing (target: p95 <= 100 ms), of ``documentSymbol`` on the same file as
 the baseline of a light request in the same run, of the in-process listing
 (ast_tools.offers) and of ``codeAction/resolve`` for the offered extractions.
@@ -78,9 +81,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     spans = selections(text, args.selections, rng)
 
     local: list[float] = []
-    for line, column in cursors:
+    for n, (line, column) in enumerate(cursors):
+        edited = f"{text}# edit {n}\n"  # a new text each time, as while typing: nothing is cached
         t0 = time.perf_counter()
-        offers(source.name, text, (line, column), (line, column))
+        offers(source.name, edited, (line, column), (line, column))
         local.append((time.perf_counter() - t0) * 1000)
 
     client = await start(SPECPILOT, root, options={"embedder": {"enabled": False}}, resolve_code_actions=True)
@@ -99,7 +103,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         requests = [("codeAction (cursor)", (c, c)) for c in cursors]
         requests += [("codeAction (selection)", ((a, 0), (b, 0))) for a, b in spans]
         rng.shuffle(requests)
+        version = 1
         for n, (name, (a, b)) in enumerate(requests):
+            # Each request follows an edit (a comment appended at the end), as while typing, so
+            # no parse of an earlier request's text is reused.
+            version += 1
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                [types.TextDocumentContentChangeWholeDocument(text=f"{text}# edit {n}\n")]))
             params = types.CodeActionParams(document, types.Range(types.Position(*a), types.Position(*b)),
                                             types.CodeActionContext(diagnostics=[]))
             t0 = time.perf_counter()
