@@ -1,0 +1,1 @@
+"""Spec documents and the spec workflow: requirements -> design -> tasks -> implementation -> review."""

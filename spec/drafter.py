@@ -1,0 +1,348 @@
+"""The deterministic spec drafter: requirements, tasks and design drafts with no model.
+
+Used when no model is configured (and as the skeleton a model fills in). It only
+rearranges what the idea says: each sentence is sorted into goals, user stories,
+acceptance criteria (rewritten to EARS by ``ears.rewrite``), SLAs, constraints and
+compatibility; every item carries its clarity score (``clarity.score``) as
+``<!-- clarity: 0.8 -->`` and every item under 0.6 gets clarifying questions
+``Q1 (R1.2) ...``. What needs judgement (design candidates, data flow) is written
+as "needs a model: ..." rather than invented. Output is Markdown in the format of
+the spec documents (front matter, then sections); IDs are R1, R1.1, S1, C1, K1,
+Q1 and T1, numbered in the order the idea states things, so the same idea always
+gives the same IDs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from specpilot.spec import clarity, ears
+
+PROFILES = ("default", "ml")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<=[.!?])\s+(?=[A-Z`\"(])")
+_GOAL = re.compile(r"^(goal:|the goal|our goal|we want|i want|the idea is|the aim|aim:|purpose:|in order to|"
+                   r"let users|help users|allow users to)", re.IGNORECASE)
+_STORY_LEAD = re.compile(r"^as an? [^,]+,", re.IGNORECASE)
+_SLA = re.compile(r"\b(p9\d|p50|latency|uptime|availability|throughput|response time|requests? per second|rps|"
+                  r"within \d|under \d+\s*(ms|s|seconds?|minutes?)|at most \d+\s*(ms|s|seconds?|minutes?))\b",
+                  re.IGNORECASE)
+_CONSTRAINT = re.compile(r"\b(must not|no new|without (adding|any|new)|only (use|uses|using)|must use|limited to|"
+                         r"dependenc(y|ies)|budget|licen[cs]e|no network|offline|not allowed|forbidden)\b",
+                         re.IGNORECASE)
+_COMPATIBILITY = re.compile(r"\b(python \d|compatib\w*|works on|backward|browsers?|windows|macos|linux|"
+                            r"node \d|version \d|\d+\.\d+\+)\b", re.IGNORECASE)
+_HUMAN_STORY = re.compile(r"^(?:the |a |an |each |every )?(users?|admins?|administrators?|analysts?|developers?|"
+                          r"customers?|operators?|maintainers?|members?|visitors?|reviewers?|researchers?|"
+                          r"engineers?|managers?|clients?)\s+(?:can|could|may|should be able to|must be able to|"
+                          r"shall be able to|will be able to|wants? to|needs? to)\s+(?P<want>.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementItem:
+    """One item of a requirements document, as the tasks and design drafts take it.
+    ``kind``: "story", "criterion", "sla", "constraint" or "compatibility";
+    ``parent``: the story ID of a criterion (None otherwise)."""
+
+    id: str
+    text: str
+    kind: str
+    parent: str | None = None
+    score: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedCode:
+    """A place in the code that retrieval found relevant to the spec."""
+
+    path: str
+    symbol: str
+    line: int
+
+
+@dataclass(slots=True)
+class RequirementsDraft:
+    """The structured draft behind ``draft_requirements``' Markdown."""
+
+    title: str
+    goals: list[str]
+    items: list[RequirementItem]
+    questions: list[tuple[str, str]]  # (item id, question)
+    clarity: dict[str, clarity.Clarity]  # item id -> its score and findings
+
+
+def split_sentences(idea: str) -> list[str]:
+    """The idea's statements: one per bullet, and one per sentence in paragraphs."""
+    out: list[str] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            out.extend(s.strip() for s in _SENTENCE_END.split(" ".join(paragraph)) if s.strip())
+            paragraph.clear()
+
+    for line in idea.splitlines():
+        if not line.strip():
+            flush()
+        elif _BULLET.match(line):
+            flush()
+            paragraph.append(_BULLET.sub("", line).strip())
+            flush()
+        elif line.startswith((" ", "\t")) and out and not paragraph:
+            out[-1] = f"{out[-1]} {line.strip()}"  # a wrapped bullet
+        else:
+            paragraph.append(line.strip())
+    flush()
+    return [s for s in out if re.search(r"\w", s)]
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _title_from(goal: str) -> str:
+    story = ears.STORY.match(goal.strip().rstrip(".!"))
+    if story:
+        goal = story.group("want")
+    text = re.sub(r"^(goal:|the goal is to|our goal is to|we want to|i want to|the idea is to|let|allow)\s+",
+                  "", goal.strip().rstrip(".!"), flags=re.IGNORECASE)
+    text = re.sub(r"^(users?|people|analysts?|developers?)\s+(to\s+)?(can\s+)?", "", text, flags=re.IGNORECASE)
+    words = text.replace("`", "").split()[:8]
+    return (" ".join(words)[:1].upper() + " ".join(words)[1:]) if words else "Untitled"
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48] or "spec"
+
+
+def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
+    """Sort the idea's statements into goals and numbered items (see the module docstring)."""
+    sentences = split_sentences(idea)
+    goals = [_sentence(s) for s in sentences if _GOAL.match(s)]
+    rest = [s for s in sentences if not _GOAL.match(s)]
+    if not goals and len(rest) > 1 and not _STORY_LEAD.match(rest[0]) and not _HUMAN_STORY.match(rest[0].rstrip(".")):
+        goals, rest = [_sentence(rest[0])], rest[1:]  # an opening sentence states the goal
+    final_title = title or _title_from(goals[0] if goals else (rest[0] if rest else "Untitled"))
+
+    items: list[RequirementItem] = []
+    scores: dict[str, clarity.Clarity] = {}
+    counters = {"S": 0, "C": 0, "K": 0}
+    story_id: str | None = None
+    stories = criteria = 0
+
+    def add_story(text: str) -> str:
+        nonlocal stories, criteria
+        stories += 1
+        criteria = 0
+        scores[f"R{stories}"] = clarity.score(text)
+        items.append(RequirementItem(f"R{stories}", text, "story", None, scores[f"R{stories}"].score))
+        return f"R{stories}"
+
+    for raw in rest:
+        text = _sentence(raw)
+        body = text.rstrip(".!?")
+        is_behaviour = bool(_HUMAN_STORY.match(body) or _STORY_LEAD.match(body)) or ears.classify(text) != "plain"
+        kind = ("sla" if _SLA.search(text) and not is_behaviour
+                else "constraint" if _CONSTRAINT.search(text) and not is_behaviour
+                else "compatibility" if _COMPATIBILITY.search(text) and not is_behaviour
+                else "criterion")
+        if kind != "criterion":
+            prefix = {"sla": "S", "constraint": "C", "compatibility": "K"}[kind]
+            counters[prefix] += 1
+            item_id = f"{prefix}{counters[prefix]}"
+            scores[item_id] = clarity.score(text)
+            items.append(RequirementItem(item_id, text, kind, None, scores[item_id].score))
+            continue
+        human = _HUMAN_STORY.match(body)
+        if _STORY_LEAD.match(body):
+            story_id = add_story(text)
+        elif human:
+            actor = human.group(1).lower().rstrip("s") if human.group(1).lower() != "users" else "user"
+            article = "an" if actor[0] in "aeio" else "a"
+            story_id = add_story(f"As {article} {actor}, I want to {human.group('want')}.")
+        elif story_id is None:
+            wanted = final_title[:1].lower() + final_title[1:]
+            verb = wanted.split()[0] in clarity.IMPERATIVE_VERBS
+            story_id = add_story(f"As a user, I want {'to ' if verb else ''}{wanted}.")
+        criteria += 1
+        rewritten = ears.rewrite(text)
+        # A rewrite cannot make a requirement clearer than what was said: keep the lower score.
+        item_id = f"{story_id}.{criteria}"
+        scores[item_id] = min(clarity.score(text), clarity.score(rewritten), key=lambda c: c.score)
+        items.append(RequirementItem(item_id, rewritten, "criterion", story_id, scores[item_id].score))
+
+    questions = [(item.id, q) for item in items if item.score < clarity.CLEAR_THRESHOLD
+                 for q in scores[item.id].questions[:3]]
+    return RequirementsDraft(final_title, goals, items, questions, scores)
+
+
+def _front_matter(fields: dict[str, str]) -> str:
+    return "---\n" + "".join(f"{key}: {value}\n" for key, value in fields.items()) + "---\n"
+
+
+def _gate(problems: Sequence[str]) -> str:
+    passed = "false" if problems else "true"
+    return f"{{passed: {passed}, problems: [{', '.join(json.dumps(p) for p in problems)}]}}"
+
+
+def draft_requirements(idea: str, *, title: str | None = None, profile: str = "default",
+                       spec: str | None = None) -> str:
+    """requirements.md for ``idea`` (a paragraph or bullets): front matter (stage
+    requirements, status draft, profile), goals, stories with EARS criteria, SLAs,
+    constraints, compatibility, each scored, and questions for items under 0.6."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown spec profile {profile!r}; use one of: {', '.join(PROFILES)}")
+    if not idea.strip():
+        raise ValueError("the idea is empty: describe what should be built in a sentence or a few bullets")
+    draft = analyse_idea(idea, title=title)
+    problems = [f"{item.id}: clarity {clarity.format_score(item.score)} < {clarity.CLEAR_THRESHOLD} and no answer"
+                for item in draft.items if item.score < clarity.CLEAR_THRESHOLD]
+    lines = [_front_matter({"spec": spec or slug(draft.title), "title": draft.title, "stage": "requirements",
+                            "status": "draft", "profile": profile, "gate": _gate(problems)}),
+             f"# {draft.title}", "", "## Goals"]
+    lines += [f"- {goal}" for goal in draft.goals] or [f"- {draft.title}."]
+    lines += ["", "## User stories"]
+    for item in draft.items:
+        if item.kind == "story":
+            lines.append(f"### {item.id} {item.text} {draft.clarity[item.id].comment()}")
+        elif item.kind == "criterion":
+            lines.append(f"- {item.id} {item.text} {draft.clarity[item.id].comment()}")
+    for heading, kind in (("SLAs", "sla"), ("Constraints", "constraint"), ("Compatibility", "compatibility")):
+        section = [f"- {i.id} {i.text} {draft.clarity[i.id].comment()}" for i in draft.items if i.kind == kind]
+        if section:
+            lines += ["", f"## {heading}", *section]
+    lines += ["", "## Clarifying questions"]
+    lines += [f"- Q{n} ({item_id}) {question}" for n, (item_id, question) in enumerate(draft.questions, 1)]
+    if not draft.questions:
+        lines.append("(none: every item scores 0.6 or more)")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(slots=True)
+class _Task:
+    title: str
+    inputs: str
+    outputs: str
+    test: str
+    estimate: str
+    requirements: list[str]
+    depends: list[int]
+
+
+def _short(text: str, words: int = 8) -> str:
+    text = re.sub(r"^(WHEN|IF|WHILE|WHERE)\b.*?\bSHALL\s+|^THE .*?SHALL\s+", "", text).rstrip(".")
+    parts = text.split()
+    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
+
+
+def _test_name(spec_slug: str, item_id: str, text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", _short(text, 5).lower())
+    return f"`tests/test_{spec_slug.replace('-', '_')}.py::test_{item_id.lower().replace('.', '_')}_{'_'.join(words)}`"
+
+
+def draft_tasks(requirements: Iterable[RequirementItem], *, title: str, spec: str | None = None,
+                profile: str = "default") -> str:
+    """tasks.md: at least one task per acceptance criterion, SLA, constraint and
+    compatibility item, in dependency order, each citing what it implements;
+    profile "ml" adds the environment task first and a 1-epoch mini-dataset run
+    before full training."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown spec profile {profile!r}; use one of: {', '.join(PROFILES)}")
+    items = list(requirements)
+    spec_slug = spec or slug(title)
+    stories = [i for i in items if i.kind == "story"]
+    tasks: list[_Task] = []
+    env = 0
+    if profile == "ml":
+        tasks.append(_Task("Set up the environment", "the requirements; the machine's Python and GPU",
+                           "`venv.md` (Python version, how to create the venv) and `requirements.txt` with pinned "
+                           "versions", "`python -c 'import torch'` runs in the new venv", "0.5h",
+                           [s.id for s in stories] or [i.id for i in items[:1]], []))
+        env = 1
+    story_first: dict[str, int] = {}
+    for item in items:
+        if item.kind == "criterion":
+            parent = item.parent or ""
+            first = story_first.get(parent)
+            refs = [item.id] if first else [parent, item.id] if parent else [item.id]
+            unwanted = ears.classify(item.text) == "unwanted"
+            tasks.append(_Task(f"{'Handle' if unwanted else 'Implement'} {item.id}: {_short(item.text)}",
+                               f"{item.id} and the affected code in design.md",
+                               f"the code change that makes {item.id} hold",
+                               _test_name(spec_slug, item.id, item.text), "1h" if unwanted else "2h",
+                               refs, [first] if first else ([env] if env else [])))
+            story_first.setdefault(parent, len(tasks))
+    for story in stories:
+        if story.id not in story_first:  # a story with no criteria still gets a task
+            tasks.append(_Task(f"Implement {story.id}: {_short(story.text)}", story.id,
+                               f"the code change that makes {story.id} hold",
+                               _test_name(spec_slug, story.id, story.text), "2h", [story.id],
+                               [env] if env else []))
+            story_first[story.id] = len(tasks)
+    build = list(range(env + 1, len(tasks) + 1))
+    if profile == "ml":
+        refs = [s.id for s in stories] or [i.id for i in items[:1]]
+        tasks.append(_Task("Validate on the mini dataset for 1 epoch", "the mini dataset sample (see design.md)",
+                           "a finished 1-epoch run and its loss curve; no full training before it passes",
+                           "`python train.py --epochs 1 --data data/mini` (or `--dry-run`) exits 0 and the loss "
+                           "is finite", "1h", refs, build or [env]))
+        tasks.append(_Task("Train on the full dataset", "the full dataset; the validated configuration",
+                           "the trained checkpoint and its evaluation report", "the evaluation metrics in the "
+                           "requirements are met on the held-out split", "needs a measurement from the 1-epoch run",
+                           refs, [len(tasks)]))
+        build = [len(tasks)]
+    verify = {"sla": ("Measure", "a benchmark run against the stated bound", "`bench/` result meeting"),
+              "constraint": ("Check", "a check in CI", "CI check for"),
+              "compatibility": ("Verify", "a CI matrix entry", "CI matrix job for")}
+    for item in items:
+        if item.kind in verify:
+            verb, output, test = verify[item.kind]
+            tasks.append(_Task(f"{verb} {item.id}: {_short(item.text)}", f"{item.id}; the built feature", output,
+                               f"{test} {item.id}", "1h", [item.id], build or ([env] if env else [])))
+    lines = [_front_matter({"spec": spec_slug, "stage": "tasks", "gate": _gate([])}), f"# Tasks: {title}", ""]
+    for n, task in enumerate(tasks, 1):
+        lines += [f"- [ ] T{n} {task.title}", f"  - Inputs: {task.inputs}", f"  - Outputs: {task.outputs}",
+                  f"  - Acceptance test: {task.test}", f"  - Estimate: {task.estimate}",
+                  f"  - Depends on: {', '.join(f'T{d}' for d in task.depends) or '(none)'}",
+                  f"  - _Requirements: {', '.join(task.requirements)}_"]
+    return "\n".join(lines) + "\n"
+
+
+def draft_design(title: str, requirements: Iterable[RequirementItem], affected: Sequence[AffectedCode | tuple],
+                 *, spec: str | None = None, profile: str = "default") -> str:
+    """design.md: the affected code retrieval found, placeholders for what needs a
+    model (candidates, choice, data flow), and the risks the requirements show;
+    profile "ml" adds model candidates and a dataset plan with fields to fill."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown spec profile {profile!r}; use one of: {', '.join(PROFILES)}")
+    items = list(requirements)
+    places = [a if isinstance(a, AffectedCode) else AffectedCode(str(a[0]), str(a[1]), int(a[2])) for a in affected]
+    need = "needs a model: "
+    lines = [_front_matter({"spec": spec or slug(title), "stage": "design", "gate": _gate([])}),
+             f"# Design: {title}", "", "## Candidates",
+             "| | A: needs a model: first candidate | B: needs a model: second candidate |", "|---|---|---|"]
+    for row in ("complexity", "risk", "performance", "fit with the existing code"):
+        lines.append(f"| {row} | {need}compare | {need}compare |")
+    lines += ["", "## Choice", f"{need}choose A or B and say why.", "", "## Affected code"]
+    lines += [f"- `{p.path}` `{p.symbol}` (line {p.line})" for p in places] or ["- (retrieval found nothing)"]
+    lines += ["", "## Data flow", f"{need}describe how data moves through the affected code for: "
+              + ", ".join(i.id for i in items if i.kind in ("criterion", "sla")) + "."]
+    if profile == "ml":
+        lines += ["", "## Models", "| | A: needs a model: first candidate | B: needs a model: second candidate |",
+                  "|---|---|---|"]
+        for row in ("parameters", "memory (training, inference)", "training time (1 epoch, full run)",
+                    "expected quality"):
+            lines.append(f"| {row} | {need}estimate | {need}estimate |")
+        lines += ["", "## Dataset plan",
+                  "- Mini sample: a small fixed subset for the 1-epoch validation run; size and selection: "
+                  f"{need}decide.", f"- Full set: source, size, splits (train/validation/test): {need}decide."]
+    lines += ["", "## Risks"]
+    unclear = [i for i in items if i.score < clarity.CLEAR_THRESHOLD]
+    lines += [f"- {i.id} is unclear (clarity {clarity.format_score(i.score)}): the design may have to change "
+              "when its questions are answered." for i in unclear]
+    lines.append(f"- {need}list the technical risks of the chosen candidate.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,175 @@
+"""The specs of a workspace on disk: ``.specpilot/specs/NNN-slug/`` folders holding the spec documents.
+
+A spec's title, stage and status come from the front matter of its requirements.md (the title falls back to the
+document's ``# heading``, then to the folder's slug). Documents are read and written as bytes decoded as UTF-8,
+so CRLF line breaks survive; every write goes to a temporary file in the same folder that then replaces the
+document, so a crash never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from specpilot.paths import SPECPILOT_DIR
+from specpilot.spec.documents import Requirements, parse_requirements, render_requirements
+
+SPECS_DIR = f"{SPECPILOT_DIR}/specs"
+DOCUMENTS = ("requirements.md", "design.md", "tasks.md", "build_log.md", "review.md")
+_SPEC_FOLDER = re.compile(r"^(\d{3,})-([a-z0-9][a-z0-9-]*)$")
+
+
+class SpecError(Exception):
+    """A spec or document that cannot be found or written; the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpecInfo:
+    """One spec. ``changed`` is the newest modification time (seconds since the epoch) of its folder's files."""
+
+    name: str
+    folder: Path
+    title: str
+    stage: str
+    status: str
+    changed: float
+
+    @property
+    def number(self) -> int:
+        return int(self.name.split("-", 1)[0])
+
+    @property
+    def slug(self) -> str:
+        return self.name.split("-", 1)[1]
+
+
+def slugify(title: str, limit: int = 40) -> str:
+    """``"CSV export!"`` -> ``"csv-export"``: lowercase ASCII words joined by dashes, ``spec`` when none are left."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    if len(slug) > limit:
+        slug = slug[:limit].rsplit("-", 1)[0] if "-" in slug[:limit] else slug[:limit]
+    return slug.strip("-") or "spec"
+
+
+def _document_name(document: str) -> str:
+    name = document if document.endswith(".md") else f"{document}.md"
+    if name not in DOCUMENTS:
+        raise SpecError(f"unknown spec document {document!r}; expected one of {', '.join(DOCUMENTS)}")
+    return name
+
+
+class SpecStore:
+    """The specs under ``root/.specpilot/specs`` (``root`` is the workspace folder)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.folder = self.root / SPECS_DIR
+
+    def list(self) -> list[SpecInfo]:
+        """Every spec, in number order."""
+        if not self.folder.is_dir():
+            return []
+        found = [self._info(path) for path in self.folder.iterdir()
+                 if path.is_dir() and _SPEC_FOLDER.match(path.name)]
+        return sorted(found, key=lambda info: (info.number, info.name))
+
+    def create(self, title: str) -> SpecInfo:
+        """A new spec folder with the next number and a slug of ``title``, holding a draft requirements.md."""
+        title = " ".join(title.split())
+        if not title:
+            raise SpecError("a spec needs a title")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        number = max((info.number for info in self.list()), default=0) + 1
+        while True:
+            name = f"{number:03d}-{slugify(title)}"
+            try:
+                (self.folder / name).mkdir()
+                break
+            except FileExistsError:  # another writer took this number between list() and mkdir()
+                number += 1
+        front = {"spec": name, "title": title, "stage": "requirements", "status": "draft", "profile": "default"}
+        model = Requirements(front=front, title=title)
+        self._write(self.folder / name / "requirements.md", render_requirements(model))
+        return self._info(self.folder / name)
+
+    def resolve(self, name: str | None = None) -> SpecInfo:
+        """The spec called ``name``: its full folder name, its number (``001`` or ``1``), its slug, or a unique
+        prefix of its folder name. None picks the most recently changed spec."""
+        specs = self.list()
+        if not specs:
+            raise SpecError(f"there are no specs yet in {SPECS_DIR}; create one first")
+        if name is None:
+            return max(specs, key=lambda info: (info.changed, info.number))
+        wanted = name.strip().rstrip("/").rsplit("/", 1)[-1]
+        for matches in (
+            [info for info in specs if info.name == wanted],
+            [info for info in specs if wanted.isdigit() and info.number == int(wanted)],
+            [info for info in specs if info.slug == wanted],
+            [info for info in specs if info.name.startswith(wanted) or info.slug.startswith(wanted)],
+        ):
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                names = ", ".join(info.name for info in matches)
+                raise SpecError(f"{name!r} matches several specs: {names}; give more of the name")
+        listing = ", ".join(info.name for info in specs)
+        raise SpecError(f"no spec called {name!r}; the specs are: {listing}")
+
+    def path(self, spec: SpecInfo | str, document: str) -> Path:
+        info = spec if isinstance(spec, SpecInfo) else self.resolve(spec)
+        return info.folder / _document_name(document)
+
+    def has(self, spec: SpecInfo | str, document: str) -> bool:
+        return self.path(spec, document).is_file()
+
+    def read(self, spec: SpecInfo | str, document: str) -> str:
+        """The document's text exactly as on disk (line breaks kept)."""
+        path = self.path(spec, document)
+        try:
+            return path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise SpecError(f"{path.parent.name} has no {path.name} yet") from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{path} is not UTF-8 text: {exc}") from None
+
+    def write(self, spec: SpecInfo | str, document: str, text: str) -> Path:
+        """Replace the document with ``text`` atomically; returns its path."""
+        path = self.path(spec, document)
+        if not path.parent.is_dir():
+            raise SpecError(f"the spec folder {path.parent} does not exist")
+        self._write(path, text)
+        return path
+
+    def _write(self, path: Path, text: str) -> None:
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(text.encode("utf-8"))
+                stream.flush()
+                os.fsync(stream.fileno())
+            # mkstemp makes the file private (0600); a spec document is as readable as any other file.
+            os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def _info(self, folder: Path) -> SpecInfo:
+        slug = folder.name.split("-", 1)[1]
+        fields: dict[str, object] = {}
+        heading = None
+        requirements = folder / "requirements.md"
+        try:
+            text = requirements.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if text:
+            model, _ = parse_requirements(text)
+            fields, heading = model.front, model.title
+        times = [path.stat().st_mtime for path in folder.iterdir() if path.is_file()] or [folder.stat().st_mtime]
+        title = str(fields.get("title") or heading or slug.replace("-", " "))
+        return SpecInfo(folder.name, folder, title, str(fields.get("stage") or "requirements"),
+                        str(fields.get("status") or "draft"), max(times))
