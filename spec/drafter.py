@@ -327,7 +327,8 @@ def draft_design(title: str, requirements: Iterable[RequirementItem], affected: 
              "| | A: needs a model: first candidate | B: needs a model: second candidate |", "|---|---|---|"]
     for row in ("complexity", "risk", "performance", "fit with the existing code"):
         lines.append(f"| {row} | {need}compare | {need}compare |")
-    lines += ["", "## Choice", f"{need}choose A or B and say why.", "", "## Affected code"]
+    lines += ["", "## Choice", f"A, provisionally: {need}compare A and B, choose one and say why.", "",
+              "## Affected code"]
     lines += [f"- `{p.path}` `{p.symbol}` (line {p.line})" for p in places] or ["- (retrieval found nothing)"]
     lines += ["", "## Data flow", f"{need}describe how data moves through the affected code for: "
               + ", ".join(i.id for i in items if i.kind in ("criterion", "sla")) + "."]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specpilot import __version__, cli_agent, cli_refactor
+from specpilot import __version__, cli_agent, cli_refactor, cli_spec
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.memory import limit_malloc_arenas
 
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_refactor.add_parser(sub)
     cli_agent.add_parsers(sub)
+    cli_spec.add_parser(sub)
 
     p_serve = sub.add_parser("serve", help="run the language server (stdio unless --tcp)")
     p_serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -357,7 +358,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "graph": cmd_graph,
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
-            "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune}
+            "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
+            "spec": cli_spec.cmd_spec}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -372,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"specpilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (CliError, cli_refactor.RefactorError, cli_agent.AgentCliError) as exc:
+    except (CliError, cli_refactor.RefactorError, cli_agent.AgentCliError, cli_spec.SpecCliError) as exc:
         print(f"specpilot: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

@@ -1,0 +1,212 @@
+"""The spec workflow's stages, shared by ``specpilot spec ...`` and the language server.
+
+``new`` drafts requirements.md from an idea; ``clarify`` lists the open
+questions and writes answers back (rescoring the items they clarify); ``design``
+and ``tasks`` draft the next documents. Each stage first checks the previous
+stage's gate and refuses, naming what fails, unless forced. Without a model the
+drafts come from the deterministic drafter (spec/drafter.py), and the design's
+candidate table is marked as needing a model. Nothing here prints or knows LSP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specpilot.spec import clarity
+from specpilot.spec.documents import (
+    Requirements,
+    parse_design,
+    parse_requirements,
+    parse_tasks,
+    set_answer,
+    set_clarity,
+)
+from specpilot.spec.drafter import AffectedCode, RequirementItem, draft_design, draft_requirements, draft_tasks
+from specpilot.spec.frontmatter import set_fields
+from specpilot.spec.gates import GateResult, design_gate, record_gate, requirements_gate, tasks_gate
+from specpilot.spec.store import SpecError, SpecInfo, SpecStore
+
+Retrieve = Callable[[str, int], list[tuple[str, str, int]]]  # query, k -> (path, symbol, line)
+
+
+class GateFailed(SpecError):
+    """A stage asked for before the previous stage's gate passes."""
+
+    def __init__(self, result: GateResult) -> None:
+        listed = "; ".join(result.problems[:5]) + (f"; and {len(result.problems) - 5} more"
+                                                   if len(result.problems) > 5 else "")
+        super().__init__(f"the {result.stage} gate fails: {listed}. Fix them (spec clarify answers questions) "
+                         "or use --force")
+        self.result = result
+
+
+@dataclass(slots=True)
+class StageResult:
+    spec: SpecInfo
+    document: str
+    path: Path
+    gate: GateResult
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class OpenQuestion:
+    id: str
+    item: str
+    text: str
+    answer: str | None
+
+
+@dataclass(slots=True)
+class StatusRow:
+    spec: SpecInfo
+    gates: dict[str, bool | None]  # document -> passed (None: not written yet)
+
+
+def _items(model: Requirements) -> list[RequirementItem]:
+    return [RequirementItem(i.id, i.text, i.kind, i.parent, i.clarity if i.clarity is not None else 1.0)
+            for i in model.items]
+
+
+class SpecWorkflow:
+    def __init__(self, root: Path, *, retrieve: Retrieve | None = None) -> None:
+        self.root = root.resolve()
+        self.store = SpecStore(self.root)
+        self.retrieve = retrieve
+
+    # -- stages ---------------------------------------------------------------------------------
+    def new(self, idea: str, *, title: str | None = None, profile: str = "default") -> StageResult:
+        if not idea.strip():
+            raise SpecError("the idea is empty: describe the feature in a sentence or two")
+        draft = draft_requirements(idea, title=title, profile=profile)  # refuses a bad profile before a folder exists
+        model, _ = parse_requirements(draft)
+        info = self.store.create(title or model.title or "spec")
+        text = set_fields(draft, {"spec": info.name})
+        return self._write_requirements(info, text, [])
+
+    def clarify(self, name: str | None = None, answers: Mapping[str, str] | None = None
+                ) -> tuple[StageResult, list[OpenQuestion]]:
+        """Write ``answers`` (question id -> text), rescore the items they clarify, and list
+        the questions still open."""
+        info = self.store.resolve(name)
+        text = self.store.read(info, "requirements")
+        model, _ = parse_requirements(text)
+        notes: list[str] = []
+        for qid, answer in (answers or {}).items():
+            question = model.question(qid)
+            if question is None:
+                known = ", ".join(q.id for q in model.questions) or "none"
+                raise SpecError(f"{info.name} has no question {qid} (its questions: {known})")
+            text = set_answer(text, qid, answer.strip())
+            item = model.item(question.item) if question.item else None
+            if item is not None:
+                rescored = clarity.score(f"{item.text} {answer.strip()}")
+                new = max(item.clarity or 0.0, rescored.score)
+                text = set_clarity(text, item.id, new)
+                notes.append(f"{item.id}: clarity {item.clarity if item.clarity is not None else '?'} -> {new:.2f}")
+        result = self._write_requirements(info, text, notes)
+        model, _ = parse_requirements(self.store.read(info, "requirements"))
+        open_questions = [OpenQuestion(q.id, q.item or "", q.text, q.answer) for q in model.questions
+                          if not q.answer]
+        return result, open_questions
+
+    def design(self, name: str | None = None, *, force: bool = False) -> StageResult:
+        info = self.store.resolve(name)
+        model = self._gate_requirements(info, force)
+        affected: list[AffectedCode] = []
+        notes: list[str] = []
+        if self.retrieve is not None:
+            query = " ".join([model.title, *(i.text for i in model.items if i.kind in ("story", "criterion"))])
+            try:
+                found = self.retrieve(query, 8)
+            except Exception as exc:  # retrieval helps; without it the design still gets written
+                found = []
+                notes.append(f"no affected code listed: {exc}")
+            affected = [AffectedCode(path, symbol, line) for path, symbol, line in found
+                        if (self.root / path).is_file()]
+        else:
+            notes.append("no affected code listed: the workspace has no index")
+        profile = str(model.front.get("profile", "default") or "default")
+        text = draft_design(model.title, _items(model), affected, spec=info.name, profile=profile)
+        design, _ = parse_design(text)
+        gate = design_gate(design, allow_placeholders=True)
+        notes.append("the candidate approaches are placeholders: a model drafts real ones")
+        text = record_gate(text, gate)
+        path = self.store.write(info, "design", text)
+        self._set_stage(info, "design")
+        return StageResult(self.store.resolve(info.name), "design", path, gate, notes)
+
+    def tasks(self, name: str | None = None, *, force: bool = False) -> StageResult:
+        info = self.store.resolve(name)
+        model, _ = parse_requirements(self.store.read(info, "requirements"))
+        if not force:
+            if not self.store.has(info, "design"):
+                raise SpecError(f"{info.name} has no design yet: run `specpilot spec design` first (or --force)")
+            design, _ = parse_design(self.store.read(info, "design"))
+            gate = design_gate(design, allow_placeholders=True)
+            if not gate.passed:
+                raise GateFailed(gate)
+        profile = str(model.front.get("profile", "default") or "default")
+        text = draft_tasks(_items(model), title=model.title, spec=info.name, profile=profile)
+        tasks, _ = parse_tasks(text)
+        gate = tasks_gate(tasks, model)
+        text = record_gate(text, gate)
+        path = self.store.write(info, "tasks", text)
+        self._set_stage(info, "tasks")
+        return StageResult(self.store.resolve(info.name), "tasks", path, gate, [])
+
+    def status(self) -> list[StatusRow]:
+        rows = []
+        for info in self.store.list():
+            gates: dict[str, bool | None] = {}
+            for document in ("requirements", "design", "tasks", "review"):
+                gates[document] = self._recorded_gate(info, document)
+            rows.append(StatusRow(info, gates))
+        return rows
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _write_requirements(self, info: SpecInfo, text: str, notes: list[str]) -> StageResult:
+        model, _ = parse_requirements(text)
+        gate = requirements_gate(model)
+        text = record_gate(text, gate)
+        path = self.store.write(info, "requirements", text)
+        return StageResult(self.store.resolve(info.name), "requirements", path, gate, notes)
+
+    def _gate_requirements(self, info: SpecInfo, force: bool) -> Requirements:
+        model, problems = parse_requirements(self.store.read(info, "requirements"))
+        errors = [p for p in problems if p.severity == "error"]
+        if errors and not force:
+            raise SpecError(f"{info.name}/requirements.md has problems: "
+                            + "; ".join(f"line {p.line}: {p.message}" for p in errors[:5]))
+        gate = requirements_gate(model)
+        if not gate.passed and not force:
+            raise GateFailed(gate)
+        return model
+
+    def _set_stage(self, info: SpecInfo, stage: str) -> None:
+        order = ("requirements", "design", "tasks", "implementation", "review", "done")
+        current = info.stage if info.stage in order else "requirements"
+        if order.index(stage) > order.index(current):
+            text = self.store.read(info, "requirements")
+            self.store.write(info, "requirements", set_fields(text, {"stage": stage}))
+
+    def _recorded_gate(self, info: SpecInfo, document: str) -> bool | None:
+        if not self.store.has(info, document):
+            return None
+        from specpilot.spec.frontmatter import split_front_matter
+
+        gate = split_front_matter(self.store.read(info, document)).fields.get("gate")
+        return bool(gate.get("passed")) if isinstance(gate, dict) else None
+
+
+def answers_from(pairs: Sequence[str]) -> dict[str, str]:
+    """``["Q1=No; --force overwrites", ...]`` -> ``{"Q1": "No; --force overwrites"}``."""
+    answers = {}
+    for pair in pairs:
+        qid, sep, text = pair.partition("=")
+        if not sep or not qid.strip() or not text.strip():
+            raise SpecError(f"an answer is QID=TEXT, e.g. Q1=\"only on --force\"; got {pair!r}")
+        answers[qid.strip().upper()] = text.strip()
+    return answers

@@ -1,0 +1,130 @@
+"""``specpilot spec ...``: the spec workflow from the command line.
+
+Stage commands take an optional spec name (``001``, the slug, or the folder name)
+and otherwise act on the most recently changed spec. A stage whose previous gate
+fails is refused with the failing checks, unless ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+
+
+class SpecCliError(Exception):
+    """Shown as ``specpilot: error: ...`` with exit status 1."""
+
+
+def add_parser(sub: Any) -> None:
+    p_spec = sub.add_parser("spec", help="the spec workflow: requirements -> design -> tasks")
+    actions = p_spec.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p_new = actions.add_parser("new", help="draft requirements.md from an idea")
+    p_new.add_argument("idea")
+    p_new.add_argument("--title", default=None)
+    p_new.add_argument("--profile", choices=["default", "ml"], default="default")
+    p_clarify = actions.add_parser("clarify", help="list open questions; --answer Q1=TEXT writes answers")
+    p_clarify.add_argument("name", nargs="?")
+    p_clarify.add_argument("--answer", action="append", default=[], metavar="QID=TEXT")
+    p_design = actions.add_parser("design", help="draft design.md (the requirements gate must pass)")
+    p_design.add_argument("name", nargs="?")
+    p_tasks = actions.add_parser("tasks", help="draft tasks.md (the design gate must pass)")
+    p_tasks.add_argument("name", nargs="?")
+    for parser in (p_design, p_tasks):
+        parser.add_argument("--force", action="store_true", help="go on although the previous gate fails")
+    actions.add_parser("status", help="specs, their stages and gates")
+    for parser in (p_new, p_clarify, p_design, p_tasks, *actions.choices.values()):
+        if not any(a.dest == "workspace" for a in parser._actions):
+            parser.add_argument("-w", "--workspace", type=Path, default=None,
+                                help="workspace folder (default: the current folder)")
+            parser.add_argument("--json", action="store_true")
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from specpilot.spec.store import SpecError
+    from specpilot.spec.workflow import SpecWorkflow, answers_from
+
+    root = (args.workspace or Path.cwd()).resolve()
+    flow = SpecWorkflow(root, retrieve=_retriever(root) if args.action == "design" else None)
+    try:
+        if args.action == "new":
+            _stage(flow.new(args.idea, title=args.title, profile=args.profile), args)
+        elif args.action == "clarify":
+            result, questions = flow.clarify(args.name, answers_from(args.answer))
+            _stage(result, args, questions)
+        elif args.action == "design":
+            _stage(flow.design(args.name, force=args.force), args)
+        elif args.action == "tasks":
+            _stage(flow.tasks(args.name, force=args.force), args)
+        else:
+            _status(flow, args)
+    except (SpecError, ValueError) as exc:
+        raise SpecCliError(str(exc)) from None
+    return EXIT_OK
+
+
+def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = None) -> None:
+    if args.json:
+        print(json.dumps({"spec": result.spec.name, "document": result.document, "path": str(result.path),
+                          "gate": {"passed": result.gate.passed, "problems": result.gate.problems},
+                          "notes": result.notes,
+                          "openQuestions": [{"id": q.id, "item": q.item, "text": q.text} for q in questions or []]},
+                         indent=2))
+        return
+    print(f"{result.spec.name}: wrote {result.path}")
+    verdict = "passes" if result.gate.passed else "fails"
+    print(f"{result.document} gate {verdict}" + (":" if result.gate.problems else ""))
+    for problem in result.gate.problems:
+        print(f"  - {problem}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if questions is not None:
+        if questions:
+            print("open questions (answer with --answer QID=TEXT):")
+            for question in questions:
+                print(f"  {question.id} ({question.item}) {question.text}")
+        else:
+            print("no open questions")
+
+
+def _status(flow: Any, args: argparse.Namespace) -> None:
+    rows = flow.status()
+    if args.json:
+        print(json.dumps([{"spec": r.spec.name, "title": r.spec.title, "stage": r.spec.stage,
+                           "status": r.spec.status, "gates": r.gates} for r in rows], indent=2))
+        return
+    if not rows:
+        print("no specs yet: `specpilot spec new \"an idea\"` starts one")
+        return
+    marks = {True: "pass", False: "FAIL", None: "-"}
+    width = max(len("spec"), *(len(r.spec.name) for r in rows))
+    print(f"{'spec':<{width}}  {'stage':<14} {'requirements':<13} {'design':<7} {'tasks':<6} review")
+    for row in rows:
+        g = row.gates
+        print(f"{row.spec.name:<{width}}  {row.spec.stage:<14} {marks[g['requirements']]:<13} "
+              f"{marks[g['design']]:<7} {marks[g['tasks']]:<6} {marks[g['review']]}")
+
+
+def _retriever(root: Path) -> Any:
+    """Affected code for the design from the workspace index, when there is one."""
+    from specpilot.config import load_settings
+    from specpilot.paths import cache_dir
+
+    settings, _ = load_settings(root)
+    if not (cache_dir(root, settings.cache_path) / "index").exists():
+        return None
+
+    def retrieve(query: str, k: int) -> list[tuple[str, str, int]]:
+        from specpilot.index.engine import WorkspaceIndex
+
+        index = WorkspaceIndex(root, settings)
+        try:
+            return [(h.path, h.qualified_name or h.name, h.start_line) for h in index.search(query, k=k)
+                    if h.kind != "module"]
+        finally:
+            index.close()
+    return retrieve

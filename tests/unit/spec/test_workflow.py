@@ -1,0 +1,77 @@
+"""The spec workflow's stages through the CLI, offline, on a real folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from specpilot.cli import main
+from specpilot.spec.documents import parse_requirements, parse_tasks
+from specpilot.spec.store import SpecStore
+
+IDEA = "Add a --json flag to the status command so scripts can read the counts. It should be fast."
+
+
+def run(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, dict | list | str]:  # type: ignore[type-arg]
+    code = main(["spec", *args, "-w", str(root), "--json"])
+    out = capsys.readouterr()
+    return code, json.loads(out.out) if code == 0 else out.err
+
+
+def test_an_idea_goes_through_every_stage_once_its_questions_are_answered(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, new = run(capsys, tmp_path, "new", IDEA)
+    assert code == 0 and new["spec"].startswith("001-") and new["gate"]["passed"] is False  # type: ignore[index]
+    assert "clarity" in new["gate"]["problems"][0]  # type: ignore[index]
+    code, error = run(capsys, tmp_path, "design")
+    assert code == 1 and "the requirements gate fails" in error and "--force" in error  # type: ignore[operator]
+    code, listed = run(capsys, tmp_path, "clarify")
+    questions = listed["openQuestions"]  # type: ignore[index]
+    assert questions and questions[0]["item"] == "R1.1"
+    code, answered = run(capsys, tmp_path, "clarify", "--answer", f"{questions[0]['id']}=p95 under 200 ms")
+    assert answered["gate"]["passed"] is True  # type: ignore[index]
+    assert [q["id"] for q in answered["openQuestions"]] == [q["id"] for q in questions[1:]]  # type: ignore[index]
+    store = SpecStore(tmp_path)
+    spec = store.resolve(None)
+    requirements, problems = parse_requirements(store.read(spec, "requirements"))
+    assert not [p for p in problems if p.severity == "error"]
+    assert requirements.question(questions[0]["id"]).answer == "p95 under 200 ms"  # type: ignore[union-attr]
+    assert (requirements.item("R1.1").clarity or 0) >= 0.6  # type: ignore[union-attr]  # rescored
+    code, design = run(capsys, tmp_path, "design")
+    assert code == 0 and design["gate"]["passed"] is True  # type: ignore[index]
+    code, tasks = run(capsys, tmp_path, "tasks", "001")
+    assert code == 0 and tasks["gate"]["passed"] is True  # type: ignore[index]
+    parsed, _ = parse_tasks(store.read(spec, "tasks"))
+    cited = {r for task in parsed.tasks for r in task.requirements}
+    assert {i.id for i in requirements.items if i.kind == "criterion"} <= cited
+    code, status = run(capsys, tmp_path, "status")
+    assert status == [{"spec": spec.name, "title": spec.title, "stage": "tasks", "status": "draft",  # type: ignore[comparison-overlap]
+                       "gates": {"requirements": True, "design": True, "tasks": True, "review": None}}]
+
+
+def test_force_goes_on_past_a_failing_gate_and_bad_input_is_a_clear_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, tmp_path, "new", IDEA)
+    code, _ = run(capsys, tmp_path, "design", "--force")
+    assert code == 0
+    code, error = run(capsys, tmp_path, "clarify", "--answer", "Q99=yes")
+    assert code == 1 and "has no question Q99" in error  # type: ignore[operator]
+    code, error = run(capsys, tmp_path, "clarify", "--answer", "no equals sign")
+    assert code == 1 and "QID=TEXT" in error  # type: ignore[operator]
+    code, error = run(capsys, tmp_path, "tasks", "999")
+    assert code == 1 and "001-" in error  # type: ignore[operator]  # the message lists the specs
+    code, error = run(capsys, tmp_path, "new", "   ")
+    assert code == 1 and "the idea is empty" in error  # type: ignore[operator]
+
+
+def test_the_ml_profile_adds_an_environment_and_a_one_epoch_task(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, tmp_path, "new", "Train a classifier that routes support tickets to the right team with "
+        "validation accuracy of at least 85% on last year's tickets.", "--profile", "ml")
+    run(capsys, tmp_path, "design", "--force")
+    code, _ = run(capsys, tmp_path, "tasks", "--force")
+    store = SpecStore(tmp_path)
+    tasks = store.read(store.resolve(None), "tasks")
+    assert code == 0 and "venv.md" in tasks and "--epochs 1" in tasks
