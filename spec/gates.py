@@ -1,0 +1,201 @@
+"""The gates between the stages of a spec: what each document must satisfy before the workflow moves on.
+
+requirements
+    every item (story, criterion, SLA, constraint, compatibility requirement) has a clarity score of at least
+    0.6, or a clarifying question citing it (``- Q2 (R1.2) ...``) has an answer. An item without a score fails.
+design
+    the Candidates table compares at least two approaches (its columns after the first) and the Choice section
+    names one of them, by its whole heading (``A: stdlib csv module``), its name (``stdlib csv module``) or its
+    label (``A``). A candidate whose heading or cells say "needs a model" is a placeholder written without a
+    model; it fails the gate unless the caller passes ``allow_placeholders=True`` (the offline path, which says
+    so to the user; the result then carries a note).
+tasks
+    every acceptance criterion and SLA (see :func:`specpilot.spec.trace.traced_items`) is cited by a task, every
+    cited ID exists, every dependency exists, there are no dependency cycles and tasks come after the tasks they
+    depend on.
+review
+    every traced requirement has a row in the traceability matrix with a task and a test.
+
+Each gate returns a :class:`GateResult` whose problems are sentences for the user, each starting with the ID it
+is about. :func:`record_gate` writes the result to the document's front matter as
+``gate: {passed: false, problems: [...]}``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from specpilot.spec.documents import Design, Requirements, Review, Tasks
+from specpilot.spec.frontmatter import set_fields
+from specpilot.spec.trace import traced_items
+
+__all__ = ["CLARITY_THRESHOLD", "GateResult", "design_gate", "record_gate", "requirements_gate", "review_gate",
+           "tasks_gate"]
+
+CLARITY_THRESHOLD = 0.6
+PLACEHOLDER = "needs a model"
+PLACEHOLDER_PROBLEM = "the candidates are placeholders (needs a model)"
+
+
+@dataclass(slots=True)
+class GateResult:
+    """Whether ``stage``'s document passes its gate; ``notes`` say what was let through (placeholders offline)."""
+
+    stage: str
+    passed: bool
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _result(stage: str, problems: list[str], notes: list[str] | None = None) -> GateResult:
+    return GateResult(stage, not problems, problems, notes or [])
+
+
+def _cited(question_item: str | None) -> list[str]:
+    return [part.strip() for part in re.split(r"[,\s]+", question_item or "") if part.strip()]
+
+
+def requirements_gate(requirements: Requirements, threshold: float = CLARITY_THRESHOLD) -> GateResult:
+    problems: list[str] = []
+    if not requirements.items:
+        problems.append("requirements.md has no requirements yet (user stories, criteria, SLAs, ...)")
+    for item in requirements.items:
+        if item.clarity is None:
+            problems.append(f"{item.id}: no clarity score")
+            continue
+        if item.clarity >= threshold:
+            continue
+        questions = [q for q in requirements.questions if item.id in _cited(q.item)]
+        if any(q.answer for q in questions):
+            continue
+        low = f"{item.id}: clarity {item.clarity:.2f} < {threshold:g}"
+        if questions:
+            problems.append(f"{low} and no answer to {', '.join(q.id for q in questions)}")
+        else:
+            problems.append(f"{low} and no clarifying question about it")
+    return _result("requirements", problems)
+
+
+def _is_placeholder(cells: list[str]) -> bool:
+    return any(PLACEHOLDER in cell.lower() for cell in cells)
+
+
+def _names_candidate(choice: str, column: str) -> bool:
+    """Whether ``choice`` picks the candidate headed ``column`` (``A: stdlib csv module``)."""
+    text = choice.lower()
+    heading = column.strip().lower()
+    label, sep, name = heading.partition(":")
+    if heading and heading in text:
+        return True
+    if sep and name.strip() and name.strip() in text:
+        return True
+    # "A:", "A)", "A.", "**A**" or a lone "A" at the start of the choice, or "option A" / "candidate A" anywhere
+    # The label keeps its case, so that "A better way" does not pick candidate "A".
+    label = (column.partition(":")[0] if sep else column).strip()
+    if not label or len(label) > 3:
+        return False
+    first = re.sub(r"^[\s*_`]+", "", choice)
+    return bool(re.match(rf"{re.escape(label)}(?=[:).,*_`]|[ \t]*$)", first)
+                or re.search(rf"\b(?:option|candidate|approach)\s+{re.escape(label)}\b", choice, re.IGNORECASE))
+
+
+def design_gate(design: Design, *, allow_placeholders: bool = False) -> GateResult:
+    problems: list[str] = []
+    notes: list[str] = []
+    table = design.candidates
+    candidates = [name for name in (table.candidates if table else []) if name.strip()]
+    if len(candidates) < 2:
+        found = "no candidates" if not candidates else f"only one candidate ({candidates[0]})"
+        problems.append(f"the design compares {found}; it needs at least two approaches in the Candidates table")
+    if table is not None:
+        placeholder = any(_is_placeholder([column, *(row[index] for row in table.rows if index < len(row))])
+                          for index, column in enumerate(table.columns) if index > 0)
+        if placeholder and allow_placeholders:
+            notes.append(f"{PLACEHOLDER_PROBLEM}; accepted because SpecPilot is offline")
+        elif placeholder:
+            problems.append(PLACEHOLDER_PROBLEM)
+    choice = (design.choice or "").strip()
+    if not choice:
+        problems.append("the Choice section is empty; name the chosen candidate and why")
+    elif candidates and not any(_names_candidate(choice, name) for name in candidates):
+        problems.append(f"the Choice section names none of the candidates ({'; '.join(candidates)})")
+    return _result("design", problems, notes)
+
+
+def _cycles(tasks: Tasks) -> list[list[str]]:
+    """Each dependency cycle once, as the task IDs along it (the first repeated at the end)."""
+    graph = {task.id: [d for d in task.depends_on if d] for task in tasks.tasks}
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for dependency in graph.get(node, []):
+            if dependency not in graph:
+                continue
+            if state.get(dependency) == 1:
+                found.append(path[path.index(dependency):] + [dependency])
+            elif dependency not in state:
+                visit(dependency)
+        path.pop()
+        state[node] = 2
+
+    for task in tasks.tasks:
+        if task.id not in state:
+            visit(task.id)
+    return found
+
+
+def tasks_gate(tasks: Tasks, requirements: Requirements) -> GateResult:
+    problems: list[str] = []
+    if not tasks.tasks:
+        problems.append("tasks.md has no tasks yet")
+    known_requirements = {item.id for item in requirements.items}
+    position = {task.id: index for index, task in enumerate(tasks.tasks)}
+    cited: set[str] = set()
+    for task in tasks.tasks:
+        cited.update(task.requirements)
+        for requirement in task.requirements:
+            if requirement not in known_requirements:
+                problems.append(f"{task.id}: cites {requirement}, which is not in requirements.md")
+        for dependency in task.depends_on:
+            if dependency not in position:
+                problems.append(f"{task.id}: depends on {dependency}, which is not in tasks.md")
+    for item in traced_items(requirements):
+        if item.id not in cited:
+            problems.append(f"{item.id}: no task cites it")
+    cycles = _cycles(tasks)
+    in_cycle = {task_id for cycle in cycles for task_id in cycle}
+    for cycle in cycles:
+        if len(cycle) == 2:
+            problems.append(f"{cycle[0]}: depends on itself")
+        else:
+            problems.append(f"{cycle[0]}: dependency cycle {' -> '.join(cycle)}")
+    for task in tasks.tasks:
+        for dependency in task.depends_on:
+            later = position.get(dependency, -1) > position[task.id]
+            if later and not (task.id in in_cycle and dependency in in_cycle):
+                problems.append(f"{task.id}: depends on {dependency}, which comes after it; move {dependency} up")
+    return _result("tasks", problems)
+
+
+def review_gate(review: Review, requirements: Requirements) -> GateResult:
+    problems: list[str] = []
+    rows = {row.requirement: row for row in review.matrix}
+    for item in traced_items(requirements):
+        row = rows.get(item.id)
+        if row is None:
+            problems.append(f"{item.id}: not in the traceability matrix")
+            continue
+        missing = [what for what, cells in (("task", row.tasks), ("test", row.tests)) if not cells]
+        if missing:
+            problems.append(f"{item.id}: no {' and no '.join(missing)}")
+    return _result("review", problems)
+
+
+def record_gate(text: str, result: GateResult) -> str:
+    """``text`` with ``gate: {passed: ..., problems: [...]}`` set in its front matter; the body is untouched."""
+    return set_fields(text, {"gate": {"passed": result.passed, "problems": list(result.problems)}})
