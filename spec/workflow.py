@@ -17,16 +17,20 @@ from pathlib import Path
 from specpilot.spec import clarity
 from specpilot.spec.documents import (
     Requirements,
+    Review,
     parse_design,
     parse_requirements,
     parse_tasks,
+    render_review,
     set_answer,
     set_clarity,
 )
 from specpilot.spec.drafter import AffectedCode, RequirementItem, draft_design, draft_requirements, draft_tasks
-from specpilot.spec.frontmatter import set_fields
-from specpilot.spec.gates import GateResult, design_gate, record_gate, requirements_gate, tasks_gate
+from specpilot.spec.drift import Drift, check, record
+from specpilot.spec.frontmatter import set_fields, split_front_matter
+from specpilot.spec.gates import GateResult, design_gate, record_gate, requirements_gate, review_gate, tasks_gate
 from specpilot.spec.store import SpecError, SpecInfo, SpecStore
+from specpilot.spec.trace import find_citations, traceability, unknown_citations
 
 Retrieve = Callable[[str, int], list[tuple[str, str, int]]]  # query, k -> (path, symbol, line)
 
@@ -63,6 +67,7 @@ class OpenQuestion:
 class StatusRow:
     spec: SpecInfo
     gates: dict[str, bool | None]  # document -> passed (None: not written yet)
+    stale: list[str] = field(default_factory=list)  # cited files changed since the review
 
 
 def _items(model: Requirements) -> list[RequirementItem]:
@@ -157,13 +162,47 @@ class SpecWorkflow:
         self._set_stage(info, "tasks")
         return StageResult(self.store.resolve(info.name), "tasks", path, gate, [])
 
+    def review(self, name: str | None = None) -> StageResult:
+        """review.md: the traceability matrix (requirement -> tasks -> code -> tests) from
+        ``# Requirements:`` citations and test names, the gaps, README/code consistency of
+        the terms the requirements quote, and a verdict; records what was checked (drift)."""
+        info = self.store.resolve(name)
+        requirements, _ = parse_requirements(self.store.read(info, "requirements"))
+        tasks = parse_tasks(self.store.read(info, "tasks"))[0] if self.store.has(info, "tasks") else None
+        known = {item.id for item in requirements.items}
+        citations = [c for c in find_citations(self.root) if known & set(c.ids) or c.by_name]
+        rows = traceability(requirements, tasks, citations)
+        gaps = [f"{row.requirement}: {row.status}" for row in rows if row.status != "ok"]
+        gaps += [str(u) for u in unknown_citations(requirements, find_citations(self.root))]
+        readme = _readme_consistency(self.root, requirements)
+        review = Review(front={"spec": info.name, "stage": "review"}, title=f"Review: {requirements.title}",
+                        matrix=rows, gaps=gaps, readme=readme)
+        gate = review_gate(review, requirements)
+        review.verdict = ("Approved: every requirement has a task, code and a test." if gate.passed and not gaps
+                          else f"Changes needed: {len(gate.problems) or len(gaps)} gap(s) above.")
+        text = record_gate(render_review(review), gate)
+        text = set_fields(text, {"checked": record(self.root, citations)})
+        path = self.store.write(info, "review", text)
+        self._set_stage(info, "review")
+        return StageResult(self.store.resolve(info.name), "review", path, gate, [])
+
+    def drift(self, info: SpecInfo) -> Drift:
+        """Whether code the spec's review saw has changed since (the spec is then stale)."""
+        if not self.store.has(info, "review"):
+            return Drift(False, [], checked=False)
+        requirements, _ = parse_requirements(self.store.read(info, "requirements"))
+        known = {item.id for item in requirements.items}
+        citations = [c for c in find_citations(self.root) if known & set(c.ids) or c.by_name]
+        front = split_front_matter(self.store.read(info, "review")).fields
+        return check(front, citations, self.root)
+
     def status(self) -> list[StatusRow]:
         rows = []
         for info in self.store.list():
             gates: dict[str, bool | None] = {}
             for document in ("requirements", "design", "tasks", "review"):
                 gates[document] = self._recorded_gate(info, document)
-            rows.append(StatusRow(info, gates))
+            rows.append(StatusRow(info, gates, self.drift(info).changed))
         return rows
 
     # -- helpers --------------------------------------------------------------------------------
@@ -195,10 +234,26 @@ class SpecWorkflow:
     def _recorded_gate(self, info: SpecInfo, document: str) -> bool | None:
         if not self.store.has(info, document):
             return None
-        from specpilot.spec.frontmatter import split_front_matter
-
         gate = split_front_matter(self.store.read(info, document)).fields.get("gate")
         return bool(gate.get("passed")) if isinstance(gate, dict) else None
+
+
+def _readme_consistency(root: Path, requirements: Requirements) -> str:
+    """Terms the requirements quote in backticks (commands, flags, names) and whether the
+    README mentions them."""
+    import re
+
+    terms = sorted({t for item in requirements.items for t in re.findall(r"`([^`]+)`", item.text)})
+    readme = next((root / n for n in ("README.md", "README.rst", "README") if (root / n).is_file()), None)
+    if not terms:
+        return "The requirements quote no commands, flags or names to look for."
+    if readme is None:
+        return "The workspace has no README; not checked: " + ", ".join(f"`{t}`" for t in terms)
+    text = readme.read_text(encoding="utf-8", errors="replace")
+    missing = [t for t in terms if t not in text]
+    if not missing:
+        return f"{readme.name} mentions every quoted term: " + ", ".join(f"`{t}`" for t in terms)
+    return f"{readme.name} does not mention: " + ", ".join(f"`{t}`" for t in missing)
 
 
 def answers_from(pairs: Sequence[str]) -> dict[str, str]:

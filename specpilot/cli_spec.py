@@ -36,6 +36,8 @@ def add_parser(sub: Any) -> None:
     p_tasks.add_argument("name", nargs="?")
     for parser in (p_design, p_tasks):
         parser.add_argument("--force", action="store_true", help="go on although the previous gate fails")
+    p_review = actions.add_parser("review", help="review.md: traceability matrix, gaps, verdict")
+    p_review.add_argument("name", nargs="?")
     actions.add_parser("status", help="specs, their stages and gates")
     for parser in (p_new, p_clarify, p_design, p_tasks, *actions.choices.values()):
         if not any(a.dest == "workspace" for a in parser._actions):
@@ -60,6 +62,8 @@ def cmd_spec(args: argparse.Namespace) -> int:
             _stage(flow.design(args.name, force=args.force), args)
         elif args.action == "tasks":
             _stage(flow.tasks(args.name, force=args.force), args)
+        elif args.action == "review":
+            _stage(flow.review(args.name), args)
         else:
             _status(flow, args)
     except (SpecError, ValueError) as exc:
@@ -95,7 +99,7 @@ def _status(flow: Any, args: argparse.Namespace) -> None:
     rows = flow.status()
     if args.json:
         print(json.dumps([{"spec": r.spec.name, "title": r.spec.title, "stage": r.spec.stage,
-                           "status": r.spec.status, "gates": r.gates} for r in rows], indent=2))
+                           "status": r.spec.status, "gates": r.gates, "stale": r.stale} for r in rows], indent=2))
         return
     if not rows:
         print("no specs yet: `specpilot spec new \"an idea\"` starts one")
@@ -105,8 +109,9 @@ def _status(flow: Any, args: argparse.Namespace) -> None:
     print(f"{'spec':<{width}}  {'stage':<14} {'requirements':<13} {'design':<7} {'tasks':<6} review")
     for row in rows:
         g = row.gates
+        stale = f"  STALE: {', '.join(row.stale[:3])} changed since the review" if row.stale else ""
         print(f"{row.spec.name:<{width}}  {row.spec.stage:<14} {marks[g['requirements']]:<13} "
-              f"{marks[g['design']]:<7} {marks[g['tasks']]:<6} {marks[g['review']]}")
+              f"{marks[g['design']]:<7} {marks[g['tasks']]:<6} {marks[g['review']]}{stale}")
 
 
 def _retriever(root: Path) -> Any:

@@ -48,7 +48,36 @@ def test_an_idea_goes_through_every_stage_once_its_questions_are_answered(
     assert {i.id for i in requirements.items if i.kind == "criterion"} <= cited
     code, status = run(capsys, tmp_path, "status")
     assert status == [{"spec": spec.name, "title": spec.title, "stage": "tasks", "status": "draft",  # type: ignore[comparison-overlap]
-                       "gates": {"requirements": True, "design": True, "tasks": True, "review": None}}]
+                       "gates": {"requirements": True, "design": True, "tasks": True, "review": None}, "stale": []}]
+
+
+def test_review_traces_requirements_to_code_and_tests_and_marks_drift(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, tmp_path, "new", "Users can export a report as CSV with `report export --csv`. "
+        "IF the target file exists THE CLI SHALL ask before overwriting it.")
+    run(capsys, tmp_path, "design", "--force")
+    run(capsys, tmp_path, "tasks", "--force")
+    store = SpecStore(tmp_path)
+    requirements, _ = parse_requirements(store.read(store.resolve(None), "requirements"))
+    criteria = [i.id for i in requirements.items if i.kind == "criterion"]
+    (tmp_path / "report.py").write_text(f"def export(rows, path):  # Requirements: {', '.join(criteria)}\n"
+                                        "    return path\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_report.py").write_text(
+        f"def test_export():  # Requirements: {criteria[0]}\n    assert True\n")
+    (tmp_path / "README.md").write_text("Run `report export --csv`.\n")
+    code, review = run(capsys, tmp_path, "review")
+    assert code == 0
+    text = store.read(store.resolve(None), "review")
+    assert f"| {criteria[0]} |" in text and "report.py:1 export" in text and "tests/test_report.py" in text
+    if len(criteria) > 1:  # the others have code but no test
+        assert review["gate"]["passed"] is False and f"{criteria[1]}: no test" in review["gate"]["problems"]  # type: ignore[index]
+    assert "README.md mentions every quoted term" in text
+    code, status = run(capsys, tmp_path, "status")
+    assert status[0]["stale"] == []  # type: ignore[index]
+    (tmp_path / "report.py").write_text((tmp_path / "report.py").read_text() + "\n# changed\n")
+    code, status = run(capsys, tmp_path, "status")
+    assert status[0]["stale"] == ["report.py"]  # type: ignore[index]
 
 
 def test_force_goes_on_past_a_failing_gate_and_bad_input_is_a_clear_error(
