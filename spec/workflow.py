@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from specpilot.spec import clarity
 from specpilot.spec.documents import (
@@ -24,6 +26,7 @@ from specpilot.spec.documents import (
     render_review,
     set_answer,
     set_clarity,
+    set_task_done,
 )
 from specpilot.spec.drafter import AffectedCode, RequirementItem, draft_design, draft_requirements, draft_tasks
 from specpilot.spec.drift import Drift, check, record
@@ -33,6 +36,7 @@ from specpilot.spec.store import SpecError, SpecInfo, SpecStore
 from specpilot.spec.trace import find_citations, traceability, unknown_citations
 
 Retrieve = Callable[[str, int], list[tuple[str, str, int]]]  # query, k -> (path, symbol, line)
+RunAgent = Callable[[str], Any]  # task text -> the agent's RunResult (agents/loop.py)
 
 
 class GateFailed(SpecError):
@@ -162,6 +166,59 @@ class SpecWorkflow:
         self._set_stage(info, "tasks")
         return StageResult(self.store.resolve(info.name), "tasks", path, gate, [])
 
+    def run_task(self, task_id: str, name: str | None = None, *, run_agent: RunAgent,
+                 apply: bool = False) -> tuple[Any, StageResult]:
+        """Run the agent on one task of tasks.md with the spec as context; its result is a
+        proposed edit (written only with ``apply``, which also ticks the task). Every run
+        is recorded in build_log.md (task, outcome, files touched, tests run)."""
+        from specpilot.ast_tools.edits import Refusal
+        from specpilot.ast_tools.edits import apply as write_edit
+
+        info = self.store.resolve(name)
+        if not self.store.has(info, "tasks"):
+            raise SpecError(f"{info.name} has no tasks yet: run `specpilot spec tasks` first")
+        tasks_text = self.store.read(info, "tasks")
+        tasks, _ = parse_tasks(tasks_text)
+        task = next((t for t in tasks.tasks if t.id.upper() == task_id.upper()), None)
+        if task is None:
+            raise SpecError(f"{info.name} has no task {task_id} (its tasks: "
+                            f"{', '.join(t.id for t in tasks.tasks) or 'none'})")
+        requirements, _ = parse_requirements(self.store.read(info, "requirements"))
+        cited = [requirements.item(r) for r in task.requirements]
+        lines = [f"Do task {task.id} of the spec {info.name} ({requirements.title}): {task.title}."]
+        for label, value in (("Inputs", task.inputs), ("Outputs", task.outputs),
+                             ("Acceptance test", task.acceptance_test)):
+            if value:
+                lines.append(f"{label}: {value}")
+        lines += [f"Requirement {i.id}: {i.text}" for i in cited if i is not None]
+        lines.append("Cite the requirements in the code and tests you write with a comment "
+                     f"`# Requirements: {', '.join(task.requirements) or 'R?'}`, and run the tests.")
+        result = run_agent("\n".join(lines))
+        edit = getattr(result, "edit", None)
+        files = [f.path for f in edit.files] if edit is not None else []
+        applied = False
+        if apply and edit is not None:
+            try:
+                write_edit(edit, self.root)
+            except Refusal as exc:
+                raise SpecError(str(exc)) from None
+            applied = True
+            self.store.write(info, "tasks", set_task_done(tasks_text, task.id, True))
+        tests = _tests_run(getattr(result, "trajectory", None))
+        at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        outcome = f"{result.stop}{' (applied)' if applied else ' (proposed, not written)' if edit else ''}: " \
+                  f"{_first_line(result.answer)}"
+        entry = [f"## {task.id} {task.title} ({at})", "", f"- Outcome: {outcome}",
+                 f"- Files touched: {', '.join(files) if files else '(none)'}",
+                 f"- Tests run: {tests or '(none)'}", ""]
+        log = self.store.read(info, "build_log") if self.store.has(info, "build_log") else \
+            f"---\nspec: {info.name}\nstage: implementation\n---\n# Build log: {requirements.title}\n"
+        path = self.store.write(info, "build_log", log.rstrip("\n") + "\n\n" + "\n".join(entry))
+        self._set_stage(info, "implementation")
+        gate = GateResult("implementation", result.stop in ("answered", "offline"), [] if result.stop in (
+            "answered", "offline") else [f"the agent stopped: {result.stop}"])
+        return result, StageResult(self.store.resolve(info.name), "build_log", path, gate, [])
+
     def review(self, name: str | None = None) -> StageResult:
         """review.md: the traceability matrix (requirement -> tasks -> code -> tests) from
         ``# Requirements:`` citations and test names, the gaps, README/code consistency of
@@ -236,6 +293,22 @@ class SpecWorkflow:
             return None
         gate = split_front_matter(self.store.read(info, document)).fields.get("gate")
         return bool(gate.get("passed")) if isinstance(gate, dict) else None
+
+
+def _first_line(text: str) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= 160 else line[:159] + "…"
+
+
+def _tests_run(trajectory: Path | None) -> str:
+    """The run_tests calls of an agent run and their first lines, from its trajectory."""
+    if trajectory is None or not Path(trajectory).is_file():
+        return ""
+    from specpilot.agents.trajectory import read
+
+    runs = [event for event in read(Path(trajectory)) if event.get("kind") == "tool"
+            and event.get("call", {}).get("name") == "run_tests"]
+    return "; ".join(f"{_first_line(str(e.get('content', '')))}" for e in runs)
 
 
 def _readme_consistency(root: Path, requirements: Requirements) -> str:

@@ -36,6 +36,10 @@ def add_parser(sub: Any) -> None:
     p_tasks.add_argument("name", nargs="?")
     for parser in (p_design, p_tasks):
         parser.add_argument("--force", action="store_true", help="go on although the previous gate fails")
+    p_run = actions.add_parser("run-task", help="run the agent on one task; the edit is a diff (--apply writes it)")
+    p_run.add_argument("task_id", metavar="TASK_ID")
+    p_run.add_argument("name", nargs="?")
+    p_run.add_argument("--apply", action="store_true", help="write the proposed edit and tick the task")
     p_review = actions.add_parser("review", help="review.md: traceability matrix, gaps, verdict")
     p_review.add_argument("name", nargs="?")
     actions.add_parser("status", help="specs, their stages and gates")
@@ -62,6 +66,8 @@ def cmd_spec(args: argparse.Namespace) -> int:
             _stage(flow.design(args.name, force=args.force), args)
         elif args.action == "tasks":
             _stage(flow.tasks(args.name, force=args.force), args)
+        elif args.action == "run-task":
+            _run_task(flow, args)
         elif args.action == "review":
             _stage(flow.review(args.name), args)
         else:
@@ -93,6 +99,34 @@ def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = 
                 print(f"  {question.id} ({question.item}) {question.text}")
         else:
             print("no open questions")
+
+
+def _run_task(flow: Any, args: argparse.Namespace) -> None:
+    from specpilot.agents.session import AgentSession, SessionError
+
+    try:
+        session = AgentSession.open(flow.root)
+    except SessionError as exc:
+        raise SpecCliError(str(exc)) from None
+    for note in session.notes:
+        print(f"specpilot: {note}", file=sys.stderr)
+    try:
+        result, stage = flow.run_task(args.task_id, args.name, apply=args.apply,
+                                      run_agent=lambda task: session.run(task))
+        if args.apply and result.edit is not None:
+            session.feedback(result.run_id, accepted=True, note="applied with spec run-task --apply")
+    finally:
+        session.close()
+    if args.json:
+        print(json.dumps({"spec": stage.spec.name, "task": args.task_id, "stop": result.stop,
+                          "answer": result.answer, "diff": result.edit.diff() if result.edit else "",
+                          "buildLog": str(stage.path)}, indent=2))
+        return
+    print(result.answer)
+    if result.edit is not None:
+        print()
+        print(result.edit.diff(), end="")
+    print(f"{stage.spec.name}: recorded in {stage.path}", file=sys.stderr)
 
 
 def _status(flow: Any, args: argparse.Namespace) -> None:
