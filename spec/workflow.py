@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from specpilot.spec import clarity
+from specpilot.spec.authoring import Author
 from specpilot.spec.documents import (
     Requirements,
     Review,
@@ -80,20 +81,49 @@ def _items(model: Requirements) -> list[RequirementItem]:
 
 
 class SpecWorkflow:
-    def __init__(self, root: Path, *, retrieve: Retrieve | None = None) -> None:
+    def __init__(self, root: Path, *, retrieve: Retrieve | None = None, author: Author | None = None) -> None:
+        """``author``: a model that writes requirements and designs (spec/authoring.py);
+        None or an offline one: the deterministic drafter writes them."""
         self.root = root.resolve()
         self.store = SpecStore(self.root)
         self.retrieve = retrieve
+        self.author = author if author is not None and author.available else None
 
     # -- stages ---------------------------------------------------------------------------------
     def new(self, idea: str, *, title: str | None = None, profile: str = "default") -> StageResult:
         if not idea.strip():
             raise SpecError("the idea is empty: describe the feature in a sentence or two")
         draft = draft_requirements(idea, title=title, profile=profile)  # refuses a bad profile before a folder exists
+        notes: list[str] = []
+        if self.author is not None:
+            front = {"stage": "requirements", "status": "draft", "profile": profile}
+            written, note = self.author.requirements(idea, profile=profile, front=front)
+            notes += [note] if note else []
+            draft = written or draft
         model, _ = parse_requirements(draft)
         info = self.store.create(title or model.title or "spec")
         text = set_fields(draft, {"spec": info.name})
-        return self._write_requirements(info, text, [])
+        return self._write_requirements(info, text, notes)
+
+    def from_code(self, path: str | Path, *, title: str | None = None) -> tuple[StageResult, StageResult]:
+        """A spec describing the existing code under ``path`` (spec/brownfield.py): requirements.md and
+        design.md, each with its gate recorded (the design's placeholder candidate B is allowed)."""
+        from specpilot.spec.brownfield import BrownfieldError, draft_from_code, survey
+
+        try:
+            found = survey(self.root, path)
+        except BrownfieldError as exc:
+            raise SpecError(str(exc)) from None
+        info = self.store.create(title or f"As built: {found.target}")
+        requirements_text, design_text = draft_from_code(found, title=info.title, spec=info.name)
+        requirements = self._write_requirements(info, requirements_text, [])
+        design, _ = parse_design(design_text)
+        gate = design_gate(design, allow_placeholders=True)
+        written = self.store.write(info, "design", record_gate(design_text, gate))
+        self._set_stage(info, "design")
+        notes = [f"candidate B needs a model; A describes the code as built ({len(found.modules)} Python modules, "
+                 f"{len(found.other_files)} other files listed)"]
+        return requirements, StageResult(self.store.resolve(info.name), "design", written, gate, notes)
 
     def clarify(self, name: str | None = None, answers: Mapping[str, str] | None = None
                 ) -> tuple[StageResult, list[OpenQuestion]]:
@@ -138,10 +168,17 @@ class SpecWorkflow:
         else:
             notes.append("no affected code listed: the workspace has no index")
         profile = str(model.front.get("profile", "default") or "default")
-        text = draft_design(model.title, _items(model), affected, spec=info.name, profile=profile)
+        written = None
+        if self.author is not None:
+            found = [(a.path, a.symbol, a.line) for a in affected]
+            written, note = self.author.design(self.store.read(info, "requirements"), found,
+                                               front={"spec": info.name, "stage": "design"})
+            notes += [note] if note else []
+        text = written or draft_design(model.title, _items(model), affected, spec=info.name, profile=profile)
         design, _ = parse_design(text)
-        gate = design_gate(design, allow_placeholders=True)
-        notes.append("the candidate approaches are placeholders: a model drafts real ones")
+        gate = design_gate(design, allow_placeholders=written is None)
+        if written is None:
+            notes.append("the candidate approaches are placeholders: a model drafts real ones")
         text = record_gate(text, gate)
         path = self.store.write(info, "design", text)
         self._set_stage(info, "design")

@@ -27,6 +27,9 @@ def add_parser(sub: Any) -> None:
     p_new.add_argument("idea")
     p_new.add_argument("--title", default=None)
     p_new.add_argument("--profile", choices=["default", "ml"], default="default")
+    p_from_code = actions.add_parser("from-code", help="draft requirements.md and design.md from existing code")
+    p_from_code.add_argument("path", metavar="PATH", help="a file or folder of the workspace")
+    p_from_code.add_argument("--title", default=None)
     p_clarify = actions.add_parser("clarify", help="list open questions; --answer Q1=TEXT writes answers")
     p_clarify.add_argument("name", nargs="?")
     p_clarify.add_argument("--answer", action="append", default=[], metavar="QID=TEXT")
@@ -55,10 +58,18 @@ def cmd_spec(args: argparse.Namespace) -> int:
     from specpilot.spec.workflow import SpecWorkflow, answers_from
 
     root = (args.workspace or Path.cwd()).resolve()
-    flow = SpecWorkflow(root, retrieve=_retriever(root) if args.action == "design" else None)
+    flow = SpecWorkflow(root, retrieve=_retriever(root) if args.action == "design" else None,
+                        author=_author(root) if args.action in ("new", "design") else None)
     try:
         if args.action == "new":
             _stage(flow.new(args.idea, title=args.title, profile=args.profile), args)
+        elif args.action == "from-code":
+            written = flow.from_code(args.path, title=args.title)
+            if args.json:  # one JSON document: a list of the two stage results
+                print(json.dumps([_stage_json(result, []) for result in written], indent=2))
+            else:
+                for result in written:
+                    _stage(result, args)
         elif args.action == "clarify":
             result, questions = flow.clarify(args.name, answers_from(args.answer))
             _stage(result, args, questions)
@@ -77,13 +88,15 @@ def cmd_spec(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stage_json(result: Any, questions: list[Any]) -> dict[str, Any]:
+    return {"spec": result.spec.name, "document": result.document, "path": str(result.path),
+            "gate": {"passed": result.gate.passed, "problems": result.gate.problems}, "notes": result.notes,
+            "openQuestions": [{"id": q.id, "item": q.item, "text": q.text} for q in questions]}
+
+
 def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = None) -> None:
     if args.json:
-        print(json.dumps({"spec": result.spec.name, "document": result.document, "path": str(result.path),
-                          "gate": {"passed": result.gate.passed, "problems": result.gate.problems},
-                          "notes": result.notes,
-                          "openQuestions": [{"id": q.id, "item": q.item, "text": q.text} for q in questions or []]},
-                         indent=2))
+        print(json.dumps(_stage_json(result, questions or []), indent=2))
         return
     print(f"{result.spec.name}: wrote {result.path}")
     verdict = "passes" if result.gate.passed else "fails"
@@ -146,6 +159,25 @@ def _status(flow: Any, args: argparse.Namespace) -> None:
         stale = f"  STALE: {', '.join(row.stale[:3])} changed since the review" if row.stale else ""
         print(f"{row.spec.name:<{width}}  {row.spec.stage:<14} {marks[g['requirements']]:<13} "
               f"{marks[g['design']]:<7} {marks[g['tasks']]:<6} {marks[g['review']]}{stale}")
+
+
+def _author(root: Path) -> Any:
+    """The configured model as the planner and architect; None without one (the drafter writes)."""
+    from specpilot.agents.llm.factory import make_provider
+    from specpilot.agents.llm.settings import ModelConfigError
+    from specpilot.agents.prompt_templates import PromptLibrary
+    from specpilot.agents.safety.redact import redact_messages
+    from specpilot.config import load_settings
+    from specpilot.spec.authoring import Author
+
+    settings, _ = load_settings(root)
+    try:
+        provider = make_provider(settings.model)
+    except ModelConfigError as exc:
+        raise SpecCliError(str(exc)) from None
+    if provider.offline:
+        return None
+    return Author(provider, PromptLibrary(root / ".specpilot" / "prompts"), redact_messages)
 
 
 def _retriever(root: Path) -> Any:

@@ -1,0 +1,86 @@
+"""Spec documents written by a model: the planner's requirements and the architect's design.
+
+With a configured model, ``spec new`` and ``spec design`` ask it in a role
+(agents/prompts/spec.planner.md, spec.architect.md); the answer must be the
+document in the documented format. What comes back is checked like a hand-written
+file: it must parse without errors (else the deterministic draft is used and the
+note says why), items the model left unscored get the rule-based clarity score,
+and the same gates judge it. Outgoing text is redacted like every agent request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from specpilot.agents.llm.base import Message, Provider, ProviderError
+from specpilot.agents.loop import as_data
+from specpilot.agents.prompt_templates import PromptLibrary
+from specpilot.spec import clarity
+from specpilot.spec.documents import Problem, parse_design, parse_requirements, set_clarity
+from specpilot.spec.frontmatter import set_fields
+
+Redactor = Callable[[list[Message]], list[Message]]
+_FENCE = re.compile(r"^\s*```(?:markdown|md)?\s*\n(?P<body>.*?)\n\s*```\s*$", re.DOTALL)
+
+
+class Author:
+    def __init__(self, provider: Provider, prompts: PromptLibrary | None = None,
+                 redactor: Redactor | None = None) -> None:
+        self.provider = provider
+        self.prompts = prompts or PromptLibrary()
+        self.redactor = redactor
+
+    @property
+    def available(self) -> bool:
+        return not self.provider.offline
+
+    def requirements(self, idea: str, *, profile: str, front: dict[str, object]) -> tuple[str | None, str]:
+        """(requirements.md, note): None when the model's answer cannot be used (the note says why)."""
+        request = f"Profile: {profile}\n\n" + as_data("idea", idea)
+        text, note = self._ask("spec.planner", request)
+        if text is None:
+            return None, note
+        model, problems = parse_requirements(text)
+        errors = _errors(problems)
+        if errors or not model.items:
+            return None, "the model's requirements.md " + (f"has problems ({errors})" if errors else "has no items")
+        for item in model.items:
+            if item.clarity is None:
+                scored = clarity.score(item.text)
+                text = set_clarity(text, item.id, scored.score)
+        return set_fields(text, {**front, "author": f"{self.provider.name} (planner)"}), note
+
+    def design(self, requirements_text: str, affected: Sequence[tuple[str, str, int]], *,
+               front: dict[str, object]) -> tuple[str | None, str]:
+        found = "\n".join(f"- `{path}` `{symbol}` (line {line})" for path, symbol, line in affected) or "(nothing)"
+        request = as_data("requirements.md", requirements_text) + "\n\n" + as_data("retrieved code", found)
+        text, note = self._ask("spec.architect", request)
+        if text is None:
+            return None, note
+        _, problems = parse_design(text)
+        errors = _errors(problems)
+        if errors:
+            return None, f"the model's design.md has problems ({errors})"
+        return set_fields(text, {**front, "author": f"{self.provider.name} (architect)"}), note
+
+    def _ask(self, template: str, request: str) -> tuple[str | None, str]:
+        messages = [Message("system", self.prompts.get(template).render()), Message("user", request)]
+        if self.redactor is not None:
+            messages = self.redactor(messages)
+        try:
+            answer = self.provider.chat(messages, ())
+        except ProviderError as exc:
+            return None, f"the model call failed ({exc}); used the deterministic draft"
+        text = answer.text.strip()
+        fenced = _FENCE.match(text)
+        if fenced:
+            text = fenced.group("body").strip()
+        if not text:
+            return None, "the model answered nothing; used the deterministic draft"
+        return text + "\n", ""
+
+
+def _errors(problems: list[Problem]) -> str:
+    errors = [p for p in problems if p.severity == "error"]
+    return "; ".join(f"line {p.line}: {p.message}" for p in errors[:3])

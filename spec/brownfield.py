@@ -1,0 +1,448 @@
+"""Specs for code that already exists (``specpilot spec from-code PATH``): requirements.md and design.md drafted
+from what the code under PATH does today, so an existing project can adopt specs.
+
+Python files are read with the standard library's :mod:`ast` (nothing is imported or run). Each public module
+and each public class becomes a user story; each public function, method and argparse option becomes an
+acceptance criterion in EARS form describing the observed behaviour (``WHEN `f(a, b)` is called THE SYSTEM
+SHALL <docstring summary>``), and each exception a function raises explicitly becomes an ``IF ... THE SYSTEM
+SHALL raise ...`` criterion. Every item is scored with :mod:`specpilot.spec.clarity`; an undocumented item scores
+at most 0.3 and gets a clarifying question asking what it should do. IDs follow the files in path order and the
+code in source order, so the same code always gives the same IDs.
+
+design.md lists the affected code as real paths with symbols and lines, the data flow between the modules
+(internal imports and the calls across them), and two candidates: A "as built" (chosen) and B, which needs a
+model. Files that are not Python are listed under affected code only; Python files that do not parse are listed
+with the reason, and named under risks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from specpilot.spec import clarity
+from specpilot.spec.frontmatter import dump_front_matter
+
+__all__ = ["CodeSymbol", "ModuleSurvey", "Survey", "UNDOCUMENTED_SCORE", "draft_from_code", "survey"]
+
+UNDOCUMENTED_SCORE = 0.3
+_SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".specpilot", ".mypy_cache",
+              ".pytest_cache", ".ruff_cache", "build", "dist", ".tox"}
+_TEXT_SUFFIXES = {".py", ".pyi", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c", ".h", ".cpp", ".hpp",
+                  ".rb", ".sh", ".toml", ".cfg", ".ini", ".yaml", ".yml", ".json", ".md", ".rst", ".txt", ".sql",
+                  ".kt", ".swift", ".cs", ".php", ".scala", ".lua", ".r", ".m"}
+
+
+class BrownfieldError(ValueError):
+    """A PATH that cannot be described (outside the workspace, missing, no code); the message is for the user."""
+
+
+@dataclass(slots=True)
+class CodeSymbol:
+    """A public function, class or method as the code defines it."""
+
+    name: str  # qualified within the module: ``Cache.get``
+    kind: str  # "function", "class" or "method"
+    line: int
+    signature: str = ""  # ``get(key, default=None)``
+    summary: str | None = None  # the docstring's first sentence
+    raises: list[tuple[str, str | None]] = field(default_factory=list)  # (exception, literal message)
+
+
+@dataclass(slots=True)
+class CliOption:
+    flags: str  # ``--limit`` / ``-n, --limit`` / ``path``
+    help: str | None
+    line: int
+
+
+@dataclass(slots=True)
+class ModuleSurvey:
+    path: str  # relative to the workspace, POSIX
+    dotted: str
+    summary: str | None
+    lines: int
+    symbols: list[CodeSymbol] = field(default_factory=list)
+    options: list[CliOption] = field(default_factory=list)
+    imports: dict[str, list[str]] = field(default_factory=dict)  # dotted module -> names imported from it
+    calls: set[tuple[str, str]] = field(default_factory=set)  # (caller, "module.function") across modules
+
+
+@dataclass(slots=True)
+class Survey:
+    root: Path
+    target: str  # PATH as given, relative to the workspace
+    modules: list[ModuleSurvey] = field(default_factory=list)
+    other_files: list[str] = field(default_factory=list)
+    unparsed: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+# --- reading the code ---------------------------------------------------------------------------------------
+
+
+def _summary(node: ast.AST) -> str | None:
+    doc = ast.get_docstring(node) if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                                        ast.AsyncFunctionDef)) else None
+    if not doc or not doc.strip():
+        return None
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z`])", paragraph)[0]
+    return first.rstrip()
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> str:
+    args = node.args
+    names = [a.arg for a in [*args.posonlyargs, *args.args]]
+    if method and names and names[0] in ("self", "cls"):
+        names = names[1:]
+    names += [f"*{args.vararg.arg}"] if args.vararg else []
+    names += [a.arg for a in args.kwonlyargs]
+    names += [f"**{args.kwarg.arg}"] if args.kwarg else []
+    return f"{node.name}({', '.join(names)})"
+
+
+def _raises(node: ast.AST) -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = []
+    for child in ast.walk(node):
+        if not isinstance(child, ast.Raise) or child.exc is None:
+            continue
+        exc = child.exc
+        call = exc if isinstance(exc, ast.Call) else None
+        target = call.func if call else exc
+        name = ast.unparse(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+        if not name or not name[:1].isupper():
+            continue  # a re-raised variable: nothing observable to name
+        message = None
+        if call and call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+            message = call.args[0].value
+        elif call and call.args and isinstance(call.args[0], ast.JoinedStr):
+            message = ast.unparse(call.args[0])[2:-1]
+        if (name, message) not in found:
+            found.append((name, message))
+    return found
+
+
+def _public(name: str) -> bool:
+    return not name.startswith("_") or name == "__init__"
+
+
+def _dotted(path: str) -> str:
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _options(tree: ast.Module) -> list[CliOption]:
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_argument"):
+            continue
+        flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if not flags:
+            continue
+        help_text = next((k.value.value for k in node.keywords if k.arg == "help"
+                          and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)), None)
+        found.append(CliOption(", ".join(flags), help_text, node.lineno))
+    return sorted(found, key=lambda o: o.line)
+
+
+def _read_module(path: str, tree: ast.Module, text: str) -> ModuleSurvey:
+    module = ModuleSurvey(path, _dotted(path), _summary(tree), len(text.splitlines()))
+    package = module.dotted if path.endswith("__init__.py") else module.dotted.rpartition(".")[0]
+    aliases: dict[str, str] = {}  # local name -> "module" or "module.name"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                module.imports.setdefault(alias.name, [])
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".") if package else []
+                anchor = anchor[:len(anchor) - (node.level - 1)] if node.level > 1 else anchor
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                module.imports.setdefault(base, []).append(alias.name)
+                aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _public(node.name) \
+                and node.name != "__init__":
+            module.symbols.append(CodeSymbol(node.name, "function", node.lineno, _signature(node, False),
+                                             _summary(node), _raises(node)))
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            module.symbols.append(CodeSymbol(node.name, "class", node.lineno, node.name, _summary(node)))
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _public(item.name):
+                    summary = _summary(item)
+                    if item.name == "__init__" and summary is None and not _raises(item):
+                        continue  # a plain constructor says nothing the class story does not
+                    signature = _signature(item, True)
+                    signature = node.name + signature[len("__init__"):] if item.name == "__init__" \
+                        else f"{node.name}.{signature}"
+                    module.symbols.append(CodeSymbol(f"{node.name}.{item.name}", "method", item.lineno, signature,
+                                                     summary, _raises(item)))
+    module.options = _options(tree)
+    for top in tree.body:
+        if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(top):
+            if isinstance(node, ast.Call):
+                callee = ast.unparse(node.func) if isinstance(node.func, (ast.Name, ast.Attribute)) else ""
+                head, _, rest = callee.partition(".")
+                if head in aliases:
+                    module.calls.add((top.name, aliases[head] + (f".{rest}" if rest else "")))
+    return module
+
+
+def _walk(folder: Path) -> list[Path]:
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.is_dir():
+            if path.name not in _SKIP_DIRS and not path.name.startswith("."):
+                found += _walk(path)
+        elif path.is_file() and not path.name.startswith("."):
+            found.append(path)
+    return found
+
+
+def survey(root: Path, target: str | Path) -> Survey:
+    """What the code under ``target`` (a file or folder of the workspace ``root``) defines."""
+    root = Path(root).resolve()
+    given = Path(target)
+    resolved = (given if given.is_absolute() else root / given).resolve()
+    try:
+        relative = resolved.relative_to(root)
+    except ValueError:
+        raise BrownfieldError(f"{target} is outside the workspace {root}; give a file or folder inside it") from None
+    if not resolved.exists():
+        raise BrownfieldError(f"{target} does not exist in the workspace {root}")
+    result = Survey(root, relative.as_posix() if relative.parts else root.name)
+    files = [resolved] if resolved.is_file() else _walk(resolved)
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        if path.suffix != ".py":
+            if path.suffix.lower() in _TEXT_SUFFIXES or path.suffix == "":
+                result.other_files.append(rel)
+            continue
+        if path.name.startswith("_") and path.name not in ("__init__.py", "__main__.py"):
+            continue  # a private module
+        try:
+            text = path.read_text(encoding="utf-8")
+            tree = ast.parse(text, filename=rel)
+        except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+            where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+            result.unparsed.append((rel, f"{type(exc).__name__}{where}"))
+            continue
+        module = _read_module(rel, tree, text)
+        if path.name == "__init__.py" and not module.symbols and module.summary is None:
+            continue  # an empty package marker
+        result.modules.append(module)
+    if not result.modules and not result.other_files and not result.unparsed:
+        raise BrownfieldError(f"{target} holds no code to describe")
+    return result
+
+
+# --- requirements.md ----------------------------------------------------------------------------------------
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def _behaviour(summary: str) -> str:
+    """A docstring summary as the part after SHALL: ``Returns the sum.`` -> ``return the sum``."""
+    text = summary.rstrip(".!").strip()
+    first, _, rest = text.partition(" ")
+    if first.endswith("s") and not first.endswith("ss") and first[:1].isupper() and rest:
+        base = first[:-2] if first.endswith(("ches", "shes", "xes", "sses")) else first[:-1]
+        base = base[:-1] + "y" if first.endswith("ies") else base
+        text = f"{base} {rest}"
+    return _lower_first(text)
+
+
+@dataclass(slots=True)
+class _Item:
+    id: str
+    text: str
+    score: clarity.Clarity
+    question: str | None = None  # a question of our own (undocumented items)
+
+
+def _scored(item_id: str, text: str, documented: bool, question: str | None = None) -> _Item:
+    found = clarity.score(text)
+    if not documented:
+        found = clarity.Clarity(min(found.score, UNDOCUMENTED_SCORE), found.vague, [*found.missing, "docstring"],
+                                found.questions)
+    return _Item(item_id, text, found, question if not documented else None)
+
+
+def _criteria(module: ModuleSurvey, symbols: list[CodeSymbol], story: str) -> list[_Item]:
+    items: list[_Item] = []
+
+    def add(text: str, documented: bool, question: str | None = None) -> None:
+        items.append(_scored(f"{story}.{len(items) + 1}", text, documented, question))
+
+    for symbol in symbols:
+        call = f"`{symbol.signature}`"
+        if symbol.summary:
+            add(f"WHEN {call} is called THE SYSTEM SHALL {_behaviour(symbol.summary)}.", True)
+        else:
+            add(f"WHEN {call} is called THE SYSTEM SHALL do what the code at `{module.path}` line {symbol.line} "
+                "does (it has no docstring).", False,
+                f"What should {call} in `{module.path}` do? It has no docstring: name its result, its side effects "
+                "and its errors.")
+        for exception, message in symbol.raises:
+            said = f" with the message \"{message}\"" if message else ""
+            add(f"IF {call} rejects its input or state THE SYSTEM SHALL raise `{exception}`{said}.", True)
+    return items
+
+
+def _option_criteria(module: ModuleSurvey, story: str, start: int) -> list[_Item]:
+    items = []
+    for n, option in enumerate(module.options, start):
+        positional = not option.flags.startswith("-")
+        trigger = (f"WHEN the user runs `{module.path}` with the argument `{option.flags}`" if positional
+                   else f"WHEN the user passes `{option.flags}` to `{module.path}`")
+        if option.help:
+            items.append(_scored(f"{story}.{n}", f"{trigger} THE SYSTEM SHALL use it to "
+                                 f"{_lower_first(option.help.rstrip('.'))}.", True))
+        else:
+            items.append(_scored(f"{story}.{n}", f"{trigger} THE SYSTEM SHALL act on it (the option has no help "
+                                 "text).", False, f"What does `{option.flags}` of `{module.path}` do? It has no "
+                                 "help text."))
+    return items
+
+
+def _stories(found: Survey) -> list[tuple[_Item, list[_Item]]]:
+    stories: list[tuple[_Item, list[_Item]]] = []
+    for module in found.modules:
+        functions = [s for s in module.symbols if s.kind == "function"]
+        story_id = f"R{len(stories) + 1}"
+        if module.summary:
+            text = f"As a developer using `{module.path}`, I want {_lower_first(module.summary.rstrip('.'))}, " \
+                   "so that I can rely on what the module does today."
+            story = _scored(story_id, text, True)
+        else:
+            story = _scored(story_id, f"As a developer using `{module.path}`, I want what the module provides, "
+                            "so that I can rely on it.", False,
+                            f"What is `{module.path}` for? It has no module docstring.")
+        criteria = _criteria(module, functions, story_id)
+        criteria += _option_criteria(module, story_id, len(criteria) + 1)
+        stories.append((story, criteria))
+        for cls in (s for s in module.symbols if s.kind == "class"):
+            story_id = f"R{len(stories) + 1}"
+            methods = [s for s in module.symbols if s.kind == "method" and s.name.startswith(f"{cls.name}.")]
+            if cls.summary:
+                text = f"As a developer using `{cls.name}` from `{module.path}`, I want it to work as documented " \
+                       f"(\"{cls.summary.rstrip('.')}\"), so that I can build on it."
+                story = _scored(story_id, text, True)
+            else:
+                story = _scored(story_id, f"As a developer using `{cls.name}` from `{module.path}`, I want what the "
+                                "class provides, so that I can build on it.", False,
+                                f"What is `{cls.name}` in `{module.path}` for? It has no docstring.")
+            stories.append((story, _criteria(module, methods, story_id)))
+    return stories
+
+
+def _requirements(found: Survey, title: str, spec: str) -> str:
+    stories = _stories(found)
+    public = sum(1 for m in found.modules for s in m.symbols if s.kind != "method")
+    constraint = _scored("C1", f"THE SYSTEM SHALL keep the {public} public names listed in design.md importable "
+                         "from the same modules with the same parameters.", True)
+    lines = [f"# {title}", "", "## Goals",
+             f"- Describe the code under `{found.target}` as it is built today, so that changes to it can be "
+             "specified against it.", "", "## User stories"]
+    questions: list[tuple[str, str]] = []
+    everything: list[_Item] = []
+    for story, criteria in stories:
+        lines.append(f"### {story.id} {story.text} {story.score.comment()}")
+        lines += [f"- {c.id} {c.text} {c.score.comment()}" for c in criteria]
+        everything += [story, *criteria]
+    lines += ["", "## Constraints", f"- {constraint.id} {constraint.text} {constraint.score.comment()}"]
+    everything.append(constraint)
+    for item in everything:
+        if item.question:
+            questions.append((item.id, item.question))
+        elif item.score.score < clarity.CLEAR_THRESHOLD:
+            questions += [(item.id, q) for q in item.score.questions[:2]]
+    lines += ["", "## Clarifying questions"]
+    lines += [f"- Q{n} ({item_id}) {text}" for n, (item_id, text) in enumerate(questions, 1)]
+    if not questions:
+        lines.append("(none: every item is documented and scores 0.6 or more)")
+    front = {"spec": spec, "title": title, "stage": "requirements", "status": "draft", "profile": "default",
+             "source": f"from-code {found.target}"}
+    return dump_front_matter(front) + "\n".join(lines) + "\n"
+
+
+# --- design.md ----------------------------------------------------------------------------------------------
+
+
+def _data_flow(found: Survey) -> list[str]:
+    by_dotted = {m.dotted: m for m in found.modules}
+
+    def internal(name: str) -> ModuleSurvey | None:
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            if ".".join(parts[:end]) in by_dotted:
+                return by_dotted[".".join(parts[:end])]
+        return None
+
+    lines = []
+    for module in found.modules:
+        for imported, names in sorted(module.imports.items()):
+            target = internal(imported) or next((internal(f"{imported}.{n}") for n in names
+                                                 if internal(f"{imported}.{n}")), None)
+            if target is None or target is module:
+                continue
+            what = f" ({', '.join(f'`{n}`' for n in names)})" if names else ""
+            lines.append(f"- `{module.path}` imports `{target.path}`{what}.")
+        for caller, callee in sorted(module.calls):
+            target = internal(callee)
+            if target is not None and target is not module:
+                lines.append(f"- `{module.path}` `{caller}` calls `{callee}` in `{target.path}`.")
+    if not lines:
+        lines.append(f"- The modules under `{found.target}` do not import one another; each is used on its own "
+                     "by its callers.")
+    return lines
+
+
+def _design(found: Survey, title: str, spec: str, requirement_ids: list[str], undocumented: list[str]) -> str:
+    symbols = sum(len(m.symbols) for m in found.modules)
+    lines_of_code = sum(m.lines for m in found.modules)
+    need = "needs a model: "
+    rows = [
+        ("approach", f"the current code: {len(found.modules)} Python module(s), {symbols} public symbol(s)",
+         f"{need}propose an alternative"),
+        ("complexity", f"{lines_of_code} lines of Python", f"{need}compare"),
+        ("risk", "low: it is the code that runs today", f"{need}compare"),
+        ("fit with the existing code", "it is the existing code", f"{need}compare"),
+    ]
+    out = [f"# Design: {title}", "", "## Candidates", "| | A: as built | B: needs a model: an alternative |",
+           "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), "", "## Choice",
+           "A: as built, because it is the code that runs today; a model drafts B when a change is planned.", "",
+           "## Affected code"]
+    for module in found.modules:
+        out.append(f"- `{module.path}` `{module.dotted or module.path}` (line 1)")
+        out += [f"- `{module.path}` `{s.name}` (line {s.line})" for s in module.symbols]
+    out += [f"- `{path}` (not Python: listed only)" for path in found.other_files]
+    out += [f"- `{path}` (does not parse: {why})" for path, why in found.unparsed]
+    out += ["", "## Data flow", *_data_flow(found), "", "## Risks"]
+    if undocumented:
+        out.append(f"- Undocumented behaviour ({', '.join(undocumented)}): the requirements say only that the code "
+                   "does what it does until the clarifying questions are answered.")
+    out += [f"- `{path}` does not parse ({why}); it is not described." for path, why in found.unparsed]
+    out.append(f"- Changing a public name or parameter breaks callers of {', '.join(requirement_ids[:6])}"
+               f"{' and others' if len(requirement_ids) > 6 else ''} (constraint C1).")
+    front = {"spec": spec, "stage": "design", "source": f"from-code {found.target}"}
+    return dump_front_matter(front) + "\n".join(out) + "\n"
+
+
+def draft_from_code(found: Survey, *, title: str, spec: str) -> tuple[str, str]:
+    """(requirements.md, design.md) describing the surveyed code (see the module docstring)."""
+    requirements = _requirements(found, title, spec)
+    stories = _stories(found)
+    ids = [story.id for story, _ in stories]
+    undocumented = [item.id for story, criteria in stories for item in (story, *criteria) if item.question]
+    return requirements, _design(found, title, spec, ids, undocumented)
