@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) bench/lsp_bench.py
 	$(PY) bench/code_actions.py
 	$(PY) bench/refactor_eval.py
+	$(PY) bench/spec_eval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(SAMPLE)/.specpilot/cache
