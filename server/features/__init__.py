@@ -5,6 +5,6 @@ Each module has ``register(server)`` that adds its handlers; nothing happens at 
 
 from __future__ import annotations
 
-from specpilot.server.features import agent, code_actions, documents, lifecycle, refactor, search, symbols
+from specpilot.server.features import agent, code_actions, documents, lifecycle, refactor, search, specs, symbols
 
-FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent)
+FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from specpilot.server.app import SpecPilotServer
+from specpilot.server.features import specs
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import FILE_EVENT_DELAY_MS, open_text, schedule
 from specpilot.server.lsp_utils import uri_to_path
@@ -24,6 +25,7 @@ def register(server: SpecPilotServer) -> None:
             folder, rel = found
             folder.open_uris[rel] = params.text_document.uri
             schedule(ls, folder, rel, params.text_document.text, FILE_EVENT_DELAY_MS)
+        specs.document_event(ls, params.text_document.uri, "open")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SpecPilotServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -33,6 +35,7 @@ def register(server: SpecPilotServer) -> None:
             folder.open_uris.setdefault(rel, params.text_document.uri)
             text = open_text(ls, folder, rel)
             schedule(ls, folder, rel, text, folder.settings.server.buffer_debounce_ms)
+        specs.document_event(ls, params.text_document.uri, "change")
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: SpecPilotServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -40,6 +43,7 @@ def register(server: SpecPilotServer) -> None:
         if found is not None:
             folder, rel = found
             schedule(ls, folder, rel, params.text or open_text(ls, folder, rel), FILE_EVENT_DELAY_MS)
+        specs.document_event(ls, params.text_document.uri, "save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SpecPilotServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -48,6 +52,7 @@ def register(server: SpecPilotServer) -> None:
             folder, rel = found
             folder.open_uris.pop(rel, None)
             schedule(ls, folder, rel, None, FILE_EVENT_DELAY_MS)  # unsaved edits were dropped: the disk wins
+        specs.document_event(ls, params.text_document.uri, "close")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: SpecPilotServer, params: types.DidChangeWatchedFilesParams) -> None:

@@ -1,0 +1,241 @@
+"""The spec workflow's stages as commands, each with work-done progress (see spec/workflow.py).
+
+``specpilot.spec.new {idea, title?, profile?}``, ``specpilot.spec.clarify {name?, answers?: {Q1: text}}``,
+``specpilot.spec.design {name?, force?}``, ``specpilot.spec.tasks {name?, force?}``,
+``specpilot.spec.review {name?}``, ``specpilot.spec.runTask {name?, taskId, apply?}`` and
+``specpilot.spec.markDone {name?, taskId, done}``; every argument object may carry ``uri`` to pick the workspace
+folder. A stage refused by its gate, or any other user error, is an error answer (RequestFailed) whose message
+names the failing checks. ``runTask`` runs the agent (agents/session.py) on the task; its edit goes to the
+editor with ``workspace/applyEdit`` under a change annotation that needs confirmation, never written by the
+server, and with ``apply`` the task is ticked once the editor accepts the edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from lsprotocol import types
+
+from specpilot.server.app import RequestFailed, SpecPilotServer
+from specpilot.server.features import specs
+from specpilot.server.features.refactor import workspace_of
+from specpilot.server.folders import Folder
+from specpilot.server.indexing import ProgressReporter
+from specpilot.server.lsp_utils import path_to_uri, plain, workspace_edit
+from specpilot.spec.documents import SpecFormatError, set_task_done
+from specpilot.spec.store import SpecError
+from specpilot.spec.workflow import SpecWorkflow, StageResult
+
+log = logging.getLogger("specpilot.server.spec_commands")
+T = TypeVar("T")
+
+
+def _folder(ls: SpecPilotServer, given: dict[str, Any]) -> Folder:
+    if given.get("uri"):
+        found = specs.locate(ls, str(given["uri"]))
+        if found is None:
+            raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
+        return found[0]
+    folders = list(ls.folders.values())
+    if len(folders) != 1:
+        raise RequestFailed("give uri: the server has " + ("no" if not folders else "several") + " workspace folders")
+    return folders[0]
+
+
+def _argument(args: tuple[Any, ...], expected: str) -> dict[str, Any]:
+    given = plain(args[0]) if args else {}
+    if not isinstance(given, dict):
+        raise RequestFailed(f"expected one argument {expected}")
+    return given
+
+
+def _name(given: dict[str, Any]) -> str | None:
+    name = given.get("name")
+    return str(name) if name else None
+
+
+def _result(folder: Folder, result: StageResult) -> dict[str, Any]:
+    return {"spec": result.spec.name, "stage": result.spec.stage, "document": result.document,
+            "uri": path_to_uri(result.path), "notes": list(result.notes),
+            "gate": {"passed": result.gate.passed, "problems": list(result.gate.problems),
+                     "notes": list(result.gate.notes)}}
+
+
+def workflow_for(ls: SpecPilotServer, folder: Folder) -> SpecWorkflow:
+    """The workflow with the folder's index for the design's affected code and, when a model is
+    configured (settings, or the editor's key), the model as planner and architect."""
+    from specpilot.agents.llm.factory import make_provider
+    from specpilot.agents.llm.settings import ModelConfigError
+    from specpilot.agents.prompt_templates import PromptLibrary
+    from specpilot.agents.safety.redact import redact_messages
+    from specpilot.spec.authoring import Author
+
+    def retrieve(query: str, k: int) -> list[tuple[str, str, int]]:
+        return [(h.path, h.qualified_name or h.name, h.start_line)
+                for h in folder.index.search(query, k=k, wait_for_model=False) if h.kind != "module"]
+
+    try:
+        provider = make_provider(folder.settings.model, api_key=ls.api_key)
+    except ModelConfigError as exc:
+        raise RequestFailed(str(exc)) from None
+    author = Author(provider, PromptLibrary(folder.root / ".specpilot" / "prompts"), redact_messages)
+    return SpecWorkflow(folder.root, retrieve=retrieve, author=author)
+
+
+async def _run(ls: SpecPilotServer, folder: Folder, title: str, work: Callable[[SpecWorkflow], T]) -> T:
+    """``work`` in a worker thread with a progress bar; a SpecError becomes the error answer."""
+    reporter = ProgressReporter(ls, f"SpecPilot: {title}", what="spec", first_message=title)
+    await reporter.begin()
+    outcome = "failed"
+    try:
+        result = await ls.in_query_thread(work, workflow_for(ls, folder))
+        outcome = "done"
+        return result
+    except (SpecError, SpecFormatError) as exc:
+        raise RequestFailed(str(exc)) from None
+    finally:
+        reporter.end(outcome)
+        specs.forget(folder)
+        specs.refresh(ls, folder)
+
+
+async def run_task(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+    from specpilot.agents.session import AgentSession, SessionError
+
+    folder = _folder(ls, given)
+    task_id = given.get("taskId")
+    if not isinstance(task_id, str) or not task_id.strip():
+        raise RequestFailed("expected one argument {name?, taskId, apply?}")
+    ws = workspace_of(ls, folder)
+    try:
+        session = await ls.in_query_thread(AgentSession.open, folder.root, settings=folder.settings,
+                                           api_key=ls.api_key, buffers=dict(ws.buffers), index=folder.index)
+    except SessionError as exc:
+        raise RequestFailed(str(exc)) from None
+    reporter = ProgressReporter(ls, f"SpecPilot: task {task_id}", what="spec", first_message="starting")
+    await reporter.begin()
+    stop = threading.Event()
+    request_id = ls.on_cancel(stop.set)
+    limit = max(1, session.settings.agent.max_iterations)
+
+    def agent(task: str) -> Any:
+        return session.run(task, on_event=lambda e: e.kind != "text" and reporter.report(
+            min(95.0, 100.0 * e.step / limit), e.message, force=e.kind == "stop"),
+            cancelled=lambda: stop.is_set() or reporter.cancelled())
+
+    try:
+        result, stage = await asyncio.to_thread(SpecWorkflow(folder.root).run_task, task_id.strip(), _name(given),
+                                                run_agent=agent, apply=False)
+    except SpecError as exc:
+        session.close()
+        raise RequestFailed(str(exc)) from None
+    finally:
+        ls.forget_cancel(request_id)
+        reporter.end("done")
+    applied = None
+    if result.edit is not None and result.edit.files:
+        capabilities = ls.client_capabilities.workspace
+        versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
+        label = f"SpecPilot: task {task_id}"
+        edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned, confirm=label)
+        answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+        applied = bool(answer.applied)
+        await asyncio.to_thread(session.feedback, result.run_id, accepted=applied, note=answer.failure_reason or "")
+        if applied and given.get("apply"):
+            await mark_done(ls, {**given, "name": stage.spec.name, "taskId": task_id, "done": True})
+    session.close()
+    specs.forget(folder)
+    specs.refresh(ls, folder)
+    return {**_result(folder, stage), "answer": result.answer, "stop": result.stop, "runId": result.run_id,
+            "applied": applied}
+
+
+async def mark_done(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+    """Tick or clear a task's checkbox: through the editor when tasks.md is open there (its unsaved text wins),
+    else on disk."""
+    folder = _folder(ls, given)
+    task_id, done = given.get("taskId"), given.get("done", True)
+    if not isinstance(task_id, str) or not isinstance(done, bool):
+        raise RequestFailed("expected one argument {name?, taskId, done}")
+    workflow = SpecWorkflow(folder.root)
+    try:
+        info = workflow.store.resolve(_name(given))
+        path = workflow.store.path(info, "tasks")
+        uri = path_to_uri(path)
+        document = ls.workspace.text_documents.get(uri)
+        old = document.source if document is not None else workflow.store.read(info, "tasks")
+        new = set_task_done(old, task_id.strip(), done)
+    except (SpecError, SpecFormatError) as exc:
+        raise RequestFailed(str(exc)) from None
+    if new != old and document is not None:
+        old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+        row = next(i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b)
+        where = types.Range(types.Position(row, 0), types.Position(row + 1, 0))
+        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(where, new_lines[row])]})
+        answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=edit, label=f"SpecPilot: mark {task_id} {'done' if done else 'not done'}"))
+        if not answer.applied:
+            raise RequestFailed(f"the editor did not apply the change to tasks.md: {answer.failure_reason or '?'}")
+    elif new != old:
+        workflow.store.write(info, "tasks", new)
+    specs.forget(folder)
+    specs.refresh(ls, folder)
+    return {"spec": info.name, "taskId": task_id.strip(), "done": done, "changed": new != old}
+
+
+def register(server: SpecPilotServer) -> None:
+    @server.command("specpilot.spec.new")
+    async def spec_new(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        given = _argument(args, "{idea, title?, profile?}")
+        folder = _folder(ls, given)
+        idea = given.get("idea")
+        if not isinstance(idea, str):
+            raise RequestFailed("expected one argument {idea, title?, profile?}")
+        result = await _run(ls, folder, "new spec", lambda w: w.new(
+            idea, title=given.get("title") or None, profile=str(given.get("profile") or "default")))
+        return _result(folder, result)
+
+    @server.command("specpilot.spec.clarify")
+    async def spec_clarify(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        given = _argument(args, "{name?, answers?: {Q1: text}}")
+        folder = _folder(ls, given)
+        answers = given.get("answers") or {}
+        if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
+            raise RequestFailed("answers is an object of question IDs to text, e.g. {\"Q1\": \"only on --force\"}")
+        result, questions = await _run(ls, folder, "clarify", lambda w: w.clarify(
+            _name(given), {str(k).upper(): v for k, v in answers.items()}))
+        return {**_result(folder, result),
+                "questions": [{"id": q.id, "item": q.item, "text": q.text} for q in questions]}
+
+    @server.command("specpilot.spec.design")
+    async def spec_design(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        given = _argument(args, "{name?, force?}")
+        folder = _folder(ls, given)
+        result = await _run(ls, folder, "design", lambda w: w.design(_name(given), force=bool(given.get("force"))))
+        return _result(folder, result)
+
+    @server.command("specpilot.spec.tasks")
+    async def spec_tasks(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        given = _argument(args, "{name?, force?}")
+        folder = _folder(ls, given)
+        result = await _run(ls, folder, "tasks", lambda w: w.tasks(_name(given), force=bool(given.get("force"))))
+        return _result(folder, result)
+
+    @server.command("specpilot.spec.review")
+    async def spec_review(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        given = _argument(args, "{name?}")
+        folder = _folder(ls, given)
+        result = await _run(ls, folder, "review", lambda w: w.review(_name(given)))
+        return _result(folder, result)
+
+    @server.command("specpilot.spec.runTask")
+    async def spec_run_task(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        return await run_task(ls, _argument(args, "{name?, taskId, apply?}"))
+
+    @server.command("specpilot.spec.markDone")
+    async def spec_mark_done(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
+        return await mark_done(ls, _argument(args, "{name?, taskId, done}"))

@@ -1,0 +1,228 @@
+"""The spec workflow in the editor: hover, definition, references and code lenses on requirement and task IDs,
+diagnostics on spec documents and on code citing requirements, and the ``specpilot/specTree`` request.
+
+The handlers are thin: :mod:`specpilot.spec.lookup` finds IDs and builds the answers from a :class:`Catalog`
+(a snapshot of the folder's specs and citations, open buffers over the disk), cached per folder until a
+document changes or a command writes a spec. Diagnostics are recomputed for the open documents of a folder
+after a pause in typing (``server.bufferDebounceMs``) and cleared when a document closes. The stage commands
+live in ``spec_commands.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from specpilot.server.app import RequestFailed, SpecPilotServer
+from specpilot.server.folders import Folder
+from specpilot.server.indexing import FILE_EVENT_DELAY_MS
+from specpilot.server.lsp_utils import path_to_uri, plain, uri_to_path
+from specpilot.spec.lookup import Catalog, Finding, IdAt, Location, id_at, load, spec_document_of
+
+log = logging.getLogger("specpilot.server.specs")
+
+TREE_REQUEST = "specpilot/specTree"
+CACHE_SECONDS = 5.0  # edits made outside the editor (and not seen as events) show up after this
+SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
+              "information": types.DiagnosticSeverity.Information}
+
+_catalogs: dict[Path, tuple[float, Catalog]] = {}
+_timers: dict[Path, asyncio.TimerHandle] = {}
+_published: set[str] = set()
+
+
+# -- the catalog -------------------------------------------------------------------------------------------
+def buffers_of(ls: SpecPilotServer, folder: Folder) -> dict[str, str]:
+    """The folder's open documents, by relative path."""
+    out: dict[str, str] = {}
+    for uri, document in ls.workspace.text_documents.items():
+        path = uri_to_path(uri)
+        if path is None:
+            continue
+        rel = folder.relative(path)
+        if rel is not None:
+            out[rel] = document.source
+    return out
+
+
+async def catalog_of(ls: SpecPilotServer, folder: Folder) -> Catalog:
+    cached = _catalogs.get(folder.root)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    catalog = await ls.in_query_thread(load, folder.root, buffers_of(ls, folder))
+    _catalogs[folder.root] = (time.monotonic(), catalog)
+    return catalog
+
+
+def forget(folder: Folder) -> None:
+    _catalogs.pop(folder.root, None)
+
+
+def locate(ls: SpecPilotServer, uri: str) -> tuple[Folder, str] | None:
+    path = uri_to_path(uri)
+    return ls.folder_of(path) if path is not None else None
+
+
+# -- conversions ----------------------------------------------------------------------------------------------
+def _range(ls: SpecPilotServer, line: int, start: int, end: int, line_text: str) -> types.Range:
+    codec = ls.workspace.position_codec
+    first = codec.position_to_client_units([line_text], types.Position(0, start)).character
+    last = codec.position_to_client_units([line_text], types.Position(0, end)).character
+    return types.Range(types.Position(line - 1, first), types.Position(line - 1, last))
+
+
+def _location(ls: SpecPilotServer, root: Path, found: Location) -> types.Location:
+    return types.Location(path_to_uri(root / found.path),
+                          _range(ls, found.line, found.start, found.end, found.line_text))
+
+
+def _diagnostic(ls: SpecPilotServer, finding: Finding, text: str) -> types.Diagnostic:
+    lines = text.splitlines()
+    line_text = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+    return types.Diagnostic(_range(ls, finding.line, finding.start, finding.end, line_text), finding.message,
+                            severity=SEVERITIES.get(finding.severity, types.DiagnosticSeverity.Warning),
+                            code=finding.code, source="specpilot")
+
+
+async def _id_at(ls: SpecPilotServer, uri: str, position: types.Position) -> tuple[Folder, Catalog, IdAt] | None:
+    found = locate(ls, uri)
+    if found is None:
+        return None
+    folder, rel = found
+    text = ls.workspace.get_text_document(uri).source
+    lines = text.splitlines() or [""]
+    point = ls.workspace.position_codec.position_from_client_units(lines, position)
+    at = id_at(rel, text, point.line + 1, point.character)
+    if at is None:
+        return None
+    return folder, await catalog_of(ls, folder), at
+
+
+# -- diagnostics ----------------------------------------------------------------------------------------------
+def document_event(ls: SpecPilotServer, uri: str, event: str) -> None:
+    """Called by documents.py on open, change, save and close: recompute the folder's diagnostics after a
+    pause; a closed document's are cleared at once."""
+    found = locate(ls, uri)
+    if found is None:
+        return
+    folder, rel = found
+    forget(folder)
+    if event == "close" and uri in _published:
+        _published.discard(uri)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    delay = folder.settings.server.buffer_debounce_ms if event == "change" else FILE_EVENT_DELAY_MS
+    refresh(ls, folder, delay)
+
+
+def refresh(ls: SpecPilotServer, folder: Folder, delay_ms: int = FILE_EVENT_DELAY_MS) -> None:
+    timer = _timers.pop(folder.root, None)
+    if timer is not None:
+        timer.cancel()
+    _timers[folder.root] = asyncio.get_running_loop().call_later(
+        delay_ms / 1000, lambda: ls.spawn(publish(ls, folder), "spec diagnostics"))
+
+
+async def publish(ls: SpecPilotServer, folder: Folder) -> None:
+    """Diagnostics for every open document of ``folder`` that is a spec document or cites requirements."""
+    _timers.pop(folder.root, None)
+    if ls.closed:
+        return
+    catalog = await catalog_of(ls, folder)
+    documents: dict[str, str] = {}
+    for uri in ls.workspace.text_documents:
+        path = uri_to_path(uri)
+        rel = folder.relative(path) if path is not None else None
+        if rel is not None:
+            documents[uri] = rel
+    findings = await ls.in_query_thread(lambda: {uri: catalog.diagnostics(rel) for uri, rel in documents.items()})
+    for uri, found in findings.items():
+        document = ls.workspace.text_documents.get(uri)
+        if document is None or ls.closed:  # closed while the diagnostics were computed
+            continue
+        if not found and uri not in _published and spec_document_of(documents[uri]) is None:
+            continue
+        _published.add(uri)
+        diagnostics = [_diagnostic(ls, finding, document.source) for finding in found]
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=diagnostics, version=document.version))
+
+
+# -- the sidebar ----------------------------------------------------------------------------------------------
+async def spec_tree(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+    folders = list(ls.folders.values())
+    if given.get("uri"):
+        found = locate(ls, str(given["uri"]))
+        if found is None:
+            raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
+        folders = [found[0]]
+    specs: list[dict[str, Any]] = []
+    for folder in folders:
+        catalog = await catalog_of(ls, folder)
+        for spec in catalog.tree():
+            for key in ("requirements", "tasks"):
+                for entry in spec[key]:  # type: ignore[attr-defined]
+                    entry["uri"] = path_to_uri(folder.root / entry.pop("path"))
+            specs.append({**spec, "folder": folder.root.as_uri()})
+    return {"specs": specs}
+
+
+# -- registration ---------------------------------------------------------------------------------------------
+def register(server: SpecPilotServer) -> None:
+    from specpilot.server.features import spec_commands
+
+    spec_commands.register(server)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: SpecPilotServer, params: types.HoverParams) -> types.Hover | None:
+        found = await _id_at(ls, params.text_document.uri, params.position)
+        if found is None:
+            return None
+        folder, catalog, at = found
+        text = catalog.hover(at)
+        if text is None:
+            return None
+        line_text = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()[at.line - 1]
+        return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text),
+                           _range(ls, at.line, at.start, at.end, line_text))
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(ls: SpecPilotServer, params: types.DefinitionParams) -> list[types.Location] | None:
+        found = await _id_at(ls, params.text_document.uri, params.position)
+        if found is None:
+            return None
+        folder, catalog, at = found
+        return [_location(ls, folder.root, d) for d in catalog.definitions(at)] or None
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(ls: SpecPilotServer, params: types.ReferenceParams) -> list[types.Location] | None:
+        found = await _id_at(ls, params.text_document.uri, params.position)
+        if found is None:
+            return None
+        folder, catalog, at = found
+        include = bool(params.context and params.context.include_declaration)
+        return [_location(ls, folder.root, r) for r in catalog.references(at, include_declaration=include)] or None
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    async def code_lens(ls: SpecPilotServer, params: types.CodeLensParams) -> list[types.CodeLens] | None:
+        found = locate(ls, params.text_document.uri)
+        if found is None or spec_document_of(found[1]) is None:
+            return None
+        folder, rel = found
+        catalog = await catalog_of(ls, folder)
+        lenses = []
+        for lens in catalog.lenses(rel):
+            where = types.Range(types.Position(lens.line - 1, 0), types.Position(lens.line - 1, 0))
+            arguments = [{**lens.arguments, "uri": params.text_document.uri}] if lens.arguments else None
+            command = types.Command(lens.title, lens.command or "", arguments=arguments)
+            lenses.append(types.CodeLens(where, command=command))
+        return lenses or None
+
+    @server.feature(TREE_REQUEST)
+    async def tree(ls: SpecPilotServer, params: Any) -> dict[str, Any]:
+        given = plain(params)
+        return await spec_tree(ls, given if isinstance(given, dict) else {})
