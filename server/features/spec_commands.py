@@ -101,6 +101,7 @@ async def _run(ls: SpecPilotServer, folder: Folder, title: str, work: Callable[[
         reporter.end(outcome)
         specs.forget(folder)
         specs.refresh(ls, folder)
+        specs.refresh_lenses(ls)
 
 
 async def run_task(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +151,7 @@ async def run_task(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]
     session.close()
     specs.forget(folder)
     specs.refresh(ls, folder)
+    specs.refresh_lenses(ls)
     return {**_result(folder, stage), "answer": result.answer, "stop": result.stop, "runId": result.run_id,
             "applied": applied}
 
@@ -184,6 +186,7 @@ async def mark_done(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
         workflow.store.write(info, "tasks", new)
     specs.forget(folder)
     specs.refresh(ls, folder)
+    specs.refresh_lenses(ls)
     return {"spec": info.name, "taskId": task_id.strip(), "done": done, "changed": new != old}
 
 

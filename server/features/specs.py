@@ -119,6 +119,14 @@ def document_event(ls: SpecPilotServer, uri: str, event: str) -> None:
     refresh(ls, folder, delay)
 
 
+def refresh_lenses(ls: SpecPilotServer) -> None:
+    """Ask the editor to fetch code lenses again (after a command changed a spec), when it can."""
+    workspace = ls.client_capabilities.workspace
+    lens = workspace.code_lens if workspace else None
+    if lens is not None and lens.refresh_support:
+        ls.workspace_code_lens_refresh(None)
+
+
 def refresh(ls: SpecPilotServer, folder: Folder, delay_ms: int = FILE_EVENT_DELAY_MS) -> None:
     timer = _timers.pop(folder.root, None)
     if timer is not None:

@@ -47,14 +47,15 @@ async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
 
 def capabilities(*, progress: bool = True, configuration: bool = True,
                  hierarchical: bool = True, document_changes: bool = True,
-                 resolve_edits: bool = True) -> types.ClientCapabilities:
+                 resolve_edits: bool = True, lens_refresh: bool = False) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=progress, show_message=None),
         workspace=types.WorkspaceClientCapabilities(
             configuration=configuration, workspace_folders=True,
             did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=False),
             symbol=types.WorkspaceSymbolClientCapabilities(),
-            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=document_changes)),
+            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=document_changes),
+            code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=lens_refresh)),
         text_document=types.TextDocumentClientCapabilities(
             document_symbol=types.DocumentSymbolClientCapabilities(
                 hierarchical_document_symbol_support=hierarchical),
