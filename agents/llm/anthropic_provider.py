@@ -13,19 +13,16 @@ while the tool registry must see such arguments untouched and answer the model.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from anthropic import Anthropic
 
-from specpilot.agents.llm.base import ChatResponse, Message, Provider, TextCallback, ToolCall, ToolSpec, Usage
-from specpilot.agents.llm.pricing import estimate_cost
-from specpilot.agents.llm.retry import with_retries
+from specpilot.agents.llm.base import ChatResponse, Message, TextCallback, ToolCall, ToolSpec, Usage
+from specpilot.agents.llm.sdk import SDKProvider
 from specpilot.agents.llm.settings import ResolvedModel
 
-log = logging.getLogger("specpilot.agents.llm")
 
 STOP_REASONS = {"end_turn": "end", "stop_sequence": "end", "tool_use": "tool_calls", "max_tokens": "max_tokens"}
 
@@ -89,18 +86,13 @@ def _input_tokens(usage: Any) -> int:
     return sum(_input_counts(usage).values())
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(SDKProvider):
     name = "anthropic"
 
     def __init__(self, resolved: ResolvedModel, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.resolved = resolved
-        self.model = resolved.model
-        self._sleep = sleep
+        super().__init__(resolved, sleep=sleep)
         self._client = Anthropic(api_key=resolved.api_key, base_url=resolved.endpoint, timeout=resolved.timeout_s,
                                  max_retries=0)
-
-    def __repr__(self) -> str:
-        return f"AnthropicProvider({self.resolved!r})"
 
     def request(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> dict[str, Any]:
         """The keyword arguments of ``messages.create`` for this turn."""
@@ -111,26 +103,6 @@ class AnthropicProvider(Provider):
         if tools:
             kwargs["tools"] = [tool_to_wire(tool) for tool in tools]
         return kwargs
-
-    def chat(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
-             on_text: TextCallback | None = None) -> ChatResponse:
-        kwargs = self.request(messages, tools)
-        log.debug("anthropic: %s, %d messages, %d tools, stream=%s", self.model, len(messages), len(tools),
-                  on_text is not None)
-        shown: list[str] = []  # text already passed to on_text: once there is some, a failure is final
-
-        def call() -> ChatResponse:
-            if on_text is None:
-                return self._complete(kwargs)
-            return self._stream(kwargs, on_text, shown)
-
-        response = with_retries(call, provider=self.name, max_retries=self.resolved.max_retries, sleep=self._sleep,
-                                endpoint=self.resolved.endpoint, timeout_s=self.resolved.timeout_s,
-                                secrets=(self.resolved.api_key,), may_retry=lambda: not shown)
-        response.usage.cost_usd = estimate_cost(self.model, response.usage.input_tokens, response.usage.output_tokens)
-        log.debug("anthropic: %d input + %d output tokens, estimated cost %s", response.usage.input_tokens,
-                  response.usage.output_tokens, response.usage.cost_usd)
-        return response
 
     def _complete(self, kwargs: dict[str, Any]) -> ChatResponse:
         message = self._client.messages.create(**kwargs)

@@ -10,7 +10,6 @@ deltas. The SDK does not retry (``max_retries=0``): ``retry.with_retries`` does.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -21,18 +20,15 @@ from openai import OpenAI
 from specpilot.agents.llm.base import (
     ChatResponse,
     Message,
-    Provider,
     ProviderError,
     TextCallback,
     ToolCall,
     ToolSpec,
     Usage,
 )
-from specpilot.agents.llm.pricing import estimate_cost
-from specpilot.agents.llm.retry import with_retries
+from specpilot.agents.llm.sdk import SDKProvider
 from specpilot.agents.llm.settings import ResolvedModel
 
-log = logging.getLogger("specpilot.agents.llm")
 
 # o-series and GPT-5 onwards reason before answering: they take max_completion_tokens and no temperature.
 _REASONING_MODEL = re.compile(r"^(openai/)?(o\d|gpt-[5-9])")
@@ -59,18 +55,13 @@ def tool_to_wire(tool: ToolSpec) -> dict[str, Any]:
             "function": {"name": tool.name, "description": tool.description, "parameters": tool.parameters}}
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(SDKProvider):
     name = "openai"
 
     def __init__(self, resolved: ResolvedModel, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.resolved = resolved
-        self.model = resolved.model
-        self._sleep = sleep
+        super().__init__(resolved, sleep=sleep)
         self._client = OpenAI(api_key=resolved.api_key, base_url=resolved.endpoint, timeout=resolved.timeout_s,
                               max_retries=0)
-
-    def __repr__(self) -> str:
-        return f"OpenAIProvider({self.resolved!r})"
 
     def request(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> dict[str, Any]:
         """The keyword arguments of ``chat.completions.create`` for this turn."""
@@ -85,26 +76,6 @@ class OpenAIProvider(Provider):
         if not reasoning:
             kwargs["temperature"] = resolved.temperature
         return kwargs
-
-    def chat(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
-             on_text: TextCallback | None = None) -> ChatResponse:
-        kwargs = self.request(messages, tools)
-        log.debug("openai: %s, %d messages, %d tools, stream=%s", self.model, len(messages), len(tools),
-                  on_text is not None)
-        shown: list[str] = []  # text already passed to on_text: once there is some, a failure is final
-
-        def call() -> ChatResponse:
-            if on_text is None:
-                return self._complete(kwargs)
-            return self._stream(kwargs, on_text, shown)
-
-        response = with_retries(call, provider=self.name, max_retries=self.resolved.max_retries, sleep=self._sleep,
-                                endpoint=self.resolved.endpoint, timeout_s=self.resolved.timeout_s,
-                                secrets=(self.resolved.api_key,), may_retry=lambda: not shown)
-        response.usage.cost_usd = estimate_cost(self.model, response.usage.input_tokens, response.usage.output_tokens)
-        log.debug("openai: %d input + %d output tokens, estimated cost %s", response.usage.input_tokens,
-                  response.usage.output_tokens, response.usage.cost_usd)
-        return response
 
     def _complete(self, kwargs: dict[str, Any]) -> ChatResponse:
         completion = self._client.chat.completions.create(**kwargs)
