@@ -23,7 +23,6 @@ from specpilot.agents.llm.base import ChatResponse, Message, TextCallback, ToolC
 from specpilot.agents.llm.sdk import SDKProvider
 from specpilot.agents.llm.settings import ResolvedModel
 
-
 STOP_REASONS = {"end_turn": "end", "stop_sequence": "end", "tool_use": "tool_calls", "max_tokens": "max_tokens"}
 
 

@@ -29,7 +29,6 @@ from specpilot.agents.llm.base import (
 from specpilot.agents.llm.sdk import SDKProvider
 from specpilot.agents.llm.settings import ResolvedModel
 
-
 # o-series and GPT-5 onwards reason before answering: they take max_completion_tokens and no temperature.
 _REASONING_MODEL = re.compile(r"^(openai/)?(o\d|gpt-[5-9])")
 STOP_REASONS = {"stop": "end", "tool_calls": "tool_calls", "function_call": "tool_calls", "length": "max_tokens"}
