@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
@@ -34,7 +35,11 @@ from specpilot.server.folders import Folder
 from specpilot.server.indexing import ProgressReporter
 from specpilot.server.lsp_utils import plain, uri_to_path, workspace_edit
 
+if TYPE_CHECKING:
+    from specpilot.agents.session import AgentSession
+
 log = logging.getLogger("specpilot.server.agent")
+T = TypeVar("T")
 
 RUN_COMMAND = "specpilot.agent.run"
 API_KEY_NOTIFICATION = "specpilot/setApiKey"
@@ -59,7 +64,8 @@ def agent_actions(ls: SpecPilotServer, params: types.CodeActionParams, rel: str,
     return actions
 
 
-def _folder(ls: SpecPilotServer, uri: str | None) -> Folder:
+def folder_for(ls: SpecPilotServer, uri: str | None) -> Folder:
+    """The workspace folder of ``uri``, or the only folder when no uri is given."""
     if uri:
         path = uri_to_path(uri)
         found = ls.folder_of(path) if path is not None else None
@@ -91,11 +97,10 @@ def _task(ls: SpecPilotServer, given: dict[str, Any]) -> tuple[str, bool, str]:
     return task.strip(), bool(given.get("ask", False)), "agent"
 
 
-async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+async def open_session(ls: SpecPilotServer, folder: Folder) -> AgentSession:
+    """An agent session on ``folder`` with the editor's buffers, its index and the editor's key."""
     from specpilot.agents.session import AgentSession, SessionError
 
-    folder = _folder(ls, given.get("uri"))
-    task, ask, title = _task(ls, given)
     ws = workspace_of(ls, folder)
     try:
         session = await ls.in_query_thread(AgentSession.open, folder.root, settings=folder.settings,
@@ -104,7 +109,16 @@ async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
         raise RequestFailed(str(exc)) from None
     for note in session.notes:
         log.info("agent: %s", note)
-    reporter = ProgressReporter(ls, f"SpecPilot: {title}", what="agent", first_message="starting")
+    return session
+
+
+Work = Callable[[Callable[[AgentEvent], None], Callable[[], bool]], T]
+
+
+async def with_progress(ls: SpecPilotServer, session: AgentSession, title: str, work: Work[T]) -> T:
+    """``work(on_event, cancelled)`` in a worker thread with a progress bar that follows the agent's
+    steps; cancelling the progress or the request makes ``cancelled()`` true."""
+    reporter = ProgressReporter(ls, title, what="agent", first_message="starting")
     await reporter.begin()
     stop = threading.Event()
     request_id = ls.on_cancel(stop.set)
@@ -115,23 +129,38 @@ async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
             reporter.report(min(95.0, 100.0 * event.step / limit), event.message, force=event.kind == "stop")
 
     try:
-        result: RunResult = await asyncio.to_thread(session.run, task, ask=ask, on_event=on_event,
-                                                    cancelled=lambda: stop.is_set() or reporter.cancelled())
+        return await asyncio.to_thread(work, on_event, lambda: stop.is_set() or reporter.cancelled())
     finally:
         ls.forget_cancel(request_id)
         reporter.end("done")
-    applied = None
-    if result.edit is not None and result.edit.files:
-        capabilities = ls.client_capabilities.workspace
-        versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
-        edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned,
-                              confirm=f"SpecPilot: {title}")
-        answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit,
-                                                                                    label=f"SpecPilot: {title}"))
-        applied = bool(answer.applied)
-        await asyncio.to_thread(session.feedback, result.run_id, accepted=applied,
-                                note=answer.failure_reason or "")
-    session.close()
+
+
+async def send_edit(ls: SpecPilotServer, folder: Folder, session: AgentSession, result: RunResult,
+                    label: str) -> bool | None:
+    """Send a run's proposed edit to the editor to confirm; record whether it was applied
+    (None: the run proposed nothing)."""
+    if result.edit is None or not result.edit.files:
+        return None
+    capabilities = ls.client_capabilities.workspace
+    versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
+    edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned, confirm=label)
+    answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+    applied = bool(answer.applied)
+    await asyncio.to_thread(session.feedback, result.run_id, accepted=applied, note=answer.failure_reason or "")
+    return applied
+
+
+async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+    folder = folder_for(ls, given.get("uri"))
+    task, ask, title = _task(ls, given)
+    session = await open_session(ls, folder)
+    try:
+        result: RunResult = await with_progress(
+            ls, session, f"SpecPilot: {title}",
+            lambda on_event, cancelled: session.run(task, ask=ask, on_event=on_event, cancelled=cancelled))
+        applied = await send_edit(ls, folder, session, result, f"SpecPilot: {title}")
+    finally:
+        session.close()
     message = result.answer if len(result.answer) <= MESSAGE_CHARS else result.answer[:MESSAGE_CHARS] + "…"
     kind = types.MessageType.Error if result.stop == "error" else types.MessageType.Info
     ls.show(f"SpecPilot {title}: {message}", kind)

@@ -12,20 +12,19 @@ server, and with ``apply`` the task is ticked once the editor accepts the edit.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types
 
+from specpilot.agents.loop import AgentEvent, RunResult
 from specpilot.server.app import RequestFailed, SpecPilotServer
 from specpilot.server.features import specs
-from specpilot.server.features.refactor import workspace_of
+from specpilot.server.features.agent import folder_for, open_session, send_edit, with_progress
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import ProgressReporter
-from specpilot.server.lsp_utils import path_to_uri, plain, workspace_edit
+from specpilot.server.lsp_utils import path_to_uri, plain
 from specpilot.spec.documents import SpecFormatError, set_task_done
 from specpilot.spec.store import SpecError
 from specpilot.spec.workflow import SpecWorkflow, StageResult
@@ -35,15 +34,7 @@ T = TypeVar("T")
 
 
 def _folder(ls: SpecPilotServer, given: dict[str, Any]) -> Folder:
-    if given.get("uri"):
-        found = specs.locate(ls, str(given["uri"]))
-        if found is None:
-            raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
-        return found[0]
-    folders = list(ls.folders.values())
-    if len(folders) != 1:
-        raise RequestFailed("give uri: the server has " + ("no" if not folders else "several") + " workspace folders")
-    return folders[0]
+    return folder_for(ls, str(given["uri"]) if given.get("uri") else None)
 
 
 def _argument(args: tuple[Any, ...], expected: str) -> dict[str, Any]:
@@ -105,50 +96,26 @@ async def _run(ls: SpecPilotServer, folder: Folder, title: str, work: Callable[[
 
 
 async def run_task(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
-    from specpilot.agents.session import AgentSession, SessionError
-
     folder = _folder(ls, given)
     task_id = given.get("taskId")
     if not isinstance(task_id, str) or not task_id.strip():
         raise RequestFailed("expected one argument {name?, taskId, apply?}")
-    ws = workspace_of(ls, folder)
-    try:
-        session = await ls.in_query_thread(AgentSession.open, folder.root, settings=folder.settings,
-                                           api_key=ls.api_key, buffers=dict(ws.buffers), index=folder.index)
-    except SessionError as exc:
-        raise RequestFailed(str(exc)) from None
-    reporter = ProgressReporter(ls, f"SpecPilot: task {task_id}", what="spec", first_message="starting")
-    await reporter.begin()
-    stop = threading.Event()
-    request_id = ls.on_cancel(stop.set)
-    limit = max(1, session.settings.agent.max_iterations)
-
-    def agent(task: str) -> Any:
-        return session.run(task, on_event=lambda e: e.kind != "text" and reporter.report(
-            min(95.0, 100.0 * e.step / limit), e.message, force=e.kind == "stop"),
-            cancelled=lambda: stop.is_set() or reporter.cancelled())
+    session = await open_session(ls, folder)
+    label = f"SpecPilot: task {task_id}"
+    def work(on_event: Callable[[AgentEvent], None], cancelled: Callable[[], bool]) -> tuple[RunResult, StageResult]:
+        def run(task: str) -> RunResult:
+            return session.run(task, on_event=on_event, cancelled=cancelled)
+        return SpecWorkflow(folder.root).run_task(task_id.strip(), _name(given), apply=False, run_agent=run)
 
     try:
-        result, stage = await asyncio.to_thread(SpecWorkflow(folder.root).run_task, task_id.strip(), _name(given),
-                                                run_agent=agent, apply=False)
+        result, stage = await with_progress(ls, session, label, work)
+        applied = await send_edit(ls, folder, session, result, label)
     except SpecError as exc:
-        session.close()
         raise RequestFailed(str(exc)) from None
     finally:
-        ls.forget_cancel(request_id)
-        reporter.end("done")
-    applied = None
-    if result.edit is not None and result.edit.files:
-        capabilities = ls.client_capabilities.workspace
-        versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
-        label = f"SpecPilot: task {task_id}"
-        edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned, confirm=label)
-        answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
-        applied = bool(answer.applied)
-        await asyncio.to_thread(session.feedback, result.run_id, accepted=applied, note=answer.failure_reason or "")
-        if applied and given.get("apply"):
-            await mark_done(ls, {**given, "name": stage.spec.name, "taskId": task_id, "done": True})
-    session.close()
+        session.close()
+    if applied and given.get("apply"):
+        await mark_done(ls, {**given, "name": stage.spec.name, "taskId": task_id, "done": True})
     specs.forget(folder)
     specs.refresh(ls, folder)
     specs.refresh_lenses(ls)
