@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from specpilot.spec import clarity, ears
+from specpilot.spec.store import slugify
 
 PROFILES = ("default", "ml")
 _BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
@@ -115,10 +116,6 @@ def _title_from(goal: str) -> str:
     return (" ".join(words)[:1].upper() + " ".join(words)[1:]) if words else "Untitled"
 
 
-def slug(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48] or "spec"
-
-
 def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
     """Sort the idea's statements into goals and numbered items (see the module docstring)."""
     sentences = split_sentences(idea)
@@ -201,8 +198,9 @@ def draft_requirements(idea: str, *, title: str | None = None, profile: str = "d
     draft = analyse_idea(idea, title=title)
     problems = [f"{item.id}: clarity {clarity.format_score(item.score)} < {clarity.CLEAR_THRESHOLD} and no answer"
                 for item in draft.items if item.score < clarity.CLEAR_THRESHOLD]
-    lines = [_front_matter({"spec": spec or slug(draft.title), "title": draft.title, "stage": "requirements",
-                            "status": "draft", "profile": profile, "gate": _gate(problems)}),
+    lines = [_front_matter({"spec": spec or slugify(draft.title, limit=48), "title": draft.title,
+                            "stage": "requirements", "status": "draft", "profile": profile,
+                            "gate": _gate(problems)}),
              f"# {draft.title}", "", "## Goals"]
     lines += [f"- {goal}" for goal in draft.goals] or [f"- {draft.title}."]
     lines += ["", "## User stories"]
@@ -253,7 +251,7 @@ def draft_tasks(requirements: Iterable[RequirementItem], *, title: str, spec: st
     if profile not in PROFILES:
         raise ValueError(f"unknown spec profile {profile!r}; use one of: {', '.join(PROFILES)}")
     items = list(requirements)
-    spec_slug = spec or slug(title)
+    spec_slug = spec or slugify(title, limit=48)
     stories = [i for i in items if i.kind == "story"]
     tasks: list[_Task] = []
     env = 0
@@ -322,7 +320,7 @@ def draft_design(title: str, requirements: Iterable[RequirementItem], affected: 
     items = list(requirements)
     places = [a if isinstance(a, AffectedCode) else AffectedCode(str(a[0]), str(a[1]), int(a[2])) for a in affected]
     need = "needs a model: "
-    lines = [_front_matter({"spec": spec or slug(title), "stage": "design", "gate": _gate([])}),
+    lines = [_front_matter({"spec": spec or slugify(title, limit=48), "stage": "design", "gate": _gate([])}),
              f"# Design: {title}", "", "## Candidates",
              "| | A: needs a model: first candidate | B: needs a model: second candidate |", "|---|---|---|"]
     for row in ("complexity", "risk", "performance", "fit with the existing code"):
