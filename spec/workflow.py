@@ -34,7 +34,7 @@ from specpilot.spec.drift import Drift, check, record
 from specpilot.spec.frontmatter import set_fields, split_front_matter
 from specpilot.spec.gates import GateResult, design_gate, record_gate, requirements_gate, review_gate, tasks_gate
 from specpilot.spec.store import SpecError, SpecInfo, SpecStore
-from specpilot.spec.trace import find_citations, traceability, unknown_citations
+from specpilot.spec.trace import Citation, find_citations, traceability, unknown_citations
 
 Retrieve = Callable[[str, int], list[tuple[str, str, int]]]  # query, k -> (path, symbol, line)
 RunAgent = Callable[[str], Any]  # task text -> the agent's RunResult (agents/loop.py)
@@ -263,11 +263,11 @@ class SpecWorkflow:
         info = self.store.resolve(name)
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
         tasks = parse_tasks(self.store.read(info, "tasks"))[0] if self.store.has(info, "tasks") else None
-        known = {item.id for item in requirements.items}
-        citations = [c for c in find_citations(self.root) if known & set(c.ids) or c.by_name]
+        found = find_citations(self.root)  # one scan of the workspace
+        citations = _citing(requirements, found)
         rows = traceability(requirements, tasks, citations)
         gaps = [f"{row.requirement}: {row.status}" for row in rows if row.status != "ok"]
-        gaps += [str(u) for u in unknown_citations(requirements, find_citations(self.root))]
+        gaps += [str(u) for u in unknown_citations(requirements, found)]
         readme = _readme_consistency(self.root, requirements)
         review = Review(front={"spec": info.name, "stage": "review"}, title=f"Review: {requirements.title}",
                         matrix=rows, gaps=gaps, readme=readme)
@@ -280,23 +280,26 @@ class SpecWorkflow:
         self._set_stage(info, "review")
         return StageResult(self.store.resolve(info.name), "review", path, gate, [])
 
-    def drift(self, info: SpecInfo) -> Drift:
-        """Whether code the spec's review saw has changed since (the spec is then stale)."""
+    def drift(self, info: SpecInfo, found: list[Citation] | None = None) -> Drift:
+        """Whether code the spec's review saw has changed since (the spec is then stale).
+        ``found``: the workspace's citations, when the caller has scanned for them already."""
         if not self.store.has(info, "review"):
             return Drift(False, [], checked=False)
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
-        known = {item.id for item in requirements.items}
-        citations = [c for c in find_citations(self.root) if known & set(c.ids) or c.by_name]
+        citations = _citing(requirements, find_citations(self.root) if found is None else found)
         front = split_front_matter(self.store.read(info, "review")).fields
         return check(front, citations, self.root)
 
     def status(self) -> list[StatusRow]:
         rows = []
+        found: list[Citation] | None = None  # scanned once, and only if a spec has a review
         for info in self.store.list():
             gates: dict[str, bool | None] = {}
             for document in ("requirements", "design", "tasks", "review"):
                 gates[document] = self._recorded_gate(info, document)
-            rows.append(StatusRow(info, gates, self.drift(info).changed))
+            if gates["review"] is not None and found is None:
+                found = find_citations(self.root)
+            rows.append(StatusRow(info, gates, self.drift(info, found).changed))
         return rows
 
     # -- helpers --------------------------------------------------------------------------------
@@ -330,6 +333,12 @@ class SpecWorkflow:
             return None
         gate = split_front_matter(self.store.read(info, document)).fields.get("gate")
         return bool(gate.get("passed")) if isinstance(gate, dict) else None
+
+
+def _citing(requirements: Requirements, found: list[Citation]) -> list[Citation]:
+    """The citations that name one of the spec's requirements (or link a test by name)."""
+    known = {item.id for item in requirements.items}
+    return [c for c in found if known & set(c.ids) or c.by_name]
 
 
 def _first_line(text: str) -> str:
