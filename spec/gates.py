@@ -14,7 +14,9 @@ tasks
     cited ID exists, every dependency exists, there are no dependency cycles and tasks come after the tasks they
     depend on.
 review
-    every traced requirement has a row in the traceability matrix with a task and a test.
+    every traced requirement has a row in the traceability matrix with a task and a test; with the ml profile,
+    the README, config files and code also agree (:mod:`specpilot.spec.consistency`; each disagreement the
+    caller passes is a problem).
 
 Each gate returns a :class:`GateResult` whose problems are sentences for the user, each starting with the ID it
 is about. :func:`record_gate` writes the result to the document's front matter as
@@ -24,6 +26,7 @@ is about. :func:`record_gate` writes the result to the document's front matter a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from specpilot.spec.documents import Design, Requirements, Review, Tasks
@@ -182,7 +185,8 @@ def tasks_gate(tasks: Tasks, requirements: Requirements) -> GateResult:
     return _result("tasks", problems)
 
 
-def review_gate(review: Review, requirements: Requirements) -> GateResult:
+def review_gate(review: Review, requirements: Requirements, disagreements: Sequence[str] = ()) -> GateResult:
+    """``disagreements``: the README/config/code consistency findings, for the ml profile."""
     problems: list[str] = []
     rows = {row.requirement: row for row in review.matrix}
     for item in traced_items(requirements):
@@ -193,6 +197,7 @@ def review_gate(review: Review, requirements: Requirements) -> GateResult:
         missing = [what for what, cells in (("task", row.tasks), ("test", row.tests)) if not cells]
         if missing:
             problems.append(f"{item.id}: no {' and no '.join(missing)}")
+    problems += [f"README/config/code: {finding}" for finding in disagreements]
     return _result("review", problems)
 
 

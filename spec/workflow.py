@@ -18,6 +18,7 @@ from typing import Any
 
 from specpilot.spec import clarity
 from specpilot.spec.authoring import Author
+from specpilot.spec.consistency import check_consistency
 from specpilot.spec.documents import (
     Requirements,
     Review,
@@ -167,7 +168,7 @@ class SpecWorkflow:
                         if (self.root / path).is_file()]
         else:
             notes.append("no affected code listed: the workspace has no index")
-        profile = str(model.front.get("profile", "default") or "default")
+        profile = _profile(model)
         written = None
         if self.author is not None:
             found = [(a.path, a.symbol, a.line) for a in affected]
@@ -194,7 +195,7 @@ class SpecWorkflow:
             gate = design_gate(design, allow_placeholders=True)
             if not gate.passed:
                 raise GateFailed(gate)
-        profile = str(model.front.get("profile", "default") or "default")
+        profile = _profile(model)
         text = draft_tasks(_items(model), title=model.title, spec=info.name, profile=profile)
         tasks, _ = parse_tasks(text)
         gate = tasks_gate(tasks, model)
@@ -258,8 +259,11 @@ class SpecWorkflow:
 
     def review(self, name: str | None = None) -> StageResult:
         """review.md: the traceability matrix (requirement -> tasks -> code -> tests) from
-        ``# Requirements:`` citations and test names, the gaps, README/code consistency of
-        the terms the requirements quote, and a verdict; records what was checked (drift)."""
+        ``# Requirements:`` citations and test names, the gaps, README/code consistency, and a
+        verdict; records what was checked (drift). README/code consistency is, with the ml profile,
+        whether the README, config files and code agree (:mod:`specpilot.spec.consistency`; each
+        disagreement fails the gate), and otherwise whether the README mentions the terms the
+        requirements quote (informative only)."""
         info = self.store.resolve(name)
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
         tasks = parse_tasks(self.store.read(info, "tasks"))[0] if self.store.has(info, "tasks") else None
@@ -268,12 +272,21 @@ class SpecWorkflow:
         rows = traceability(requirements, tasks, citations)
         gaps = [f"{row.requirement}: {row.status}" for row in rows if row.status != "ok"]
         gaps += [str(u) for u in unknown_citations(requirements, found)]
-        readme = _readme_consistency(self.root, requirements)
+        disagreements: list[str] = []
+        if _profile(requirements) == "ml":
+            consistency = check_consistency(self.root)
+            readme = consistency.report()
+            disagreements = [str(finding) for finding in consistency.findings]
+        else:
+            readme = _readme_consistency(self.root, requirements)
         review = Review(front={"spec": info.name, "stage": "review"}, title=f"Review: {requirements.title}",
                         matrix=rows, gaps=gaps, readme=readme)
-        gate = review_gate(review, requirements)
-        review.verdict = ("Approved: every requirement has a task, code and a test." if gate.passed and not gaps
-                          else f"Changes needed: {len(gate.problems) or len(gaps)} gap(s) above.")
+        gate = review_gate(review, requirements, disagreements)
+        if gate.passed and not gaps:
+            agree = "; the README, config files and code agree" if _profile(requirements) == "ml" else ""
+            review.verdict = f"Approved: every requirement has a task, code and a test{agree}."
+        else:
+            review.verdict = f"Changes needed: {len(gate.problems) or len(gaps)} gap(s) above."
         text = record_gate(render_review(review), gate)
         text = set_fields(text, {"checked": record(self.root, citations)})
         path = self.store.write(info, "review", text)
@@ -333,6 +346,10 @@ class SpecWorkflow:
             return None
         gate = split_front_matter(self.store.read(info, document)).fields.get("gate")
         return bool(gate.get("passed")) if isinstance(gate, dict) else None
+
+
+def _profile(requirements: Requirements) -> str:
+    return str(requirements.front.get("profile", "default") or "default")
 
 
 def _citing(requirements: Requirements, found: list[Citation]) -> list[Citation]:
