@@ -5,13 +5,16 @@ A :class:`Catalog` is one snapshot of a workspace: every spec's requirements.md 
 buffers win over the disk, passed as ``buffers``) and every ``Requirements:`` citation in code and tests (see
 :mod:`specpilot.spec.trace`). Lines are 1-based; columns are 0-based code points (the server converts them to
 the client's units). An ID means the requirement or task of that spec when it appears in a spec document, and
-the requirement of every spec that defines it when it appears in code (a citation names no spec).
+the requirement of every spec that defines it when it appears in code, unless the citation names its spec
+(``002-csv-export/R1.2``, ``csv-export/R1.2``, ``2/R1.2``).
 
 Spec documents get these findings: parse problems; items whose clarity is below the gate's threshold with no
 answered question (warning); a story without acceptance criteria (warning); a task citing an unknown requirement
 or depending on an unknown task (warning); a traced requirement with no task once tasks.md exists, or with no
 test once review.md exists (information); a spec whose cited code changed since its review (warning, line 1).
-Code gets a warning for a ``Requirements:`` comment citing an ID no spec defines (when the workspace has specs).
+Code gets a warning for a ``Requirements:`` comment citing an ID no spec defines, or naming a spec that does not
+exist or does not define the ID (when the workspace has specs), and information for an unqualified ID that
+several specs define.
 """
 
 from __future__ import annotations
@@ -26,18 +29,20 @@ from specpilot.spec.drift import check
 from specpilot.spec.frontmatter import split_front_matter
 from specpilot.spec.gates import CLARITY_THRESHOLD
 from specpilot.spec.store import SPECS_DIR, SpecInfo, SpecStore
-from specpilot.spec.trace import Citation, citations_in, find_citations, traced_items
+from specpilot.spec.trace import Citation, citations_in, find_citations, names_spec, traced_items
 
 __all__ = ["Catalog", "Finding", "IdAt", "Lens", "Location", "SpecDocs", "id_at", "load", "spec_document_of"]
 
 _ID = re.compile(r"(?<![A-Za-z0-9.])(R\d+(?:\.\d+)?|[SCKT]\d+)(?![A-Za-z0-9]|\.\d)")  # "S1_" counts
+_QUALIFIER = re.compile(r"(?<![\w/-])([a-z0-9][a-z0-9-]*)/$")  # the "002-csv-export/" right before an ID in code
 _SPEC_FILE = re.compile(rf"^{re.escape(SPECS_DIR)}/(\d{{3,}}-[a-z0-9][a-z0-9-]*)/([a-z_]+\.md)$")
 
 
 @dataclass(frozen=True, slots=True)
 class IdAt:
     """The ID under a position: ``kind`` is ``requirement`` or ``task``; ``spec`` is the spec of the document it
-    appears in (None in code). ``start``/``end`` are its columns on ``line``."""
+    appears in, or in code the spec its citation names (``002-csv-export/R1.2``; None when it names none).
+    ``start``/``end`` are its columns on ``line``."""
 
     id: str
     kind: str
@@ -113,11 +118,13 @@ def id_at(rel: str, text: str, line: int, column: int) -> IdAt | None:
         if line not in cited:
             return None
     for match in _ID.finditer(lines[line - 1]):
-        if match.start() <= column <= match.end():
+        qualifier = _QUALIFIER.search(lines[line - 1][:match.start()]) if document is None else None
+        if (qualifier.start() if qualifier else match.start()) <= column <= match.end():
             kind = "task" if match.group(1).startswith("T") else "requirement"
             if kind == "task" and document is None:
                 return None
-            return IdAt(match.group(1), kind, document[0] if document else None, line, match.start(), match.end())
+            spec = document[0] if document else qualifier.group(1) if qualifier else None
+            return IdAt(match.group(1), kind, spec, line, match.start(), match.end())
     return None
 
 
@@ -155,12 +162,12 @@ class Catalog:
 
     def _specs_for(self, found: IdAt) -> list[SpecDocs]:
         if found.spec is not None:
-            spec = self.spec(found.spec)
-            return [spec] if spec else []
+            return [s for s in self.specs if names_spec(found.spec, s.info.name)]
         return [s for s in self.specs if s.requirements.item(found.id) is not None]
 
-    def citing(self, item_id: str) -> list[Citation]:
-        return [c for c in self.citations if item_id in c.ids]
+    def citing(self, item_id: str, spec: str) -> list[Citation]:
+        """The code and test citations of ``item_id`` in the spec folder ``spec``."""
+        return [c for c in self.citations if item_id in c.ids_for(spec)]
 
     def _location(self, rel: str, line: int, wanted: str) -> Location:
         line_text = _line_text(self.text(rel), line)
@@ -189,8 +196,7 @@ class Catalog:
                         out.append(self._location(spec.path("tasks.md"), task.line, task.id))
                 continue
             out += [self._location(spec.path("tasks.md"), t.line, t.id) for t in spec.tasks_citing(found.id)]
-        if found.kind == "requirement":
-            out += [self._location(c.path, c.line, found.id) for c in self.citing(found.id)]
+            out += [self._location(c.path, c.line, found.id) for c in self.citing(found.id, spec.info.name)]
         return list(dict.fromkeys(out))
 
     def hover(self, found: IdAt) -> str | None:
@@ -206,7 +212,7 @@ class Catalog:
             item = spec.requirements.item(found.id)
             if item is None:
                 continue
-            citing = self.citing(item.id)
+            citing = self.citing(item.id, spec.info.name)
             tests = [c.where for c in citing if c.is_test]
             code = [c.where for c in citing if not c.is_test]
             tasks = [t.id for t in spec.tasks_citing(item.id)]
@@ -227,7 +233,7 @@ class Catalog:
         if document[1] == "requirements.md":
             for item in spec.requirements.items:
                 tasks = len(spec.tasks_citing(item.id))
-                tests = sum(1 for c in self.citing(item.id) if c.is_test)
+                tests = sum(1 for c in self.citing(item.id, spec.info.name) if c.is_test)
                 out.append(Lens(item.line, f"{_count(tasks, 'task')} · {_count(tests, 'test')}"))
         elif document[1] == "tasks.md" and spec.tasks is not None:
             for task in spec.tasks.tasks:
@@ -254,18 +260,31 @@ class Catalog:
     def _code_findings(self, rel: str) -> list[Finding]:
         if not self.specs:
             return []
-        known = {item.id for spec in self.specs for item in spec.requirements.items}
         text = self.text(rel)
         out = []
         for citation in citations_in(rel, text):
             if citation.by_name:
                 continue
             line_text = _line_text(text, citation.line)
-            for cited in citation.ids:
-                if cited not in known:
-                    start, end = _columns(line_text, cited)
-                    out.append(Finding(citation.line, start, end, f"{cited} is not a requirement of any spec "
-                                       f"({', '.join(s.info.name for s in self.specs)})", "warning", "unknown-id"))
+            for index, cited in enumerate(citation.ids):
+                qualifier = citation.qualifier(index)
+                named = [s for s in self.specs if not qualifier or names_spec(qualifier, s.info.name)]
+                defining = [s.info.name for s in named if s.requirements.item(cited) is not None]
+                start, end = _columns(line_text, cited)
+                if qualifier and not named:
+                    message = (f"{qualifier}/{cited}: no spec is named {qualifier} "
+                               f"({', '.join(s.info.name for s in self.specs)})")
+                elif qualifier and not defining:
+                    message = f"{cited} is not a requirement of spec {named[0].info.name}"
+                elif not defining:
+                    message = f"{cited} is not a requirement of any spec ({', '.join(s.info.name for s in self.specs)})"
+                else:
+                    if len(defining) > 1:
+                        out.append(Finding(citation.line, start, end, f"{cited} is a requirement of {len(defining)} "
+                                           f"specs ({', '.join(defining)}); name one: {defining[-1]}/{cited}",
+                                           "information", "ambiguous-id"))
+                    continue
+                out.append(Finding(citation.line, start, end, message, "warning", "unknown-id"))
         return out
 
     def _requirements_findings(self, spec: SpecDocs) -> list[Finding]:
@@ -291,7 +310,7 @@ class Catalog:
         for item in traced_items(model):
             if spec.tasks is not None and not spec.tasks_citing(item.id):
                 at(item, f"{item.id}: no task cites it", "information", "no-task")
-            elif spec.has_review and not any(c.is_test for c in self.citing(item.id)):
+            elif spec.has_review and not any(c.is_test for c in self.citing(item.id, spec.info.name)):
                 at(item, f"{item.id}: no test cites it", "information", "no-test")
         if spec.stale:
             out.append(Finding(1, 0, len(_line_text(text, 1)), "the spec is stale: code it was reviewed against "
@@ -331,7 +350,7 @@ class Catalog:
             requirements = [{
                 "id": item.id, "kind": item.kind, "text": item.text, "clarity": item.clarity,
                 "tasks": [t.id for t in spec.tasks_citing(item.id)],
-                "tests": sum(1 for c in self.citing(item.id) if c.is_test),
+                "tests": sum(1 for c in self.citing(item.id, spec.info.name) if c.is_test),
                 "line": item.line, "path": spec.path("requirements.md")} for item in spec.requirements.items]
             tasks = [{"id": t.id, "title": t.title, "done": t.done, "requirements": list(t.requirements),
                       "line": t.line, "path": spec.path("tasks.md")} for t in (spec.tasks.tasks if spec.tasks else [])]

@@ -6,7 +6,9 @@ Code and tests cite requirements with a comment naming their IDs::
     // Requirements: R1.2               (JS/TS, Go, Rust, Java, C, C#, Kotlin, Swift)
     /* Requirements: R1.2 */  or a ``* Requirements: R1.2`` line of a block comment
 
-and, in Python, a ``Requirements: R1.2`` line inside a docstring. A Python citation belongs to the innermost
+and, in Python, a ``Requirements: R1.2`` line inside a docstring. An ID may name its spec, by folder name,
+number or slug: ``# Requirements: 002-csv-export/R1.2, csv-export/R1.3, 2/S1``; an ID without one cites that ID
+in every spec defining it. A Python citation belongs to the innermost
 ``def``/``class`` around it (found with the stdlib :mod:`ast`), or to the one that starts right below it, so a
 comment written above a function is that function's. Tests are also linked by name: a Python test function
 whose name holds the ID with its dot as an underscore, ``test_r1_2_asks_before_overwriting`` for R1.2.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from specpilot.index.scanner import read_source, scan
@@ -30,12 +32,13 @@ from specpilot.paths import SPECPILOT_DIR
 from specpilot.spec.documents import Item, MatrixRow, Requirements, Tasks
 
 __all__ = [
-    "Citation", "UnknownCitation", "citations_in", "find_citations", "is_test_path", "render_matrix",
+    "Citation", "UnknownCitation", "citations_in", "find_citations", "is_test_path", "names_spec", "render_matrix",
     "traceability", "traced_items", "unknown_citations",
 ]
 
 _ID = r"(?:R\d+(?:\.\d+)?|[SCK]\d+)"
-_ID_LIST = rf"({_ID}(?:[ \t]*,[ \t]*{_ID})*)\b"
+_REF = rf"(?:[a-z0-9][a-z0-9-]*/)?{_ID}"  # an ID, optionally qualified by its spec: 002-csv-export/R1.2
+_ID_LIST = rf"({_REF}(?:[ \t]*,[ \t]*{_REF})*)\b"
 _HASH_COMMENT = re.compile(rf"#[ \t]*Requirements[ \t]*:[ \t]*{_ID_LIST}")
 _SLASH_COMMENT = re.compile(rf"(?://+|/\*+|^[ \t]*\*+)[ \t]*Requirements[ \t]*:[ \t]*{_ID_LIST}")
 _DOCSTRING_LINE = re.compile(rf"\bRequirements[ \t]*:[ \t]*{_ID_LIST}")
@@ -52,7 +55,8 @@ _SLASH_LANGUAGES = {
 class Citation:
     """``ids`` cited at ``path`` (workspace-relative, forward slashes) line ``line`` (1-based). ``symbol`` is the
     Python ``def``/``class`` it belongs to (``Class.method``), None elsewhere. ``by_name`` marks a test linked by
-    its function name rather than by a comment."""
+    its function name rather than by a comment. ``specs`` holds, for each ID, the spec it was qualified with
+    (``""`` when none; empty when no ID is qualified)."""
 
     path: str
     line: int
@@ -60,6 +64,25 @@ class Citation:
     symbol: str | None = None
     is_test: bool = False
     by_name: bool = False
+    specs: tuple[str, ...] = ()
+
+    def qualifier(self, index: int) -> str:
+        return self.specs[index] if index < len(self.specs) else ""
+
+    def ids_for(self, spec: str) -> tuple[str, ...]:
+        """The IDs this citation cites in the spec folder ``spec``: the unqualified ones and those naming it."""
+        return tuple(cited for index, cited in enumerate(self.ids)
+                     if not self.qualifier(index) or names_spec(self.qualifier(index), spec))
+
+    def for_spec(self, spec: str) -> Citation | None:
+        """This citation narrowed to the IDs it cites in ``spec`` (None when there are none)."""
+        if not self.specs:
+            return self
+        kept = [index for index, _ in enumerate(self.ids)
+                if not self.qualifier(index) or names_spec(self.qualifier(index), spec)]
+        if not kept:
+            return None
+        return replace(self, ids=tuple(self.ids[i] for i in kept), specs=())
 
     @property
     def where(self) -> str:
@@ -89,8 +112,20 @@ def is_test_path(path: str) -> bool:
             or stem.endswith("_test") or ".test." in name or ".spec." in name)
 
 
-def _ids(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(","))
+def names_spec(qualifier: str, spec: str) -> bool:
+    """Whether a citation's ``qualifier`` names the spec folder ``spec`` (``002-csv-export``): by its whole name,
+    its number (``002`` or ``2``) or its slug (``csv-export``)."""
+    number, _, slug = spec.partition("-")
+    if qualifier in (spec, slug):
+        return True
+    return qualifier.isdigit() and number.isdigit() and int(qualifier) == int(number)
+
+
+def _ids(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A citation's ID list as ``(ids, specs)``; ``specs`` is empty when no ID is qualified."""
+    refs = [part.strip().rpartition("/") for part in text.split(",")]
+    specs = tuple(ref[0] for ref in refs)
+    return tuple(ref[2] for ref in refs), specs if any(specs) else ()
 
 
 # --- Python -------------------------------------------------------------------------------------------------
@@ -177,7 +212,8 @@ def _python_citations(path: str, text: str, is_test: bool) -> list[Citation]:
         if content.lstrip().startswith("#"):
             next_code = next((n for n in range(number + 1, len(lines) + 1)
                               if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")), None)
-        found.append(Citation(path, number, _ids(match.group(1)), _symbol_at(scopes, number, next_code), is_test))
+        ids, specs = _ids(match.group(1))
+        found.append(Citation(path, number, ids, _symbol_at(scopes, number, next_code), is_test, specs=specs))
     if is_test:
         for scope in _walk(scopes):
             if not scope.is_function or not scope.name.rsplit(".", 1)[-1].startswith("test"):
@@ -198,8 +234,12 @@ def citations_in(path: str, text: str) -> list[Citation]:
     pattern = _SLASH_COMMENT if suffix in _SLASH_LANGUAGES else _HASH_COMMENT if suffix in _HASH_LANGUAGES else None
     if pattern is None:
         return []
-    return [Citation(path, number, _ids(match.group(1)), None, is_test)
-            for number, content in enumerate(text.splitlines(), start=1) if (match := pattern.search(content))]
+    found = []
+    for number, content in enumerate(text.splitlines(), start=1):
+        if match := pattern.search(content):
+            ids, specs = _ids(match.group(1))
+            found.append(Citation(path, number, ids, None, is_test, specs=specs))
+    return found
 
 
 def find_citations(root: Path, *, exclude: Sequence[str] = (), max_file_bytes: int = 1_000_000) -> list[Citation]:
@@ -255,9 +295,21 @@ def render_matrix(rows: Iterable[MatrixRow]) -> str:
     return "\n".join(out) + "\n"
 
 
-def unknown_citations(requirements: Requirements, citations: Iterable[Citation]) -> list[UnknownCitation]:
-    """Comments citing an ID requirements.md does not define. Tests linked by name are left out: a name such as
-    ``test_s3_upload`` may mean something else."""
+def unknown_citations(requirements: Requirements, citations: Iterable[Citation], *, spec: str | None = None,
+                      elsewhere: Iterable[str] = ()) -> list[UnknownCitation]:
+    """Comments citing an ID requirements.md (of the spec folder ``spec``) does not define. IDs qualified with
+    another spec, and unqualified IDs that another spec defines (``elsewhere``), are not this spec's. Tests
+    linked by name are left out: a name such as ``test_s3_upload`` may mean something else."""
     known = {item.id for item in requirements.items}
-    return [UnknownCitation(c.path, c.line, cited) for c in citations if not c.by_name
-            for cited in c.ids if cited not in known]
+    others = set(elsewhere)
+    found = []
+    for citation in citations:
+        if citation.by_name:
+            continue
+        for index, cited in enumerate(citation.ids):
+            qualifier = citation.qualifier(index)
+            if qualifier and spec is not None and not names_spec(qualifier, spec):
+                continue
+            if cited not in known and (qualifier or cited not in others):
+                found.append(UnknownCitation(citation.path, citation.line, cited))
+    return found

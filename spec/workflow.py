@@ -229,8 +229,10 @@ class SpecWorkflow:
             if value:
                 lines.append(f"{label}: {value}")
         lines += [f"Requirement {i.id}: {i.text}" for i in cited if i is not None]
-        lines.append("Cite the requirements in the code and tests you write with a comment "
-                     f"`# Requirements: {', '.join(task.requirements) or 'R?'}`, and run the tests.")
+        several = len(self.store.list()) > 1  # then a citation names its spec: 002-csv-export/R1.2
+        cite = ", ".join(f"{info.name}/{r}" if several else r for r in task.requirements) or "R?"
+        lines.append(f"Cite the requirements in the code and tests you write with a comment `# Requirements: {cite}`"
+                     ", and run the tests.")
         result = run_agent("\n".join(lines))
         edit = getattr(result, "edit", None)
         files = [f.path for f in edit.files] if edit is not None else []
@@ -268,10 +270,12 @@ class SpecWorkflow:
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
         tasks = parse_tasks(self.store.read(info, "tasks"))[0] if self.store.has(info, "tasks") else None
         found = find_citations(self.root)  # one scan of the workspace
-        citations = _citing(requirements, found)
+        citations = _citing(info.name, requirements, found)
         rows = traceability(requirements, tasks, citations)
         gaps = [f"{row.requirement}: {row.status}" for row in rows if row.status != "ok"]
-        gaps += [str(u) for u in unknown_citations(requirements, found)]
+        elsewhere = {item.id for other in self.store.list() if other.name != info.name
+                     for item in parse_requirements(self.store.read(other, "requirements"))[0].items}
+        gaps += [str(u) for u in unknown_citations(requirements, found, spec=info.name, elsewhere=elsewhere)]
         disagreements: list[str] = []
         if _profile(requirements) == "ml":
             consistency = check_consistency(self.root)
@@ -299,7 +303,7 @@ class SpecWorkflow:
         if not self.store.has(info, "review"):
             return Drift(False, [], checked=False)
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
-        citations = _citing(requirements, find_citations(self.root) if found is None else found)
+        citations = _citing(info.name, requirements, find_citations(self.root) if found is None else found)
         front = split_front_matter(self.store.read(info, "review")).fields
         return check(front, citations, self.root)
 
@@ -352,10 +356,12 @@ def _profile(requirements: Requirements) -> str:
     return str(requirements.front.get("profile", "default") or "default")
 
 
-def _citing(requirements: Requirements, found: list[Citation]) -> list[Citation]:
-    """The citations that name one of the spec's requirements (or link a test by name)."""
+def _citing(spec: str, requirements: Requirements, found: list[Citation]) -> list[Citation]:
+    """The citations that cite one of the spec's requirements (or link a test by name), narrowed to the IDs
+    they cite in the spec folder ``spec`` (an ID qualified with another spec is that spec's)."""
     known = {item.id for item in requirements.items}
-    return [c for c in found if known & set(c.ids) or c.by_name]
+    narrowed = [n for c in found if (n := c.for_spec(spec)) is not None]
+    return [c for c in narrowed if known & set(c.ids) or c.by_name]
 
 
 def _first_line(text: str) -> str:

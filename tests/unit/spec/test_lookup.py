@@ -165,3 +165,66 @@ def test_tree_lists_specs_requirements_and_tasks(catalog: Catalog) -> None:
     tasks = spec["tasks"]
     assert [(t["id"], t["done"]) for t in tasks] == [("T1", False), ("T2", True)]  # type: ignore[attr-defined]
     assert spec["gates"] == {"requirements": None, "design": None, "tasks": None, "review": None}
+
+
+# --- two specs defining the same IDs: citations that name their spec -----------------------------------------
+
+OTHER = ".specpilot/specs/002-json-export"
+OTHER_REQUIREMENTS = REQUIREMENTS.replace("001-csv-export", "002-json-export").replace("CSV", "JSON").replace(
+    "csv", "json")
+QUALIFIED = """\
+def write_json(rows, path):
+    # Requirements: 002-json-export/R1.1, json-export/S1
+    return None
+
+
+def write_both(rows, path):
+    # Requirements: R1.1, 9/R1.1, 2/R7
+    return None
+"""
+
+
+@pytest.fixture
+def two_specs(root: Path) -> Path:
+    (root / OTHER).mkdir(parents=True)
+    (root / OTHER / "requirements.md").write_text(OTHER_REQUIREMENTS)
+    (root / "report" / "json.py").write_text(QUALIFIED)
+    return root
+
+
+def test_a_citation_naming_its_spec_resolves_to_that_spec_only(two_specs: Path) -> None:
+    catalog = load(two_specs)
+    line = QUALIFIED.splitlines()[1]
+    found = id_at("report/json.py", QUALIFIED, 2, line.index("R1.1"))
+    assert found is not None and found.spec == "002-json-export"
+    assert id_at("report/json.py", QUALIFIED, 2, line.index("002-json")) == found  # the qualifier is part of it
+    [definition] = catalog.definitions(found)
+    assert definition.path == f"{OTHER}/requirements.md"
+    hover = catalog.hover(found)
+    assert hover is not None and "spec 002-json-export" in hover and "001-csv-export" not in hover
+    slug = id_at("report/json.py", QUALIFIED, 2, line.index("S1"))
+    assert slug is not None and [d.path for d in catalog.definitions(slug)] == [f"{OTHER}/requirements.md"]
+    # an unqualified R1.1 means both specs' R1.1
+    bare = id_at("report/json.py", QUALIFIED, 7, QUALIFIED.splitlines()[6].index("R1.1"))
+    assert bare is not None and bare.spec is None and len(catalog.definitions(bare)) == 2
+
+
+def test_references_and_lenses_count_a_qualified_citation_in_its_spec_only(two_specs: Path) -> None:
+    catalog = load(two_specs)
+    first = id_at(f"{SPEC}/requirements.md", REQUIREMENTS, line_of(REQUIREMENTS, "- R1.1"), 2)
+    second = id_at(f"{OTHER}/requirements.md", OTHER_REQUIREMENTS, line_of(OTHER_REQUIREMENTS, "- R1.1"), 2)
+    assert first is not None and second is not None
+    first_refs = {(r.path, r.line) for r in catalog.references(first, include_declaration=False)}
+    second_refs = {(r.path, r.line) for r in catalog.references(second, include_declaration=False)}
+    assert ("report/json.py", 2) in second_refs and ("report/json.py", 2) not in first_refs
+    assert ("report/json.py", 7) in first_refs and ("report/json.py", 7) in second_refs  # the bare R1.1
+
+
+def test_code_diagnostics_name_unknown_specs_and_ambiguous_ids(two_specs: Path) -> None:
+    findings = [(f.line, f.severity, f.code, f.message) for f in load(two_specs).diagnostics("report/json.py")]
+    assert findings == [
+        (7, "information", "ambiguous-id", "R1.1 is a requirement of 2 specs (001-csv-export, 002-json-export); "
+         "name one: 002-json-export/R1.1"),
+        (7, "warning", "unknown-id", "9/R1.1: no spec is named 9 (001-csv-export, 002-json-export)"),
+        (7, "warning", "unknown-id", "R7 is not a requirement of spec 002-json-export"),
+    ]

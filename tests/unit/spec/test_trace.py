@@ -7,7 +7,9 @@ from pathlib import Path
 from specpilot.spec.documents import parse_requirements, parse_review, parse_tasks
 from specpilot.spec.trace import (
     Citation,
+    citations_in,
     find_citations,
+    names_spec,
     render_matrix,
     traceability,
     unknown_citations,
@@ -170,3 +172,25 @@ def test_unknown_citations_name_the_file_and_line(tmp_path: Path) -> None:
     requirements, _ = parse_requirements(REQUIREMENTS)
     unknown = unknown_citations(requirements, workspace(tmp_path))
     assert [str(u) for u in unknown] == ["report/export.py:20 cites R9.9, which is not in requirements.md"]
+
+
+def test_a_citation_may_name_its_spec_by_folder_number_or_slug() -> None:
+    [js] = citations_in("web/app.ts", "// Requirements: 002-json-export/R1.1, R2\n")
+    [py] = citations_in("a.py", "def f():\n    # Requirements: json-export/S1, 2/R1.2, R3\n    return 1\n")
+    assert (js.ids, js.specs) == (("R1.1", "R2"), ("002-json-export", ""))
+    assert (py.ids, py.specs, py.symbol) == (("S1", "R1.2", "R3"), ("json-export", "2", ""), "f")
+    assert py.ids_for("002-json-export") == ("S1", "R1.2", "R3") and py.ids_for("001-csv-export") == ("R3",)
+    narrowed = py.for_spec("001-csv-export")
+    assert narrowed is not None and narrowed.ids == ("R3",)
+    assert js.for_spec("003-other") is not None and js.for_spec("003-other").ids == ("R2",)  # type: ignore[union-attr]
+    assert names_spec("002", "002-json-export") and names_spec("2", "002-json-export")
+    assert not names_spec("json", "002-json-export") and not names_spec("3", "002-json-export")
+
+
+def test_unknown_citations_leave_other_specs_ids_to_them(tmp_path: Path) -> None:
+    requirements, _ = parse_requirements(REQUIREMENTS)
+    write(tmp_path, {"a.py": "# Requirements: R1.1, R5, 002-json-export/R6, 001-csv-export/R7, 002-json-export/R1.1\n"})
+    found = find_citations(tmp_path)
+    unknown = unknown_citations(requirements, found, spec="001-csv-export", elsewhere={"R5"})
+    assert [u.id for u in unknown] == ["R7"]  # R5 is the other spec's; R6 is qualified with it
+    assert [u.id for u in unknown_citations(requirements, found)] == ["R5", "R6", "R7"]

@@ -104,3 +104,24 @@ def test_the_ml_profile_adds_an_environment_and_a_one_epoch_task(tmp_path: Path,
     store = SpecStore(tmp_path)
     tasks = store.read(store.resolve(None), "tasks")
     assert code == 0 and "venv.md" in tasks and "--epochs 1" in tasks
+
+
+def test_with_two_specs_a_citation_naming_one_counts_in_its_review_only(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for idea in ("Users can export a report as CSV.", "Users can export a report as JSON."):
+        run(capsys, tmp_path, "new", idea)
+    store = SpecStore(tmp_path)
+    first, second = [info.name for info in store.list()]
+    (tmp_path / "report.py").write_text(f"def export_json(rows):  # Requirements: {second}/R1.1\n    return rows\n"
+                                        f"\n\ndef export_csv(rows):  # Requirements: {first.split('-')[0]}/R1.1\n"
+                                        "    return rows\n")
+    reviews = {}
+    for name in (first, second):
+        run(capsys, tmp_path, "design", name, "--force")
+        run(capsys, tmp_path, "tasks", name, "--force")
+        code, _ = run(capsys, tmp_path, "review", name)
+        assert code == 0
+        reviews[name] = store.read(store.resolve(name), "review")
+    assert "report.py:5 export_csv" in reviews[first] and "export_json" not in reviews[first]
+    assert "report.py:1 export_json" in reviews[second] and "export_csv" not in reviews[second]
+    assert "not in requirements.md" not in reviews[first] + reviews[second]
