@@ -12,6 +12,11 @@ that is recorded. Every stage must complete. Also ``from-code`` on the whole sam
 (c) Clarity scores against hand labels: the "test" rows of tests/unit/spec/clarity_labels.jsonl (never the
 "tune" rows the rules were tuned on) plus bench/spec_eval_data/clarity_extra.jsonl, labelled before the
 scorer was run on them, each with why. Clear means a score of 0.6 or more.
+(d) The ml profile's README/config/code check (spec/consistency.py) on the small ML projects in
+bench/spec_eval_data/consistency/<case>/, each labelled in expected.json with the kinds of disagreement it
+holds (none when it agrees), written and labelled from the check's specification by someone who had not read
+its code. Reported: the verdict (agrees or not) per case, and whether the kinds found are exactly the kinds
+expected; each check is timed.
 
 Each stage is timed (median ms). Results go to bench/RESULTS.md (section "spec_eval"); ``--limit N`` runs N
 ideas, documents per gate and sentences as a smoke run and leaves RESULTS.md alone.
@@ -34,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from results import machine_info, write_section  # noqa: E402
 
 from specpilot.spec import clarity  # noqa: E402
+from specpilot.spec.consistency import check_consistency  # noqa: E402
 from specpilot.spec.documents import parse_design, parse_requirements, parse_review, parse_tasks  # noqa: E402
 from specpilot.spec.gates import GateResult, design_gate, requirements_gate, review_gate, tasks_gate  # noqa: E402
 from specpilot.spec.store import SpecError  # noqa: E402
@@ -162,7 +168,24 @@ def run_clarity(limit: int | None) -> dict[str, Any]:
             "extra": sum(1 for r in rows if r["source"] == "clarity_extra.jsonl")}
 
 
-def report(ideas: dict[str, Any], gates: dict[str, Any], scores: dict[str, Any]) -> str:
+def run_consistency(limit: int | None) -> list[dict[str, Any]]:
+    cases = sorted(p for p in (DATA / "consistency").iterdir() if (p / "expected.json").is_file())
+    rows = []
+    for case in cases[:limit] if limit else cases:
+        expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            result = check_consistency(case)
+            times.append((time.perf_counter() - t0) * 1000)
+        kinds = sorted(f.kind for f in result.findings)
+        rows.append({"case": case.name, "expected": sorted(expected["kinds"]), "found": kinds,
+                     "messages": [f.message for f in result.findings], "ms": statistics.median(times)})
+    return rows
+
+
+def report(ideas: dict[str, Any], gates: dict[str, Any], scores: dict[str, Any],
+           consistency: list[dict[str, Any]]) -> str:
     rows = ideas["rows"]
     complete = sum(1 for r in rows if r["completed"] == list(STAGES))
     lines = ["## Spec workflow quality (bench/spec_eval.py)", "", machine_info(), "",
@@ -204,6 +227,22 @@ def report(ideas: dict[str, Any], gates: dict[str, Any], scores: dict[str, Any])
               f"unclear scored clear {c['fp']}, clear scored unclear {c['fn']}."]
     lines += [f"- Misjudged: \"{w['text']}\" (label {'clear' if w['label'] else 'unclear'}, score "
               f"{w['score']}; {w['why']})" for w in scores["wrong"]]
+    verdicts = sum(1 for r in consistency if bool(r["expected"]) == bool(r["found"]))
+    exact = sum(1 for r in consistency if r["expected"] == r["found"])
+    agreeing = sum(1 for r in consistency if not r["expected"])
+    n = len(consistency)
+    lines += ["", f"### README/config/code check of the ml profile ({n} projects in "
+              f"bench/spec_eval_data/consistency, {agreeing} agreeing, {n - agreeing} with planted disagreements)",
+              "", f"- Verdict right (agrees or not): {verdicts}/{n}; kinds of disagreement exactly as labelled: "
+              f"{exact}/{n}; median {statistics.median(r['ms'] for r in consistency):.1f} ms a project.", "",
+              "| project | expected | found | right |", "|---|---|---|---|"]
+    for r in consistency:
+        mark_row = "yes" if r["expected"] == r["found"] else "verdict only" if bool(r["expected"]) == bool(
+            r["found"]) else "NO"
+        lines.append(f"| {r['case']} | {', '.join(r['expected']) or 'agrees'} | {', '.join(r['found']) or 'agrees'}"
+                     f" | {mark_row} |")
+    wrong = [r for r in consistency if r["expected"] != r["found"]]
+    lines += [f"- {r['case']}: found " + ("; ".join(r["messages"]) or "nothing") for r in wrong]
     return "\n".join(lines)
 
 
@@ -215,7 +254,8 @@ def main() -> int:
     ideas = run_ideas(args.limit)
     gates = run_gates(args.limit)
     scores = run_clarity(args.limit)
-    markdown = report(ideas, gates, scores)
+    consistency = run_consistency(args.limit)
+    markdown = report(ideas, gates, scores, consistency)
     print(markdown)
     if args.limit is None:
         write_section("spec_eval", markdown)

@@ -8,7 +8,8 @@ From the facts :func:`specpilot.spec.facts.gather` reads, each disagreement a us
 ``unknown option``
     the README passes an option (or names one alone) that the script's argparse/click parser does not define;
     argparse's unique-prefix abbreviations count as defined. Scripts whose options come from fire, hydra, typer
-    and the like, or from ``sys.argv`` by hand, are not checked.
+    and the like, from ``sys.argv`` by hand, from a file they ``exec``, or from ``add_argument(f"--{key}")``
+    in a loop, are not checked.
 ``missing file``
     the README, a README command's ``--config`` or a string literal in the code names a config file that does
     not exist.
@@ -20,21 +21,28 @@ From the facts :func:`specpilot.spec.facts.gather` reads, each disagreement a us
     are not compared. Config values differing from code defaults are not a finding: configs override defaults.
 ``unread key``
     a config file sets a key that no code mentions (no identifier, attribute, keyword or string of that name).
+    When the code reads a key spelled nearly the same, it is a typo and an error; otherwise a library may read it
+    (Lightning's ``Trainer(**cfg)``), so it is a warning. Files a framework reads (detectron2-style UPPER_CASE
+    keys, a ``_BASE_``) are not checked.
 ``unset key``
     code reads ``cfg["key"]`` (a ``KeyError`` when missing) and no config file sets it, nor does the code put it
-    in a dict itself.
+    in a dict itself or test ``"key" in cfg`` first.
 ``undocumented``
-    the README states a setting that neither a config file nor the code mentions at all.
+    the README states a setting that neither a config file nor the code mentions at all (a warning).
+
+A README value that one of the README's own commands passes (``for 25 epochs:`` above ``--epochs 25``) describes
+that run and is not compared. Errors fail the ml profile's review gate; warnings are listed in review.md.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from specpilot.spec.facts import Facts, Setting, gather, normal_key, show
+from specpilot.spec.facts import Facts, Setting, gather, show
 
 __all__ = ["Consistency", "Finding", "check_consistency"]
 
@@ -43,8 +51,13 @@ _MAX_LISTED = 8
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One disagreement. ``severity`` is ``error`` when it is certain (the review gate fails) and ``warning`` when
+    something outside the workspace may account for it: a config key no code names (a library may read it), or
+    a README setting nothing mentions."""
+
     kind: str
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         return self.message
@@ -61,6 +74,11 @@ class Consistency:
     def agrees(self) -> bool:
         return not self.findings
 
+    @property
+    def errors(self) -> list[Finding]:
+        """The certain disagreements: each fails the ml profile's review gate."""
+        return [finding for finding in self.findings if finding.severity == "error"]
+
     def summary(self) -> str:
         facts = self.facts
         configs = ", ".join(c.path for c in facts.configs[:_MAX_LISTED]) or "none"
@@ -74,7 +92,8 @@ class Consistency:
         if self.agrees:
             return self.summary() + " They agree."
         lines = [self.summary() + f" {len(self.findings)} disagreement(s):", ""]
-        lines += [f"- {finding.message}" for finding in self.findings]
+        lines += [f"- {finding.message}" + (" (warning)" if finding.severity == "warning" else "")
+                  for finding in self.findings]
         return "\n".join(lines)
 
 
@@ -100,15 +119,15 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _known_names(facts: Facts) -> set[str]:
-    return facts.names | {normal_key(name) for name in facts.names}
-
-
-def _script_path(root: Path, script: str, module: bool) -> tuple[str | None, bool]:
-    """(workspace path of the script or None, whether it should be in the workspace at all)."""
+def _script_path(root: Path, facts: Facts, script: str, module: bool) -> tuple[str | None, bool]:
+    """(workspace path of the script or None, whether it should be in the workspace at all). A script missing
+    from the root but found in exactly one folder is that one: the README means to run it from there."""
     if not module:
         path = PurePosixPath(script.removeprefix("./")).as_posix()
-        return (path if (root / path).is_file() else None), True
+        if (root / path).is_file():
+            return path, True
+        elsewhere = [p for p in facts.python_files if p.endswith(f"/{path}")]
+        return (elsewhere[0] if len(elsewhere) == 1 else None), True
     parts = script.split(".")
     for base in ("", "src/"):
         for candidate in (f"{base}{'/'.join(parts)}.py", f"{base}{'/'.join(parts)}/__main__.py"):
@@ -130,9 +149,11 @@ def _free(facts: Facts, path: str | None = None) -> bool:
     return path in facts.free_parsers if path is not None else bool(facts.free_parsers)
 
 
-def _module_files(root: Path, module: str) -> list[str]:
+def _module_files(root: Path, module: str, folder: str) -> list[str]:
+    """The workspace files of ``module``, from the root, ``src/`` or the importing script's ``folder``."""
     parts = module.split(".")
-    return [candidate for base in ("", "src/") for candidate in
+    bases = dict.fromkeys(("", "src/", f"{folder}/" if folder not in ("", ".") else ""))
+    return [candidate for base in bases for candidate in
             (f"{base}{'/'.join(parts)}.py", f"{base}{'/'.join(parts)}/__init__.py") if (root / candidate).is_file()]
 
 
@@ -140,8 +161,8 @@ def _parser_files(root: Path, facts: Facts, path: str) -> list[str]:
     """``path`` and the workspace modules it imports (two levels deep), where its options may be defined."""
     files, frontier = [path], [path]
     for _ in range(2):
-        frontier = [f for p in frontier for m in sorted(facts.imports.get(p, ())) for f in _module_files(root, m)
-                    if f not in files]
+        frontier = [f for p in frontier for m in sorted(facts.imports.get(p, ()))
+                    for f in _module_files(root, m, str(PurePosixPath(p).parent)) if f not in files]
         files += list(dict.fromkeys(frontier))
     return files
 
@@ -150,7 +171,7 @@ def _commands(root: Path, facts: Facts) -> list[Finding]:
     found: list[Finding] = []
     for command in facts.commands:
         where = f"{facts.readme}:{command.line}"
-        path, ours = _script_path(root, command.script, command.module)
+        path, ours = _script_path(root, facts, command.script, command.module)
         if path is None:
             if ours:
                 found.append(Finding("missing script", f"{where} runs `{command.script}`, which does not exist"))
@@ -209,11 +230,13 @@ def _values(facts: Facts) -> list[Finding]:
             others.setdefault(setting.key, []).append(setting)
     for settings in others.values():
         settings.sort(key=lambda s: (s.source != "config", s.path, s.line))
-    known = _known_names(facts) | {key for config in facts.configs for key in config.keys}
+    known = facts.names | {key for config in facts.configs for key in config.keys}
     seen: set[tuple[str, int]] = set()
     for setting in facts.settings:
         if setting.source != "readme" or (setting.key, setting.line) in seen:
             continue
+        if any(c.key == setting.key and _same(c.value, setting.value) for c in facts.command_values):
+            continue  # "train for 25 epochs:" above a command passing --epochs 25 describes that run
         seen.add((setting.key, setting.line))
         elsewhere = others.get(setting.key, [])
         if elsewhere and not any(_same(setting.value, other.value) for other in elsewhere):
@@ -222,18 +245,34 @@ def _values(facts: Facts) -> list[Finding]:
                                  f"{listed}"))
         elif not elsewhere and setting.key not in known:
             found.append(Finding("undocumented", f"{setting.where} states {setting.key} {show(setting.value)}, "
-                                 "which neither the config files nor the code mention"))
+                                 "which neither the config files nor the code mention", "warning"))
     return found
 
 
+def _close(word: str, candidates: set[str]) -> str | None:
+    """A name ``word`` looks like a typo of (``warmup_setps`` -> ``warmup_steps``)."""
+    match = difflib.get_close_matches(word, sorted(candidates - {word}), n=1, cutoff=0.85)
+    return match[0] if match else None
+
+
 def _unread_keys(facts: Facts) -> list[Finding]:
+    """Config keys no code names. Near a key the code reads, it is a typo (an error); otherwise a library may
+    read it (a warning). Files a framework reads (detectron2-style) are left out."""
     if not facts.python_files:
         return []
-    known = _known_names(facts)
+    framework = {config.path for config in facts.configs if config.framework}
+    read = {mention.text for mention in facts.reads}
     found: list[Finding] = []
     for setting in facts.settings:
-        if setting.source == "config" and setting.key not in known:
-            found.append(Finding("unread key", f"{setting.where} sets `{setting.key}`, which no code reads"))
+        if setting.source != "config" or setting.path in framework or setting.key in facts.names:
+            continue
+        typo = _close(setting.key, read) or _close(setting.key, facts.names)
+        if typo:
+            found.append(Finding("unread key", f"{setting.where} sets `{setting.key}`, which no code reads; the code "
+                                 f"reads `{typo}`"))
+        else:
+            found.append(Finding("unread key", f"{setting.where} sets `{setting.key}`, which no code in the "
+                                 "workspace reads", "warning"))
     return found
 
 
@@ -241,12 +280,14 @@ def _unset_keys(facts: Facts) -> list[Finding]:
     configs = [config for config in facts.configs if not config.error]
     if not configs:
         return []
-    keys = {key for config in configs for key in config.keys} | facts.written_keys
+    keys = {key for config in configs for key in config.keys}
     found: list[Finding] = []
     seen: set[str] = set()
     for read in facts.reads:
-        if read.text not in keys and read.text not in seen:
-            seen.add(read.text)
-            found.append(Finding("unset key", f"{read.where} reads `{read.text}` from the config, which no config "
-                                 "file sets"))
+        if read.text in keys | facts.written_keys | facts.guarded_keys or read.text in seen:
+            continue
+        seen.add(read.text)
+        typo = _close(read.text, keys)
+        found.append(Finding("unset key", f"{read.where} reads `{read.text}` from the config, which no config file "
+                             "sets" + (f"; a config sets `{typo}`" if typo else "")))
     return found

@@ -5,11 +5,12 @@ reads them, deterministically and without running anything:
 
 README (``README.md``, ``README.rst`` or ``README``)
     commands in shell blocks, ``$ `` lines and inline code that run a workspace script
-    (``python train.py --epochs 3``, ``python -m pkg.train``, ``torchrun ... train.py``, ``accelerate launch``);
-    settings it states: ``key: value`` / ``key = value`` lines of YAML/TOML blocks and inline code, two-column
-    tables (``| batch_size | 32 |``) and prose about well-known hyper-parameters ("a batch size of 32", "10
-    epochs", "learning rate 3e-4"); config file paths it names (``configs/train.yaml``); options it names alone
-    (`` `--warmup` ``).
+    (``python train.py --epochs 3``, ``python -m pkg.train``, ``torchrun ... train.py``, ``accelerate launch``;
+    a lone `` `train.py` `` names a file and runs nothing); settings it states: ``key: value`` / ``key = value``
+    lines of YAML/TOML blocks and inline code (UPPER_CASE names are environment variables and are left out),
+    two-column tables (``| batch_size | 32 |``) and prose about well-known hyper-parameters ("a batch size of
+    32", "for 10 epochs" but not "every 30 epochs", "learning rate 3e-4"); config file paths it names
+    (``configs/train.yaml``); options it names alone (`` `--warmup` ``).
 config files
     YAML, TOML and JSON files in a ``config``/``configs``/``conf``/``hparams``/``experiments`` folder, or whose
     name says config/params/hparams/settings/train/experiment, or that the README or code names. Every scalar
@@ -18,11 +19,13 @@ code (Python outside tests)
     argparse ``add_argument`` and click/typer ``option`` flags per file and their defaults; function-parameter
     defaults; constant keyword arguments (``DataLoader(ds, batch_size=32)``); UPPER_CASE module constants and
     class-level fields (dataclass configs); ``cfg["key"]`` subscripts on config-like names (a missing key is a
-    ``KeyError``); config paths in string literals; and every identifier, attribute, keyword and short string
-    constant, lower-cased, to tell whether a config key is read at all.
+    ``KeyError``) and the keys it tests first (``"key" in cfg``); config paths with a folder in string literals;
+    and every identifier, attribute, keyword and short string constant, normalised like keys, to tell whether a
+    config key is read at all.
 
-Keys are normalised: lower case, ``-`` and spaces to ``_``, and the usual aliases folded (``learning_rate`` and
-``lr``; ``num_epochs``, ``n_epochs``, ``max_epochs`` and ``epochs``; ``bs``, ``batchsize`` and ``batch_size``).
+Keys are normalised: camelCase split, lower case, ``-`` and spaces to ``_``, and the usual aliases folded
+(``learning_rate`` and ``lr``; ``num_epochs``, ``n_epochs``, ``max_epochs`` and ``epochs``; ``bs``, ``batchsize``
+and ``batch_size``).
 Values are normalised too: numbers compare as numbers (``3e-4`` is ``0.0003``), booleans as booleans.
 """
 
@@ -68,7 +71,8 @@ _VOCABULARY = (r"batch[ _-]?size|learning[ _-]rate|lr|epochs?|seed|weight[ _-]de
 _PROSE_KEY_FIRST = re.compile(
     rf"\b(?P<key>{_VOCABULARY})\b(?:\s+(?:of|is|=|:|to|at|set\s+to|defaults?\s+to|was|equals?)){{0,2}}\s*[:=]?\s*"
     rf"`?(?P<value>{_NUMBER})(?!\w|\.\d)", re.IGNORECASE)
-_PROSE_VALUE_FIRST = re.compile(r"(?<![\w.-])(?P<value>\d+)\s+(?P<key>epochs)\b", re.IGNORECASE)
+# "for 10 epochs" states the length of training; "every 30 epochs" or "after 5 epochs" does not.
+_PROSE_VALUE_FIRST = re.compile(r"\bfor\s+(?P<value>\d+)\s+(?P<key>epochs)\b", re.IGNORECASE)
 _KEY_VALUE = re.compile(r"^\s*[\"']?(?P<key>[A-Za-z_][\w.-]*)[\"']?\s*[:=]\s*(?P<value>[^#\s][^#]*?)\s*(?:#.*)?$")
 _INLINE_CODE = re.compile(r"``?([^`\n]+)``?")
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+-]*)")
@@ -78,12 +82,14 @@ _LAUNCHERS = {"python", "python3", "py", "torchrun", "deepspeed", "accelerate", 
               "launch", "run", "srun", "nohup", "time", "exec", "env", "CUDA_VISIBLE_DEVICES"}
 _CONFIG_NAMES = re.compile(r"(?:^|_)(?:cfg|config|conf|hparams|hyperparams|params|settings|hp)$", re.IGNORECASE)
 _PATH_LITERAL = re.compile(r"^[\w.-]+(?:/[\w.-]+)*\.(?:ya?ml|toml|json)$")
+_LAUNCHER_MODULES = ("torch.distributed.", "accelerate", "deepspeed")
 _ARG_LIBRARIES = {"fire", "hydra", "typer", "jsonargparse", "simple_parsing", "tyro", "omegaconf", "docopt"}
 
 
 def normal_key(key: str) -> str:
-    """``--Learning-Rate`` -> ``lr``; ``batch size`` -> ``batch_size``."""
-    key = re.sub(r"[\s-]+", "_", key.strip().strip("`'\"").lstrip("-").lower())
+    """``--Learning-Rate`` -> ``lr``; ``batch size`` -> ``batch_size``; ``maxFileBytes`` -> ``max_file_bytes``."""
+    key = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key.strip().strip("`'\"").lstrip("-"))  # camelCase
+    key = re.sub(r"[\s-]+", "_", key.lower())
     return _ALIASES.get(key, key)
 
 
@@ -162,9 +168,13 @@ class Mention:
 
 @dataclass(slots=True)
 class ConfigFile:
+    """``framework``: the file is read by a framework rather than by the workspace's code, as its keys say:
+    detectron2/yacs-style UPPER_CASE keys, or a ``_BASE_`` it inherits from."""
+
     path: str
     keys: dict[str, int] = field(default_factory=dict)  # every key (leaf or section), normalised -> line
     error: str | None = None
+    framework: bool = False
 
 
 @dataclass(slots=True)
@@ -173,17 +183,19 @@ class Facts:
 
     readme: str | None = None
     commands: list[Command] = field(default_factory=list)
+    command_values: list[Setting] = field(default_factory=list)  # what README commands pass (the user's choice)
     settings: list[Setting] = field(default_factory=list)
     readme_paths: list[Mention] = field(default_factory=list)
     readme_options: list[Mention] = field(default_factory=list)
     configs: list[ConfigFile] = field(default_factory=list)
     options: dict[str, dict[str, int]] = field(default_factory=dict)  # python file -> option -> line
-    free_parsers: set[str] = field(default_factory=set)  # files using fire/hydra/typer/sys.argv (options not listed)
+    free_parsers: set[str] = field(default_factory=set)  # fire/hydra/typer/exec/computed options: not listed
     argv_files: set[str] = field(default_factory=set)  # files reading sys.argv (by hand, unless they use argparse)
     imports: dict[str, set[str]] = field(default_factory=dict)  # python file -> modules it imports (absolute)
-    names: set[str] = field(default_factory=set)  # lower-cased identifiers, attributes, keywords, short strings
+    names: set[str] = field(default_factory=set)  # identifiers, attributes, keywords, short strings (normal_key)
     reads: list[Mention] = field(default_factory=list)  # cfg["key"] subscripts (text: the normalised key)
-    written_keys: set[str] = field(default_factory=set)  # keys code puts in dicts itself: {"k": ...}, d["k"] = ...
+    written_keys: set[str] = field(default_factory=set)  # keys code puts in dicts itself ({"k": ...}, d["k"] = ...)
+    guarded_keys: set[str] = field(default_factory=set)  # keys code tests for first: "k" in cfg
     code_paths: list[Mention] = field(default_factory=list)  # config paths in code string literals
     python_files: set[str] = field(default_factory=set)
 
@@ -213,20 +225,27 @@ def gather(root: Path, *, max_file_bytes: int = 1_000_000) -> Facts:
             _read_readme(facts, readme, text)
     named = {PurePosixPath(m.text).as_posix() for m in facts.readme_paths + facts.code_paths}
     for path, abs_path in candidates:
-        if _is_config(path) or path in named:
+        if _is_config(path) or path in named and not _never_config(path):
             text = read_source(abs_path, max_file_bytes)
             if isinstance(text, str):
                 facts.configs.append(_read_config(facts, path, text))
     return facts
 
 
-def _is_config(path: str) -> bool:
+def _never_config(path: str) -> bool:
+    """Tooling files (pyproject.toml, package.json, CI), JSON Schemas, and files in hidden, test or data folders."""
     parts = PurePosixPath(path).parts
     name = parts[-1].lower()
     folders = {part.lower() for part in parts[:-1]}
-    if name in _TOOLING or any(part.startswith(".") for part in parts) or folders & (_DATA_DIRS | {"tests"}):
+    return (name in _TOOLING or "schema" in name or any(part.startswith(".") for part in parts)
+            or bool(folders & (_DATA_DIRS | {"tests"})))
+
+
+def _is_config(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    if _never_config(path):
         return False
-    return bool(_CONFIG_DIRS & folders) or bool(_CONFIG_NAME.search(name))
+    return bool(_CONFIG_DIRS & {part.lower() for part in parts[:-1]}) or bool(_CONFIG_NAME.search(parts[-1].lower()))
 
 
 # --- README -------------------------------------------------------------------------------------------------
@@ -265,7 +284,7 @@ def _read_readme(facts: Facts, path: str, text: str) -> None:
 
 def _inline(facts: Facts, path: str, number: int, span: str) -> None:
     span = span.strip()
-    if _command(facts, path, number, span):
+    if " " in span and _command(facts, path, number, span):  # `train.py` alone names a file; it runs nothing
         return
     if _PATH_LITERAL.match(span) and ("/" in span or not span.endswith(".json")):
         facts.readme_paths.append(Mention(span, path, number))
@@ -277,6 +296,8 @@ def _inline(facts: Facts, path: str, number: int, span: str) -> None:
 
 def _key_value(facts: Facts, path: str, number: int, line: str) -> None:
     match = _KEY_VALUE.match(line)
+    if match and match["key"].isupper():  # NCCL_IB_DISABLE=1: an environment variable, not a setting
+        return
     if match and not match["value"].startswith(("{", "[", "|", ">")):
         value = normal_value(match["value"])
         if isinstance(value, (float, bool)):
@@ -308,10 +329,14 @@ def _command(facts: Facts, path: str, number: int, line: str) -> bool:
         if token.endswith(".py") and not token.startswith("-"):
             script, rest = token, tokens[index + 1:]
             break
-        if token == "-m" and index + 1 < len(tokens) and index and PurePosixPath(tokens[index - 1]).name.startswith(
-                ("python", "py")):
+        after_python = index and PurePosixPath(tokens[index - 1]).name.startswith(("python", "py"))
+        if token == "-m" and index + 1 < len(tokens) and after_python:
+            if tokens[index + 1].startswith(_LAUNCHER_MODULES):  # python -m torch.distributed.launch ... main.py
+                continue
             script, module, rest = tokens[index + 1], True, tokens[index + 2:]
             break
+        if index and tokens[index - 1] == "-m" and token.startswith(_LAUNCHER_MODULES):
+            continue
         if not (token in _LAUNCHERS or PurePosixPath(token).name.startswith("python") or token.startswith("-")
                 or "=" in token or (index and tokens[index - 1].startswith("--"))):
             return False
@@ -322,6 +347,11 @@ def _command(facts: Facts, path: str, number: int, line: str) -> bool:
         if token.startswith("-") and not re.fullmatch(_NUMBER, token):
             flag, _, value = token.partition("=")
             flags.append(flag)
+            following = rest[index + 1] if index + 1 < len(rest) else ""
+            given = value or ("" if following.startswith("-") and not re.fullmatch(_NUMBER, following) else following)
+            if given:
+                facts.command_values.append(Setting(normal_key(flag), normal_value(given), path, number, "command",
+                                                    "passes"))
             if flag in ("--config", "--config-file", "--cfg", "-c", "--config_file") or flag.endswith("config"):
                 value = value or (rest[index + 1] if index + 1 < len(rest) else "")
                 if value.endswith(CONFIG_SUFFIXES):
@@ -344,7 +374,7 @@ def _read_config(facts: Facts, path: str, text: str) -> ConfigFile:
         else:
             data = yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        config.error = " ".join(str(exc).split())[:200]
+        config.error = _parse_error(exc)
         return config
     lines = text.splitlines()
 
@@ -368,7 +398,19 @@ def _read_config(facts: Facts, path: str, text: str) -> ConfigFile:
                                               "sets"))
 
     walk(data, 0)
+    raw = [str(key) for key in data] if isinstance(data, dict) else []
+    upper = sum(key.isupper() for key in raw)
+    config.framework = "_base_" in {key.lower() for key in raw} or bool(raw) and upper * 2 > len(raw)
     return config
+
+
+def _parse_error(exc: Exception) -> str:
+    """``line 8: expected ',' or ']'``: the first line of a YAML, JSON or TOML parser's complaint."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        return f"line {exc.problem_mark.line + 1}: {exc.problem or exc.context}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}: {exc.msg}"
+    return " ".join(str(exc).split())[:200]
 
 
 # --- code ---------------------------------------------------------------------------------------------------
@@ -406,19 +448,19 @@ def _read_python(facts: Facts, path: str, text: str) -> None:
     names = facts.names
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            names.add(node.id.lower())
+            names.add(normal_key(node.id))
         elif isinstance(node, ast.Attribute):
-            names.add(node.attr.lower())
+            names.add(normal_key(node.attr))
             if node.attr == "argv":
                 facts.argv_files.add(path)
         elif isinstance(node, ast.arg):
-            names.add(node.arg.lower())
+            names.add(normal_key(node.arg))
         elif isinstance(node, ast.keyword) and node.arg:
-            names.add(node.arg.lower())
+            names.add(normal_key(node.arg))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if len(node.value) <= 64:
-                names.add(node.value.lower().lstrip("-").replace("-", "_"))
-            if _PATH_LITERAL.match(node.value) and ("/" in node.value or not node.value.endswith(".json")):
+                names.add(normal_key(node.value))
+            if _PATH_LITERAL.match(node.value) and "/" in node.value and not _never_config(node.value):
                 facts.code_paths.append(Mention(node.value, path, node.lineno))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else _from_modules(path, node)
@@ -427,6 +469,9 @@ def _read_python(facts: Facts, path: str, text: str) -> None:
                     a.name == "HfArgumentParser" for a in node.names):
                 facts.free_parsers.add(path)
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id == "exec" or \
+                    isinstance(node.func, ast.Attribute) and node.func.attr in ("run_path", "run_module"):
+                facts.free_parsers.add(path)  # exec(open("configurator.py").read()): options parsed elsewhere
             _call(facts, path, node, options)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _defaults(facts, path, node)
@@ -437,6 +482,9 @@ def _read_python(facts: Facts, path: str, text: str) -> None:
                 facts.written_keys.add(normal_key(key))
             elif ok and isinstance(key, str) and root and _CONFIG_NAMES.search(root):
                 facts.reads.append(Mention(normal_key(key), path, node.lineno))
+        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and isinstance(
+                node.left.value, str) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+            facts.guarded_keys.add(normal_key(node.left.value))
         elif isinstance(node, ast.Dict):
             facts.written_keys.update(normal_key(k.value) for k in node.keys
                                       if isinstance(k, ast.Constant) and isinstance(k.value, str))
@@ -462,6 +510,8 @@ def _call(facts: Facts, path: str, node: ast.Call, options: dict[str, int]) -> N
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
              and a.value.startswith("-")]
+    if name == "add_argument" and node.args and not isinstance(node.args[0], ast.Constant):
+        facts.free_parsers.add(path)  # add_argument(f"--{key}", ...) in a loop: the options are not listed
     if name in ("add_argument", "option", "Option") and flags:
         for flag in flags:
             options.setdefault(flag, node.lineno)

@@ -264,8 +264,8 @@ class SpecWorkflow:
         ``# Requirements:`` citations and test names, the gaps, README/code consistency, and a
         verdict; records what was checked (drift). README/code consistency is, with the ml profile,
         whether the README, config files and code agree (:mod:`specpilot.spec.consistency`; each
-        disagreement fails the gate), and otherwise whether the README mentions the terms the
-        requirements quote (informative only)."""
+        certain disagreement fails the gate, warnings are listed), and otherwise whether the README
+        mentions the terms the requirements quote (informative only)."""
         info = self.store.resolve(name)
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
         tasks = parse_tasks(self.store.read(info, "tasks"))[0] if self.store.has(info, "tasks") else None
@@ -280,7 +280,7 @@ class SpecWorkflow:
         if _profile(requirements) == "ml":
             consistency = check_consistency(self.root)
             readme = consistency.report()
-            disagreements = [str(finding) for finding in consistency.findings]
+            disagreements = [str(finding) for finding in consistency.errors]  # warnings are listed, not gated
         else:
             readme = _readme_consistency(self.root, requirements)
         review = Review(front={"spec": info.name, "stage": "review"}, title=f"Review: {requirements.title}",

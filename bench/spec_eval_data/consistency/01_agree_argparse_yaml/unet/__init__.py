@@ -1,0 +1,3 @@
+from .model import UNet
+
+__all__ = ["UNet"]
