@@ -19,6 +19,8 @@ From the facts :func:`specpilot.spec.facts.gather` reads, each disagreement a us
     the README states a value for a setting (prose, a table, a YAML/TOML block) that no config file sets and
     no code default or constant keyword argument has; a README command's own values are the user's choice and
     are not compared. Config values differing from code defaults are not a finding: configs override defaults.
+    An error for tables and YAML/TOML blocks; a warning for prose and inline code, which may describe something
+    else (how a published checkpoint was trained, another model's figures).
 ``unread key``
     a config file sets a key that no code mentions (no identifier, attribute, keyword or string of that name).
     When the code reads a key spelled nearly the same, it is a typo and an error; otherwise a library may read it
@@ -208,6 +210,8 @@ def _paths(root: Path, facts: Facts) -> list[Finding]:
         here = (root / mention.path).parent / text
         if (root / text).is_file() or here.is_file() or (mention.text, mention.path) in seen:
             continue
+        if mention.path == facts.readme and any(p.endswith(f"/{text}") for p in facts.data_files):
+            continue  # `--cfg yolov5s.yaml` for models/yolov5s.yaml: the script looks for it there
         seen.add((mention.text, mention.path))
         is_code = mention.path in facts.python_files
         if is_code and not _config_like(text):
@@ -242,7 +246,7 @@ def _values(facts: Facts) -> list[Finding]:
         if elsewhere and not any(_same(setting.value, other.value) for other in elsewhere):
             listed = "; ".join(str(other) for other in elsewhere[:_MAX_LISTED])
             found.append(Finding("value", f"{setting.where} says {setting.key} is {show(setting.value)}, but "
-                                 f"{listed}"))
+                                 f"{listed}", "error" if setting.exact else "warning"))
         elif not elsewhere and setting.key not in known:
             found.append(Finding("undocumented", f"{setting.where} states {setting.key} {show(setting.value)}, "
                                  "which neither the config files nor the code mention", "warning"))

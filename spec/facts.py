@@ -50,10 +50,11 @@ __all__ = ["Command", "ConfigFile", "Facts", "Mention", "Setting", "gather", "no
 
 README_NAMES = ("README.md", "README.rst", "README")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
-_CONFIG_DIRS = {"config", "configs", "conf", "hparams", "experiments", "experiment", "cfg"}
-_DATA_DIRS = {"data", "dataset", "datasets", "outputs", "output", "runs", "checkpoints", "results", "logs", "wandb",
-              "mlruns", "lightning_logs", "node_modules", "fixtures"}
-_CONFIG_NAME = re.compile(r"config|conf\b|param|hparam|setting|train|experiment|sweep", re.IGNORECASE)
+_CONFIG_DIRS = {"config", "configs", "conf", "hparams", "hyps", "experiments", "experiment", "cfg"}
+_DATA_DIRS = {"data", "dataset", "datasets", "fixtures"}
+_OUTPUT_DIRS = {"outputs", "output", "runs", "checkpoints", "results", "logs", "wandb", "mlruns", "lightning_logs",
+                "node_modules"}
+_CONFIG_NAME = re.compile(r"config|conf\b|param|hyp|setting|train|experiment|sweep", re.IGNORECASE)
 _TOOLING = {
     "pyproject.toml", "package.json", "package-lock.json", "tsconfig.json", "jsconfig.json", "cargo.toml",
     ".pre-commit-config.yaml", "docker-compose.yml", "docker-compose.yaml", "mkdocs.yml", "environment.yml",
@@ -68,8 +69,8 @@ _ALIASES = {
 _NUMBER = r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _VOCABULARY = (r"batch[ _-]?size|learning[ _-]rate|lr|epochs?|seed|weight[ _-]decay|dropout|warm[ _-]?up[ _-]steps"
                r"|hidden[ _-]size|max(?:imum)?[ _-](?:sequence[ _-])?length|sequence[ _-]length|momentum")
-_PROSE_KEY_FIRST = re.compile(
-    rf"\b(?P<key>{_VOCABULARY})\b(?:\s+(?:of|is|=|:|to|at|set\s+to|defaults?\s+to|was|equals?)){{0,2}}\s*[:=]?\s*"
+_PROSE_KEY_FIRST = re.compile(  # not after a dash: "--batch-size -1" is an option given, not a claim
+    rf"(?<![-\w])(?P<key>{_VOCABULARY})\b(?:\s+(?:of|is|=|:|to|at|set\s+to|defaults?\s+to|was|equals?)){{0,2}}\s*[:=]?\s*"
     rf"`?(?P<value>{_NUMBER})(?!\w|\.\d)", re.IGNORECASE)
 # "for 10 epochs" states the length of training; "every 30 epochs" or "after 5 epochs" does not.
 _PROSE_VALUE_FIRST = re.compile(r"\bfor\s+(?P<value>\d+)\s+(?P<key>epochs)\b", re.IGNORECASE)
@@ -123,8 +124,10 @@ def show(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """``key`` (normalised) has ``value`` (normalised) at ``path:line``; ``source`` is readme, config or code and
-    ``how`` says in what way (``states``, ``sets``, ``defaults to``, ``passes``)."""
+    """``key`` (normalised) has ``value`` (normalised) at ``path:line``; ``source`` is readme, config, code or
+    command and ``how`` says in what way (``states``, ``sets``, ``defaults to``, ``passes``). ``exact`` is False
+    for what was read out of README prose and inline code, which may describe something else (a published
+    checkpoint's training, another model) rather than this project's settings."""
 
     key: str
     value: Any
@@ -132,6 +135,7 @@ class Setting:
     line: int
     source: str
     how: str
+    exact: bool = True
 
     @property
     def where(self) -> str:
@@ -198,6 +202,7 @@ class Facts:
     guarded_keys: set[str] = field(default_factory=set)  # keys code tests for first: "k" in cfg
     code_paths: list[Mention] = field(default_factory=list)  # config paths in code string literals
     python_files: set[str] = field(default_factory=set)
+    data_files: set[str] = field(default_factory=set)  # every YAML/TOML/JSON path, config or not
 
 
 def gather(root: Path, *, max_file_bytes: int = 1_000_000) -> Facts:
@@ -217,6 +222,7 @@ def gather(root: Path, *, max_file_bytes: int = 1_000_000) -> Facts:
                 _read_python(facts, path, text)
         elif suffix in CONFIG_SUFFIXES:
             candidates.append((path, scanned.abs_path))
+            facts.data_files.add(path)
     readme = next((name for name in README_NAMES if (root / name).is_file()), None)
     if readme is not None:
         text = read_source(root / readme, max_file_bytes)
@@ -233,12 +239,14 @@ def gather(root: Path, *, max_file_bytes: int = 1_000_000) -> Facts:
 
 
 def _never_config(path: str) -> bool:
-    """Tooling files (pyproject.toml, package.json, CI), JSON Schemas, and files in hidden, test or data folders."""
+    """Tooling files (pyproject.toml, package.json, CI), JSON Schemas, files in hidden, test or output folders
+    (what training writes: logs/, runs/, checkpoints/), and files in data folders unless in a config folder there
+    (data/coco.yaml is data; data/hyps/hyp.yaml is a config)."""
     parts = PurePosixPath(path).parts
     name = parts[-1].lower()
     folders = {part.lower() for part in parts[:-1]}
-    return (name in _TOOLING or "schema" in name or any(part.startswith(".") for part in parts)
-            or bool(folders & (_DATA_DIRS | {"tests"})))
+    return (name in _TOOLING or "schema" in name or any(part.startswith(".") for part in parts) or "tests" in folders
+            or bool(folders & _OUTPUT_DIRS) or bool(folders & _DATA_DIRS) and not folders & _CONFIG_DIRS)
 
 
 def _is_config(path: str) -> bool:
@@ -279,7 +287,7 @@ def _read_readme(facts: Facts, path: str, text: str) -> None:
         prose = _INLINE_CODE.sub(lambda m: m.group(1), line)
         for match in list(_PROSE_KEY_FIRST.finditer(prose)) + list(_PROSE_VALUE_FIRST.finditer(prose)):
             facts.settings.append(Setting(normal_key(match["key"]), normal_value(match["value"]), path, number,
-                                          "readme", "states"))
+                                          "readme", "states", exact=False))
 
 
 def _inline(facts: Facts, path: str, number: int, span: str) -> None:
@@ -291,10 +299,10 @@ def _inline(facts: Facts, path: str, number: int, span: str) -> None:
     elif re.fullmatch(r"--[A-Za-z][\w-]*", span):
         facts.readme_options.append(Mention(span, path, number))
     else:
-        _key_value(facts, path, number, span)
+        _key_value(facts, path, number, span, exact=False)
 
 
-def _key_value(facts: Facts, path: str, number: int, line: str) -> None:
+def _key_value(facts: Facts, path: str, number: int, line: str, *, exact: bool = True) -> None:
     match = _KEY_VALUE.match(line)
     if match and match["key"].isupper():  # NCCL_IB_DISABLE=1: an environment variable, not a setting
         return
@@ -302,7 +310,7 @@ def _key_value(facts: Facts, path: str, number: int, line: str) -> None:
         value = normal_value(match["value"])
         if isinstance(value, (float, bool)):
             facts.settings.append(Setting(normal_key(match["key"].rsplit(".", 1)[-1]), value, path, number,
-                                          "readme", "states"))
+                                          "readme", "states", exact))
 
 
 def _table_row(facts: Facts, path: str, number: int, line: str) -> None:
@@ -393,7 +401,7 @@ def _read_config(facts: Facts, path: str, text: str) -> ConfigFile:
             config.keys.setdefault(normal_key(str(key)), number)
             if isinstance(value, dict):
                 walk(value, number)
-            elif not isinstance(value, list):
+            elif not isinstance(value, list) and re.fullmatch(r"[A-Za-z_][\w.-]*", str(key)):  # not {0: person}
                 facts.settings.append(Setting(normal_key(str(key)), normal_value(value), path, number, "config",
                                               "sets"))
 
