@@ -1,27 +1,41 @@
-"""Spec documents written by a model: the planner's requirements and the architect's design.
+"""Spec documents written by a model: the planner's requirements, the architect's design and the reviewer's
+verdict.
 
-With a configured model, ``spec new`` and ``spec design`` ask it in a role
-(agents/prompts/spec.planner.md, spec.architect.md); the answer must be the
-document in the documented format. What comes back is checked like a hand-written
-file: it must parse without errors (else the deterministic draft is used and the
-note says why), items the model left unscored get the rule-based clarity score,
-and the same gates judge it. Outgoing text is redacted like every agent request.
+With a configured model, ``spec new``, ``spec design`` and ``spec review`` ask it in a role
+(agents/prompts/spec.planner.md, spec.architect.md, spec.reviewer.md); the answer must be the
+document (or, for the reviewer, the Verdict and Reviewer notes sections) in the documented format. What
+comes back is checked like a hand-written file: it must parse without errors (else the deterministic draft is
+used and the note says why), items the model left unscored get the rule-based clarity score, and the same
+gates judge it. The reviewer judges whether the cited code does what each requirement says; its verdict
+stands beside the review gate, which stays mechanical (every requirement has a task and a test). Outgoing
+text is redacted like every agent request.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from specpilot.agents.llm.base import Message, Provider, ProviderError
 from specpilot.agents.loop import as_data
 from specpilot.agents.prompt_templates import PromptLibrary
 from specpilot.spec import clarity
-from specpilot.spec.documents import Problem, parse_design, parse_requirements, set_clarity
+from specpilot.spec.documents import Problem, parse_design, parse_requirements, parse_review, set_clarity
 from specpilot.spec.frontmatter import set_fields
 
 Redactor = Callable[[list[Message]], list[Message]]
 _FENCE = re.compile(r"^\s*```(?:markdown|md)?\s*\n(?P<body>.*?)\n\s*```\s*$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Opinion:
+    """The reviewer's verdict (``Approved: ...`` or ``Changes needed: ...``) and its notes (Markdown bullets)."""
+
+    verdict: str
+    notes: str
+    approved: bool
+    author: str
 
 
 class Author:
@@ -63,6 +77,23 @@ class Author:
         if errors:
             return None, f"the model's design.md has problems ({errors})"
         return set_fields(text, {**front, "author": f"{self.provider.name} (architect)"}), note
+
+    def review(self, requirements_text: str, tasks_text: str, draft: str, code: str) -> tuple[Opinion | None, str]:
+        """The reviewer's verdict and notes on the ``draft`` review.md (matrix, gaps, README check) given the
+        ``code`` the matrix cites; None when the answer has no usable verdict (the note says why)."""
+        request = "\n\n".join([as_data("requirements.md", requirements_text), as_data("tasks.md", tasks_text),
+                                as_data("review.md draft", draft), as_data("cited code", code or "(none)")])
+        text, note = self._ask("spec.reviewer", request)
+        if text is None:
+            return None, note
+        parsed, _ = parse_review(text)
+        verdict = (parsed.verdict or "").strip()
+        if not verdict.lower().startswith(("approved", "changes needed")):
+            return None, "the reviewer's answer has no verdict (Approved: ... or Changes needed: ...); used the " \
+                         "deterministic one"
+        notes = next((body for name, body in parsed.texts.items() if name.lower() == "reviewer notes"), "")
+        return Opinion(verdict, notes.strip(), verdict.lower().startswith("approved"),
+                       f"{self.provider.name} (reviewer)"), note
 
     def _ask(self, template: str, request: str) -> tuple[str | None, str]:
         messages = [Message("system", self.prompts.get(template).render()), Message("user", request)]

@@ -291,11 +291,24 @@ class SpecWorkflow:
             review.verdict = f"Approved: every requirement has a task, code and a test{agree}."
         else:
             review.verdict = f"Changes needed: {len(gate.problems) or len(gaps)} gap(s) above."
+        notes: list[str] = []
+        if self.author is not None:
+            tasks_text = self.store.read(info, "tasks") if self.store.has(info, "tasks") else "(no tasks.md)"
+            opinion, note = self.author.review(self.store.read(info, "requirements"), tasks_text,
+                                               render_review(review), _excerpts(self.root, citations))
+            notes += [note] if note else []
+            if opinion is not None:
+                review.texts["Reviewer notes"] = opinion.notes
+                review.front["author"] = opinion.author
+                # the gate stays mechanical; the reviewer's judgement is the verdict, beside it
+                review.verdict = opinion.verdict if gate.passed else f"{review.verdict} Reviewer: {opinion.verdict}"
+                if not opinion.approved:
+                    gate.notes.append(f"the reviewer asks for changes: {opinion.verdict}")
         text = record_gate(render_review(review), gate)
         text = set_fields(text, {"checked": record(self.root, citations)})
         path = self.store.write(info, "review", text)
         self._set_stage(info, "review")
-        return StageResult(self.store.resolve(info.name), "review", path, gate, [])
+        return StageResult(self.store.resolve(info.name), "review", path, gate, notes)
 
     def drift(self, info: SpecInfo, found: list[Citation] | None = None) -> Drift:
         """Whether code the spec's review saw has changed since (the spec is then stale).
@@ -362,6 +375,36 @@ def _citing(spec: str, requirements: Requirements, found: list[Citation]) -> lis
     known = {item.id for item in requirements.items}
     narrowed = [n for c in found if (n := c.for_spec(spec)) is not None]
     return [c for c in narrowed if known & set(c.ids) or c.by_name]
+
+
+def _excerpts(root: Path, citations: Sequence[Citation], *, before: int = 3, after: int = 30,
+              budget: int = 16_000) -> str:
+    """The cited code and tests for the reviewer: a window of lines around each citation, per file, numbered,
+    until ``budget`` characters."""
+    windows: dict[str, list[tuple[int, int]]] = {}
+    for citation in citations:
+        windows.setdefault(citation.path, []).append((max(1, citation.line - before), citation.line + after))
+    parts: list[str] = []
+    used = 0
+    for path, spans in sorted(windows.items()):
+        try:
+            lines = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        for start, end in merged:
+            body = "\n".join(f"{n:5} {lines[n - 1]}" for n in range(start, min(end, len(lines)) + 1))
+            part = f"--- {path} lines {start}-{min(end, len(lines))}\n{body}"
+            if used + len(part) > budget:
+                return "\n\n".join(parts + [f"(more cited code left out: over {budget} characters)"])
+            parts.append(part)
+            used += len(part)
+    return "\n\n".join(parts)
 
 
 def _first_line(text: str) -> str:

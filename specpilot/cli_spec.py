@@ -59,7 +59,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
 
     root = (args.workspace or Path.cwd()).resolve()
     flow = SpecWorkflow(root, retrieve=_retriever(root) if args.action == "design" else None,
-                        author=_author(root) if args.action in ("new", "design") else None)
+                        author=_author(root) if args.action in ("new", "design", "review") else None)
     try:
         if args.action == "new":
             _stage(flow.new(args.idea, title=args.title, profile=args.profile), args)
@@ -162,7 +162,7 @@ def _status(flow: Any, args: argparse.Namespace) -> None:
 
 
 def _author(root: Path) -> Any:
-    """The configured model as the planner and architect; None without one (the drafter writes)."""
+    """The configured model as the planner, architect and reviewer; None without one (the drafter writes)."""
     from specpilot.agents.llm.factory import make_provider
     from specpilot.agents.llm.settings import ModelConfigError
     from specpilot.agents.prompt_templates import PromptLibrary

@@ -58,7 +58,7 @@ def _result(folder: Folder, result: StageResult) -> dict[str, Any]:
 
 def workflow_for(ls: SpecPilotServer, folder: Folder) -> SpecWorkflow:
     """The workflow with the folder's index for the design's affected code and, when a model is
-    configured (settings, or the editor's key), the model as planner and architect."""
+    configured (settings, or the editor's key), the model as planner, architect and reviewer."""
     from specpilot.agents.llm.factory import make_provider
     from specpilot.agents.llm.settings import ModelConfigError
     from specpilot.agents.prompt_templates import PromptLibrary

@@ -2,7 +2,8 @@
 
 The format: a traceability matrix ``| Requirement | Tasks | Code | Tests | Status |`` (before the first section or
 under ``## Traceability matrix``; list cells are comma-separated, ``(none)`` or ``-`` for none), ``## Gaps``
-(bullets), ``## README and code``, ``## Verdict``. Other sections are kept as text in :attr:`Review.texts`.
+(bullets), ``## README and code``, ``## Reviewer notes`` (a model reviewer's, kept in :attr:`Review.texts`),
+``## Verdict``. Other sections are kept as text in :attr:`Review.texts` too, with a warning.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from specpilot.spec.documents.markdown import (
 from specpilot.spec.frontmatter import Problem, dump_front_matter
 
 _MATRIX_COLUMNS = ["requirement", "tasks", "code", "tests", "status"]
-_REVIEW_SECTIONS = {"traceability", "traceability matrix", "gaps", "readme and code", "verdict"}
+_REVIEW_SECTIONS = {"traceability", "traceability matrix", "gaps", "readme and code", "reviewer notes", "verdict"}
 
 
 @dataclass(slots=True)

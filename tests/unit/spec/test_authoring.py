@@ -13,7 +13,7 @@ from specpilot.agents.llm.factory import make_provider
 from specpilot.agents.safety.redact import redact_messages
 from specpilot.config import ModelSettings
 from specpilot.spec.authoring import Author
-from specpilot.spec.documents import parse_requirements
+from specpilot.spec.documents import parse_requirements, parse_review
 from specpilot.spec.workflow import SpecWorkflow
 from tests.loopback import serving
 from tests.loopback.openai_server import OpenAIServer
@@ -90,3 +90,57 @@ def test_an_answer_that_does_not_parse_falls_back_to_the_drafter(tmp_path: Path,
     assert any("has no items" in note or "problems" in note for note in result.notes)
     requirements, _ = parse_requirements(SpecWorkflow(tmp_path).store.read(result.spec, "requirements"))
     assert requirements.items  # the deterministic draft
+
+
+REVIEWED = """## Verdict
+Changes needed: R1.2 is cited but export() never asks before overwriting.
+
+## Reviewer notes
+- R1.2: `report.py` export() opens the file with "w" and never checks whether it exists.
+- R1.1: export() writes the rows; tests/test_report.py covers it.
+"""
+
+
+def reviewed_workspace(root: Path) -> SpecWorkflow:
+    offline = SpecWorkflow(root)
+    result = offline.new("Users can export a report as CSV with `report export --csv`. "
+                         "IF the target file exists THE CLI SHALL ask before overwriting it.")
+    offline.design(result.spec.name, force=True)
+    offline.tasks(result.spec.name, force=True)
+    requirements, _ = parse_requirements(offline.store.read(result.spec, "requirements"))
+    cited = ", ".join(i.id for i in requirements.items if i.kind == "criterion")
+    secret = "api_key = 'sk-live-Rev1ewK3yN0tF0rTheModel'"
+    (root / "report.py").write_text(f"def export(rows, path):  # Requirements: {cited}\n"
+                                    f"    open(path, 'w').write(str(rows))  # {secret}\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_report.py").write_text(f"def test_export():  # Requirements: {cited}\n    assert True\n")
+    return offline
+
+
+def test_the_reviewer_judges_the_cited_code_beside_the_mechanical_gate(tmp_path: Path, model: OpenAIServer) -> None:
+    reviewed_workspace(tmp_path)
+    model.push(wire.answer(REVIEWED))
+    flow = SpecWorkflow(tmp_path, author=author(model))
+    result = flow.review()
+    assert result.gate.passed  # every requirement has a task and a test: the gate is mechanical
+    assert result.gate.notes == ["the reviewer asks for changes: Changes needed: R1.2 is cited but export() never "
+                                 "asks before overwriting."]
+    review, problems = parse_review(flow.store.read(result.spec, "review"))
+    assert problems == [] and review.verdict is not None and review.verdict.startswith("Changes needed: R1.2")
+    assert "never checks whether it exists" in review.texts["Reviewer notes"]
+    assert review.front["author"] == "openai (reviewer)"
+    sent = model.requests[0].body["messages"][1]["content"]
+    assert "| Requirement | Tasks | Code | Tests | Status |" in sent  # the matrix SpecPilot built
+    assert "report.py lines 1-2" in sent and "def export(rows, path)" in sent  # the cited code itself
+    assert "sk-live-Rev1ewK3yN0tF0rTheModel" not in model.seen()  # redacted on the way out
+
+
+def test_a_reviewer_answer_without_a_verdict_keeps_the_deterministic_one(tmp_path: Path, model: OpenAIServer) -> None:
+    reviewed_workspace(tmp_path)
+    model.push(wire.answer("Looks fine to me overall, a few nits."))
+    flow = SpecWorkflow(tmp_path, author=author(model))
+    result = flow.review()
+    assert any("has no verdict" in note for note in result.notes)
+    review, _ = parse_review(flow.store.read(result.spec, "review"))
+    assert review.verdict is not None and review.verdict.startswith("Approved: every requirement")
+    assert "Reviewer notes" not in review.texts and "author" not in review.front
