@@ -13,9 +13,11 @@ workspace's ``.specpilot/prompts/``, which wins) looks like::
     ## style {priority=4, mutable}
     Prefer small edits ...
 
-Each ``##`` section has a priority (higher is kept longer when the prompt must
-shrink to fit its token budget) and may be marked ``mutable``: the learning
-issue's prompt evolver edits only mutable sections. ``{name}`` placeholders are
+A ``##`` line inside a fenced block (```` ``` ````) is text of the section it is
+in, so a section can show a document's own headings. Each ``##`` section has a
+priority (higher is kept longer when the prompt must shrink to fit its token
+budget) and may be marked ``mutable``: the learning issue's prompt evolver edits
+only mutable sections. ``{name}`` placeholders are
 filled from the variables given to ``render``; unknown placeholders stay as
 written, so a template can show braces.
 """
@@ -97,8 +99,11 @@ def parse_template(text: str, source: str) -> PromptTemplate:
             raise PromptError(f"{source}: the front matter is not closed with ---")
     sections: list[Section] = []
     title, attrs, body = None, "", []  # type: ignore[var-annotated]
+    fenced = False
     for number, line in enumerate(lines[start:], start=start + 1):
-        header = _HEADER.match(line)
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        header = None if fenced else _HEADER.match(line)
         if header is None:
             if title is None and line.strip():
                 raise PromptError(f"{source}:{number}: text before the first '## section' header")

@@ -66,9 +66,10 @@ class Author:
         return set_fields(text, {**front, "author": f"{self.provider.name} (planner)"}), note
 
     def design(self, requirements_text: str, affected: Sequence[tuple[str, str, int]], *,
-               front: dict[str, object]) -> tuple[str | None, str]:
+               front: dict[str, object], profile: str = "default") -> tuple[str | None, str]:
         found = "\n".join(f"- `{path}` `{symbol}` (line {line})" for path, symbol, line in affected) or "(nothing)"
-        request = as_data("requirements.md", requirements_text) + "\n\n" + as_data("retrieved code", found)
+        request = f"Profile: {profile}\n\n" + as_data("requirements.md", requirements_text) + "\n\n" + \
+            as_data("retrieved code", found)
         text, note = self._ask("spec.architect", request)
         if text is None:
             return None, note

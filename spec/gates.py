@@ -8,7 +8,9 @@ design
     names one of them, by its whole heading (``A: stdlib csv module``), its name (``stdlib csv module``) or its
     label (``A``). A candidate whose heading or cells say "needs a model" is a placeholder written without a
     model; it fails the gate unless the caller passes ``allow_placeholders=True`` (the offline path, which says
-    so to the user; the result then carries a note).
+    so to the user; the result then carries a note). With the ml profile, the Models table also compares at least
+    two candidate models with parameters, memory and training-time rows (placeholders as above), and the Dataset
+    plan names a mini sample and the full set.
 tasks
     every acceptance criterion and SLA (see :func:`specpilot.spec.trace.traced_items`) is cited by a task, every
     cited ID exists, every dependency exists, there are no dependency cycles and tasks come after the tasks they
@@ -103,9 +105,11 @@ def _names_candidate(choice: str, column: str) -> bool:
                 or re.search(rf"\b(?:option|candidate|approach)\s+{re.escape(label)}\b", choice, re.IGNORECASE))
 
 
-def design_gate(design: Design, *, allow_placeholders: bool = False) -> GateResult:
+def design_gate(design: Design, *, allow_placeholders: bool = False, profile: str | None = None) -> GateResult:
+    """``profile``: the spec's (requirements.md front matter); None reads design.md's own ``profile`` field."""
     problems: list[str] = []
     notes: list[str] = []
+    profile = profile if profile is not None else str(design.front.get("profile") or "default")
     table = design.candidates
     candidates = [name for name in (table.candidates if table else []) if name.strip()]
     if len(candidates) < 2:
@@ -123,7 +127,41 @@ def design_gate(design: Design, *, allow_placeholders: bool = False) -> GateResu
         problems.append("the Choice section is empty; name the chosen candidate and why")
     elif candidates and not any(_names_candidate(choice, name) for name in candidates):
         problems.append(f"the Choice section names none of the candidates ({'; '.join(candidates)})")
+    if profile == "ml":
+        problems += _ml_design_problems(design, allow_placeholders)
     return _result("design", problems, notes)
+
+
+_ML_ROWS = (("parameters", ("param",)), ("memory", ("memory", "ram", "vram")),
+            ("training time", ("training time", "train time", "time")))
+
+
+def _ml_design_problems(design: Design, allow_placeholders: bool) -> list[str]:
+    """The ml profile's design: at least two candidate models with parameter count, memory and training-time
+    estimates, and a dataset plan naming a mini sample and the full set."""
+    problems: list[str] = []
+    models = design.models
+    names = [name for name in (models.candidates if models else []) if name.strip()]
+    if len(names) < 2:
+        problems.append("the Models table compares " + (f"only {names[0]}" if names else "no models")
+                        + "; the ml profile needs at least two candidate models")
+    if models is not None:
+        labels = [row[0].lower() for row in models.rows if row]
+        for row, words in _ML_ROWS:
+            if not any(word in label for label in labels for word in words):
+                problems.append(f"the Models table has no {row} row")
+        placeholder = any(_is_placeholder([column, *(r[index] for r in models.rows if index < len(r))])
+                          for index, column in enumerate(models.columns) if index > 0)
+        if placeholder and not allow_placeholders:
+            problems.append("the candidate models are placeholders (needs a model)")
+    plan = next((body for name, body in design.texts.items() if name.lower() == "dataset plan"), "").lower()
+    if not plan:
+        problems.append("the design has no Dataset plan (a mini sample and the full set)")
+    else:
+        problems += [f"the Dataset plan names no {what}" for what, words in
+                     (("mini sample", ("mini", "sample", "subset")), ("full set", ("full",))) if
+                     not any(word in plan for word in words)]
+    return problems
 
 
 def _cycles(tasks: Tasks) -> list[list[str]]:

@@ -172,12 +172,12 @@ class SpecWorkflow:
         written = None
         if self.author is not None:
             found = [(a.path, a.symbol, a.line) for a in affected]
-            written, note = self.author.design(self.store.read(info, "requirements"), found,
+            written, note = self.author.design(self.store.read(info, "requirements"), found, profile=profile,
                                                front={"spec": info.name, "stage": "design"})
             notes += [note] if note else []
         text = written or draft_design(model.title, _items(model), affected, spec=info.name, profile=profile)
         design, _ = parse_design(text)
-        gate = design_gate(design, allow_placeholders=written is None)
+        gate = design_gate(design, allow_placeholders=written is None, profile=profile)
         if written is None:
             notes.append("the candidate approaches are placeholders: a model drafts real ones")
         text = record_gate(text, gate)
@@ -192,7 +192,7 @@ class SpecWorkflow:
             if not self.store.has(info, "design"):
                 raise SpecError(f"{info.name} has no design yet: run `specpilot spec design` first (or --force)")
             design, _ = parse_design(self.store.read(info, "design"))
-            gate = design_gate(design, allow_placeholders=True)
+            gate = design_gate(design, allow_placeholders=True, profile=_profile(model))
             if not gate.passed:
                 raise GateFailed(gate)
         profile = _profile(model)

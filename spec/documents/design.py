@@ -1,8 +1,11 @@
 """design.md: its model, parser and renderer.
 
 The format: ``## Candidates`` (a table: one column per candidate, one row per criterion), ``## Choice``,
-``## Affected code`` (``- `path` `symbol` (line 12)``), ``## Data flow``, ``## Risks``. Other sections are
-kept as text in :attr:`Design.texts` and reported as warnings.
+``## Affected code`` (``- `path` `symbol` (line 12)``), ``## Data flow``, ``## Risks``; for the ml profile also
+``## Models`` (a table like Candidates: one column per candidate model, rows for parameters, memory, training
+time) and ``## Dataset plan`` (the mini sample and the full set). Those two, Data flow and Risks are kept as text
+in :attr:`Design.texts` (the Models table is also parsed into :attr:`Design.models`); other sections too, with a
+warning.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from specpilot.spec.documents.markdown import (
 )
 from specpilot.spec.frontmatter import Problem, dump_front_matter
 
-_DESIGN_SECTIONS = {"candidates", "choice", "affected code", "data flow", "risks"}
+_DESIGN_SECTIONS = {"candidates", "choice", "affected code", "data flow", "risks", "models", "dataset plan"}
 _AFFECTED = re.compile(r"`([^`]+)`(?:[ \t]+`([^`]+)`)?(?:.*?\(line[ \t]+(\d+)\))?")
 
 
@@ -59,6 +62,7 @@ class Design:
     candidates: CandidateTable | None = None
     choice: str | None = None
     affected: list[AffectedCode] = field(default_factory=list)
+    models: CandidateTable | None = None  # the ml profile's candidate models (its text stays in texts)
     texts: dict[str, str] = field(default_factory=dict)  # the other sections' text, by heading
     sections: list[Section] = field(default_factory=list, compare=False)
 
@@ -97,6 +101,10 @@ def parse_design(text: str) -> tuple[Design, list[Problem]]:
                 code_line = int(found.group(3)) if found.group(3) else None
                 model.affected.append(AffectedCode(found.group(1), found.group(2), code_line, bullet.group(2), line.no))
         else:
+            if key == "models":
+                table = first_table(chunk, problems)
+                if table is not None:
+                    model.models = CandidateTable(table[1], [cells for _, cells in table[2]], table[0].no)
             model.texts[name] = text_of(chunk)
     return model, sorted(problems, key=lambda problem: problem.line)
 

@@ -81,6 +81,7 @@ def test_the_planner_and_architect_write_documents_the_gates_judge(tmp_path: Pat
     design = flow.design(result.spec.name, force=True)
     assert design.gate.passed and "placeholders" not in " ".join(design.notes)
     assert "`report.py` `export` (line 1)" in model.requests[1].body["messages"][1]["content"]
+    assert model.requests[1].body["messages"][1]["content"].startswith("Profile: default")
     assert "A: stdlib csv module" in flow.store.read(result.spec, "design")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from specpilot.spec.documents import parse_design, parse_requirements, parse_review, parse_tasks
 from specpilot.spec.frontmatter import split_front_matter
 from specpilot.spec.gates import design_gate, record_gate, requirements_gate, review_gate, tasks_gate
@@ -105,6 +107,50 @@ def test_placeholder_candidates_fail_unless_allowed_offline() -> None:
     offline = design_gate(model, allow_placeholders=True)
     assert offline.passed and offline.problems == []
     assert offline.notes == ["the candidates are placeholders (needs a model); accepted because SpecPilot is offline"]
+
+
+ML_MODELS = """
+## Models
+| | A: logistic regression | B: DistilBERT |
+|---|---|---|
+| parameters | 20k | 66M |
+| memory (training, inference) | 1 GiB, 100 MiB | 8 GiB, 1 GiB |
+| training time (1 epoch, full run) | 1 min, 5 min | 20 min, 3 h |
+
+## Dataset plan
+- Mini sample: 500 tickets, stratified by team.
+- Full set: 80k tickets from last year, 80/10/10 split.
+"""
+
+
+def test_the_ml_design_gate_needs_two_models_with_estimates_and_a_dataset_plan() -> None:
+    good, problems = parse_design(DESIGN.format(cell="low", choice="A") + ML_MODELS)
+    assert [p for p in problems if p.severity == "warning"] == []  # Models and Dataset plan are known sections
+    assert design_gate(good, profile="ml").problems == []
+    assert design_gate(good).problems == []  # the default profile does not ask for them
+    bare, _ = parse_design(DESIGN.format(cell="low", choice="A"))
+    assert design_gate(bare, profile="ml").problems == [
+        "the Models table compares no models; the ml profile needs at least two candidate models",
+        "the design has no Dataset plan (a mini sample and the full set)"]
+    thin = ML_MODELS.replace("| parameters | 20k | 66M |\n", "").replace("- Mini sample: 500 tickets, stratified "
+                                                                          "by team.\n", "")
+    model, _ = parse_design("---\nprofile: ml\n---\n" + DESIGN.format(cell="low", choice="A").split("---\n", 2)[2]
+                            + thin)
+    assert design_gate(model).problems == [  # the profile read from design.md's own front matter
+        "the Models table has no parameters row", "the Dataset plan names no mini sample"]
+
+
+def test_the_offline_ml_design_draft_passes_with_its_placeholders_noted(tmp_path: Path) -> None:
+    from specpilot.spec.workflow import SpecWorkflow
+
+    flow = SpecWorkflow(tmp_path)
+    spec = flow.new("Train a classifier that routes tickets to teams.", profile="ml").spec
+    result = flow.design(spec.name, force=True)
+    assert result.gate.passed, result.gate.problems
+    design, problems = parse_design(flow.store.read(spec, "design"))
+    assert [p.message for p in problems if p.severity == "warning"] == []
+    assert design_gate(design, profile="ml").problems == [
+        "the candidates are placeholders (needs a model)", "the candidate models are placeholders (needs a model)"]
 
 
 TASKS_HEAD = "---\nstage: tasks\n---\n# Tasks: CSV export\n\n"
