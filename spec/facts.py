@@ -42,9 +42,8 @@ from typing import Any
 
 import yaml
 
-from specpilot.index.scanner import read_source, scan
-from specpilot.paths import SPECPILOT_DIR
-from specpilot.spec.trace import is_test_path
+from specpilot.index.scanner import read_source
+from specpilot.spec.trace import is_test_path, workspace_files
 
 __all__ = ["Command", "ConfigFile", "Facts", "Mention", "Setting", "gather", "normal_key", "normal_value"]
 
@@ -210,10 +209,8 @@ def gather(root: Path, *, max_file_bytes: int = 1_000_000) -> Facts:
     root = Path(root)
     facts = Facts()
     candidates: list[tuple[str, Path]] = []
-    for scanned in scan(root, max_file_bytes=max_file_bytes, check_content=False).files:
+    for scanned in workspace_files(root, max_file_bytes=max_file_bytes):
         path = scanned.path
-        if path == SPECPILOT_DIR or path.startswith(f"{SPECPILOT_DIR}/"):
-            continue
         suffix = PurePosixPath(path).suffix.lower()
         if suffix == ".py" and not is_test_path(path):
             text = read_source(scanned.abs_path, max_file_bytes)

@@ -27,13 +27,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from specpilot.index.scanner import read_source, scan
+from specpilot.index.scanner import ScannedFile, read_source, scan
 from specpilot.paths import SPECPILOT_DIR
 from specpilot.spec.documents import Item, MatrixRow, Requirements, Tasks
 
 __all__ = [
     "Citation", "UnknownCitation", "citations_in", "find_citations", "is_test_path", "names_spec", "render_matrix",
-    "traceability", "traced_items", "unknown_citations",
+    "traceability", "traced_items", "unknown_citations", "workspace_files",
 ]
 
 _ID = r"(?:R\d+(?:\.\d+)?|[SCK]\d+)"
@@ -78,11 +78,8 @@ class Citation:
         """This citation narrowed to the IDs it cites in ``spec`` (None when there are none)."""
         if not self.specs:
             return self
-        kept = [index for index, _ in enumerate(self.ids)
-                if not self.qualifier(index) or names_spec(self.qualifier(index), spec)]
-        if not kept:
-            return None
-        return replace(self, ids=tuple(self.ids[i] for i in kept), specs=())
+        ids = self.ids_for(spec)
+        return replace(self, ids=ids, specs=()) if ids else None
 
     @property
     def where(self) -> str:
@@ -242,12 +239,17 @@ def citations_in(path: str, text: str) -> list[Citation]:
     return found
 
 
+def workspace_files(root: Path, *, exclude: Sequence[str] = (), max_file_bytes: int = 1_000_000) -> list[ScannedFile]:
+    """The workspace's files as the index sees them (ignore files honoured), less the ``.specpilot`` folder where
+    the specs themselves live: what traceability and the README/config/code check read."""
+    files = scan(Path(root), exclude=exclude, max_file_bytes=max_file_bytes, check_content=False).files
+    return [f for f in files if f.path != SPECPILOT_DIR and not f.path.startswith(f"{SPECPILOT_DIR}/")]
+
+
 def find_citations(root: Path, *, exclude: Sequence[str] = (), max_file_bytes: int = 1_000_000) -> list[Citation]:
     """Every citation in the workspace at ``root``, by path then line. Files that cannot be read are skipped."""
     found: list[Citation] = []
-    for scanned in scan(Path(root), exclude=exclude, max_file_bytes=max_file_bytes, check_content=False).files:
-        if scanned.path == SPECPILOT_DIR or scanned.path.startswith(f"{SPECPILOT_DIR}/"):
-            continue
+    for scanned in workspace_files(root, exclude=exclude, max_file_bytes=max_file_bytes):
         suffix = PurePosixPath(scanned.path).suffix.lower()
         if suffix not in _HASH_LANGUAGES and suffix not in _SLASH_LANGUAGES:
             continue

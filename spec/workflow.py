@@ -267,8 +267,11 @@ class SpecWorkflow:
         certain disagreement fails the gate, warnings are listed), and otherwise whether the README
         mentions the terms the requirements quote (informative only)."""
         info = self.store.resolve(name)
-        requirements, _ = parse_requirements(self.store.read(info, "requirements"))
-        tasks = parse_tasks(self.store.read(info, "tasks"))[0] if self.store.has(info, "tasks") else None
+        requirements_text = self.store.read(info, "requirements")
+        requirements, _ = parse_requirements(requirements_text)
+        profile = _profile(requirements)
+        tasks_text = self.store.read(info, "tasks") if self.store.has(info, "tasks") else None
+        tasks = parse_tasks(tasks_text)[0] if tasks_text is not None else None
         found = find_citations(self.root)  # one scan of the workspace
         citations = _citing(info.name, requirements, found)
         rows = traceability(requirements, tasks, citations)
@@ -277,7 +280,7 @@ class SpecWorkflow:
                      for item in parse_requirements(self.store.read(other, "requirements"))[0].items}
         gaps += [str(u) for u in unknown_citations(requirements, found, spec=info.name, elsewhere=elsewhere)]
         disagreements: list[str] = []
-        if _profile(requirements) == "ml":
+        if profile == "ml":
             consistency = check_consistency(self.root)
             readme = consistency.report()
             disagreements = [str(finding) for finding in consistency.errors]  # warnings are listed, not gated
@@ -287,14 +290,13 @@ class SpecWorkflow:
                         matrix=rows, gaps=gaps, readme=readme)
         gate = review_gate(review, requirements, disagreements)
         if gate.passed and not gaps:
-            agree = "; the README, config files and code agree" if _profile(requirements) == "ml" else ""
+            agree = "; the README, config files and code agree" if profile == "ml" else ""
             review.verdict = f"Approved: every requirement has a task, code and a test{agree}."
         else:
             review.verdict = f"Changes needed: {len(gate.problems) or len(gaps)} gap(s) above."
         notes: list[str] = []
         if self.author is not None:
-            tasks_text = self.store.read(info, "tasks") if self.store.has(info, "tasks") else "(no tasks.md)"
-            opinion, note = self.author.review(self.store.read(info, "requirements"), tasks_text,
+            opinion, note = self.author.review(requirements_text, tasks_text or "(no tasks.md)",
                                                render_review(review), _excerpts(self.root, citations))
             notes += [note] if note else []
             if opinion is not None:
