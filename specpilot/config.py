@@ -66,6 +66,7 @@ class ServerSettings:
     workspace_symbol_limit: int = 20  # a picker shows a screenful; 50 cost ~20 ms more a query (bench)
     embed_step: int = 64  # chunks embedded per step; editor updates run between steps
     background_cores: int = 0  # cores for background parsing and embedding (0: all but one)
+    max_message_bytes: int = 64 << 20  # a larger LSP message is refused unread (its Content-Length)
 
 
 @dataclass
