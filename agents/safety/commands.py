@@ -9,9 +9,12 @@ would write outside the workspace, modify files or reach the network (pytest's
 ``--basetemp`` and ``--pastebin``, ruff's ``--fix``) are refused too, as are
 paths that lead out of the workspace.
 
-The process is not sandboxed: tests run the project's own code, which can open
-sockets if it wants to. The environment only stops the well-behaved tools (pip,
-uv, Hugging Face, npm) from reaching the network on their own.
+Tests run the project's own code, so ``run_argv(..., sandbox=True)`` (what
+``run_tests`` asks for) runs them in agents/safety/sandbox.py's sandbox: with
+bubblewrap, no writes outside the workspace and a private /tmp, no network, no
+home folder; else as an unprivileged user; else plainly, saying so. The
+result's ``sandbox`` line says which. Lint runs the linter, not project code, and
+is not sandboxed.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from specpilot.agents.safety import sandbox as sandboxes
 from specpilot.agents.safety.paths import SafetyError
 from specpilot.agents.safety.redact import redact
 
@@ -76,6 +80,7 @@ class CommandResult:
     output: str  # stdout and stderr together, cut in the middle (with a marker) past the limit
     timed_out: bool
     seconds: float
+    sandbox: str = ""  # how the command was isolated (sandbox.py's notice); "" when it was not asked for
 
 
 def safe_env(base: Mapping[str, str]) -> dict[str, str]:
@@ -142,19 +147,28 @@ def _refusal(tool: str, option: str, value: str) -> str | None:
 
 
 def run_argv(argv: Sequence[str], cwd: Path, timeout_s: float, max_output_chars: int,
-             *, env: Mapping[str, str] | None = None) -> CommandResult:
+             *, env: Mapping[str, str] | None = None, sandbox: bool = False) -> CommandResult:
     """Run an allowed ``argv`` (see ``check_argv``) in ``cwd`` without a shell, with
     ``safe_env(env or os.environ)``; kill it and its children after ``timeout_s``. A program
-    that cannot be started gives return code 127 and says why in the output."""
+    that cannot be started gives return code 127 and says why in the output. ``sandbox``:
+    inside sandbox.py's sandbox (SafetyError when the one required cannot be had)."""
     check_argv(argv, cwd)
+    clean = safe_env(os.environ if env is None else env)
+    if not sandbox:
+        return _run(list(argv), cwd, clean, timeout_s, max_output_chars, {}, "")
+    with sandboxes.prepare(argv, cwd, clean) as prepared:
+        return _run(prepared.argv, cwd, prepared.env, timeout_s, max_output_chars, prepared.popen, prepared.notice)
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str], timeout_s: float, max_output_chars: int,
+         popen: dict[str, Any], notice: str) -> CommandResult:
     started = time.monotonic()
     try:
-        process = subprocess.Popen(
-            list(argv), cwd=cwd, env=safe_env(os.environ if env is None else env), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, start_new_session=True, **popen)
     except OSError as exc:  # not installed: 127, as a shell says, so that lint can fall back to pyflakes
         return CommandResult(127, f"{argv[0]} cannot be started: {exc.strerror or exc}\n", False,
-                             time.monotonic() - started)
+                             time.monotonic() - started, notice)
     assert process.stdout is not None
     output = _OutputKeeper(max_output_chars)
     reader = threading.Thread(target=output.read_all, args=(process.stdout,), daemon=True)
@@ -175,7 +189,7 @@ def run_argv(argv: Sequence[str], cwd: Path, timeout_s: float, max_output_chars:
     text = output.text()
     if timed_out:
         text += f"\n[timed out after {timeout_s:g} s; the process and its children were killed]\n"
-    return CommandResult(process.returncode, text, timed_out, seconds)
+    return CommandResult(process.returncode, text, timed_out, seconds, notice)
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -43,6 +43,8 @@ class ToolContext:
     buffers: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (text, version)
     loaded_index: WorkspaceIndex | None = None  # an index already open (the server's); else opened on use
     refresh_index: bool = True  # bring a lazily opened index up to date with the disk first
+    # the user's own texts (the editor's buffers when the session opened); later buffers are proposals
+    accepted: dict[str, tuple[str, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
@@ -53,7 +55,7 @@ class ToolContext:
         settings = settings or Settings()
         root = root.resolve()
         guard = PathGuard(root, cache_dir(root, settings.cache_path))
-        return cls(root, settings, guard, dict(buffers or {}), index)
+        return cls(root, settings, guard, dict(buffers or {}), index, accepted=dict(buffers or {}))
 
     def index(self) -> WorkspaceIndex:
         """The workspace index, opened (and updated, once) on the first call."""

@@ -3,12 +3,19 @@
 Commands run through agents/safety/commands.py (a fixed argv, never a shell; a
 clean environment without API keys; a timeout that kills the whole process
 group; output capped). The linter sees the files on disk, and says so when open
-buffers or proposed edits differ. pytest runs where the tests see them: when
-buffers differ from the disk, in a temporary copy of the workspace with those
-texts written in (the workspace itself is never touched; ``.git``, virtual
-environments and caches are not copied, and the copy comes first on
-``PYTHONPATH`` so an editable install does not shadow it). For pytest the
-summary line and the failing tests come first, so they survive the output cap.
+buffers or proposed edits differ.
+
+pytest runs only what the user has written or accepted: the files on disk plus
+the editor's unsaved texts the session started with (``ctx.accepted``). Edits the
+model proposed in this run are never executed before the user accepts them (a
+proposed ``conftest.py`` would otherwise run at once); the observation lists the
+proposals it left out. When accepted texts differ from the disk the tests run in a
+temporary copy of the workspace with those texts written in (the workspace itself
+is never touched; ``.git``, virtual environments and caches are not copied, and
+the copy comes first on ``PYTHONPATH`` so an editable install does not shadow
+it). The run is sandboxed (agents/safety/sandbox.py) and the observation says
+how. For pytest the summary line and the failing tests come first, so they
+survive the output cap.
 """
 
 from __future__ import annotations
@@ -56,17 +63,31 @@ def workspace_python(root: Path) -> str:
     return sys.executable
 
 
+def _on_disk(ctx: ToolContext, rel: str) -> str | None:
+    try:
+        return (ctx.root / rel).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _stale_buffers(ctx: ToolContext) -> list[str]:
     """Open or proposed files whose text differs from the disk: a run does not see them."""
-    stale = []
+    return [rel for rel, (text, _) in sorted(ctx.buffers.items()) if _on_disk(ctx, rel) != text]
+
+
+def _accepted_changes(ctx: ToolContext) -> list[str]:
+    """The user's own unsaved texts (from when the session opened) that differ from the disk."""
+    return [rel for rel, (text, _) in sorted(ctx.accepted.items()) if _on_disk(ctx, rel) != text]
+
+
+def proposed_not_run(ctx: ToolContext) -> list[str]:
+    """Files whose current text is a proposal nobody has accepted yet: tests never run it."""
+    unaccepted = []
     for rel, (text, _) in sorted(ctx.buffers.items()):
-        try:
-            on_disk = (ctx.root / rel).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            on_disk = None
-        if on_disk != text:
-            stale.append(rel)
-    return stale
+        accepted = ctx.accepted[rel][0] if rel in ctx.accepted else _on_disk(ctx, rel)
+        if text != accepted:
+            unaccepted.append(rel)
+    return unaccepted
 
 
 def _stale_note(ctx: ToolContext) -> str:
@@ -84,7 +105,7 @@ NOT_COPIED = (".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache
 @contextmanager
 def _tree_with_buffers(ctx: ToolContext, stale: list[str]) -> Iterator[Path]:
     """The folder to run in: the workspace, or a temporary copy with the ``stale`` files'
-    buffer texts (unsaved or proposed) written in."""
+    accepted texts (the user's unsaved buffers) written in."""
     if not stale:
         yield ctx.root
         return
@@ -94,7 +115,7 @@ def _tree_with_buffers(ctx: ToolContext, stale: list[str]) -> Iterator[Path]:
         for rel in stale:
             target = copy / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(ctx.buffers[rel][0], encoding="utf-8")
+            target.write_text(ctx.accepted[rel][0], encoding="utf-8")
         yield copy
 
 
@@ -124,7 +145,8 @@ class RunTestsArgs(ToolArgs):
 class RunTests(Tool[RunTestsArgs]):
     name = "run_tests"
     description = ("Run pytest on test files, folders or node ids (all tests when none are given) and report the "
-                   "summary and failures, with a time limit. The tests see the edits proposed so far.")
+                   "summary and failures, with a time limit, in a sandbox. The tests run the files as the user has "
+                   "them; edits proposed in this run are not run until the user accepts them.")
     args_model = RunTestsArgs
 
     def run(self, ctx: ToolContext, args: RunTestsArgs) -> Observation:
@@ -136,14 +158,13 @@ class RunTests(Tool[RunTestsArgs]):
                 "-p", "no:cacheprovider", "-o", f"faulthandler_timeout={_dump_after(timeout):g}"]
         if args.keyword:
             argv += ["-k", args.keyword]
-        stale = _stale_buffers(ctx)
+        stale = _accepted_changes(ctx)
         with _tree_with_buffers(ctx, stale) as folder:
             result = _command_runner().run_argv(
                 argv + targets, cwd=folder, timeout_s=timeout, env=_python_path(folder) if stale else None,
-                max_output_chars=ctx.settings.agent.max_output_chars * RAW_OUTPUT_FACTOR)
+                max_output_chars=ctx.settings.agent.max_output_chars * RAW_OUTPUT_FACTOR, sandbox=True)
             output = result.output.replace(str(folder), str(ctx.root)) if stale else result.output
-        note = (f"\nnote: the tests ran on a copy of the workspace with the unsaved or proposed text of "
-                f"{len(stale)} file(s): {', '.join(stale[:10])}") if stale else ""
+        note = _run_notes(ctx, stale, result.sandbox)
         if result.timed_out:
             content = (f"pytest did not finish within {timeout:g}s and was stopped{_hang_site(output, ctx.root)}. "
                        f"A test may hang (waiting on input, a lock or the network).{note}\n--- output ---\n"
@@ -158,6 +179,18 @@ class RunTests(Tool[RunTestsArgs]):
         content = "\n".join([head, *failures]) + note + "\n--- output ---\n" + output
         data = _summary_data(result, summary, failures)
         return self.ok(content, data=data) if result.returncode == 0 else self.failed(content, data=data)
+
+
+def _run_notes(ctx: ToolContext, stale: list[str], sandbox: str) -> str:
+    notes = [sandbox] if sandbox else []
+    if stale:
+        notes.append(f"note: the tests ran on a copy of the workspace with the unsaved text of {len(stale)} "
+                     f"file(s): {', '.join(stale[:10])}")
+    proposed = proposed_not_run(ctx)
+    if proposed:
+        notes.append(f"note: {len(proposed)} proposed file(s) were NOT run: the tests ran the files as the user "
+                     f"has them, and proposed edits run only after the user accepts them: {', '.join(proposed[:10])}")
+    return "".join(f"\n{line}" for line in notes)
 
 
 def _dump_after(timeout: float) -> float:
@@ -214,7 +247,7 @@ def _without_library_frames(output: str, root: Path) -> str:
 
 def _summary_data(result: Any, summary: str | None, failures: list[str]) -> dict[str, Any]:
     return {"returncode": result.returncode, "timed_out": result.timed_out, "seconds": result.seconds,
-            "summary": summary, "failures": failures}
+            "summary": summary, "failures": failures, "sandbox": getattr(result, "sandbox", "")}
 
 
 class RunLintArgs(ToolArgs):

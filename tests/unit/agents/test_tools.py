@@ -452,17 +452,18 @@ def test_run_tests_refuses_paths_outside_the_workspace_and_missing_ones(ctx: Too
     assert not missing.ok and missing.content == "tests/test_nothing.py does not exist"
 
 
-def test_run_tests_sees_unsaved_and_proposed_changes_without_writing_them(ctx: ToolContext) -> None:
+def test_run_tests_sees_unsaved_text_but_never_runs_proposed_edits(ctx: ToolContext) -> None:
     (ctx.root / "test_geometry.py").write_text(TESTS)
     before = snapshot(ctx.root)
-    ctx.buffers["geometry.py"] = (GEOMETRY.replace("math.pi", "3"), 3)
+    ctx.accepted["geometry.py"] = ctx.buffers["geometry.py"] = (GEOMETRY.replace("math.pi", "3"), 3)  # the user's
     observation = call(ctx, "run_tests", paths=["test_geometry.py::test_unit_circle"])
     assert not observation.ok and "1 failed" in observation.content  # area(1) is 3 in the buffer
-    assert "ran on a copy of the workspace with the unsaved or proposed text of 1 file(s): geometry.py" \
-        in observation.content
+    assert "ran on a copy of the workspace with the unsaved text of 1 file(s): geometry.py" in observation.content
     assert snapshot(ctx.root) == before
-    del ctx.buffers["geometry.py"]
-    assert call(ctx, "run_tests", paths=["test_geometry.py::test_unit_circle"]).ok
+    del ctx.accepted["geometry.py"]  # now the same text is a proposal the model made: it is not run
+    observation = call(ctx, "run_tests", paths=["test_geometry.py::test_unit_circle"])
+    assert observation.ok and "1 proposed file(s) were NOT run" in observation.content
+    assert "geometry.py" in observation.content.split("NOT run", 1)[1]
 
 
 @pytest.mark.skipif(linter_argv() is None or linter_argv()[0] != "ruff", reason="ruff is a test dependency")  # type: ignore[index]
