@@ -3,7 +3,10 @@
 ``ask`` answers a question about the code with read-only tools and cites
 file:line; ``agent run`` works on a task with every tool and prints each step as
 it happens; its proposed edit is shown as a diff and written only with
-``--apply`` (atomically, and not at all if a file changed meanwhile). Without a
+``--apply`` (atomically, and not at all if a file changed meanwhile); high-risk
+files (conftest.py, pytest.ini, sitecustomize.py, .pth, CI files: see
+agents/safety/risk.py) are asked y/N one by one on a terminal and left out
+elsewhere unless ``--allow-risky``, and the summary says which. Without a
 configured model both say so and do the parts that need none.
 """
 
@@ -30,6 +33,10 @@ def add_parsers(sub: Any) -> None:
     p_run = actions.add_parser("run", help="work on a task; the edit is shown as a diff (--apply writes it)")
     p_run.add_argument("task")
     p_run.add_argument("--apply", action="store_true", help="write the proposed edit")
+    p_run.add_argument("--allow-risky", action="store_true",
+                       help="with --apply, also write high-risk files (conftest.py, pytest.ini, sitecustomize.py, "
+                            "*.pth, Makefile, CI files, ...) without asking; on a terminal each one is asked y/N, "
+                            "elsewhere they are not written")
     p_run.add_argument("--no-critic", action="store_true", help="skip the review pass")
     for parser in (p_ask, p_run):
         parser.add_argument("-w", "--workspace", type=Path, default=None,
@@ -95,13 +102,41 @@ def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
     if result.stop == "error":
         raise AgentCliError(result.error or "the agent run failed")
     if not ask and getattr(args, "apply", False) and result.edit is not None:
+        edit, held = _confirmed(result.edit, allow=getattr(args, "allow_risky", False))
         try:
-            apply(result.edit, root)
+            if edit.files:
+                apply(edit, root)
         except Refusal as exc:
             raise AgentCliError(str(exc)) from None
-        session.feedback(result.run_id, accepted=True, note="applied with --apply")
-        print(f"wrote {len(result.edit.files)} file(s)", file=sys.stderr)
+        if edit.files:
+            session.feedback(result.run_id, accepted=True, note="applied with --apply")
+        print(f"wrote {len(edit.files)} file(s)", file=sys.stderr)
+        for path, why in held:
+            print(f"not applied: {path} ({why})", file=sys.stderr)
     return EXIT_OK
+
+
+def _confirmed(edit: Any, *, allow: bool) -> tuple[Any, list[tuple[str, str]]]:
+    """The edit without the high-risk files the user did not confirm (asked y/N on a terminal;
+    refused without one unless ``allow``), and those files with why they were left out."""
+    from specpilot.agents.safety.risk import hold_back_risky
+
+    interactive = sys.stdin.isatty()
+
+    def approve(path: str, reason: str) -> bool:
+        if allow:
+            return True
+        if not interactive:
+            return False
+        print(f"{path} is a high-risk edit: {reason}", file=sys.stderr)
+        try:
+            return input(f"apply {path}? [y/N] ").strip().lower() in ("y", "yes")
+        except EOFError:
+            return False
+
+    kept, held = hold_back_risky(edit, approve)
+    why = "high-risk, not confirmed" if interactive else "high-risk; no terminal to confirm: rerun with --allow-risky"
+    return kept, [(path, f"{why}: {reason}") for path, reason in held]
 
 
 def _printer() -> Any:
