@@ -14,11 +14,11 @@ Against writers that are not SpecPilot (an editor, a formatter) the last gap is 
 swap itself where the system allows: on Linux an update is ``renameat2(RENAME_EXCHANGE)``, which
 leaves the replaced file at the temporary name, so its content is compared with ``expected``
 after the swap and swapped back if a foreign change slipped in (or if a program still holds it
-open for writing, which a read lease reveals, so an in-place write cannot land in it later); a create is a hard link, which
-fails if the file appeared; a delete moves the file aside first and checks what it moved. Where
-that is not available (another system, a file system without exchange), the check runs right
-before ``os.replace``. A multi-file write undoes the files already swapped when a later one
-turns out to have changed, so the user sees all of them or none.
+open for writing, which a read lease reveals, so an in-place write cannot land in it later);
+a create is a hard link, which fails if the file appeared; a delete moves the file aside first
+and checks what it moved. Where that is not available (another system, a file system without
+exchange), the check runs right before ``os.replace``. A multi-file write undoes the files
+already swapped when a later one turns out to have changed, so the user sees all or none.
 
 Paths are absolute or relative to the current folder; this module knows no workspace jail:
 callers check that a path is inside the workspace first.

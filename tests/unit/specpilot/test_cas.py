@@ -117,10 +117,14 @@ def test_concurrent_writers_in_threads_and_processes_lose_nothing(tmp_path: Path
     processes = [context.Process(target=_add_lines, args=(str(target), f"p{n}", 15)) for n in range(3)]
     threads = [threading.Thread(target=_add_lines, args=(str(target), f"t{n}", 15)) for n in range(3)]
     threads.append(threading.Thread(target=_append_foreign, args=(target, 60)))
-    for worker in [*processes, *threads]:
-        worker.start()
-    for worker in [*processes, *threads]:
-        worker.join(120)
+    for process in processes:
+        process.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for process in processes:
+        process.join(120)
     assert all(p.exitcode == 0 for p in processes)
     lines = target.read_text().splitlines()
     expected = {f"{who}{n}-{i}" for who in "pt" for n in range(3) for i in range(15)}
