@@ -11,25 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.workspace import Workspace
 
 from specpilot import __version__
-from specpilot.config import ConfigProblem
+from specpilot.config import ConfigProblem, ServerSettings
 from specpilot.server.folders import EmbedderPool, Folder
+from specpilot.server.guard import ContentModified, GuardedProtocol, RequestFailed
 from specpilot.server.logs import EditorLogHandler
+from specpilot.server.shared_maps import LockedDict
+from specpilot.server.transport import run_stdio, run_tcp
 
 log = logging.getLogger("specpilot.server")
 T = TypeVar("T")
+__all__ = ["ContentModified", "RequestFailed", "SpecPilotProtocol", "SpecPilotServer"]
 
 MESSAGE_TYPES = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning,
                  logging.INFO: types.MessageType.Info}
@@ -48,34 +52,23 @@ def lower_thread_priority() -> None:
         log.debug("background work keeps normal priority: %s", exc)
 
 
-class RequestFailed(JsonRpcException):
-    """LSP's RequestFailed: a valid request that cannot be done, e.g. a refused rename.
-    The message is for the user; it is answered without a traceback in the logs."""
-
-    CODE = -32803
-    MESSAGE = "Request failed"
-
-
-class ContentModified(RequestFailed):
-    """LSP's ContentModified: the document changed since the request's data was computed."""
-
-    CODE = -32801
-    MESSAGE = "Content modified"
-
-
-class SpecPilotProtocol(LanguageServerProtocol):
+class SpecPilotProtocol(GuardedProtocol):
     """pygls answers ``$/cancelRequest`` by cancelling the request's future, but a
     command handler runs as a task of its own that the cancel never reaches; long
-    handlers register a callback for their request id (``SpecPilotServer.on_cancel``)."""
+    handlers register a callback for their request id (``SpecPilotServer.on_cancel``).
+    The workspace's open documents and folders are ``LockedDict``s: worker threads
+    iterate them while the loop changes them."""
 
-    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
-        refusal = None if future.cancelled() else future.exception()
-        if isinstance(refusal, RequestFailed):
-            self._request_futures.pop(msg_id, None)
-            log.info("request %s refused: %s", msg_id, refusal.message)
-            self._send_response(msg_id, error=refusal.to_response_error())
-            return
-        super()._send_handler_result(future, msg_id=msg_id)
+    @property
+    def _workspace(self) -> Workspace | None:
+        return self._guarded_workspace
+
+    @_workspace.setter
+    def _workspace(self, workspace: Workspace | None) -> None:
+        if workspace is not None:
+            workspace._text_documents = LockedDict(workspace._text_documents)
+            workspace._folders = LockedDict(workspace._folders)
+        self._guarded_workspace = workspace
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)
@@ -89,7 +82,7 @@ class SpecPilotServer(LanguageServer):
         super().__init__("specpilot", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=SpecPilotProtocol)
         self.cancel_callbacks: dict[Any, Callable[[], None]] = {}
-        self.folders: dict[Path, Folder] = {}
+        self.folders: dict[Path, Folder] = LockedDict()
         self.init_options: dict[str, Any] = {}
         self.editor_settings: dict[str, Any] = {}  # pushed by didChangeConfiguration (clients without pull)
         self.api_key: str | None = None  # from the editor's secret storage (specpilot/setApiKey); memory only
@@ -199,6 +192,32 @@ class SpecPilotServer(LanguageServer):
                 self.protocol.notify("specpilot/indexStatus", payload)
 
         self.spawn(send(), "index status")
+
+    # -- the connection ---------------------------------------------------------------------------
+    def max_message_bytes(self) -> int:
+        """The framing limit: the largest of the folders' settings (the default before any)."""
+        limits = [f.settings.server.max_message_bytes for f in self.folders.values()]
+        return max(limits) if limits else ServerSettings.max_message_bytes
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        self._stop_event = threading.Event()
+        try:
+            run_stdio(self.protocol, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer,  # type: ignore[arg-type]
+                      self.max_message_bytes, self._stop_event)
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        self._stop_event = threading.Event()
+        try:
+            run_tcp(self.protocol, host, port, self.max_message_bytes, self._stop_event)  # type: ignore[arg-type]
+        finally:
+            self.shutdown()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows faults outside requests as popups; they go to the log instead
+        (requests are answered with the error)."""
+        log.warning("%s: %s", getattr(source, "__name__", source), error)
 
     # -- folders ----------------------------------------------------------------------------
     def folder_of(self, path: Path) -> tuple[Folder, str] | None:
