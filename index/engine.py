@@ -25,15 +25,16 @@ import numpy as np
 
 from specpilot import memory
 from specpilot.config import Settings
-from specpilot.index import scanner
+from specpilot.index import health, scanner
 from specpilot.index.chunker import chunk_file
 from specpilot.index.embedder import Embedder, EmbedderError, create_embedder, resolve_model_path
 from specpilot.index.graph_store import GraphStore
+from specpilot.index.health import HealthReport
 from specpilot.index.manifest import FileRecord, Manifest
 from specpilot.index.model import ParsedFile, content_hash, embed_text
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
-from specpilot.index.store import IndexStore, search_text
-from specpilot.paths import ensure_cache
+from specpilot.index.store import IndexStore, search_text, store_layout
+from specpilot.paths import cache_dir, ensure_cache
 
 log = logging.getLogger("specpilot.index")
 
@@ -96,6 +97,22 @@ def model_dimension(model: str) -> int:
         raise EmbedderError(f"cannot read the vector size of model {model!r}: {exc}") from exc
 
 
+def index_identity(settings: Settings, embedder: Embedder | None = None) -> tuple[int, str]:
+    """(vector size, model identity) the index of these settings is written for. Vectors
+    depend on the truncation length too: it is part of the identity."""
+    model = embedder.name if embedder else settings.embedder.model
+    dim = embedder.dim if embedder else model_dimension(model)
+    seq = embedder.max_seq_length if embedder else settings.embedder.max_seq_length
+    return dim, f"{model}@{seq}"
+
+
+def check_workspace(root: Path, settings: Settings) -> HealthReport:
+    """The self-check of ``root``'s index without opening (or repairing) it."""
+    dim, model = index_identity(settings)
+    folder = cache_dir(root.resolve(), settings.cache_path) / "index"
+    return health.check(folder, store_layout(dim, model, sidecars=True))
+
+
 ParseResult = tuple[str, "str | None", "ParsedFile | None", str, list[str]]
 
 
@@ -126,16 +143,8 @@ class WorkspaceIndex:
         self.folder = self.cache / "index"
         self.folder.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
-        model = embedder.name if embedder else settings.embedder.model
-        dim = embedder.dim if embedder else model_dimension(model)
-        seq = embedder.max_seq_length if embedder else settings.embedder.max_seq_length
-        # Vectors depend on the truncation length too: it is part of the cache's identity.
-        self.store = IndexStore(self.folder, dim=dim, model=f"{model}@{seq}")
-        self.graph = GraphStore(self.folder / "graph.db")
-        self.manifest = Manifest(self.folder / "manifest.db")
-        if self.store.notices:  # the store was rebuilt: the manifest no longer describes it
-            self.manifest.clear()
-            self.graph.clear()
+        self._dim, self._model = index_identity(settings, embedder)
+        self._open_stores()
         self._update_lock = threading.Lock()
         self._embedder_lock = threading.Lock()
         self.cancel_event = threading.Event()
@@ -143,6 +152,28 @@ class WorkspaceIndex:
         # Parse processes for a large pass (None: up to 4, one per core). The server
         # leaves a core to the editor; even 1 worker keeps parsing out of this process.
         self.parse_workers: int | None = None
+
+    def _open_stores(self) -> None:
+        """Open the store (which checks itself and repairs what is damaged, see
+        index/health.py), the symbol graph and the manifest."""
+        self.store = IndexStore(self.folder, dim=self._dim, model=self._model, sidecars=True)
+        self.graph = GraphStore(self.folder / health.GRAPH)
+        self.manifest = Manifest(self.folder / health.MANIFEST)
+        # The repair emptied the index: the source files must be indexed again (``update``).
+        self.needs_reindex = self.store.rebuilt
+
+    def check(self, *, repair: bool = False) -> HealthReport:
+        """The self-check of this open index; ``repair``: close, repair and reopen it
+        when anything is damaged (``needs_reindex`` then says whether to ``update``)."""
+        with self._update_lock:
+            report = health.check(self.folder, self.store.layout())
+            if not repair or report.healthy:
+                return report
+            self.manifest.close()
+            self.graph.close()
+            self.store.close()
+            self._open_stores()
+            return self.store.health
 
     # -- embedder ----------------------------------------------------------------------------
     @property
@@ -189,6 +220,7 @@ class WorkspaceIndex:
                                   report, progress)
             self.manifest.last_update = time.time()
             self.manifest.save()
+            self.needs_reindex = self.needs_reindex and self.cancel_event.is_set()
             if self.store.writes_since_optimize:
                 t0 = time.perf_counter()
                 if progress:

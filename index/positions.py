@@ -74,6 +74,11 @@ class ChunkPositions:
         with self._lock, transaction(self._db):
             self._db.executemany("UPDATE positions SET has_vector = 1 WHERE id = ?", [(i,) for i in ids])
 
+    def reset_vectors(self) -> None:
+        """Flag every chunk as waiting for a vector (the vectors table was dropped)."""
+        with self._lock:
+            self._db.execute("UPDATE positions SET has_vector = 0")
+
     def clear(self) -> None:
         with self._lock:
             self._db.execute("DELETE FROM positions")

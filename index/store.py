@@ -10,9 +10,10 @@
   vector" per chunk id.
 
 All writes go through one ``IndexStore`` and its lock (one writer per table).
-A ``meta.json`` records the schema version and the embedding model; an index
-written by another schema or model, or one that cannot be opened, is moved
-aside and rebuilt, with a notice the caller can show.
+A ``meta.json`` records the schema version and the embedding model. On open the
+store checks every part (index/health.py): an index written by another model is
+rebuilt; a damaged, missing or disagreeing part is repaired (the embedding cache
+survives, so no chunk is embedded again), with one notice the caller shows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -35,14 +35,15 @@ import pyarrow as pa
 from lancedb.index import FTS, Bitmap, BTree
 
 from specpilot import memory
+from specpilot.index import health
 from specpilot.index.embedding_cache import TABLE as CACHE_TABLE
-from specpilot.index.embedding_cache import EmbeddingCache
+from specpilot.index.embedding_cache import EmbeddingCache, embeddings_schema
 from specpilot.index.lance import fixed_schema
 from specpilot.index.model import Chunk
 from specpilot.index.positions import ChunkPositions
 from specpilot.index.predicates import in_list, quote
 from specpilot.index.tokens import term_text
-from specpilot.index.vectors import CARRIED_COLUMNS, RANK_COLUMNS, ChunkVectors
+from specpilot.index.vectors import CARRIED_COLUMNS, RANK_COLUMNS, ChunkVectors, vectors_schema
 from specpilot.index.vectors import TABLE as VECTORS_TABLE
 
 log = logging.getLogger("specpilot.index.store")
@@ -57,7 +58,7 @@ KEEP_OLD_VERSIONS = timedelta(minutes=2)  # long enough for any query in flight
 INDEX_CACHE_BYTES = 256 << 20
 METADATA_CACHE_BYTES = 64 << 20
 NAME_WEIGHT = 3  # name terms repeated in search_text: a poor man's field boost
-POSITIONS = "positions.sqlite"
+POSITIONS = health.POSITIONS
 # What a chunk row stores. Line numbers live in ``positions`` (see index/positions.py);
 # rows handed out by the read methods carry ``start_line`` and ``end_line`` as well.
 STORED_COLUMNS = ["id", "path", "language", "kind", "name", "qualified_name", "signature",
@@ -93,6 +94,12 @@ def search_text(chunk: Chunk) -> str:
     return " ".join(p for p in parts if p)
 
 
+def store_layout(dim: int, model: str, *, sidecars: bool) -> health.Layout:
+    """What a healthy index folder holds (see index/health.py)."""
+    return health.Layout(SCHEMA_VERSION, model, dim, {CHUNKS: chunks_schema(), VECTORS_TABLE: vectors_schema(dim),
+                                                      CACHE_TABLE: embeddings_schema(dim)}, sidecars=sidecars)
+
+
 @dataclass(frozen=True, slots=True)
 class StoreNotice:
     """Something the user should be told (e.g. the index was rebuilt)."""
@@ -101,11 +108,15 @@ class StoreNotice:
 
 
 class IndexStore:
-    def __init__(self, folder: Path, *, dim: int, model: str) -> None:
+    def __init__(self, folder: Path, *, dim: int, model: str, sidecars: bool = False) -> None:
+        """``sidecars``: the engine keeps its manifest and symbol graph in this folder,
+        and the self-check on open covers them too."""
         self.folder = folder
         self.dim = dim
         self.model = model
+        self.sidecars = sidecars
         self.notices: list[StoreNotice] = []
+        self.rebuilt = False  # the open emptied the index: the source files must be indexed again
         self._lock = threading.RLock()
         self._writes_since_optimize = 0
         self._rows_since_optimize = 0
@@ -114,66 +125,56 @@ class IndexStore:
         self.positions: ChunkPositions | None = None
         self._open()
 
-    # -- opening, schema checks and rebuilds -------------------------------------------------
+    # -- opening, the self-check and repairs ------------------------------------------------
     def _meta_path(self) -> Path:
-        return self.folder / "meta.json"
+        return self.folder / health.META
 
-    def _expected_meta(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION, "model": self.model, "dim": self.dim}
+    def layout(self) -> health.Layout:
+        return store_layout(self.dim, self.model, sidecars=self.sidecars)
 
     def _open(self) -> None:
+        """Check every part, repair what is damaged (index/health.py), then connect."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        reason, keep_vectors = self._stale_reason()
-        if reason:
-            self._reset(reason, keep_vectors)
+        self.health = health.check(self.folder, self.layout())
+        action = health.repair_files(self.folder, self.health, self.dim)
+        if action != health.NONE:
+            self._notice(self.health.summary() if action != health.RESET
+                         else f"Rebuilding the index: {self.health.problems[0].detail}.")
         try:
             self._connect()
-        except Exception as exc:  # a corrupt table can fail in many ways inside Lance
-            self._reset(f"the index could not be opened ({type(exc).__name__}: {exc})", keep_vectors=False)
+        except Exception as exc:  # a corrupt table can still fail in ways the check did not foresee
+            self._notice(f"Rebuilding the index: the index could not be opened ({type(exc).__name__}: {exc}).")
+            self.health.add(CHUNKS, "reset", f"the index could not be opened ({type(exc).__name__})")
+            self.close()
+            health.repair_files(self.folder, self.health, self.dim)
             self._connect()
+        self.rebuilt = self.health.repaired in (health.REBUILD, health.RESET)
+        if self.health.repaired == health.VECTORS_ONLY:
+            restored = self._vectors_from_cache()
+            log.info("restored %d vectors from the embedding cache", restored)
 
-    def _stale_reason(self) -> tuple[str | None, bool]:
-        """Why the index must be rebuilt (None: it need not), and whether the
-        embedding cache is still valid (same model) and can be kept."""
-        reason = self._stale_meta()
-        if reason is None:
-            return None, True
-        try:
-            meta = json.loads(self._meta_path().read_text(encoding="utf-8"))
-            same_model = meta.get("model") == self.model and meta.get("dim") == self.dim
-        except (OSError, ValueError):
-            same_model = False
-        return reason, same_model
-
-    def _stale_meta(self) -> str | None:
-        meta_path = self._meta_path()
-        if not meta_path.exists():
-            has_tables = any(self.folder.glob("*.lance"))
-            return "the index has no schema record" if has_tables else None
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return "the index schema record is unreadable"
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            return f"the index was written by schema {meta.get('schema_version')}, this is {SCHEMA_VERSION}"
-        if meta.get("model") != self.model or meta.get("dim") != self.dim:
-            return f"the embedding model changed from {meta.get('model')!r} to {self.model!r}"
-        return None
-
-    def _reset(self, reason: str, keep_vectors: bool) -> None:
-        message = f"Rebuilding the index: {reason}."
+    def _notice(self, message: str) -> None:
         log.warning(message)
         self.notices.append(StoreNotice(message))
-        if self.positions is not None:
-            self.positions.close()
-            self.positions = None
-        for entry in self.folder.iterdir():
-            if keep_vectors and entry.name == f"{CACHE_TABLE}.lance":
-                continue  # same model: cached vectors stay valid across a schema change
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name != ".gitignore":
-                entry.unlink(missing_ok=True)
+
+    def _vectors_from_cache(self) -> int:
+        """After the vectors table was dropped: every chunk whose content hash is in the
+        embedding cache gets its vector back; the rest wait for the embedder."""
+        with self._lock:
+            self._positions.reset_vectors()
+            ids = self._positions.pending(self.count() + 1)
+            restored = 0
+            for start in range(0, len(ids), 1000):
+                part = ids[start:start + 1000]
+                rows = (self.chunks.search().where(in_list("id", part)).select(CARRIED_COLUMNS)
+                        .limit(len(part)).to_list())
+                known = self.cache.get([row["content_hash"] for row in rows])
+                rows = [row for row in rows if row["content_hash"] in known]
+                if rows:
+                    self.vectors.add(rows, np.stack([known[row["content_hash"]] for row in rows]))
+                    self._positions.mark_embedded([row["id"] for row in rows])
+                    restored += len(rows)
+            return restored
 
     def _connect(self) -> None:
         # Bounded caches: LanceDB's defaults let a long embedding run grow without limit.
@@ -197,7 +198,8 @@ class IndexStore:
             self._rows_since_optimize = self._rewritten_since_optimize = unindexed
         self.positions = ChunkPositions(self.folder / POSITIONS)
         tmp = self._meta_path().with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._expected_meta()), encoding="utf-8")
+        meta = {"schema_version": SCHEMA_VERSION, "model": self.model, "dim": self.dim}
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
         tmp.replace(self._meta_path())
 
     # -- writes ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specpilot import __version__, cli_agent, cli_refactor, cli_settings, cli_spec
+from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_settings, cli_spec
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.memory import limit_malloc_arenas
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_refactor.add_parser(sub)
     cli_agent.add_parsers(sub)
     cli_spec.add_parser(sub)
+    cli_doctor.add_parser(sub, _common)
     cli_settings.add_parser(sub)
 
     p_serve = sub.add_parser("serve", help="run the language server (stdio unless --tcp)")
@@ -153,6 +154,8 @@ def _open_index(args: argparse.Namespace, workspace: Path):  # type: ignore[no-u
         raise CliError(str(exc)) from exc
     for notice in index.store.notices:
         print(f"specpilot: {notice.message}", file=sys.stderr)
+    if index.needs_reindex:  # a repair on open emptied the index: index the source files again
+        index.update(embed=False)
     return index
 
 
@@ -360,7 +363,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "graph": cmd_graph,
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
-            "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings}
+            "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,16 @@ Each module has ``register(server)`` that adds its handlers; nothing happens at 
 
 from __future__ import annotations
 
-from specpilot.server.features import agent, code_actions, documents, lifecycle, refactor, search, specs, symbols
+from specpilot.server.features import (
+    agent,
+    code_actions,
+    doctor,
+    documents,
+    lifecycle,
+    refactor,
+    search,
+    specs,
+    symbols,
+)
 
-FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs)
+FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, doctor)
