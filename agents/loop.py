@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from specpilot.agents.llm.base import ChatResponse, Message, Provider, ProviderError, ToolCall, ToolSpec, Usage
 from specpilot.agents.prompt_templates import PromptLibrary, estimate_tokens
 from specpilot.agents.trajectory import TrajectoryWriter, wire_messages, wire_tools
-from specpilot.ast_tools.edits import EditResult, text_change
+from specpilot.ast_tools.edits import CREATE, DELETE, EDIT, EditResult, text_change
 from specpilot.config import AgentSettings
 
 log = logging.getLogger("specpilot.agents")
@@ -95,18 +95,25 @@ class Proposals:
     def __init__(self) -> None:
         self.original: dict[str, tuple[str, int | None]] = {}
         self.current: dict[str, str] = {}
+        self.actions: dict[str, str] = {}  # path -> CREATE / DELETE when a proposal made or removed the file
 
     def add(self, edit: EditResult) -> None:
         for file in edit.files:
             self.original.setdefault(file.path, (file.old_text, file.version))
             self.current[file.path] = file.new_text
+            first = self.actions.setdefault(file.path, file.action)
+            if file.action == DELETE:
+                self.actions[file.path] = "none" if first == CREATE else DELETE
+            elif first != CREATE:
+                self.actions[file.path] = EDIT
 
     def combined(self) -> EditResult | None:
         result = EditResult()
         for path in sorted(self.current):
             old, version = self.original[path]
-            if self.current[path] != old:
-                result.files.append(text_change(path, version, old, self.current[path]))
+            action = self.actions.get(path, EDIT)
+            if action != "none" and (self.current[path] != old or action != EDIT):
+                result.files.append(text_change(path, version, old, self.current[path], action))
         return result if result.files else None
 
 

@@ -9,12 +9,12 @@ encoding (UTF-16 by default); the CLI shows them 1-based. Lines end at ``\\n``,
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from specpilot import cas
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -41,21 +41,28 @@ class TextEdit:
     new_text: str
 
 
+EDIT, CREATE, DELETE = "edit", "create", "delete"
+
+
 @dataclass(frozen=True, slots=True)
 class FileEdit:
     """The edits of one file, and the text they apply to. ``version`` is the editor's
-    document version for an open buffer (None: the file on disk)."""
+    document version for an open buffer (None: the file on disk). ``action`` is
+    ``create`` for a file that must not exist yet (``old_text`` is empty) and ``delete``
+    for a file removed whole (``new_text`` is empty)."""
 
     path: str
     version: int | None
     old_text: str
     new_text: str
     edits: tuple[TextEdit, ...]
+    action: str = EDIT
 
     def diff(self) -> str:
         return "".join(difflib.unified_diff(
             self.old_text.splitlines(keepends=True), self.new_text.splitlines(keepends=True),
-            fromfile=f"a/{self.path}", tofile=f"b/{self.path}"))
+            fromfile="/dev/null" if self.action == CREATE else f"a/{self.path}",
+            tofile="/dev/null" if self.action == DELETE else f"b/{self.path}"))
 
 
 @dataclass(slots=True)
@@ -107,39 +114,37 @@ def offset(starts: Sequence[int], line: int, column: int) -> int:
 
 
 def apply(result: EditResult, root: Path) -> list[Path]:
-    """Write every file of ``result`` under ``root``: each through a temporary file
-    and a rename, so a crash leaves the old or the new text, never half of one.
-    Refuses (and writes nothing) if any file changed since the edit was computed."""
-    targets = []
+    """Write every file of ``result`` under ``root`` through the compare-and-swap writer
+    (specpilot/cas.py): each file's content must still be the text the edit was computed
+    from (a created file must still not exist), or nothing at all is written. Files
+    outside ``root`` are refused. Returns the paths written (deleted ones included)."""
+    root = Path(root).resolve()
+    changes = []
     for edit in result.files:
         target = (root / edit.path).resolve()
-        try:
-            current = target.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise Refusal(f"{edit.path} cannot be read: {exc}") from exc
-        if current != edit.old_text:
-            raise Refusal(f"{edit.path} changed since the edit was computed; nothing was written")
-        targets.append((target, edit))
-    written = []
-    for target, edit in targets:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(edit.new_text.encode("utf-8"))
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        written.append(target)
-    return written
+        if not target.is_relative_to(root) or target == root:
+            raise Refusal(f"{edit.path} is outside the workspace {root}; nothing was written")
+        expected = None if edit.action == CREATE else cas.digest(edit.old_text)
+        changes.append(cas.Change(target, None if edit.action == DELETE else edit.new_text, expected))
+    try:
+        report = cas.apply_all(changes)
+    except cas.WriteConflict as exc:
+        raise Refusal(f"{exc} (the edit was computed from older text)") from None
+    except OSError as exc:
+        raise Refusal(f"cannot write {exc.filename or 'the files'}: {exc.strerror or exc}; nothing was written") \
+            from None
+    result.warnings.extend(report.warnings)
+    return report.written
 
 
-def text_change(path: str, version: int | None, old_text: str, new_text: str) -> FileEdit:
+def text_change(path: str, version: int | None, old_text: str, new_text: str, action: str = EDIT) -> FileEdit:
     """A ``FileEdit`` turning ``old_text`` into ``new_text`` with one edit per changed
     run of lines, so an editor keeps its cursor, folds and marks everywhere else.
     Used by refactorings that rewrite a node with libcst and regenerate the module
-    (libcst round-trips everything it did not touch byte for byte)."""
+    (libcst round-trips everything it did not touch byte for byte). ``action``: CREATE
+    for a new file (``old_text`` empty), DELETE for a file removed whole."""
+    if action not in (EDIT, CREATE, DELETE):
+        raise ValueError(f"unknown file action {action!r}")
     old_lines, new_lines = split_lines(old_text), split_lines(new_text)
     starts = line_starts(old_text)
     spans = []
@@ -150,4 +155,4 @@ def text_change(path: str, version: int | None, old_text: str, new_text: str) ->
         start = starts[i1] if i1 < len(starts) else len(old_text)
         end = starts[i2] if i2 < len(starts) else len(old_text)
         spans.append((start, end, "".join(new_lines[j1:j2])))
-    return file_edit(path, version, old_text, spans)
+    return replace(file_edit(path, version, old_text, spans), action=action)

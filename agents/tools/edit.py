@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from specpilot.agents.tools.base import Observation, Tool, ToolArgs, ToolError
 from specpilot.agents.tools.context import ToolContext
 from specpilot.agents.tools.patch import PatchError, apply, parse
-from specpilot.ast_tools.edits import EditResult, text_change
+from specpilot.ast_tools.edits import CREATE, DELETE, EDIT, EditResult, text_change
 from specpilot.ast_tools.structured import EditDocument, apply_document
 
 
@@ -66,15 +66,17 @@ class ApplyAstEdit(Tool[AstEditArgs]):
 class PatchArgs(ToolArgs):
     diff: Annotated[str, Field(min_length=1, description="a unified diff ('--- a/path', '+++ b/path', "
                                                          "'@@ -start,count +start,count @@' hunks); "
-                                                         "'--- /dev/null' creates a file")]
+                                                         "'--- /dev/null' creates a file, '+++ /dev/null' "
+                                                         "deletes one")]
 
 
 class ProposePatch(Tool[PatchArgs]):
     name = "propose_patch"
     description = ("Propose a change as a unified diff against the current files (the editor's unsaved text "
                    "when a file is open). Context and '-' lines must match the file exactly; include about 3 "
-                   "unchanged lines around each change. New files: '--- /dev/null'. The diff is checked and "
-                   "returned as a proposed edit; nothing is written.")
+                   "unchanged lines around each change. New files: '--- /dev/null'; deleting a file: "
+                   "'+++ /dev/null' with every line removed. The diff is checked and returned as a proposed edit; "
+                   "nothing is written.")
     args_model = PatchArgs
 
     def run(self, ctx: ToolContext, args: PatchArgs) -> Observation:
@@ -84,12 +86,10 @@ class ProposePatch(Tool[PatchArgs]):
             raise ToolError(f"the diff cannot be read: {exc}") from exc
         originals: dict[str, tuple[str, int | None]] = {}  # path -> (text, version) before the patch
         current: dict[str, str] = {}
-        created: set[str] = set()
+        actions: dict[str, str] = {}  # path -> CREATE or DELETE for a whole-file patch
         for patch in patches:
-            if patch.new_path is None:
-                raise ToolError(f"deleting files is not supported ({patch.old_path}); say so to the user instead")
-            rel = ctx.relative(patch.new_path)
-            if patch.old_path is not None and ctx.relative(patch.old_path) != rel:
+            rel = ctx.relative(patch.new_path if patch.new_path is not None else str(patch.old_path))
+            if patch.old_path is not None and patch.new_path is not None and ctx.relative(patch.old_path) != rel:
                 raise ToolError(f"renaming {patch.old_path} to {patch.new_path} is not supported; "
                                 "use apply_ast_edit for renames of symbols")
             if rel not in originals:
@@ -98,17 +98,28 @@ class ProposePatch(Tool[PatchArgs]):
                         raise ToolError(f"{rel} already exists: diff against it ('--- a/{rel}') instead of "
                                         "'--- /dev/null'")
                     originals[rel] = ("", None)
-                    created.add(rel)
+                    actions[rel] = CREATE
                 else:
                     source = ctx.read(rel)
                     originals[rel] = (source.text, source.version)
                 current[rel] = originals[rel][0]
+            elif actions.get(rel) == DELETE:
+                raise ToolError(f"{rel} is deleted earlier in this diff; a diff cannot change it afterwards")
             try:
                 current[rel] = apply(current[rel], patch.hunks, rel)
             except PatchError as exc:
                 raise ToolError(str(exc)) from exc
+            if patch.new_path is None:
+                if current[rel]:
+                    left = len(current[rel].splitlines())
+                    raise ToolError(f"'+++ /dev/null' deletes {rel}, but the hunks leave {left} line(s) of it: "
+                                    "a deletion must remove every line ('-' each one)")
+                actions[rel] = DELETE if actions.get(rel) != CREATE else "none"
         result = EditResult()
         for rel, (text, version) in originals.items():
-            if current[rel] != text or rel in created:
-                result.files.append(text_change(rel, version, text, current[rel]))
+            action = actions.get(rel, EDIT)
+            if action == "none":  # created and deleted by the same diff
+                continue
+            if current[rel] != text or action != EDIT:
+                result.files.append(text_change(rel, version, text, current[rel], action))
         return proposal(self, result)

@@ -392,9 +392,9 @@ def test_propose_patch_refuses_paths_outside_the_workspace(ctx: ToolContext, tar
 def test_propose_patch_refuses_what_it_cannot_express(ctx: ToolContext) -> None:
     not_a_diff = call(ctx, "propose_patch", diff="please change area to use tau")
     assert not not_a_diff.ok and "no file headers found" in not_a_diff.content
-    delete = call(ctx, "propose_patch", diff="--- a/report.py\n+++ /dev/null\n@@ -1,5 +0,0 @@\n-from geometry "
-                                              "import area\n")
-    assert not delete.ok and "deleting files is not supported" in delete.content
+    partial = call(ctx, "propose_patch", diff="--- a/report.py\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-from geometry "
+                                               "import area\n")
+    assert not partial.ok and "the hunks leave 4 line(s) of it" in partial.content
     exists = call(ctx, "propose_patch", diff="--- /dev/null\n+++ b/report.py\n@@ -0,0 +1 @@\n+x = 1\n")
     assert not exists.ok and "report.py already exists" in exists.content
 
