@@ -2,18 +2,18 @@
 
 A spec's title, stage and status come from the front matter of its requirements.md (the title falls back to the
 document's ``# heading``, then to the folder's slug). Documents are read and written as bytes decoded as UTF-8,
-so CRLF line breaks survive; every write goes to a temporary file in the same folder that then replaces the
-document, so a crash never leaves half a file behind.
+so CRLF line breaks survive; every write goes through the compare-and-swap writer (specpilot/cas.py): a
+temporary file in the same folder replaces the document, so a crash never leaves half a file behind, and a
+document that changed since this store read it is not overwritten.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from specpilot import cas
 from specpilot.paths import SPECPILOT_DIR
 from specpilot.spec.documents import Requirements, parse_requirements, render_requirements
 
@@ -67,6 +67,7 @@ class SpecStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.folder = self.root / SPECS_DIR
+        self._seen: dict[Path, str] = {}  # document -> content hash of what this store last read or wrote
 
     def list(self) -> list[SpecInfo]:
         """Every spec, in number order."""
@@ -126,17 +127,25 @@ class SpecStore:
         return self.path(spec, document).is_file()
 
     def read(self, spec: SpecInfo | str, document: str) -> str:
-        """The document's text exactly as on disk (line breaks kept)."""
+        """The document's text exactly as on disk (line breaks kept). The store remembers its
+        content hash: a later ``write`` of the document through this store is refused if the
+        file changed in between (someone edited it while SpecPilot worked)."""
         path = self.path(spec, document)
         try:
-            return path.read_bytes().decode("utf-8")
+            data = path.read_bytes()
+            text = data.decode("utf-8")
         except FileNotFoundError:
             raise SpecError(f"{path.parent.name} has no {path.name} yet") from None
         except UnicodeDecodeError as exc:
             raise SpecError(f"{path} is not UTF-8 text: {exc}") from None
+        self._seen[path] = cas.digest(data)
+        return text
 
     def write(self, spec: SpecInfo | str, document: str, text: str) -> Path:
-        """Replace the document with ``text`` atomically; returns its path."""
+        """Replace the document with ``text``; returns its path. Compare-and-swap: if this store
+        read the document, the file must still hold what it read; a document it never read is
+        replaced as it is at the moment of writing (created if missing). A SpecError says which
+        file changed, and nothing is written."""
         path = self.path(spec, document)
         if not path.parent.is_dir():
             raise SpecError(f"the spec folder {path.parent} does not exist")
@@ -144,18 +153,13 @@ class SpecStore:
         return path
 
     def _write(self, path: Path, text: str) -> None:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        expected = self._seen[path] if path in self._seen else cas.current(path)
         try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(text.encode("utf-8"))
-                stream.flush()
-                os.fsync(stream.fileno())
-            # mkstemp makes the file private (0600); a spec document is as readable as any other file.
-            os.chmod(temp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+            cas.write_text(path, text, expected)
+        except cas.WriteConflict:
+            raise SpecError(f"{path.parent.name}/{path.name} was changed by someone else while SpecPilot worked on "
+                            "it; nothing was written. Run the command again to work from the new text") from None
+        self._seen[path] = cas.digest(text)
 
     def _info(self, folder: Path) -> SpecInfo:
         slug = folder.name.split("-", 1)[1]

@@ -243,7 +243,8 @@ class SpecWorkflow:
             except Refusal as exc:
                 raise SpecError(str(exc)) from None
             applied = True
-            self.store.write(info, "tasks", set_task_done(tasks_text, task.id, True))
+            # tasks.md as it is now (the user may have edited it during the run), ticked, compare-and-swap
+            self.store.write(info, "tasks", set_task_done(self.store.read(info, "tasks"), task.id, True))
         tests = _tests_run(getattr(result, "trajectory", None))
         at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         outcome = f"{result.stop}{' (applied)' if applied else ' (proposed, not written)' if edit else ''}: " \
