@@ -22,7 +22,7 @@ def test_a_document_edited_after_it_was_read_is_not_overwritten(tmp_path: Path) 
     text = store.read(spec, "requirements")
     path = store.path(spec, "requirements")
     path.write_text(text + "\nThe user's note.\n")
-    with pytest.raises(SpecError, match="was changed by someone else while SpecPilot worked on it; nothing was written"):
+    with pytest.raises(SpecError, match="changed by someone else while SpecPilot worked on it; nothing was written"):
         store.write(spec, "requirements", text.replace("draft", "approved"))
     assert path.read_text().endswith("The user's note.\n")
     again = store.read(spec, "requirements")  # read again: the write goes through
