@@ -64,11 +64,11 @@ class Folder:
                 "error": self.error}
 
 
-def folder_settings(root: Path, editor: Mapping[str, Any] | None,
-                    init_options: Mapping[str, Any] | None) -> tuple[Settings, list[ConfigProblem]]:
+def folder_settings(root: Path, editor: Mapping[str, Any] | None, init_options: Mapping[str, Any] | None,
+                    previous: Settings | None = None) -> tuple[Settings, list[ConfigProblem]]:
+    """The folder's settings; a refused value keeps its value in ``previous`` (the settings in use)."""
     overrides = [dict(editor or {}), dict(init_options or {})]
-    settings, problems = load_settings(root, overrides)
-    return settings, problems
+    return load_settings(root, overrides, previous=previous)
 
 
 class EmbedderPool:

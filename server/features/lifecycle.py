@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,9 @@ from specpilot.server.lsp_utils import plain, uri_to_path
 
 log = logging.getLogger("specpilot.server.lifecycle")
 WATCHED_FILES_REGISTRATION = "specpilot-watched-files"
+# The settings problems last shown for each folder: a problem is shown once, not on every reload
+# while it stays (a fixed and broken again setting is shown again).
+_shown_problems: weakref.WeakKeyDictionary[SpecPilotServer, dict[Path, set[str]]] = weakref.WeakKeyDictionary()
 
 
 def register(server: SpecPilotServer) -> None:
@@ -74,31 +79,53 @@ def _initial_folders(ls: SpecPilotServer) -> list[tuple[Path | None, str]]:
     return folders
 
 
-async def _editor_sections(ls: SpecPilotServer, uris: list[str]) -> list[dict[str, Any]]:
-    """The ``specpilot`` section of the editor's settings for each folder."""
+async def _editor_sections(ls: SpecPilotServer,
+                           uris: list[str]) -> list[tuple[dict[str, Any], list[ConfigProblem]]]:
+    """The ``specpilot`` section of the editor's settings for each folder, with its problems."""
     if not ls.supports_configuration:
-        return [dict(ls.editor_settings) for _ in uris]
+        return [(dict(ls.editor_settings), []) for _ in uris]
     try:
         answers = await ls.workspace_configuration_async(types.ConfigurationParams(
             items=[types.ConfigurationItem(scope_uri=uri, section="specpilot") for uri in uris]))
     except Exception as exc:
         log.warning("could not read the editor's settings: %s", exc)
-        return [dict(ls.editor_settings) for _ in uris]
-    sections = []
+        return [(dict(ls.editor_settings), []) for _ in uris]
+    sections: list[tuple[dict[str, Any], list[ConfigProblem]]] = []
     for answer in answers:
         value = plain(answer)
         if value is not None and not isinstance(value, dict):
-            ls.report_settings([ConfigProblem("specpilot", f"expected an object, got {value!r}; ignored")],
-                               "editor")
-            value = None
-        sections.append(value or {})
+            sections.append(({}, [ConfigProblem("specpilot", f"expected an object, got {value!r}; ignored")]))
+            continue
+        sections.append((value or {}, []))
     return sections
 
 
-async def _settings_for(ls: SpecPilotServer,
-                        roots: list[tuple[Path, str]]) -> list[tuple[Settings, list[ConfigProblem]]]:
+async def _settings_for(ls: SpecPilotServer, roots: list[tuple[Path, str]],
+                        previous: Sequence[Settings | None] | None = None,
+                        ) -> list[tuple[Settings, list[ConfigProblem]]]:
     sections = await _editor_sections(ls, [uri for _, uri in roots])
-    return [folder_settings(root, section, ls.init_options) for (root, _), section in zip(roots, sections)]
+    kept = previous or [None] * len(roots)
+    results = []
+    for (root, _), (section, section_problems), old in zip(roots, sections, kept):
+        settings, problems = folder_settings(root, section, ls.init_options, old)
+        results.append((settings, section_problems + problems))
+    report_problems(ls, [(root, problems) for (root, _), (_, problems) in zip(roots, results)])
+    return results
+
+
+def report_problems(ls: SpecPilotServer, found: Sequence[tuple[Path, list[ConfigProblem]]]) -> None:
+    """Warn (window/showMessage and the log) once per problem that was not shown already;
+    a problem several folders share is one message naming them all."""
+    shown = _shown_problems.setdefault(ls, {})
+    new: dict[str, list[str]] = {}
+    for root, problems in found:
+        texts = {str(p) for p in problems}
+        for text in sorted(texts - shown.get(root, set())):
+            new.setdefault(text, []).append(root.name or str(root))
+        shown[root] = texts
+    for text, names in new.items():
+        log.warning("settings for %s: %s", ", ".join(names), text)
+        ls.show(f"SpecPilot settings ({', '.join(names)}): {text}", types.MessageType.Warning)
 
 
 def _configure_logs(ls: SpecPilotServer) -> None:
@@ -115,20 +142,47 @@ async def add_folders(ls: SpecPilotServer, roots: list[tuple[Path | None, str]])
               if root is not None and root.is_dir() and root.resolve() not in ls.folders]
     if not wanted:
         return
-    for (root, uri), (settings, problems) in zip(wanted, await _settings_for(ls, wanted)):
-        ls.report_settings(problems, root.name)
+    for (root, uri), (settings, _) in zip(wanted, await _settings_for(ls, wanted)):
         try:
             folder = await ls.in_index_thread(open_folder, root, uri, settings, ls.embedders)
         except Exception as exc:
             log.exception("cannot open the index of %s", root)
             ls.show(f"SpecPilot cannot index {root.name}: {exc}", types.MessageType.Error)
             continue
-        ls.folders[root] = folder
-        for notice in folder.index.store.notices:
-            ls.show(f"SpecPilot ({root.name}): {notice.message}", types.MessageType.Info)
-        _configure_logs(ls)
-        _preload_model(ls, folder)
-        folder.job = ls.spawn(index_folder(ls, folder), f"indexing {root}")
+        _start_folder(ls, folder)
+
+
+def _start_folder(ls: SpecPilotServer, folder: Folder) -> None:
+    ls.folders[folder.root] = folder
+    for notice in folder.index.store.notices:
+        ls.show(f"SpecPilot ({folder.name}): {notice.message}", types.MessageType.Info)
+    _configure_logs(ls)
+    _preload_model(ls, folder)
+    folder.job = ls.spawn(index_folder(ls, folder), f"indexing {folder.root}")
+
+
+async def _reopen(ls: SpecPilotServer, old: Folder, settings: Settings) -> None:
+    """Open the folder's index again for new settings (another cache folder or model). When
+    that fails the index that works stays, with its settings."""
+    same_cache = cache_dir(old.root, old.settings.cache_path) == cache_dir(old.root, settings.cache_path)
+    if same_cache:  # one index per cache folder at a time: close the old one first
+        await remove_folder(ls, old.root)
+    try:
+        folder = await ls.in_index_thread(open_folder, old.root, old.uri, settings, ls.embedders)
+    except Exception as exc:
+        log.exception("cannot open the index of %s with the new settings", old.root)
+        ls.show(f"SpecPilot ({old.name}): the new settings cannot open an index ({exc}); "
+                "keeping the index as it was", types.MessageType.Error)
+        if not same_cache:
+            return
+        try:
+            folder = await ls.in_index_thread(open_folder, old.root, old.uri, old.settings, ls.embedders)
+        except Exception:
+            log.exception("cannot open the index of %s again", old.root)
+            return
+    if not same_cache:
+        await remove_folder(ls, old.root)
+    _start_folder(ls, folder)
 
 
 def _preload_model(ls: SpecPilotServer, folder: Folder) -> None:
@@ -162,14 +216,12 @@ async def reload_settings(ls: SpecPilotServer) -> None:
     folders = list(ls.folders.values())
     if not folders:
         return
-    results = await _settings_for(ls, [(f.root, f.uri) for f in folders])
-    for folder, (settings, problems) in zip(folders, results):
-        ls.report_settings(problems, folder.name)
+    results = await _settings_for(ls, [(f.root, f.uri) for f in folders], [f.settings for f in folders])
+    for folder, (settings, _) in zip(folders, results):
         old = folder.settings
         if needs_new_index(old, settings):
             log.info("%s: the cache or embedding model changed; opening the index again", folder.root)
-            await remove_folder(ls, folder.root)
-            await add_folders(ls, [(folder.root, folder.uri)])
+            await _reopen(ls, folder, settings)
             continue
         folder.settings = folder.index.settings = settings
         if needs_reindex(old, settings):
