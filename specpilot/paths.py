@@ -119,7 +119,10 @@ def ensure_cache(workspace: Path, cache_path: str) -> Path:
     A folder SpecPilot creates gets a ``.gitignore`` with ``*`` so it is never committed;
     a folder that already existed gets none (it is the user's), only the CACHEDIR.TAG marker.
     """
-    folder = resolve_cache_path(workspace, cache_path)
+    try:
+        folder = resolve_cache_path(workspace, cache_path)
+    except CachePathError as exc:
+        raise CachePathError(f"cachePath {exc}") from None
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / CACHE_MARKER
