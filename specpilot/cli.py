@@ -103,7 +103,7 @@ def _settings(args: argparse.Namespace, workspace: Path) -> Settings:
             raise UsageError(error)
         overrides.append(mapping)
     flags: dict[str, Any] = {}
-    if args.cache_path:
+    if args.cache_path is not None:  # an empty value is refused by name, not silently dropped
         flags["cachePath"] = args.cache_path
     if args.log_level:
         flags["logLevel"] = args.log_level
