@@ -154,7 +154,7 @@ class IndexStore:
             log.info("restored %d vectors from the embedding cache", restored)
 
     def _notice(self, message: str) -> None:
-        log.warning(message)
+        log.info(message)  # the log line; callers show the notice itself once (CLI stderr, editor message)
         self.notices.append(StoreNotice(message))
 
     def _vectors_from_cache(self) -> int:
