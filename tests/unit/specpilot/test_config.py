@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from specpilot.config import (
     Settings,
@@ -264,3 +266,31 @@ def test_the_cli_check_names_a_bad_setting(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "tool.specpilot.embedder.maxSeqLength" in done.stderr and "between 16 and 512" in done.stderr
     assert json.loads(done.stdout)["embedder"]["max_seq_length"] == 128
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(list(settings_schema())), JSON_VALUES)
+def test_any_value_for_any_setting_leaves_a_setting_within_its_rules(tmp_path: Path, info, value) -> None:  # type: ignore[no-untyped-def]
+    running = Settings(cache_path="/tmp/specpilot-property-cache")
+    result, problems = load_settings(tmp_path, [nested(info.path, value)], previous=running)
+    kept = get_setting(result, info.path)
+    if problems:
+        assert [p.key for p in problems] == [info.wire] and kept == get_setting(running, info.path)
+    rule = info.rule
+    if rule.minimum is not None:
+        assert rule.minimum <= kept <= rule.maximum
+    if rule.choices:
+        assert kept in rule.values
+    assert result.index.window_overlap < result.index.window_lines
+
+
+def test_every_choice_has_a_description() -> None:
+    for key, prop in contributes_configuration()["properties"].items():
+        if "enum" in prop:
+            assert len(prop["enumDescriptions"]) == len(prop["enum"]) and all(prop["enumDescriptions"]), key
