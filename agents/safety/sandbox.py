@@ -99,8 +99,9 @@ def bubblewrap_problem() -> str | None:
     return None
 
 
-def unprivileged_problem(cwd: Path) -> str | None:
-    """None when the tests can run as ``nobody``: SpecPilot is root and everyone may read the workspace."""
+def unprivileged_problem(cwd: Path, program: str = sys.executable) -> str | None:
+    """None when the tests can run as ``nobody``: SpecPilot is root and everyone may read the
+    workspace and run the interpreter ``program``."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return "SpecPilot does not run as root, so it cannot switch to an unprivileged user"
     try:
@@ -111,6 +112,11 @@ def unprivileged_problem(cwd: Path) -> str | None:
         mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH or (folder == cwd and not mode & stat.S_IROTH):
             return f"{folder} is not readable by other users, so {UNPRIVILEGED_USER!r} could not run the tests"
+    found = shutil.which(program)
+    interpreter = Path(found).resolve() if found else None
+    if interpreter is None or not interpreter.stat().st_mode & stat.S_IXOTH or not all(
+            folder.stat().st_mode & stat.S_IXOTH for folder in interpreter.parents):
+        return f"{UNPRIVILEGED_USER!r} may not run {program} (its folders are private)"
     return None
 
 
@@ -146,7 +152,7 @@ def _prepared(mode: str, argv: list[str], cwd: Path, env: dict[str, str], tmp: P
         reasons.append(problem)
     env.update(HOME=str(tmp), TMPDIR=str(tmp), TMP=str(tmp), TEMP=str(tmp))
     if mode in ("auto", "user"):
-        problem = unprivileged_problem(cwd)
+        problem = unprivileged_problem(cwd, argv[0])
         if problem is None:
             user = pwd.getpwnam(UNPRIVILEGED_USER)
             os.chown(tmp, user.pw_uid, user.pw_gid)
@@ -227,14 +233,14 @@ def kill_marked(marker: str) -> int:
     """Kill every process whose environment carries this run's marker (it detached itself to
     outlive the run); how many were killed. Linux only: elsewhere nothing is found."""
     needle = f"{MARKER_VARIABLE}={marker}".encode()
-    killed = 0
+    killed: set[int] = set()
     proc = Path("/proc")
     if not proc.is_dir():
         return 0
     for _ in range(3):  # a process may start another while the first is being killed
         found = 0
         for entry in proc.iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            if not entry.name.isdigit() or int(entry.name) in killed or int(entry.name) == os.getpid():
                 continue
             try:
                 environ = (entry / "environ").read_bytes()
@@ -243,10 +249,10 @@ def kill_marked(marker: str) -> int:
             if needle in environ.split(b"\0"):
                 try:
                     os.kill(int(entry.name), signal.SIGKILL)
-                    found += 1
                 except (ProcessLookupError, PermissionError):
-                    pass
-        killed += found
+                    continue
+                killed.add(int(entry.name))
+                found += 1
         if not found:
             break
-    return killed
+    return len(killed)

@@ -10,7 +10,10 @@ diagnostic"; each runs the command below. Listing starts no model
 progress or the request stops it after the current step. Its answer comes back
 as a message and in the result; a proposed edit is sent with
 ``workspace/applyEdit`` annotated to need confirmation, so the editor previews it
-and the user accepts or rejects it (recorded as the run's feedback).
+and the user accepts or rejects it (recorded as the run's feedback). High-risk
+files (agents/safety/risk.py: conftest.py, pytest.ini, .pth, CI files, ...) get
+an annotation of their own labelled "High-risk: why"; an editor that cannot show
+annotations is not sent them, and the user is told.
 
 ``specpilot/setApiKey {key}``: the VS Code extension sends the key it keeps in
 the editor's secret storage. The server holds it in memory only; it is never
@@ -23,17 +26,19 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
 from specpilot.agents.actions import FIX, AgentOffer, Diagnostic, agent_offers, task_for
 from specpilot.agents.loop import AgentEvent, RunResult
+from specpilot.ast_tools.edits import EDIT, EditResult
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
-from specpilot.server.features.refactor import workspace_of
+from specpilot.server.features.refactor import check_unchanged, workspace_of
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import ProgressReporter
-from specpilot.server.lsp_utils import plain, uri_to_path, workspace_edit
+from specpilot.server.lsp_utils import path_to_uri, plain, uri_to_path, workspace_edit
 
 if TYPE_CHECKING:
     from specpilot.agents.session import AgentSession
@@ -143,11 +148,75 @@ async def send_edit(ls: SpecPilotServer, folder: Folder, session: AgentSession, 
         return None
     capabilities = ls.client_capabilities.workspace
     versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
+    if not sendable(ls, folder, result.edit, label, versioned):
+        return False
     edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned, confirm=label)
+    annotated = bool(versioned and capabilities and capabilities.workspace_edit
+                     and capabilities.workspace_edit.change_annotation_support is not None)
+    edit, held = flag_high_risk(edit, result.edit, folder.root, annotated)
+    if held:
+        ls.show(f"{label}: not sent, the editor cannot ask to confirm high-risk edits: {'; '.join(held)}",
+                types.MessageType.Warning)
+    if not (edit.document_changes or edit.changes):
+        return False
     answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
     applied = bool(answer.applied)
     await asyncio.to_thread(session.feedback, result.run_id, accepted=applied, note=answer.failure_reason or "")
     return applied
+
+
+def sendable(ls: SpecPilotServer, folder: Folder, proposed: EditResult, label: str, versioned: bool) -> bool:
+    """Whether the edit can go to the editor: every file still holds the text the agent worked
+    from (else it would land on other text), and an editor without documentChanges is not
+    asked to create or delete files. The user is told why not."""
+    try:
+        check_unchanged(ls, folder, proposed, "agent's edit")
+    except ContentModified as exc:
+        ls.show(f"{label}: the edit was not sent: {exc}", types.MessageType.Warning)
+        return False
+    whole = [f.path for f in proposed.files if f.action != EDIT]
+    if whole and not versioned:
+        ls.show(f"{label}: the edit was not sent: it creates or deletes {', '.join(whole)}, which this editor "
+                "cannot apply (no workspace edit documentChanges); use `specpilot agent run --apply`",
+                types.MessageType.Warning)
+        return False
+    return True
+
+
+def flag_high_risk(edit: types.WorkspaceEdit, proposed: EditResult, root: Path,
+                   annotated: bool) -> tuple[types.WorkspaceEdit, list[str]]:
+    """Each high-risk file's changes (agents/safety/risk.py) under an annotation of its own that
+    needs confirmation and is labelled with why; for an editor that cannot show annotations the
+    high-risk files are left out, with why (the second value)."""
+    from specpilot.agents.safety.risk import high_risk_reason
+
+    reasons = {path_to_uri(root / f.path): reason for f in proposed.files
+               if (reason := high_risk_reason(f.path, f.new_text, f.old_text)) is not None}
+    if not reasons:
+        return edit, []
+    if not annotated:
+        changes = {uri: edits for uri, edits in (edit.changes or {}).items() if uri not in reasons}
+        documents = [d for d in edit.document_changes or [] if _uri(d) not in reasons]
+        return (types.WorkspaceEdit(changes=changes or None, document_changes=documents or None),
+                list(reasons.values()))
+    annotations = dict(edit.change_annotations or {})
+    for change in edit.document_changes or []:
+        uri = _uri(change)
+        if uri not in reasons:
+            continue
+        ident = f"specpilot.highRisk.{list(reasons).index(uri)}"
+        annotations[ident] = types.ChangeAnnotation(label=f"High-risk: {reasons[uri]}", needs_confirmation=True)
+        if isinstance(change, types.TextDocumentEdit):
+            change.edits = [types.AnnotatedTextEdit(annotation_id=ident, range=e.range, new_text=e.new_text)
+                            for e in change.edits if isinstance(e, types.TextEdit)]
+        elif isinstance(change, types.CreateFile):
+            change.annotation_id = ident
+    edit.change_annotations = annotations
+    return edit, []
+
+
+def _uri(change: Any) -> str:
+    return str(change.text_document.uri if isinstance(change, types.TextDocumentEdit) else getattr(change, "uri", ""))
 
 
 async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:

@@ -88,7 +88,8 @@ def test_a_run_searches_reads_edits_and_passes_the_tests(project: Path, openai_s
     assert (project / "calc.py").read_text() == CALC  # proposed, not written
     searched, read_back, patched, tested = (tool_messages(openai_server, i)[-1] for i in range(1, 5))
     assert "calc.py" in searched and "return a - b" in read_back
-    assert "1 passed" in tested  # the tests ran against the proposed edit
+    # proposed edits never run before the user accepts them: the tests saw the file on disk
+    assert "1 failed" in tested and "1 proposed file(s) were NOT run" in tested and "calc.py" in tested
     assert all(m.startswith("<data") for m in tool_messages(openai_server, 4))
     assert [e.kind for e in events if e.kind in ("tool", "critique", "stop")] == \
         ["tool", "tool", "tool", "tool", "critique", "stop"]
