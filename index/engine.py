@@ -25,6 +25,7 @@ import numpy as np
 
 from specpilot import memory
 from specpilot.config import Settings
+from specpilot.deny import is_denied
 from specpilot.index import health, scanner
 from specpilot.index.chunker import chunk_file
 from specpilot.index.embedder import Embedder, EmbedderError, create_embedder, resolve_model_path
@@ -252,6 +253,10 @@ class WorkspaceIndex:
             gone: list[str] = []
             for rel in dict.fromkeys(paths):
                 absolute = self.root / rel
+                if is_denied(rel):  # the deny rule holds for editor buffers too
+                    if rel in self.manifest.files:
+                        gone.append(rel)
+                    continue
                 if rel in texts:
                     jobs.append((rel, str(absolute), len(texts[rel].encode()), 0, texts[rel]))
                     continue

@@ -4,7 +4,9 @@ and the file watcher.
 Rules, in order of precedence (highest first):
 
 1. Always skipped: ``.git``, the folders in :data:`ALWAYS_SKIPPED_DIRS`,
-   virtualenvs (any folder holding ``pyvenv.cfg``) and the cache folder.
+   virtualenvs (any folder holding ``pyvenv.cfg``), the cache folder, and what
+   the deny rule refuses (``specpilot.deny``: ``.env``, ``*.pem``, ``.ssh/``, ...),
+   which no ignore file can re-include.
 2. ``exclude`` patterns (gitignore syntax, relative to the root). They only add
    exclusions; a ``!pattern`` there cannot re-include what an ignore file ignores.
 3. ``.gitignore`` and ``.specpilotignore`` files at every level, relative to their
@@ -24,6 +26,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from specpilot.deny import denied_dir, denied_name
 from specpilot.paths import DEFAULT_CACHE_DIR
 
 log = logging.getLogger("specpilot.index.ignore")
@@ -288,6 +291,8 @@ class IgnoreMatcher:
         if is_dir and (name in ALWAYS_SKIPPED_DIRS or rel == self._cache_rel):
             return True
         if name == ".git":  # also a file in worktrees and submodules
+            return True
+        if denied_dir(name) if is_dir else denied_name(name):  # the deny rule: never indexed, whatever !rules say
             return True
         if self._exclude is not None and self._exclude.verdict(rel, is_dir):
             return True

@@ -20,6 +20,7 @@ import numpy as np
 import pathspec
 
 from specpilot.config import SearchSettings
+from specpilot.deny import is_denied
 from specpilot.index.fusion import convex
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.predicates import in_list, quote
@@ -67,6 +68,9 @@ class SearchFilters:
         return " AND ".join(clauses) or None
 
     def accepts(self, path: str) -> bool:
+        # The deny rule first: an index written before a file was refused must not return it either.
+        if is_denied(path):
+            return False
         if not self.path_glob:
             return True
         return _glob_spec(self.path_glob).match_file(path)

@@ -1,5 +1,8 @@
 """What the SDK-backed providers share: one model turn with retries, streaming and cost.
 
+Every request is redacted here, whole, right before the SDK sends it
+(``agents.safety.redact.redact_request``): callers cannot skip it.
+
 A subclass builds the request for its SDK (``request``) and answers it whole
 (``_complete``) or streamed (``_stream``, which appends every piece it passes to
 ``on_text`` to ``shown``: once text has reached the user, a failure is final and
@@ -18,6 +21,7 @@ from specpilot.agents.llm.base import ChatResponse, Message, Provider, TextCallb
 from specpilot.agents.llm.pricing import estimate_cost
 from specpilot.agents.llm.retry import with_retries
 from specpilot.agents.llm.settings import ResolvedModel
+from specpilot.agents.safety.redact import Finding, Redaction, redact_request
 
 log = logging.getLogger("specpilot.agents.llm")
 
@@ -43,7 +47,11 @@ class SDKProvider(Provider):
 
     def chat(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
              on_text: TextCallback | None = None) -> ChatResponse:
-        kwargs = self.request(messages, tools)
+        # The one redaction pass on what leaves: the SDK's request as built, after every formatting step.
+        findings: list[Finding] = []
+        kwargs = redact_request(self.request(messages, tools), findings=findings)
+        if findings:
+            log.info("%s: %s", self.name, Redaction("", tuple(findings)).summary())
         log.debug("%s: %s, %d messages, %d tools, stream=%s", self.name, self.model, len(messages), len(tools),
                   on_text is not None)
         shown: list[str] = []  # text already passed to on_text: once there is some, a failure is final

@@ -3,29 +3,19 @@
 A path is resolved against the workspace root with symlinks followed; the result
 must stay inside the root. ``.git/``, the cache folder and files that usually
 hold secrets (``.env``, ``*.pem``, ``id_rsa``, ...) are refused, whatever the
-model asked for and however the path was spelled: the checks look at the path as
+model asked for and however the path was spelled (the one deny rule,
+``specpilot.deny``, which the indexer and search use too): the checks look at the path as
 written *and* at the file it resolves to, and ignore case (``.ENV``, ``ID_RSA``,
 ``.Git/`` on a case-insensitive disk are the same files).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
-    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p8", "*.p12", "*.pfx", "*.ppk", "*.keystore",
-    "*.jks", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".netrc", "_netrc", ".pgpass", ".npmrc",
-    ".pypirc", ".git-credentials", ".boto", ".s3cfg", "credentials", "credentials.json", "*.kdbx",
-    ".htpasswd", "secrets.*", "*secret*.json", "*.tfstate", "*.tfstate.backup", "kubeconfig",
-)
-# Templates that document which variables exist and hold no values: the model may read these.
-SECRET_TEMPLATE_PATTERNS: tuple[str, ...] = (
-    ".env.example", ".env.sample", ".env.template", ".env.dist", "*.env.example", "*.env.sample",
-)
-BLOCKED_DIRS: tuple[str, ...] = (".git", ".hg", ".svn", ".ssh", ".gnupg", ".aws", ".docker", ".kube")
+from specpilot.deny import denied_name, denied_reason
 
 
 class SafetyError(Exception):
@@ -36,12 +26,12 @@ class PathGuard:
     """Resolves tool paths inside ``root`` and refuses the ones tools may not touch."""
 
     def __init__(self, root: Path, cache_dir: Path | None = None,
-                 secret_patterns: Sequence[str] = DEFAULT_SECRET_PATTERNS) -> None:
+                 secret_patterns: Sequence[str] = ()) -> None:
         self.root = root.resolve()
         if cache_dir is not None and not cache_dir.is_absolute():
             cache_dir = self.root / cache_dir  # a relative cache folder is the workspace's, not the process's
         self.cache_dir = cache_dir.resolve() if cache_dir is not None else None
-        self.secret_patterns = tuple(p.lower() for p in secret_patterns)
+        self.extra_patterns = tuple(p.lower() for p in secret_patterns)  # refused on top of the deny rule
 
     def resolve(self, path: str) -> Path:
         """The absolute path of ``path`` (workspace-relative or absolute), after the checks.
@@ -73,22 +63,16 @@ class PathGuard:
 
     def is_secret(self, name: str) -> bool:
         """Whether a file called ``name`` usually holds secrets (case ignored)."""
-        lowered = name.lower()
-        if any(fnmatch.fnmatchcase(lowered, pattern) for pattern in SECRET_TEMPLATE_PATTERNS):
-            return False
-        return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in self.secret_patterns)
+        return denied_name(name, self.extra_patterns)
 
     def _check_inside(self, path: str, full: Path) -> None:
         if self.cache_dir is not None and _is_within_ignoring_case(full, self.cache_dir):
             raise SafetyError(f"{path} is in SpecPilot's cache folder, which tools may not read")
         if not full.is_relative_to(self.root):
             return  # the written form of a path that resolves inside (e.g. ../project/x): judged by the resolved one
-        parts = full.relative_to(self.root).parts
-        blocked = next((p for p in parts if p.lower() in BLOCKED_DIRS), None)
-        if blocked is not None:
-            raise SafetyError(f"{path} is inside {blocked}/, which tools may not read")
-        if parts and self.is_secret(parts[-1]):
-            raise SafetyError(f"{path} looks like a file of secrets ({parts[-1]}); tools may not read it")
+        reason = denied_reason(full.relative_to(self.root).as_posix(), self.extra_patterns)
+        if reason is not None:
+            raise SafetyError(f"{path} is refused: {reason}")
 
 
 def _is_within_ignoring_case(path: Path, folder: Path) -> bool:

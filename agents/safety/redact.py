@@ -1,355 +1,36 @@
-"""Secrets are replaced by placeholders before any text goes to a remote model.
+"""Redaction of what the agent sends: messages, tool-call arguments and whole wire requests.
 
-``redact(text)`` finds two sorts of secret:
-
-- tokens whose shape gives them away (``sk-ant-...``, ``ghp_...``, ``AKIA...``,
-  JWTs, PEM private keys, the password in ``scheme://user:password@host``, the
-  credential in an ``Authorization:`` header), wherever they appear;
-- values assigned to names that say "secret" (``password``, ``api_key``,
-  ``client_secret``, ``DB_PASSWORD``, ``apiKey``, ...) in Python, JSON, YAML,
-  ``.env``, TOML or shell form, when the value looks like a secret: random
-  enough (Shannon entropy in bits per character) and long enough, or, for
-  passwords, any literal that is not a placeholder such as ``${DB_PASSWORD}``.
-
-Ordinary code stays as it is: a git SHA, a UUID or a base64 image is only a
-candidate when its name says "secret", and identifiers (``get_api_key()``,
-``settings.token``) are never values. Each secret becomes ``[REDACTED:<kind>]``;
-the result says what was replaced, by kind and line, never the value. Redacting
-redacted text changes nothing.
+The detector itself is ``specpilot.redaction`` (one pass, used by everything that
+sends or writes text). Here it is applied to the agent's message types; the
+providers apply :func:`redact_request` to the exact request they hand their SDK,
+after every formatting step, so no caller can forget it.
 """
 
 from __future__ import annotations
 
-import bisect
-import functools
 import json
-import math
-import re
-import string
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from specpilot.agents.llm.base import Message, ToolCall
-
-PLACEHOLDER = "[REDACTED:{kind}]"
-_PLACEHOLDER_START = "[REDACTED:"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One replaced secret: its kind and the 1-based line it started on (the value is not kept)."""
-
-    kind: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Redaction:
-    """The redacted text and what was replaced in it."""
-
-    text: str
-    findings: tuple[Finding, ...] = ()
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """How many secrets of each kind were replaced."""
-        return dict(Counter(f.kind for f in self.findings))
-
-    def summary(self) -> str:
-        """A line for the user, e.g. ``2 secrets redacted (aws_access_key: 1, password: 1)``."""
-        if not self.findings:
-            return "no secrets found"
-        kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(self.counts.items()))
-        return f"{len(self.findings)} secret{'s' if len(self.findings) != 1 else ''} redacted ({kinds})"
-
-
-# -- tokens recognised by their shape -----------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    kind: str
-    regex: re.Pattern[str]
-    group: int | str = 0  # the part replaced; the rest (user, host, header name) is kept
-    accept: Callable[[str], bool] | None = None
-
-
-def _token(prefix: str, width: int, rest: str) -> re.Pattern[str]:
-    """``prefix`` (``width`` characters) then ``rest``, starting at a word boundary. The boundary is
-    checked after the prefix so that the regex begins with a literal, which ``re`` finds fast."""
-    return re.compile(f"(?:{prefix})(?<![A-Za-z0-9_\\-][\\s\\S]{{{width}}}){rest}")
-
-
-def _mixed(value: str) -> bool:
-    """Letters and digits both: real tokens have them, long kebab-case identifiers do not."""
-    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
-
-
-def _has_key_body(block: str) -> bool:
-    return _BASE64_LINE.search(block) is not None
-
-
-def _is_url_password(value: str) -> bool:
-    return not _is_reference(value) and value.lower() not in _SAMPLE_PASSWORDS  # user:pass@host is a sample
-
-
-_BASE64_LINE = re.compile(r"[A-Za-z0-9+/]{40}")
-_PATTERNS: tuple[_Pattern, ...] = (
-    # A PEM block up to its END line, or as far as its base64 lines go if the text was cut short
-    # (never into the words after it). It must have a body: a parser's "-----BEGIN PRIVATE
-    # KEY-----" constant is not a key. \n escapes (a key in a JSON string) count as line ends.
-    _Pattern("private_key", re.compile(
-        r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----"
-        r"(?:(?:[A-Za-z0-9+/=\s:,.\\]|-(?!----))*+-----END \1PRIVATE KEY\2-----"
-        r"|(?:[ \t]*(?:\r?\n|\\r\\n|\\n)|[A-Za-z0-9+/=]++(?=[ \t]*(?:\r?\n|\\n|\\r|\Z|[\"'`]))"
-        r"|(?:Proc-Type|DEK-Info|Comment|Version):[^\n\\]*+)*+)"), accept=_has_key_body),
-    _Pattern("anthropic_api_key", _token("sk-ant-", 7, r"[A-Za-z0-9_\-]{20,}"), accept=_mixed),
-    _Pattern("openai_api_key", _token("sk-", 3, r"(?!ant-)[A-Za-z0-9_\-]{20,}"), accept=_mixed),
-    _Pattern("github_token", _token("gh[pousr]_", 4, r"[A-Za-z0-9]{30,}")),
-    _Pattern("github_token", _token("github_pat_", 11, r"[A-Za-z0-9_]{40,}")),
-    _Pattern("gitlab_token", _token("gl(?:pat|ptt|cbt)-", 6, r"[A-Za-z0-9_\-]{20,}")),
-    _Pattern("gitlab_token", _token("gl(?:dt|rt)-", 5, r"[A-Za-z0-9_\-]{20,}")),
-    _Pattern("slack_token", _token("xox[abeoprs]-", 5, r"[A-Za-z0-9\-]{10,}"), accept=_mixed),
-    _Pattern("slack_webhook", re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/\-]{20,}")),
-    _Pattern("aws_access_key", re.compile(
-        r"A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|IPA|NPA|NVA|PKA)(?<![A-Za-z0-9/+][\s\S]{4})[A-Z0-9]{16}(?![A-Za-z0-9])")),
-    _Pattern("google_api_key", _token("AIza", 4, r"[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])")),
-    _Pattern("google_oauth_secret", _token("GOCSPX-", 7, r"[A-Za-z0-9_\-]{24,}")),
-    _Pattern("google_oauth_token", _token("ya29\\.", 5, r"[0-9A-Za-z_\-]{30,}")),
-    _Pattern("stripe_key", _token("[sr]k_(?:live|test)_", 8, r"[0-9A-Za-z]{16,}")),
-    _Pattern("stripe_key", _token("whsec_", 6, r"[A-Za-z0-9]{24,}")),
-    _Pattern("huggingface_token", _token("hf_", 3, r"[A-Za-z0-9]{30,}(?![A-Za-z0-9_\-])"), accept=_mixed),
-    _Pattern("npm_token", _token("npm_", 4, r"[A-Za-z0-9]{36}(?![A-Za-z0-9_\-])")),
-    _Pattern("pypi_token", _token("pypi-AgE", 8, r"[A-Za-z0-9_\-]{50,}")),
-    _Pattern("sendgrid_key", _token("SG\\.", 3, r"[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}")),
-    _Pattern("jwt", _token("eyJ", 3, r"[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*")),
-    _Pattern("url_password", re.compile(  # only the password goes: user and host stay readable
-        r"://(?P<user>[^\s:/?#@'\"<>\[\]]*+):(?!\[REDACTED:)(?P<pw>[^\s@/'\"<>]++)@[A-Za-z0-9\[]"),
-        group="pw", accept=_is_url_password),
-    _Pattern("authorization", re.compile(
-        r"(?i:authorization)[\"']?\]?\s*[:=]\s*[\"']?\s*(?i:bearer|token|basic|digest)\s+"
-        r"(?P<cred>[A-Za-z0-9._~+/\-]{8,}=*)"), group="cred"),
+from specpilot.redaction import (  # noqa: F401 - re-exported: the detector's public names
+    PLACEHOLDER,
+    Finding,
+    Redaction,
+    entropy,
+    redact,
+    redact_json,
 )
 
-# -- values assigned to names that say "secret" -------------------------------------------------
-_NAME_AND_OPERATOR = re.compile(
-    r"(?<![A-Za-z0-9_.])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,80}+)[\"']?\]?[ \t]*"
-    r"(?P<annotation>:[ \t]*[A-Za-z_][A-Za-z0-9_.\[\], |]{0,40}?[ \t]*(?==(?!=)))?"  # token: str = "..."
-    r"(?P<op>:=|=>|=(?!=)|:(?![:/]))[ \t]*")
-_VALUE = re.compile(  # read only after a secret name; bounded, as the scan goes on after each operator
-    r"(?P<esc>\\?)(?P<quote>[\"'`])(?P<quoted>[^\"'`\\\n]{0,1000})(?P=esc)(?P=quote)"
-    r"|(?P<bare>[^\s\"'`,;&(){}\[\]\\]{1,256}+)")
-_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_PASSWORD_WORDS = frozenset({"password", "passwd", "passphrase", "pwd"})
-_PASSWORD_LAST_WORDS = frozenset({"pass", "pw"})  # DB_PASS, smtp_pw; but pass_rate, pass_threshold are not
-_SECRET_WORDS = frozenset({"secret", "secrets", "token", "apikey", "credential", "credentials", "auth", "bearer"})
-_SECRET_PAIRS = frozenset({
-    ("api", "key"), ("access", "key"), ("private", "key"), ("secret", "key"), ("auth", "key"), ("signing", "key"),
-    ("encryption", "key"), ("master", "key"), ("session", "key"), ("account", "key"), ("client", "secret"),
-    ("app", "key"), ("license", "key"), ("webhook", "secret"), ("shared", "key"),
-})
-# A name ending in one of these is about a secret, not one: token_url, secretName, password_min_length.
-_DESCRIPTORS = frozenset({
-    "name", "names", "file", "filename", "path", "dir", "url", "uri", "endpoint", "host", "type", "types", "kind",
-    "id", "len", "length", "size", "count", "field", "env", "var", "ref", "header", "prefix", "suffix", "ttl",
-    "expiry", "expires", "expiration", "timeout", "algorithm", "algo", "policy", "label", "format", "mode",
-    "scope", "scopes", "version", "regex", "re", "pattern", "limit", "budget", "enabled", "required", "min",
-    "max", "hint", "placeholder", "help", "description", "message", "msg", "error", "prompt", "method",
-    "provider", "source", "store", "manager", "class", "backend", "module", "handler", "callback", "func",
-    "function", "hook", "middleware", "plugin", "strategy", "service", "index", "position", "ids", "details",
-    "info", "usage", "params", "options", "counts", "stats", "config", "configs", "settings", "cls",
-})
-# A bare password that reads as a type (``password: SecretStr`` in a class body) is code, not YAML.
-# (HTTPPasswordMgr, OAuth2Grant, _PasswordType; a digit only inside, so Summer2024 is a password).
-_TYPE_NAME = re.compile(r"_*(?:[A-Z]+[a-z]+(?:\d+(?=[A-Z]))?)+[A-Z]?|str|bytes|int|float|bool|Any|None|object")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_LINE_PREFIX = re.compile(r"[ \t]*(?:export[ \t]+|-[ \t]+)?")  # .env, shell, YAML (also in a list)
-_DOTTED_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+")
-_WORD = (r"_*(?:[A-Za-z][a-z]+\d*(?:[A-Z][a-z]+\d*)*"  # camelCase, CamelCase
-         r"|[a-z]+\d*(?:[_\-](?:[a-z]+\d*|\d+))*|[A-Z]+\d*(?:_(?:[A-Z]+\d*|\d+))*"  # snake_case, UPPER_CASE
-         r"|[A-Z][a-z]*(?:-[A-Z][a-z]*)+)")  # Header-Names
-_WORDISH = re.compile(_WORD)  # snake_case, camelCase, UPPER_CASE words: code, not keys
-# Words that stand in for a password in samples and schemas; any other literal under a password name is one.
-_SAMPLE_PASSWORDS = frozenset({
-    "password", "passwd", "changeme", "example", "secret", "sample", "testing", "string", "required", "optional",
-    "redacted", "hidden", "masked", "placeholder", "undefined", "none", "null", "pass", "pwd", "pw", "test", "foo",
-    "bar", "baz", "user", "admin", "root",
-})
 
-MIN_SECRET_CHARS = 16  # a value under a secret name shorter than this is a word, a flag, a size
-MIN_SECRET_ENTROPY = 3.0  # bits per character: hex keys ~3.7-4, base64 ~4.5+, English words ~2.5-3
-MIN_PASSWORD_CHARS = 6
-
-
-def entropy(value: str) -> float:
-    """Shannon entropy of ``value`` in bits per character."""
-    n = len(value)
-    if n == 0:
-        return 0.0
-    counts = Counter(value).values()
-    weighted = sum(map(_C_LOG2C.__getitem__, counts)) if n < len(_C_LOG2C) else sum(c * math.log2(c) for c in counts)
-    return math.log2(n) - weighted / n
-
-
-_C_LOG2C = [0.0] + [c * math.log2(c) for c in range(1, 513)]  # entropy() runs once per candidate value
-_LOWER, _UPPER, _DIGITS = (frozenset(string.ascii_lowercase), frozenset(string.ascii_uppercase),
-                           frozenset(string.digits))
-
-
-@functools.lru_cache(maxsize=4096)  # code repeats its names
-def _secret_kind(name: str) -> str | None:
-    """``password``, ``aws_secret_key`` or ``secret`` when ``name`` says it holds one, else None."""
-    words = [w.lower() for w in _NAME_WORDS.findall(name)]
-    if not words or words[-1] in _DESCRIPTORS:
-        return None
-    if _PASSWORD_WORDS.intersection(words) or words[-1] in _PASSWORD_LAST_WORDS:
-        return "password"
-    if not (_SECRET_WORDS.intersection(words) or _SECRET_PAIRS.intersection(zip(words, words[1:]))):
-        return None
-    return "aws_secret_key" if "aws" in words and "secret" in words else "secret"
-
-
-def _is_reference(value: str) -> bool:
-    """A placeholder, not a value: ${VAR}, $VAR, %(var)s, {{ var }}, <password>, ****, xxxx."""
-    return (value.startswith(("$", "%", "{", "<", "!", _PLACEHOLDER_START)) or "${" in value or "{{" in value
-            or len(set(value[:64].lower())) <= 2)
-
-
-def _looks_random(value: str) -> bool:
-    """Long, high-entropy, letters mixed with digits or cases, and not a word, path, URL or dotted name."""
-    if len(value) < MIN_SECRET_CHARS or entropy(value) < MIN_SECRET_ENTROPY:
-        return False
-    if value.startswith(("/", "./", "../", "~/")) or "://" in value or " " in value or _DOTTED_NAME.fullmatch(value):
-        return False
-    chars = set(value)
-    classes = (not _LOWER.isdisjoint(chars)) + (not _UPPER.isdisjoint(chars)) + (not _DIGITS.isdisjoint(chars))
-    return classes >= 2 and not _WORDISH.fullmatch(value)
-
-
-def _looks_like_password(value: str) -> bool:
-    """Any literal of a few characters will do, except a path ($PWD), a dotted name or a sample word."""
-    return (len(value) >= MIN_PASSWORD_CHARS and " " not in value and value.lower() not in _SAMPLE_PASSWORDS
-            and not value.startswith(("/", "./", "../", "~/")) and not _DOTTED_NAME.fullmatch(value))
-
-
-def _is_secret_value(kind: str, value: str, *, literal: bool) -> bool:
-    """Whether ``value``, under a name of ``kind``, is a secret. ``literal``: the value is
-    text (quoted, or in a file format where bare words are text), not a variable in code."""
-    if kind == "password" and literal:
-        ok = _looks_like_password(value)
-    else:  # a bare word in code is a variable, unless it could only be a key
-        ok = "=" not in value.rstrip("=") and _looks_random(value)  # a=b=c: more assignments, not a key
-    return ok and not _is_reference(value)
-
-
-def _assigned_secrets(text: str) -> Iterator[tuple[int, int, str]]:
-    position = 0
-    while (match := _NAME_AND_OPERATOR.search(text, position)) is not None:
-        # Go on right after the name, not after the value: what follows may hold more names
-        # (a connection string's AccountKey=..., a JSON document in a string, x: Y = ...).
-        position = match.end("name")
-        kind = _secret_kind(match["name"])
-        if kind is None or _in_url_authority(text, match.start()):
-            continue
-        value = _VALUE.match(text, match.end())
-        if value is None:
-            continue
-        if value["quoted"] is not None:
-            if _is_secret_value(kind, value["quoted"], literal=True):
-                yield value.start("quoted"), value.end("quoted"), kind
-        elif _is_secret_bare(text, match, value["bare"], value.end("bare"), kind):
-            yield value.start("bare"), value.end("bare"), kind
-
-
-def _is_secret_bare(text: str, match: re.Match[str], bare: str, end: int, kind: str) -> bool:
-    """An unquoted value is text in .env, YAML, INI, a --flag=value or a connection string,
-    but code in a program: there it is a name, a call or a type unless it could only be a key."""
-    after = text[end:end + 1]
-    if after in ("[", "(") or _TYPE_NAME.fullmatch(bare) or (after in (",", ")") and _IDENTIFIER.fullmatch(bare)):
-        return False  # Optional[str], make_token(...), SecretStr, f(password=pw, ...)
-    context = "code" if match["annotation"] else _bare_context(text, match)
-    if kind == "password" and context == "spaced":  # name = value on a line: Python, or an INI file
-        return (_is_secret_value(kind, bare, literal=True) and not _WORDISH.fullmatch(bare)
-                and not _NUMBER.fullmatch(bare))
-    return _is_secret_value(kind, bare, literal=context == "literal")
-
-
-def _bare_context(text: str, match: re.Match[str]) -> str:
-    """``literal`` (YAML ``key: value``, .env ``KEY=value``, --flag=value, a field of a ;-separated
-    connection string or a URL query), ``spaced`` (``name = value`` on its own line) or ``code``."""
-    start, op = match.start(), match["op"]
-    if text.endswith(("--", ";", "?", "&"), max(0, start - 2), start):
-        return "literal"
-    window = max(0, start - 200)  # a line's indentation is shorter than this; a bounded look keeps it linear
-    line_start = text.rfind("\n", window, start) + 1 or window
-    if op not in ("=", ":") or _LINE_PREFIX.fullmatch(text, line_start, start) is None:
-        return "code"
-    if op == ":" and text[match.start("op") - 1] in " \t":
-        return "code"  # "password : str" documents a parameter; a YAML key has no space before its colon
-    if op == "=" and (text[match.start("op") - 1] in " \t" or match.end() > match.end("op")):
-        return "spaced"
-    return "literal"
-
-
-def _in_url_authority(text: str, start: int) -> bool:
-    """Whether ``start`` is in the user:password part of a URL (the URL pattern's business)."""
-    scheme_end = text.rfind("://", max(0, start - 200), start)
-    return scheme_end >= 0 and _URL_AUTHORITY.fullmatch(text, scheme_end + 3, start) is not None
-
-
-_URL_AUTHORITY = re.compile(r"[^\s/@'\"<>]*")
-
-
-def redact(text: str) -> Redaction:
-    """``text`` with every secret replaced by ``[REDACTED:<kind>]``, and what was replaced."""
-    spans = _Spans()
-    for pattern in _PATTERNS:  # most specific first: a JWT in a Bearer header is reported as a jwt
-        for match in pattern.regex.finditer(text):
-            value = match.group(pattern.group)
-            if pattern.accept is None or pattern.accept(value):
-                spans.claim(match.start(pattern.group), match.end(pattern.group), pattern.kind)
-    for start, end, kind in _assigned_secrets(text):
-        spans.claim(start, end, kind, absorb=True)
-    if not spans.starts:
-        return Redaction(text)
-    pieces: list[str] = []
-    findings: list[Finding] = []
-    position, line = 0, 1
-    for start, end, kind in zip(spans.starts, spans.ends, spans.kinds):
-        line += text.count("\n", position, start)
-        pieces += [text[position:start], PLACEHOLDER.format(kind=kind)]
-        findings.append(Finding(kind, line))
-        line += text.count("\n", start, end)
-        position = end
-    pieces.append(text[position:])
-    return Redaction("".join(pieces), tuple(findings))
-
-
-class _Spans:
-    """Non-overlapping spans of text to replace, sorted by start."""
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.kinds: list[str] = []
-
-    def claim(self, start: int, end: int, kind: str, *, absorb: bool = False) -> None:
-        """Take ``[start, end)`` unless it overlaps a span already taken. With ``absorb``, a value
-        that contains whole tokens found before replaces them (keeping the first token's kind), so
-        no piece of the value is left behind."""
-        if end <= start:
-            return
-        first = bisect.bisect_right(self.ends, start)  # the first span that ends after ``start``
-        last = bisect.bisect_left(self.starts, end, lo=first)  # spans before ``last`` start before ``end``
-        if first < last:
-            if not absorb or self.starts[first] < start or self.ends[last - 1] > end:
-                return
-            kind = self.kinds[first]
-            del self.starts[first:last], self.ends[first:last], self.kinds[first:last]
-        self.starts.insert(first, start)
-        self.ends.insert(first, end)
-        self.kinds.insert(first, kind)
+def redact_request(kwargs: dict[str, Any], *, findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The keyword arguments of an SDK call with every string in them redacted (messages, system
+    prompt, tool results, tool-call arguments as JSON text, tool descriptions). This is the text
+    that leaves: nothing is formatted after it but the SDK's JSON encoding."""
+    found = findings if findings is not None else []
+    cleaned: dict[str, Any] = redact_json(kwargs, found, json_text=True)
+    return cleaned
 
 
 def redact_messages(messages: Sequence[Message], *, findings: list[Finding] | None = None) -> list[Message]:
@@ -378,26 +59,9 @@ def _redact_call(call: ToolCall, found: list[Finding]) -> ToolCall:
         found.extend(result.findings)
         return replace(call, arguments=result.text) if result.findings else call
     before = len(found)
-    cleaned = _redact_json(arguments, found)
+    cleaned = redact_json(arguments, found)
     if len(found) == before:
         return call
     return replace(call, arguments=json.dumps(cleaned, ensure_ascii=False))
 
 
-def _redact_json(value: Any, found: list[Finding]) -> Any:
-    if isinstance(value, str):
-        result = redact(value)
-        found.extend(result.findings)
-        return result.text
-    if isinstance(value, list):
-        return [_redact_json(item, found) for item in value]
-    if isinstance(value, dict):
-        cleaned = {key: _redact_json(item, found) for key, item in value.items()}
-        for key, item in value.items():  # {"api_key": "..."}: the name is the key, the secret its value
-            if isinstance(item, str) and item == cleaned[key]:
-                kind = _secret_kind(key)
-                if kind is not None and _is_secret_value(kind, item, literal=True):
-                    found.append(Finding(kind, 1))
-                    cleaned[key] = PLACEHOLDER.format(kind=kind)
-        return cleaned
-    return value

@@ -210,7 +210,58 @@ def _cases() -> list[SecretCase]:
     ]
 
 
-SECRET_CASES: list[SecretCase] = _cases()
+def gutter(text: str, first: int = 1) -> str:
+    """``text`` as read_file shows it: each line after a right-aligned number and ``| ``."""
+    lines = text.splitlines()
+    width = len(str(first + len(lines)))
+    return "\n".join(f"{n:>{width}}| {line}" for n, line in enumerate(lines, start=first)) + "\n"
+
+
+def _formatted_and_vendor_cases() -> list[SecretCase]:
+    """Secrets as tools format them (gutters, diff hunks, JSON escaping) and the formats the first
+    detector missed (Django keys with '=', Azure SAS, f-string bearer tokens, Mailgun, GCP key ids,
+    detect-secrets' vendor rules)."""
+    rsa = pem("RSA PRIVATE KEY", 400)
+    yaml_pw, diff_pw = password(13), password(15)
+    django = "django-insecure-" + fake(string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)", 50) + "=x="
+    sas = fake(ALNUM + "+/", 43)
+    bearer = fake(ALNUM, 40)
+    mailgun = "key-" + fake(string.ascii_lowercase + string.digits, 32)
+    key_id = fake(HEX, 40)
+    twilio = "SK" + fake(HEX, 32)
+    mailchimp = fake(HEX, 32) + "-us14"
+    telegram = fake(string.digits, 9) + ":" + fake(URLSAFE, 35)
+    discord = "M" + fake(URLSAFE, 23) + "." + fake(URLSAFE, 6) + "." + fake(URLSAFE, 27)
+    square = "sq0csp-" + fake(URLSAFE, 43)
+    escaped = json.dumps({"tool": "read_file", "result": gutter(f"db:\n  password: {yaml_pw}\n")})
+    return [
+        SecretCase("pem-in-read-file-gutter", gutter("# deploy key\n" + rsa, 40), (rsa.split("\n")[2],),
+                   "private_key", ("40| # deploy key\n41| ",)),
+        SecretCase("yaml-password-in-gutter", gutter(f"db:\n  user: app\n  password: {yaml_pw}\n"), (yaml_pw,),
+                   "password", ("2|   user: app",)),
+        SecretCase("password-in-diff-hunk", f"--- a/config.yml\n+++ b/config.yml\n@@ -1,2 +1,3 @@\n db:\n"
+                   f"+  password: {diff_pw}\n   user: app\n", (diff_pw,), "password", ("+  password: ",)),
+        SecretCase("gutter-in-json-tool-result", escaped, (yaml_pw,), "password"),
+        SecretCase("django-insecure-key", f"SECRET_KEY = '{django}'\n", (django,), "secret", ("SECRET_KEY = ",)),
+        SecretCase("azure-sas-url", "BLOB = 'https://acct.blob.core.windows.net/c/b.bin?sv=2022-11-02&ss=b&srt=o"
+                   f"&sp=r&se=2030-01-01T00:00:00Z&sig={sas}%3D'", (sas,), "azure_sas_signature",
+                   ("sv=2022-11-02", "acct.blob.core.windows.net")),
+        SecretCase("bearer-in-f-string", f'token_header = f"Bearer {bearer}"\nheaders = {{"X-Id": user_id}}\n',
+                   (bearer,), "bearer_token", ("token_header = f\"Bearer ",)),
+        SecretCase("bearer-f-string-header", f'session.headers.update({{"Authorization": f"Bearer {bearer}"}})',
+                   (bearer,), "authorization"),
+        SecretCase("mailgun-key", f'requests.post(url, auth=("api", "{mailgun}"))', (mailgun,), "mailgun_key"),
+        SecretCase("gcp-private-key-id", json.dumps({"type": "service_account", "private_key_id": key_id}),
+                   (key_id,), "private_key_id", ('"type": "service_account"',)),
+        SecretCase("twilio-api-key", f'TWILIO_SID = "{twilio}"', (twilio,), "twilio_key"),
+        SecretCase("mailchimp-key", f'mc.set_config({{"api": "{mailchimp}"}})', (mailchimp,), "mailchimp_key"),
+        SecretCase("telegram-bot-token", f'bot = Bot("{telegram}")', (telegram,), "telegram_token"),
+        SecretCase("discord-bot-token", f"client.run('{discord}')", (discord,), "discord_token"),
+        SecretCase("square-oauth-secret", f"square:\n  app: {square}\n", (square,), "square_secret"),
+    ]
+
+
+SECRET_CASES: list[SecretCase] = _cases() + _formatted_and_vendor_cases()
 
 _PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000010000000100806000000"

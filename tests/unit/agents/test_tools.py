@@ -181,7 +181,7 @@ def test_read_file_refuses_paths_that_lead_out_of_the_workspace(ctx: ToolContext
     ("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), "logo.png is a binary file"),
     ("latin1.py", "name = 'caf\xe9'\n".encode("latin-1"), "latin1.py is not UTF-8 text"),
     ("huge.py", b"x = 1\n" * 400_000, "huge.py is too large to read (2,400,000 bytes; the limit is 1,000,000)"),
-    (".env", b"OPENAI_API_KEY=sk-test\n", "looks like a file of secrets"),
+    (".env", b"OPENAI_API_KEY=sk-test\n", "usually holds secrets"),
 ])
 def test_read_file_refuses_files_it_cannot_show_and_says_why(ctx: ToolContext, name: str, data: bytes,
                                                             expected: str) -> None:
