@@ -342,9 +342,13 @@ class WorkspaceIndex:
                 yield _parse(job)
             return
         # spawn, not fork: torch/OpenMP threads in this process must not be forked.
+        # The workers end with this process, even when it is killed (specpilot/lifeline.py).
+        from specpilot.lifeline import exit_with_parent
+
         done = 0
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                     initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
                 for result in pool.map(_parse, jobs, chunksize=32):
                     done += 1
                     yield result
