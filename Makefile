@@ -32,6 +32,10 @@ editors:
 	    SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	    echo "installing Debian's neovim package for tests/editors"; \
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq neovim >/dev/null; }
+	@command -v bwrap >/dev/null 2>&1 || { \
+	    SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	    echo "installing Debian's bubblewrap package: the sandbox run_tests runs the workspace's tests in"; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; }
 
 # Lint first (ruff and mypy, pinned), then the suite; pytest exit code 5
 # (no tests collected) must fail the run.
