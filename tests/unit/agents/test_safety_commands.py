@@ -192,3 +192,24 @@ def test_the_tools_own_command_lines_are_allowed(workspace: Path) -> None:
 def test_a_refusal_names_what_is_allowed(workspace: Path) -> None:
     with pytest.raises(SafetyError, match=r"'bash -c x' is not allowed: the agent runs only python -m pytest.*ruff"):
         check_argv(["bash", "-c", "x"], workspace)
+
+
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_sandboxed_run_says_how_and_a_detached_child_dies_with_it(workspace: Path, mode: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from specpilot.agents.safety import sandbox
+
+    monkeypatch.setenv(sandbox.MODE_VARIABLE, mode)
+    test = write_test(workspace, (
+        "import subprocess, sys, time\n"
+        "def test_detaches():\n"
+        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3); open(\"late.txt\", \"w\")'],\n"
+        "                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "    time.sleep(120)\n"))
+    result = run_argv([*PYTEST, test], workspace, timeout_s=4, max_output_chars=10_000, sandbox=True)
+    assert result.timed_out
+    expected = "sandbox: bubblewrap" if mode == "auto" and sandbox.bubblewrap_problem() is None else "warning: NOT"
+    assert result.sandbox.startswith(expected) or mode == "auto" and result.sandbox.startswith("sandbox: ran as")
+    time.sleep(4)
+    assert not (workspace / "late.txt").exists(), "a detached child outlived the run"
+    assert run_argv([*PYTEST, test], workspace, timeout_s=0.01, max_output_chars=100).sandbox == ""  # not asked
