@@ -125,8 +125,9 @@ def workspace_edit(result: EditResult, root: Path, codec: PositionCodec, version
     then rejects them), or plain ``changes`` for a client without documentChanges.
     ``confirm``: a label under which the editor asks the user to confirm each change
     (a change annotation; clients without them apply the edit as usual). A file that
-    does not exist yet is created first (versioned clients)."""
-    documents: list[types.TextDocumentEdit | types.CreateFile] = []
+    does not exist yet is created first, and a deleted file is a ``DeleteFile``
+    (versioned clients; a client without documentChanges cannot be sent either)."""
+    documents: list[types.TextDocumentEdit | types.CreateFile | types.DeleteFile] = []
     annotation = "specpilot" if confirm else None
     for file in result.files:
         lines = split_lines(file.old_text)
@@ -137,7 +138,14 @@ def workspace_edit(result: EditResult, root: Path, codec: PositionCodec, version
                                 codec.position_to_client_units(lines, types.Position(*edit.end)))
             edits.append(types.AnnotatedTextEdit(annotation_id=annotation, range=where, new_text=edit.new_text)
                          if annotation else types.TextEdit(where, edit.new_text))
-        if versioned and file.version is None and not (root / file.path).exists():
+        if versioned and file.action == "delete":  # a whole file removed: the editor deletes it
+            documents.append(types.DeleteFile(uri=uri, options=types.DeleteFileOptions(ignore_if_not_exists=False),
+                                              annotation_id=annotation))
+            continue
+        if versioned and file.action == "create":  # must not exist: the editor fails the edit if it does
+            documents.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(
+                overwrite=False, ignore_if_exists=False), annotation_id=annotation))
+        elif versioned and file.version is None and not (root / file.path).exists():
             documents.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True),
                                               annotation_id=annotation))
         identifier = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=file.version)
