@@ -105,7 +105,9 @@ def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
         edit, held = _confirmed(result.edit, allow=getattr(args, "allow_risky", False))
         try:
             if edit.files:
-                apply(edit, root)
+                apply(edit, root)  # compare-and-swap: every file as the agent read it, or nothing written
+                for warning in edit.warnings:
+                    print(f"specpilot: warning: {warning}", file=sys.stderr)
         except Refusal as exc:
             raise AgentCliError(str(exc)) from None
         if edit.files:

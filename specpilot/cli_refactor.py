@@ -1,7 +1,8 @@
 """``specpilot refactor ...``: the refactoring engine from the command line.
 
 Without ``--apply`` the edit is printed as a unified diff and nothing is written;
-with it, files are written atomically, and not at all if one changed meanwhile.
+with it, files are written compare-and-swap (specpilot/cas.py): each must still hold
+the text the edit was computed from, else none is written and the error names it.
 """
 
 from __future__ import annotations
@@ -103,7 +104,10 @@ def _report(result: EditResult, args: argparse.Namespace, root: Path) -> None:
             print("nothing to change", file=sys.stderr)
         return
     if args.apply:
-        written = apply(result, root)
+        before = len(result.warnings)
+        written = apply(result, root)  # compare-and-swap: all files or none (specpilot/cas.py)
+        for warning in result.warnings[before:]:
+            print(f"specpilot: warning: {warning}", file=sys.stderr)
         print(f"changed {len(written)} file{'s' if len(written) != 1 else ''}: "
               + ", ".join(f.path for f in result.files))
     elif not args.json:
