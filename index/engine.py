@@ -167,7 +167,7 @@ class WorkspaceIndex:
         """The self-check of this open index; ``repair``: close, repair and reopen it
         when anything is damaged (``needs_reindex`` then says whether to ``update``)."""
         with self._update_lock:
-            report = health.check(self.folder, self.store.layout())
+            report = self.store.check()
             if not repair or report.healthy:
                 return report
             self.manifest.close()

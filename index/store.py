@@ -132,6 +132,11 @@ class IndexStore:
     def layout(self) -> health.Layout:
         return store_layout(self.dim, self.model, sidecars=self.sidecars)
 
+    def check(self) -> health.HealthReport:
+        """The self-check of the open store, with writes held off while it reads."""
+        with self._lock:
+            return health.check(self.folder, self.layout())
+
     def _open(self) -> None:
         """Check every part, repair what is damaged (index/health.py), then connect."""
         self.folder.mkdir(parents=True, exist_ok=True)

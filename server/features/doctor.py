@@ -3,14 +3,13 @@
 Answers one report per workspace folder (index/health.py): the problems found
 and, with ``repair``, the repair carried out. A repair stops the folder's
 indexing, reopens its index (the repair happens on open) and indexes the folder
-again; the user is told once (a warning and a log line). Every command opening
+again; the user is told once (a warning message; the store writes the log line). Every command opening
 an index runs the same check; this one is for asking on demand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from lsprotocol import types
@@ -20,8 +19,6 @@ from specpilot.server.app import SpecPilotServer
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import index_folder, stop_folder
 from specpilot.server.lsp_utils import plain
-
-log = logging.getLogger("specpilot.server.doctor")
 
 
 def parse_repair(args: tuple[Any, ...]) -> bool:
@@ -38,10 +35,8 @@ async def doctor(ls: SpecPilotServer, folder: Folder, repair: bool) -> dict[str,
         await stop_folder(ls, folder)
     report = await ls.in_index_thread(folder.index.check, repair=repair)
     if repair:
-        if report.repaired != "none":
-            message = f"SpecPilot ({folder.name}): {report.summary()}"
-            log.warning("%s", message)
-            ls.show(message, types.MessageType.Warning)
+        if report.repaired != "none":  # the store wrote the log line
+            ls.show(f"SpecPilot ({folder.name}): {report.summary()}", types.MessageType.Warning)
         folder.job = ls.spawn(index_folder(ls, folder), f"indexing {folder.root} after a repair")
         await asyncio.shield(folder.job)
     return {"folder": folder.uri, **report.to_json()}

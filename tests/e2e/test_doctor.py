@@ -59,6 +59,7 @@ async def test_an_index_damaged_while_closed_heals_on_open_and_says_so_once(
     await start(client, project, options=NO_MODEL)
     shown = [m.message for m in client.messages if "index was damaged" in m.message]
     assert len(shown) == 1 and "positions" in shown[0]
+    assert len([m for m in client.log_messages if "index was damaged" in m.message]) == 1  # and one log line
     assert "parse_headers" in await until(lambda: _hits(client))
 
 
