@@ -3,7 +3,8 @@
 ``<cache>/trajectories/<run id>.jsonl`` records the prompt versions, each model
 call (the text and tool calls it returned, its token usage), each tool call and
 its observation, the critiques, the outcome, and at the end the whole
-conversation as it was sent to the model (after redaction). When the user accepts
+conversation as it was sent to the model. Every record is redacted before it is
+written, like every request. When the user accepts
 or rejects the proposed edit, a ``feedback`` line is appended. A crash loses at
 most the line being written.
 
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from specpilot.agents.llm.base import Message, ToolSpec
+from specpilot.redaction import redact_json
 
 
 def new_run_id() -> str:
@@ -35,7 +37,10 @@ class TrajectoryWriter:
         self.path = folder / f"{self.run_id}.jsonl"
 
     def write(self, kind: str, **fields: Any) -> None:
-        line = json.dumps({"t": round(time.time(), 3), "kind": kind, **fields}, default=_plain, ensure_ascii=False)
+        # What is written to disk is redacted like what is sent: tool results, answers and tasks hold file text.
+        plain = json.loads(json.dumps(fields, default=_plain, ensure_ascii=False))
+        record = {"t": round(time.time(), 3), "kind": kind, **redact_json(plain, [], json_text=True)}
+        line = json.dumps(record, ensure_ascii=False)
         with self.path.open("a", encoding="utf-8") as out:
             out.write(line + "\n")
 
@@ -104,7 +109,8 @@ def export_finetune(folder: Path, out: Path, *, include_unrated: bool = False) -
             conversation = next((e for e in reversed(events) if e.get("kind") == "conversation"), None)
             if not accepted or conversation is None:
                 continue
-            sink.write(json.dumps({"messages": conversation["messages"], "tools": conversation.get("tools", [])},
-                                  ensure_ascii=False) + "\n")
+            example = {"messages": conversation["messages"], "tools": conversation.get("tools", [])}
+            # Redacted again: a trajectory written by an older SpecPilot, or edited by hand, may hold a secret.
+            sink.write(json.dumps(redact_json(example, [], json_text=True), ensure_ascii=False) + "\n")
             written += 1
     return written, seen

@@ -12,6 +12,8 @@ import logging.handlers
 from collections.abc import Callable
 from pathlib import Path
 
+from specpilot.log_redaction import RedactingFormatter
+
 LOG_FILE = "server.log"
 LOG_FILE_BYTES = 2 << 20
 LOG_FILE_BACKUPS = 3
@@ -26,7 +28,7 @@ class EditorLogHandler(logging.Handler):
         super().__init__()
         self._send = send
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        self.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         loop = self.loop
@@ -46,7 +48,7 @@ def configure(level: str, editor: EditorLogHandler | None, folder: Path | None) 
     handler faults) to the editor and to ``folder/server.log``."""
     numeric = LEVELS.get(level, logging.INFO)
     stderr = logging.StreamHandler()  # stdout carries the protocol; editors capture stderr
-    stderr.setFormatter(logging.Formatter(FORMAT))
+    stderr.setFormatter(RedactingFormatter(FORMAT))
     stderr.setLevel(max(numeric, logging.WARNING))
     handlers: list[logging.Handler] = [stderr]
     if editor is not None:
@@ -57,7 +59,7 @@ def configure(level: str, editor: EditorLogHandler | None, folder: Path | None) 
             folder.mkdir(parents=True, exist_ok=True)
             file_handler = logging.handlers.RotatingFileHandler(
                 folder / LOG_FILE, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
-            file_handler.setFormatter(logging.Formatter(FORMAT))
+            file_handler.setFormatter(RedactingFormatter(FORMAT))
             file_handler.setLevel(min(numeric, logging.INFO))  # the file keeps info even when the editor wants less
             handlers.append(file_handler)
         except OSError as exc:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from specpilot import cas
 from specpilot.paths import SPECPILOT_DIR
+from specpilot.redaction import redact
 from specpilot.spec.documents import Requirements, parse_requirements, render_requirements
 
 SPECS_DIR = f"{SPECPILOT_DIR}/specs"
@@ -153,6 +154,8 @@ class SpecStore:
         return path
 
     def _write(self, path: Path, text: str) -> None:
+        # Spec documents are committed and shared: they get the same redacted text as anything that leaves.
+        text = redact(text).text
         expected = self._seen[path] if path in self._seen else cas.current(path)
         try:
             cas.write_text(path, text, expected)

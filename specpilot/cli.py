@@ -18,6 +18,7 @@ from typing import Any
 
 from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_settings, cli_spec
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
+from specpilot.log_redaction import RedactingFormatter
 from specpilot.memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -134,7 +135,7 @@ def _workspace(path: Path | None) -> Path:
 def configure_logging(level: str) -> None:
     """Our own messages at the chosen level; third-party libraries only when they warn."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("specpilot: %(levelname)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("specpilot: %(levelname)s: %(message)s"))
     ours = logging.getLogger("specpilot")
     ours.handlers[:] = [handler]
     ours.setLevel(level.upper())

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from specpilot import secret_rules
+from specpilot.known_secrets import KNOWN
 from specpilot.text_views import View, undecorated_views
 
 PLACEHOLDER = "[REDACTED:{kind}]"
@@ -322,10 +323,16 @@ def redact(text: str) -> Redaction:
 
     The text is searched as it is and, when its lines carry decorations (a ``read_file``
     gutter, diff markers, quote marks), once more without them; a JSON document's strings
-    are searched decoded too. A secret found in a view is replaced in the text as given."""
+    are searched decoded too. A secret found in a view is replaced in the text as given.
+    Every secret found is remembered (``specpilot.known_secrets``, in memory only) and
+    replaced wherever it, or a long piece of it, turns up again."""
     spans = _find(text)
+    for start, end, kind in KNOWN.find(text):  # secrets found before, in whatever shape a tool quotes them
+        spans.claim(start, end, kind)
     if not spans.starts:
         return Redaction(text)
+    for start, end, kind in zip(spans.starts, spans.ends, spans.kinds):
+        KNOWN.learn(text[start:end], kind)
     pieces: list[str] = []
     findings: list[Finding] = []
     position, line = 0, 1

@@ -14,16 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from specpilot.agents.safety.paths import PathGuard
+from specpilot.agents.safety.paths import PathGuard, SafetyError
 from specpilot.agents.tools.base import ToolError
 from specpilot.ast_tools.workspace import Workspace
 from specpilot.config import Settings
+from specpilot.index.scanner import read_source, scan
 from specpilot.paths import cache_dir
+from specpilot.redaction import redact
 
 if TYPE_CHECKING:
     from specpilot.index.engine import WorkspaceIndex
 
 BINARY_PROBE_BYTES = 8192
+LEARN_MAX_FILES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class ToolContext:
     # the user's own texts (the editor's buffers when the session opened); later buffers are proposals
     accepted: dict[str, tuple[str, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _learned: set[tuple[str, int, int]] = field(default_factory=set, init=False, repr=False, compare=False)
 
     @classmethod
     def create(cls, root: Path, settings: Settings | None = None, *,
@@ -109,6 +113,34 @@ class ToolContext:
             return SourceText(rel, data.decode("utf-8"), None)
         except UnicodeDecodeError:
             raise ToolError(f"{rel} is not UTF-8 text; tools read UTF-8 files only") from None
+
+    def learn_secrets(self, paths: list[str]) -> int:
+        """Teach the redactor the secrets in the files a command is about to run on (``paths``: files
+        or folders, ``pytest`` node ids allowed; empty: the workspace). A linter or a test may quote a
+        piece of a secret with nothing around it that says so; once learned, every later occurrence
+        is redacted before it leaves (``specpilot.known_secrets``). Each file is read once per
+        version; at most ``LEARN_MAX_FILES`` files. Returns how many files were read."""
+        targets = [p.split("::", 1)[0] for p in paths] or ["."]
+        wanted: list[str] = []
+        for target in targets:
+            try:
+                wanted.append(self.guard.relative(target))
+            except SafetyError:
+                continue
+        listed = scan(self.root, max_file_bytes=self.settings.index.max_file_bytes,
+                      exclude=self.settings.index.exclude, cache_dir=self.guard.cache_dir, check_content=False).files
+        chosen = [f for f in listed if any(w == "." or f.path == w or f.path.startswith(w + "/") for w in wanted)]
+        read = 0
+        for scanned in chosen[:LEARN_MAX_FILES]:
+            key = (scanned.path, scanned.mtime_ns, scanned.size)
+            if key in self._learned:
+                continue
+            self._learned.add(key)
+            text = read_source(scanned.abs_path, self.settings.index.max_file_bytes)
+            if isinstance(text, str):
+                redact(text)  # what it finds, it remembers
+                read += 1
+        return read
 
     def exists(self, rel: str) -> bool:
         return rel in self.buffers or (self.root / rel).is_file()

@@ -78,6 +78,9 @@ class ToolRegistry:
         except ValidationError as exc:
             return Observation(name, False, f"invalid arguments for {name}: {_problems(exc)}")
         try:
+            paths = getattr(args, "paths", None)
+            if isinstance(paths, list):  # a command over files: its output may quote secrets bare
+                ctx.learn_secrets([str(p) for p in paths])
             return tool.run(ctx, args)
         except SafetyError as exc:
             return Observation(name, False, f"refused: {exc}")

@@ -176,3 +176,34 @@ def test_secrets_in_ordinary_files_never_reach_the_model_through_tool_formatting
 def test_the_gutter_helper_numbers_lines() -> None:
     assert gutter("a\nb", 9) == " 9| a\n10| b\n"
 
+
+
+def test_a_linter_quoting_a_bare_piece_of_a_key_does_not_leak_it(tmp_path: Path,
+                                                                   openai_server: LoopbackServer) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    body = fake(ALNUM, 48)
+    # Read as Python, `sk-<body>` is a subtraction: the linter reports the body as an undefined name, bare.
+    (root / "keys.py").write_text(f"OPENAI_API_KEY=sk-{body}\n")
+    openai_server.push(openai_wire.answer(tool_calls=[call("run_lint", {"paths": ["keys.py"]})]),
+                       openai_wire.answer("Lint done."), openai_wire.answer("DONE"))
+    session(root, openai_server).run("Lint keys.py")
+    text = received(openai_server)
+    assert "run_lint" in text and "Undefined name" in text  # the linter did speak
+    assert body not in text and body[:12] not in text
+
+
+def test_a_secret_found_once_is_redacted_in_any_later_shape() -> None:
+    from specpilot.known_secrets import KnownSecrets
+    from specpilot.redaction import redact
+
+    body = fake(ALNUM, 40)
+    assert f"ghp_{body[:36]}" not in redact(f"token: ghp_{body[:36]}").text
+    later = redact(f"error at column 5: unexpected `{body[:36]}`").text
+    assert body[:36] not in later and "[REDACTED:github_token]" in later
+    memory = KnownSecrets(limit=2)
+    for value in ("first1234567890", "second123456789", "third1234567890"):
+        memory.learn(value, "secret")
+    assert len(memory) == 2 and list(memory.find("first1234567890 third1234567890")) == [(16, 31, "secret")]
+    memory.learn("plainwords", "password")  # a word alone is not worth redacting everywhere
+    assert list(memory.find("plainwords")) == []
