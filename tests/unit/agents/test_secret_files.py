@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import tests.loopback.anthropic_server as anthropic_wire
 import tests.loopback.openai_server as openai_wire
 from specpilot.config import Settings
 from specpilot.index.engine import WorkspaceIndex
@@ -145,8 +146,11 @@ def test_no_tool_and_no_prompt_context_sends_a_file_of_secrets(planted: tuple[Pa
     assert len(refusals) >= 2 * len(SECRET_FILES)  # read_file and list_symbols of each say why
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
 def test_secrets_in_ordinary_files_never_reach_the_model_through_tool_formatting(
-        tmp_path: Path, openai_server: LoopbackServer) -> None:
+        tmp_path: Path, provider: str, openai_server: LoopbackServer, anthropic_server: LoopbackServer) -> None:
+    server = openai_server if provider == "openai" else anthropic_server
+    wire = openai_wire if provider == "openai" else anthropic_wire
     root = tmp_path / "ws"
     (root / "ops").mkdir(parents=True)
     key_block = pem("RSA PRIVATE KEY", 300)
@@ -157,20 +161,20 @@ def test_secrets_in_ordinary_files_never_reach_the_model_through_tool_formatting
     (root / "settings.py").write_text(f"SECRET_KEY = '{django}'\nDEBUG = True\n")
     patch = ("--- a/ops/db.yml\n+++ b/ops/db.yml\n@@ -1,3 +1,3 @@\n db:\n   user: app\n"
              f"-  password: {yaml_pw}\n+  password: {yaml_pw}X\n")
-    openai_server.push(openai_wire.answer(tool_calls=[call("read_file", {"path": "ops/notes.txt"})]),
-                       openai_wire.answer(tool_calls=[call("read_file", {"path": "ops/db.yml"})]),
-                       openai_wire.answer(tool_calls=[call("read_file", {"path": "settings.py"})]),
-                       openai_wire.answer(tool_calls=[call("propose_patch", {"diff": patch})]),
-                       openai_wire.answer(tool_calls=[call("search_code", {"query": "SECRET_KEY"})]),
-                       openai_wire.answer("Done."), openai_wire.answer("DONE"))
-    session(root, openai_server).run("Look at the ops files")
-    text = received(openai_server)
+    server.push(wire.answer(tool_calls=[call("read_file", {"path": "ops/notes.txt"})]),
+                       wire.answer(tool_calls=[call("read_file", {"path": "ops/db.yml"})]),
+                       wire.answer(tool_calls=[call("read_file", {"path": "settings.py"})]),
+                       wire.answer(tool_calls=[call("propose_patch", {"diff": patch})]),
+                       wire.answer(tool_calls=[call("search_code", {"query": "SECRET_KEY"})]),
+                       wire.answer("Done."), wire.answer("DONE"))
+    session(root, server, provider).run("Look at the ops files")
+    text = received(server)
     body_lines = [line for line in key_block.splitlines() if not line.startswith("-----")]
     assert not [line for line in body_lines if line in text]
     assert yaml_pw not in text and django not in text and django[:20] not in text
     assert "DEBUG = True" in text and "user: app" in text  # the rest went
     assert "2| [REDACTED:private_key]" in text  # the gutter stays around the placeholder
-    assert all(r.body for r in openai_server.requests)  # every body stayed valid JSON
+    assert all(r.body for r in server.requests)  # every body stayed valid JSON
 
 
 def test_the_gutter_helper_numbers_lines() -> None:
