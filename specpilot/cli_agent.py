@@ -88,13 +88,16 @@ def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
                           "usage": {"inputTokens": result.usage.input_tokens,
                                     "outputTokens": result.usage.output_tokens,
                                     "costUsd": result.usage.cost_usd},
-                          "diff": result.edit.diff() if result.edit else ""}, indent=2))
+                          "diff": result.edit.diff() if result.edit else "",
+                          "highRisk": [{"path": p, "reason": r} for p, r in _high_risk(result.edit)]}, indent=2))
     else:
         print()
         print(result.answer)
         if result.edit is not None:
             print()
             print(result.edit.diff(), end="")
+            for path, reason in _high_risk(result.edit):
+                print(f"high-risk: {path} ({reason}); --apply writes it only when confirmed", file=sys.stderr)
         usage = result.usage
         cost = f", ~${usage.cost_usd:.4f}" if usage.cost_usd else ""
         print(f"\n[{result.stop}; {result.steps} step(s), {result.tool_calls} tool call(s), "
@@ -116,6 +119,13 @@ def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
         for path, why in held:
             print(f"not applied: {path} ({why})", file=sys.stderr)
     return EXIT_OK
+
+
+def _high_risk(edit: Any) -> list[tuple[str, str]]:
+    from specpilot.agents.safety.risk import high_risk_reason
+
+    found = [(f.path, high_risk_reason(f.path, f.new_text, f.old_text)) for f in (edit.files if edit else [])]
+    return [(path, reason) for path, reason in found if reason is not None]
 
 
 def _confirmed(edit: Any, *, allow: bool) -> tuple[Any, list[tuple[str, str]]]:

@@ -105,7 +105,7 @@ def test_apply_without_a_terminal_leaves_high_risk_files_out_and_says_why(
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # not a terminal: nobody can answer
     assert run_cli(project, openai_server, monkeypatch) == 0
     err = capsys.readouterr().err
-    assert "wrote 1 file(s)" in err
+    assert "wrote 1 file(s)" in err and "high-risk: conftest.py (conftest.py: pytest loads it" in err  # the preview
     assert "not applied: conftest.py (high-risk; no terminal to confirm: rerun with --allow-risky" in err
     assert (project / "calc.py").read_text().endswith("a + b\n")
     assert not (project / "conftest.py").exists() and not (project / "pwned.txt").exists()
