@@ -44,9 +44,11 @@ PART_FILES = {"meta": health.META, "manifest": health.MANIFEST, "positions": hea
               "graph": health.GRAPH, "chunks": "chunks.lance", "vectors": "vectors.lance",
               "embeddings": "embeddings.lance"}
 PARTS = list(PART_FILES)
-DAMAGES = ["delete", "truncate", "garbage", "schema"]
+DAMAGES = ["delete", "truncate", "garbage", "schema", "indexes"]  # indexes: a LanceDB table's index files
 QUERIES = ["parse http headers", "least recently used cache eviction", "cookie parsing", "slugify a title",
            "checksum of bytes", "route a request path", "HeaderMap", "tokenize source text"]
+# Every (part, damage); index files only where there are some (the LanceDB tables).
+CASES = [(part, how) for part in PARTS for how in DAMAGES if how != "indexes" or PART_FILES[part].endswith(".lance")]
 GARBAGE = bytes(range(256)) * 64  # 16 KiB that is neither SQLite, JSON nor Lance
 
 
@@ -59,7 +61,7 @@ def _sqlite_table(part: str) -> str:
 
 
 def damage(folder: Path, part: str, how: str) -> None:
-    """Damage ``part`` of the (closed) index in ``folder``: delete | truncate | garbage | schema."""
+    """Damage ``part`` of the (closed) index in ``folder``: delete | truncate | garbage | schema | indexes."""
     path = folder / PART_FILES[part]
     if how == "delete":
         for extra in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -79,6 +81,11 @@ def damage(folder: Path, part: str, how: str) -> None:
             file.write_bytes(GARBAGE[:max(file.stat().st_size, 4096)])
     elif how == "schema":
         _wrong_schema(folder, part, path)
+    elif how == "indexes":  # truncated index files (full text, B-trees, vectors); SQLite and JSON: none
+        for file in (path / "_indices").rglob("*") if path.is_dir() else []:
+            if file.is_file():
+                with file.open("r+b") as handle:
+                    handle.truncate(file.stat().st_size // 2)
     else:
         raise ValueError(f"unknown damage {how!r}")
 
@@ -212,11 +219,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="specpilot-corruption-") as tmp:
         work = Path(tmp)
         clean_ws, baseline, check_ms = build_clean(args.workspace, work, settings, embedder, mode)
-        for part in PARTS:
-            for how in DAMAGES:
-                for command in ("index", "search"):
-                    rows.append(run_case(clean_ws, work, part, how, command, settings, embedder, mode))
-                    print(_line(rows[-1], baseline), flush=True)
+        for part, how in CASES:
+            for command in ("index", "search"):
+                rows.append(run_case(clean_ws, work, part, how, command, settings, embedder, mode))
+                print(_line(rows[-1], baseline), flush=True)
         scale = check_at_scale(work, args.scale_files) if args.scale_files else None
     markdown = section(rows, baseline, check_ms, args.workspace, mode, scale)
     print(markdown)
@@ -257,16 +263,14 @@ def section(rows: list[dict[str, Any]], baseline: Snapshot, check_ms: float, wor
         "median open+repair s |",
         "|---|---|---|---|---|---|---|",
     ]
-    for part in PARTS:
-        for how in DAMAGES:
-            pair = [r for r in rows if r["part"] == part and r["damage"] == how]
-            marks = " / ".join("yes" if recovered(r, baseline) else f"NO {r['error'][:40]}" for r in pair)
-            told = next((t[0] for r in pair if (t := r["told"])), "")
-            repair = _repair_of(told)
-            seconds = statistics.median(r["seconds"] for r in pair)
-            again = sum(r["embedded"] for r in pair)
-            lines.append(f"| {part} | {how} | {marks} | {repair} | {'yes' if told else 'no'} | {again} | "
-                         f"{seconds:.2f} |")
+    for part, how in CASES:
+        pair = [r for r in rows if r["part"] == part and r["damage"] == how]
+        marks = " / ".join("yes" if recovered(r, baseline) else f"NO {r['error'][:40]}" for r in pair)
+        told = next((t[0] for r in pair if (t := r["told"])), "")
+        seconds = statistics.median(r["seconds"] for r in pair)
+        again = sum(r["embedded"] for r in pair)
+        lines.append(f"| {part} | {how} | {marks} | {_repair_of(told)} | {'yes' if told else 'no'} | {again} | "
+                     f"{seconds:.2f} |")
     return "\n".join(lines)
 
 

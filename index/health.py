@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from specpilot.index import graph_store, manifest, positions
+from specpilot.index.predicates import quote
 
 log = logging.getLogger("specpilot.index.health")
 
@@ -268,10 +269,43 @@ def _read_lance(db: Any, name: str, schema: pa.Schema, report: HealthReport) -> 
             names = ", ".join(f"{n}: {t}" for n, t in found)
             report.add(name, "schema", f"the {name} table has the wrong schema ({names})")
             return None
-        return table.search().select(_KEY_COLUMNS[name]).limit(None).to_arrow()
+        keys = table.search().select(_KEY_COLUMNS[name]).limit(None).to_arrow()
+        damaged = _probe_indexes(table, name, keys)
+        if damaged:
+            report.add(name, "unreadable", f"the {name} table's {damaged} index is damaged")
+            return None
+        return keys
     except Exception as exc:  # a damaged table fails in many ways inside Lance
         report.add(name, "unreadable", f"the {name} table could not be opened ({_short(exc)})")
         return None
+
+
+def _probe_indexes(table: Any, name: str, keys: pa.Table) -> str:
+    """Which of the table's indexes answers wrongly ('' when none does): one stored row
+    must be found through each, by id and path (B-trees), by its own words (full text)
+    and by its own vector (vector index). A damaged index file does not always raise:
+    Lance may log it and answer nothing, so an answer is checked, not just taken."""
+    if keys.num_rows == 0 or name == EMBEDDINGS:
+        return ""
+    row_id, path = keys.column("id")[0].as_py(), keys.column("path")[0].as_py()
+    kinds = {tuple(ix.columns): ix.index_type for ix in table.list_indices()}
+    if ("id",) in kinds and table.count_rows(f"id = {quote(row_id)}") != 1:
+        return "id"
+    if ("path",) in kinds and table.count_rows(f"path = {quote(path)}") < 1:
+        return "path"
+    if name == CHUNKS and ("search_text",) in kinds:
+        text = table.search().where(f"id = {quote(row_id)}").select(["search_text"]).limit(1).to_list()
+        words = [w for w in (text[0]["search_text"] if text else "").split() if len(w) >= 3 and w.isalnum()]
+        if words and not any(
+                table.search(word, query_type="fts", fts_columns="search_text").select(["id"]).limit(1).to_list()
+                for word in dict.fromkeys(words[:30])):
+            return "full-text"
+    if name == VECTORS and ("vector",) in kinds:
+        vector = table.search().where(f"id = {quote(row_id)}").select(["vector"]).limit(1).to_list()
+        query = np.asarray(vector[0]["vector"], dtype=np.float32) if vector else None
+        if query is not None and not table.search(query, vector_column_name="vector").limit(1).to_list():
+            return "vector"
+    return ""
 
 
 def _short(exc: BaseException) -> str:

@@ -52,8 +52,11 @@ def clean(tmp_path_factory: pytest.TempPathFactory, bench: ModuleType) -> tuple[
     return clean_ws, baseline
 
 
-@pytest.mark.parametrize("part", ["meta", "manifest", "chunks", "vectors", "embeddings", "positions", "graph"])
-@pytest.mark.parametrize("how", ["delete", "truncate", "garbage", "schema"])
+PARTS = ["meta", "manifest", "chunks", "vectors", "embeddings", "positions", "graph"]
+DAMAGES = ["delete", "truncate", "garbage", "schema"]
+
+
+@pytest.mark.parametrize(("part", "how"), [(p, h) for p in PARTS for h in DAMAGES] + [("chunks", "indexes")])
 def test_every_damaged_part_recovers_on_the_next_index_and_search(
         part: str, how: str, clean: tuple[Path, Any], bench: ModuleType, tmp_path: Path) -> None:
     clean_ws, baseline = clean
@@ -160,8 +163,8 @@ def test_a_rebuild_keeps_the_cache_so_nothing_is_embedded_again(tmp_path: Path) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("part", ["vectors", "embeddings", "chunks", "manifest"])
-@pytest.mark.parametrize("how", ["delete", "truncate", "garbage", "schema"])
+@pytest.mark.parametrize(("part", "how"), [(p, h) for p in ("vectors", "embeddings", "chunks", "manifest")
+                                           for h in DAMAGES] + [("vectors", "indexes"), ("chunks", "indexes")])
 def test_semantic_top5_recovers_without_embedding_again(part: str, how: str, bench: ModuleType, embedder: Embedder,
                                                         tmp_path_factory: pytest.TempPathFactory,
                                                         tmp_path: Path) -> None:
