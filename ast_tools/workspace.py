@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.ast_tools.edits import Refusal
+from specpilot.deny import denied_reason, is_denied
 
 MAX_SOURCE_BYTES = 2_000_000
 
@@ -49,6 +50,9 @@ class Workspace:
         rel = self.relative(path)
         if rel in self._cache:
             return self._cache[rel]
+        reason = denied_reason(rel)
+        if reason is not None:  # the deny rule: never read, even for a local refactoring
+            raise Refusal(f"{rel} is refused: {reason}")
         if rel in self.buffers:
             text, version = self.buffers[rel]
             source = Source(rel, text, version)
@@ -83,7 +87,7 @@ class Workspace:
 
     def python_files(self) -> list[str]:
         if self._python_files is not None:
-            return sorted({self.relative(p) for p in self._python_files()})
+            return sorted({rel for rel in map(self.relative, self._python_files()) if not is_denied(rel)})
         found = []
         for path in self.root.rglob("*.py"):
             parts = path.relative_to(self.root).parts
@@ -91,7 +95,7 @@ class Workspace:
                 continue
             found.append(path.relative_to(self.root).as_posix())
         found.extend(p for p in self.buffers if p.endswith(".py"))
-        return sorted(set(found))
+        return sorted(p for p in set(found) if not is_denied(p))
 
     def files_mentioning(self, word: str) -> list[str]:
         """Python files whose text holds ``word`` as a whole word: the only ones a

@@ -211,3 +211,16 @@ def test_a_secret_found_once_is_redacted_in_any_later_shape() -> None:
     assert len(memory) == 2 and list(memory.find("first1234567890 third1234567890")) == [(16, 31, "secret")]
     memory.learn("plainwords", "password")  # a word alone is not worth redacting everywhere
     assert list(memory.find("plainwords")) == []
+
+
+def test_refactorings_never_read_a_file_of_secrets_even_from_an_open_buffer(
+        planted: tuple[Path, dict[str, str]]) -> None:
+    from specpilot.ast_tools.edits import Refusal
+    from specpilot.ast_tools.workspace import Workspace
+
+    root, _ = planted
+    workspace = Workspace(root, {".aws/tool.py": ("from app import ordinary\nordinary()\n", 3)})
+    assert "app.py" in workspace.python_files()
+    assert not any(p.startswith((".aws/", ".ssh/", "ops/.aws/")) for p in workspace.python_files())
+    with pytest.raises(Refusal, match="may not read"):
+        workspace.read(".aws/tool.py")
