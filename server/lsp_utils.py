@@ -25,9 +25,15 @@ SYMBOL_KINDS = {
 
 
 def uri_to_path(uri: str) -> Path | None:
-    """A ``file:`` URI as an absolute path; None for other schemes (untitled:, git:)."""
-    path = uris.to_fs_path(uri)
-    return Path(path) if path and uri.startswith("file:") else None
+    """A ``file:`` URI as an absolute path; None for other schemes (untitled:, git:) and
+    for anything that is not a URI string (a client's bad argument)."""
+    if not isinstance(uri, str) or not uri.startswith("file:"):
+        return None
+    try:
+        path = uris.to_fs_path(uri)
+    except ValueError:  # e.g. a port that is not a number
+        return None
+    return Path(path) if path and Path(path).is_absolute() else None
 
 
 def path_to_uri(path: Path) -> str:

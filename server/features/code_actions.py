@@ -55,7 +55,8 @@ def _resolves_lazily(ls: SpecPilotServer) -> bool:
 
 
 def _wanted(kind: str, only: Sequence[str] | None) -> bool:
-    return not only or any(kind == o or kind.startswith(o + ".") for o in only)
+    wanted = [str(o) for o in only or [] if isinstance(o, str)]  # lsprotocol lets any JSON value through here
+    return not wanted or any(kind == o or kind.startswith(o + ".") for o in wanted)
 
 
 def _list(ls: SpecPilotServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
@@ -94,6 +95,21 @@ def _list(ls: SpecPilotServer, params: types.CodeActionParams) -> list[types.Cod
     return actions or None
 
 
+OFFER_FIELDS = {"kind": str, "title": str, "path": str, "line": int, "column": int, "end_line": int,
+                "end_column": int, "decorator": str}
+
+
+def _offer(data: dict[str, Any]) -> Offer:
+    """The offer in a code action's data, checked: the client sends the data back and may change it."""
+    raw, uri, version = data.get("offer"), data.get("uri"), data.get("version")
+    fits = isinstance(raw, dict) and isinstance(uri, str) and (version is None or type(version) is int) and all(
+        type(raw[key]) is kind and (kind is str or raw[key] >= 0)
+        for key, kind in OFFER_FIELDS.items() if key in raw)
+    if not fits:
+        raise RequestFailed("not a SpecPilot code action: its data was changed; ask for the code actions again")
+    return Offer.from_data(raw)
+
+
 def _check_version(ls: SpecPilotServer, uri: str, version: Any) -> None:
     current = ls.workspace.get_text_document(uri).version
     if version is not None and current is not None and current != version:
@@ -114,10 +130,13 @@ def _position_args(ls: SpecPilotServer,
     given = plain(args[0]) if args else None
     if not isinstance(given, dict) or not {"uri", "line", "character"} <= set(given):
         raise RequestFailed("expected one argument {uri, line, character, ...}")
+    line, character = given["line"], given["character"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31 for v in (line, character)):
+        raise RequestFailed(f"line and character must be whole numbers from 0, got {line!r} and {character!r}")
     folder, rel = target(ls, given["uri"])
     _check_version(ls, given["uri"], given.get("version"))
     ws = workspace_of(ls, folder)
-    where = cursor(ls, split_lines(ws.read(rel).text), types.Position(int(given["line"]), int(given["character"])))
+    where = cursor(ls, split_lines(ws.read(rel).text), types.Position(line, character))
     return folder, ws, rel, where, given
 
 
@@ -147,7 +166,7 @@ def register(server: SpecPilotServer) -> None:
         if not isinstance(data, dict) or "offer" not in data or action.edit is not None:
             return action
         try:
-            offer = Offer.from_data(data["offer"])
+            offer = _offer(data)
             folder, _ = target(ls, data["uri"])
             action.edit = await ls.in_query_thread(_edit, ls, folder, data.get("version"), data["uri"], offer)
         except Refusal as exc:
@@ -158,6 +177,8 @@ def register(server: SpecPilotServer) -> None:
     async def add_decorator_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
         folder, ws, rel, where, given = _position_args(ls, args)
         decorator = given.get("decorator")
+        if decorator is not None and not isinstance(decorator, str):
+            raise RequestFailed(f"decorator must be a name such as 'staticmethod', got {decorator!r}")
         if not decorator:
             choice = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
                 type=types.MessageType.Info, message="Add which decorator?",

@@ -34,7 +34,10 @@ T = TypeVar("T")
 
 
 def _folder(ls: SpecPilotServer, given: dict[str, Any]) -> Folder:
-    return folder_for(ls, str(given["uri"]) if given.get("uri") else None)
+    uri = given.get("uri")
+    if uri is not None and not isinstance(uri, str):
+        raise RequestFailed(f"uri must be a file URI in a workspace folder, got {uri!r}")
+    return folder_for(ls, uri or None)
 
 
 def _argument(args: tuple[Any, ...], expected: str) -> dict[str, Any]:
@@ -46,7 +49,9 @@ def _argument(args: tuple[Any, ...], expected: str) -> dict[str, Any]:
 
 def _name(given: dict[str, Any]) -> str | None:
     name = given.get("name")
-    return str(name) if name else None
+    if name is not None and not isinstance(name, str):
+        raise RequestFailed(f"name must be a spec's name (a string), got {name!r}")
+    return name or None
 
 
 def _result(folder: Folder, result: StageResult) -> dict[str, Any]:
@@ -162,9 +167,9 @@ def register(server: SpecPilotServer) -> None:
     async def spec_new(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
         given = _argument(args, "{idea, title?, profile?}")
         folder = _folder(ls, given)
-        idea = given.get("idea")
-        if not isinstance(idea, str):
-            raise RequestFailed("expected one argument {idea, title?, profile?}")
+        idea, title, profile = given.get("idea"), given.get("title"), given.get("profile")
+        if not isinstance(idea, str) or not all(v is None or isinstance(v, str) for v in (title, profile)):
+            raise RequestFailed("expected one argument {idea, title?, profile?} of strings")
         result = await _run(ls, folder, "new spec", lambda w: w.new(
             idea, title=given.get("title") or None, profile=str(given.get("profile") or "default")))
         return _result(folder, result)

@@ -68,6 +68,18 @@ def locate(ls: SpecPilotServer, uri: str) -> tuple[Folder, str] | None:
     return ls.folder_of(path) if path is not None else None
 
 
+def text_of(ls: SpecPilotServer, uri: str) -> str | None:
+    """The open buffer's text, else the file's; None for a file that cannot be read."""
+    document = ls.workspace.text_documents.get(uri)
+    if document is not None:
+        return document.source
+    path = uri_to_path(uri)
+    try:
+        return path.read_text(encoding="utf-8") if path is not None and path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 # -- conversions ----------------------------------------------------------------------------------------------
 def _range(ls: SpecPilotServer, line: int, start: int, end: int, line_text: str) -> types.Range:
     codec = ls.workspace.position_codec
@@ -94,7 +106,9 @@ async def _id_at(ls: SpecPilotServer, uri: str, position: types.Position) -> tup
     if found is None:
         return None
     folder, rel = found
-    text = ls.workspace.get_text_document(uri).source
+    text = text_of(ls, uri)
+    if text is None:
+        return None
     lines = text.splitlines() or [""]
     point = ls.workspace.position_codec.position_from_client_units(lines, position)
     at = id_at(rel, text, point.line + 1, point.character)
@@ -194,7 +208,8 @@ def register(server: SpecPilotServer) -> None:
         text = catalog.hover(at)
         if text is None:
             return None
-        line_text = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()[at.line - 1]
+        lines = (text_of(ls, params.text_document.uri) or "").splitlines()
+        line_text = lines[at.line - 1] if 0 < at.line <= len(lines) else ""
         return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text),
                            _range(ls, at.line, at.start, at.end, line_text))
 
