@@ -271,6 +271,8 @@ def section(rows: list[dict[str, Any]], baseline: Snapshot, check_ms: float, wor
         again = sum(r["embedded"] for r in pair)
         lines.append(f"| {part} | {how} | {marks} | {_repair_of(told)} | {'yes' if told else 'no'} | {again} | "
                      f"{seconds:.2f} |")
+    lines += ["", "`indexes` truncates a table's index files (full text, B-trees, vectors); the embedding cache "
+              "has none, so its row damages nothing. The SQLite files and `meta.json` have no such row."]
     return "\n".join(lines)
 
 

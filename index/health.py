@@ -129,7 +129,8 @@ class HealthReport:
             REBUILD: "repaired: rebuilt from the source files, reusing cached vectors",
             RESET: "rebuilt from the source files for the new model",
         }[self.repaired]
-        return f"The index was damaged ({found}); {done}."
+        outdated = all(p.part == "meta" and p.kind == "schema" for p in self.problems)
+        return f"The index {'is out of date' if outdated else 'was damaged'} ({found}); {done}."
 
     def to_json(self) -> dict[str, Any]:
         return {"healthy": self.healthy, "problems": [{"part": p.part, "kind": p.kind, "detail": p.detail}
