@@ -149,7 +149,14 @@ async def mark_done(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
         old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
         row = next(i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b)
         where = types.Range(types.Position(row, 0), types.Position(row + 1, 0))
-        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(where, new_lines[row])]})
+        tick = types.TextEdit(where, new_lines[row])
+        capabilities = ls.client_capabilities.workspace
+        if capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes:
+            # tagged with the buffer's version: a buffer edited before the editor applies it refuses it
+            edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+                types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=document.version), [tick])])
+        else:
+            edit = types.WorkspaceEdit(changes={uri: [tick]})
         answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
             edit=edit, label=f"SpecPilot: mark {task_id} {'done' if done else 'not done'}"))
         if not answer.applied:

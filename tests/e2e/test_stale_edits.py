@@ -130,3 +130,35 @@ async def test_a_rename_of_a_file_changed_on_disk_meanwhile_is_refused(client: L
             lines = user.read_text().splitlines(keepends=True)
             assert all(lines[e.range.start.line][e.range.start.character:e.range.end.character] == OLD
                        for e in change.edits)
+
+
+async def test_ticking_a_task_in_an_open_tasks_md_is_a_versioned_edit(client: LanguageClient, project: Path) -> None:
+    from specpilot.spec.documents import parse_tasks
+    from specpilot.spec.workflow import SpecWorkflow
+
+    flow = SpecWorkflow(project)
+    flow.new("WHEN the user calls add(a, b) THE SYSTEM SHALL return the sum of a and b.", title="Adding")
+    flow.design(force=True)
+    flow.tasks(force=True)
+    spec = flow.store.resolve(None)
+    tasks = flow.store.path(spec, "tasks")
+    text = tasks.read_text() + "\n<!-- unsaved note -->\n"
+    first = parse_tasks(text)[0].tasks[0]
+    received: list[types.WorkspaceEdit] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        received.append(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    await start(client, project, options=NO_MODEL)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=tasks.as_uri(), language_id="markdown", version=9, text=text)))
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "specpilot.spec.markDone", [{"name": spec.name, "taskId": first.id, "done": True}]))
+    [change] = received[-1].document_changes or []
+    assert isinstance(change, types.TextDocumentEdit) and change.text_document.version == 9
+    [tick] = change.edits
+    line = text.splitlines(keepends=True)[tick.range.start.line]
+    assert first.id in line and "[ ]" in line and "[x]" in tick.new_text
+    assert "unsaved note" not in tasks.read_text()  # the editor applies it, to its buffer
