@@ -157,11 +157,10 @@ def _locked(folders: Sequence[Path]) -> Iterator[None]:
     """Exclusive flocks on ``folders`` (taken in sorted order, so two writers never deadlock)."""
     handles: list[int] = []
     try:
-        for folder in folders:
+        for folder in folders if fcntl is not None else ():  # Windows opens no folder handles
             handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             handles.append(handle)
-            if fcntl is not None:
-                _flock(handle, folder)
+            _flock(handle, folder)
         yield
     finally:
         for handle in reversed(handles):

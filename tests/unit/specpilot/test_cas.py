@@ -131,3 +131,24 @@ def test_concurrent_writers_in_threads_and_processes_lose_nothing(tmp_path: Path
     expected |= {f"foreign-{i}" for i in range(60)}
     assert set(lines) == expected and len(lines) == len(expected)
     assert leftovers(tmp_path) == []
+
+
+def test_a_change_at_the_last_moment_undoes_the_files_already_swapped(tmp_path: Path, swap: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program writes b.py after every check passed and a.py was already swapped in
+    (the worst moment): the write is refused, a.py is put back and b.py keeps their text."""
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("a\n")
+    b.write_text("b\n")
+    real_swap = cas._swap
+
+    def swap_with_a_foreign_write_first(change: Change, temp: Path | None) -> object:
+        if change.path == b:
+            b.write_text("b, edited by someone else\n")
+        return real_swap(change, temp)
+
+    monkeypatch.setattr(cas, "_swap", swap_with_a_foreign_write_first)
+    with pytest.raises(WriteConflict, match="b.py changed since it was read"):
+        apply_all([Change(a, "A\n", digest("a\n")), Change(b, "B\n", digest("b\n"))])
+    assert a.read_text() == "a\n" and b.read_text() == "b, edited by someone else\n"
+    assert leftovers(tmp_path) == []
