@@ -83,3 +83,18 @@ async def test_an_edit_whose_buffer_changed_during_the_run_is_not_sent(client: L
     assert received == []
     shown = [m.message for m in client.messages if m.type == types.MessageType.Warning]
     assert any("the edit was not sent" in m and "text.py changed (version 3 -> 4)" in m for m in shown), shown
+
+
+async def test_an_editor_without_document_changes_is_not_sent_a_file_creation(client: LanguageClient,
+                                                                              project: Path,
+                                                                              model: OpenAIServer) -> None:  # noqa: F811
+    received = recorder(client)
+    await start(client, project, options=options(model), document_changes=False)
+    client.protocol.notify("specpilot/setApiKey", {"key": KEY})
+    model.push(streamed(calls=(("c1", "propose_patch", json.dumps({"diff": CREATE})),)),
+               streamed("Added helpers.py."), answer("DONE"))
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "specpilot.agent.run", [{"task": "Add a helper"}]))
+    assert result["applied"] is False and received == []
+    shown = [m.message for m in client.messages if m.type == types.MessageType.Warning]
+    assert any("creates or deletes helpers.py" in m and "specpilot agent run --apply" in m for m in shown), shown
