@@ -160,5 +160,5 @@ async def test_ticking_a_task_in_an_open_tasks_md_is_a_versioned_edit(client: La
     assert isinstance(change, types.TextDocumentEdit) and change.text_document.version == 9
     [tick] = change.edits
     line = text.splitlines(keepends=True)[tick.range.start.line]
-    assert first.id in line and "[ ]" in line and "[x]" in tick.new_text
+    assert isinstance(tick, types.TextEdit) and first.id in line and "[ ]" in line and "[x]" in tick.new_text
     assert "unsaved note" not in tasks.read_text()  # the editor applies it, to its buffer
