@@ -91,6 +91,7 @@ class HealthReport:
     seconds: float = 0.0
     repaired: str = NONE  # the repair carried out (NONE: none was)
     salvaged: int = 0  # vectors copied from the vectors table into the cache
+    fresh: bool = False  # nothing was indexed here yet
 
     @property
     def healthy(self) -> bool:
@@ -117,6 +118,8 @@ class HealthReport:
 
     def summary(self) -> str:
         """One line for the user."""
+        if self.fresh:
+            return "no index yet (`specpilot index` builds it)"
         if self.healthy:
             return f"the index is healthy (checked in {self.seconds * 1000:.0f} ms)"
         found = "; ".join(str(p) for p in self.problems[:4])
@@ -149,8 +152,8 @@ def is_fresh(folder: Path) -> bool:
 def check(folder: Path, layout: Layout) -> HealthReport:
     """Every problem of the index in ``folder`` (changes nothing)."""
     started = time.perf_counter()
-    report = HealthReport()
-    if not is_fresh(folder):
+    report = HealthReport(fresh=is_fresh(folder))
+    if not report.fresh:
         _check(folder, layout, report)
     report.seconds = time.perf_counter() - started
     return report
@@ -298,7 +301,8 @@ def _probe_indexes(table: Any, name: str, keys: pa.Table) -> str:
         text = table.search().where(f"id = {quote(row_id)}").select(["search_text"]).limit(1).to_list()
         words = [w for w in (text[0]["search_text"] if text else "").split() if len(w) >= 3 and w.isalnum()]
         if words and not any(
-                table.search(word, query_type="fts", fts_columns="search_text").select(["id"]).limit(1).to_list()
+                table.search(word, query_type="fts", fts_columns="search_text").select(["id", "_score"])
+                .limit(1).to_list()
                 for word in dict.fromkeys(words[:30])):
             return "full-text"
     if name == VECTORS and ("vector",) in kinds:

@@ -68,7 +68,7 @@ def _print(out: dict[str, Any], found: Any) -> None:
     print(f"{out['workspace']}: {len(found.problems)} problem(s) found in {found.seconds * 1000:.0f} ms")
     for problem in found.problems:
         print(f"  {problem}")
-    if "repaired" in out:
+    if "healthyAfter" in out:
         print(out["summary"])
         if not out["healthyAfter"]:
             print("still damaged after the repair: " + "; ".join(out["problemsAfter"]), file=sys.stderr)

@@ -30,6 +30,11 @@ def indexed(tmp_path: Path) -> Path:
     return root
 
 
+def test_doctor_on_a_workspace_never_indexed(tmp_path: Path) -> None:
+    done = specpilot("doctor", "-w", str(tmp_path), *NO_MODEL)
+    assert done.returncode == 0 and "no index yet" in done.stdout
+
+
 def test_doctor_finds_damage_without_changing_it_and_repair_fixes_it(indexed: Path) -> None:
     assert specpilot("doctor", "-w", str(indexed), *NO_MODEL).returncode == 0
     positions = indexed / ".specpilot" / "cache" / "index" / "positions.sqlite"
@@ -38,6 +43,9 @@ def test_doctor_finds_damage_without_changing_it_and_repair_fixes_it(indexed: Pa
     assert found.returncode == 1
     report = json.loads(found.stdout)
     assert not report["healthy"] and report["problems"][0]["part"] == "positions"
+    human = specpilot("doctor", "-w", str(indexed), *NO_MODEL)
+    assert human.returncode == 1 and "positions" in human.stdout and "--repair" in human.stdout
+    assert human.stderr == ""
     assert positions.read_bytes() == b"not a database " * 512  # checking changed nothing
     fixed = specpilot("doctor", "-w", str(indexed), "--repair", *NO_MODEL)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
@@ -56,6 +64,7 @@ def test_search_after_damage_answers_and_says_so_once(indexed: Path) -> None:
     assert len(told) == 1 and "positions" in told[0]
     quiet = specpilot("search", "parse headers", "--mode", "bm25", "-w", str(indexed), *NO_MODEL)
     assert "index was damaged" not in quiet.stderr and "parse_headers" in quiet.stdout
+    assert "WARN" not in quiet.stderr  # the self-check's probes are silent
 
 
 def test_truncated_chunk_data_no_longer_breaks_search(indexed: Path) -> None:
