@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import functools
 import os
-import pwd
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -105,7 +105,7 @@ def unprivileged_problem(cwd: Path, program: str = sys.executable) -> str | None
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return "SpecPilot does not run as root, so it cannot switch to an unprivileged user"
     try:
-        pwd.getpwnam(UNPRIVILEGED_USER)
+        _user()
     except KeyError:
         return f"there is no {UNPRIVILEGED_USER!r} user"
     for folder in [cwd, *cwd.parents]:
@@ -154,7 +154,7 @@ def _prepared(mode: str, argv: list[str], cwd: Path, env: dict[str, str], tmp: P
     if mode in ("auto", "user"):
         problem = unprivileged_problem(cwd, argv[0])
         if problem is None:
-            user = pwd.getpwnam(UNPRIVILEGED_USER)
+            user = _user()
             os.chown(tmp, user.pw_uid, user.pw_gid)
             note = f"; {reasons[0]}" if reasons else ""
             return Prepared("user", f"sandbox: ran as the unprivileged user {UNPRIVILEGED_USER!r} (it can still "
@@ -166,6 +166,12 @@ def _prepared(mode: str, argv: list[str], cwd: Path, env: dict[str, str], tmp: P
     why = "; ".join(reasons) if reasons else f"{MODE_VARIABLE}=none"
     return Prepared("none", f"warning: NOT sandboxed ({why}): the tests could write anywhere this user can and "
                     "use the network", argv, env, marker=marker)
+
+
+def _user() -> Any:
+    import pwd  # POSIX only; this level is reached only as root
+
+    return pwd.getpwnam(UNPRIVILEGED_USER)
 
 
 def _bubblewrap_argv(bwrap: str, cwd: Path, tmp: Path, argv: list[str]) -> list[str]:
@@ -189,7 +195,11 @@ def _bubblewrap_argv(bwrap: str, cwd: Path, tmp: Path, argv: list[str]) -> list[
 
 
 def _hidden_folders(cwd: Path) -> list[Path]:
-    candidates = {Path(p) for p in HIDDEN} | {Path.home()}
+    candidates = {Path(p) for p in HIDDEN}
+    try:
+        candidates.add(Path.home())
+    except RuntimeError:  # no $HOME and no passwd entry
+        pass
     hidden = []
     for folder in sorted(candidates):
         try:
@@ -237,7 +247,8 @@ def kill_marked(marker: str) -> int:
     proc = Path("/proc")
     if not proc.is_dir():
         return 0
-    for _ in range(3):  # a process may start another while the first is being killed
+    quiet = 0
+    while quiet < 3:  # a process may be starting (between fork and exec) or start another: look again
         found = 0
         for entry in proc.iterdir():
             if not entry.name.isdigit() or int(entry.name) in killed or int(entry.name) == os.getpid():
@@ -253,6 +264,6 @@ def kill_marked(marker: str) -> int:
                     continue
                 killed.add(int(entry.name))
                 found += 1
-        if not found:
-            break
+        quiet = 0 if found else quiet + 1
+        time.sleep(0.05)
     return len(killed)
