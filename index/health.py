@@ -154,7 +154,12 @@ def check(folder: Path, layout: Layout) -> HealthReport:
     started = time.perf_counter()
     report = HealthReport(fresh=is_fresh(folder))
     if not report.fresh:
-        _check(folder, layout, report)
+        try:
+            _check(folder, layout, report)
+        except Exception as exc:  # a fault of the check itself must not cost a rebuild on every open
+            log.warning("the index self-check failed (%s); the index is opened as it is", _short(exc),
+                        exc_info=True)
+            report.problems.clear()
     report.seconds = time.perf_counter() - started
     return report
 
