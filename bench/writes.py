@@ -13,9 +13,10 @@ what the harness catches.
 rename request is raced with a didChange of the same buffer; each answer is checked
 the way a client applies it: a ``TextDocumentEdit`` tagged with version v is applied
 to the client's text at v, so every range must hold the old name there. An edit that
-does not is misapplied. Two races: the change sent 0-10 ms after the request (it moves
-the renamed name's uses down a line), and the change sent right behind the request
-(it moves every line, so the request's position means something else after it).
+does not is misapplied. Three races: the change sent 0-10 ms after the request (it
+moves the renamed name's uses down a line), right behind the request (it moves every
+line, so the request's position points into another function after it), and right
+before it (the request's position is in the changed text: the rename must go through).
 
 Writes the ``writes`` section of bench/RESULTS.md.
     python bench/writes.py [--rounds 5] [--tries 120]
@@ -152,7 +153,7 @@ def race(mode: str, rounds: int) -> dict[str, Any]:
 # -- (b) stale edits against the server --------------------------------------------------------------
 
 OLD = "target"
-TEXT = "def target():\n    return 1\n\n\nvalue = target() + target()\n"
+TEXT = "def other(): return 0\ndef target():\n    return 1\n\n\nvalue = target() + target() + other()\n"
 
 
 class Client(LanguageClient):
@@ -212,28 +213,39 @@ async def stale_edits(tries: int) -> dict[str, Any]:
     rng = random.Random(15)
     outcomes = {"misapplied": 0, "refused": 0, "stale_tag": 0, "applied_ok": 0, "other_error": 0}
     latencies: list[float] = []
-    for race_kind in ("after", "behind"):
+    kinds = ("after", "behind", "before")
+    for race_kind in kinds:
         texts = {1: TEXT}
         version = 1
         client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
             uri=uri, language_id="python", version=1, text=TEXT)))
-        for attempt in range(tries // 2):
+        for attempt in range(tries // len(kinds)):
             text = texts[version]
             line = text.splitlines().index("def target():")
+            if race_kind == "after":  # a blank line below target's body: its uses move down
+                at, new_text = line + 2, text.replace("\n\n\n", "\n\n\n\n", 1)
+            else:  # a blank line on top: every line moves, (line, 5) now points into ``other``
+                at, new_text = 0, "\n" + text
+            texts[version + 1] = new_text
+
+            def change(version: int = version, at: int = at) -> None:
+                client.text_document_did_change(types.DidChangeTextDocumentParams(
+                    types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
+                    [types.TextDocumentContentChangePartial(
+                        range=types.Range(types.Position(at, 0), types.Position(at, 0)), text="\n")]))
+
+            if race_kind == "before":  # the change first: the request's position is in the new text
+                change()
+                line += 1
             began = time.perf_counter()
             request = asyncio.ensure_future(client.text_document_rename_async(types.RenameParams(
                 types.TextDocumentIdentifier(uri), types.Position(line, 5), f"renamed_{attempt}")))
             if race_kind == "after":
                 await asyncio.sleep(rng.choice([0.0, 0.001, 0.002, 0.005, 0.01]))
-                at, new_text = 2 + line, text.replace("\n\n\n", "\n\n\n\n", 1)  # uses move down
-            else:
+                change()
+            elif race_kind == "behind":
                 await asyncio.sleep(0)  # the request is written; the change goes right behind it
-                at, new_text = 0, "\n" + text  # every line moves: the position means another line
-            texts[version + 1] = new_text
-            client.text_document_did_change(types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
-                [types.TextDocumentContentChangePartial(
-                    range=types.Range(types.Position(at, 0), types.Position(at, 0)), text="\n")]))
+                change()
             version += 1
             try:
                 edit = await request
@@ -259,7 +271,7 @@ async def stale_edits(tries: int) -> dict[str, Any]:
     client.exit(None)
     await client.stop()
     shutil.rmtree(root, ignore_errors=True)
-    return {**outcomes, "tries": 2 * (tries // 2), "p50": statistics.median(latencies),
+    return {**outcomes, "tries": len(kinds) * (tries // len(kinds)), "p50": statistics.median(latencies),
             "p95": pct(latencies, 0.95)}
 
 
@@ -296,9 +308,10 @@ line is missing at the end. Latency is per write, retries included.
 {race_row("check-then-replace (before)", naive, False)}
 
 Stale edits misapplied (goal 0). {stale['tries']} renames against the real server over stdio, each raced
-with a didChange of the same buffer (half sent 0-10 ms after the request, moving the name's uses; half
-right behind it, moving every line). An answer is misapplied when a range does not hold the old name in
-the client's text of the version it is tagged with.
+with a didChange of the same buffer: a third sent 0-10 ms after the request (moving the name's uses), a
+third right behind it (moving every line, so the request's position points at another function
+afterwards), a third right before it (the position is in the changed text). An answer is misapplied
+when a range does not hold the old name in the client's text of the version it is tagged with.
 
 {stale_head}
 |---|---|---|---|---|---|---|
@@ -311,7 +324,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tries", type=int, default=120)
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
+    parser.add_argument("--stale-only", action="store_true", help="only (b), printed")
     args = parser.parse_args()
+    if args.stale_only:
+        print(asyncio.run(stale_edits(args.tries)))
+        return
     cas_race = race("cas", args.rounds)
     naive = race("naive", args.rounds)
     stale = asyncio.run(stale_edits(args.tries))
