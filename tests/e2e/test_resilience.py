@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
+from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import LanguageClient
 
 from .conftest import NO_MODEL, search, start, symbols, until, wait_for_status
@@ -61,6 +63,26 @@ async def test_a_handler_fault_is_an_error_answer_and_the_server_goes_on(
     assert [s.name for s in found or []] == ["HeaderMap", "parse_headers"]
     errors = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
     assert any("specpilot/search" in message or "Exception" in message for message in errors)
+    assert client.messages == []  # logged, not a popup
+
+
+async def test_bad_params_answer_invalid_params_without_a_popup(client: LanguageClient, project: Path) -> None:
+    await start(client, project, options=NO_MODEL)
+    answer: Future[object] = Future()  # sent untyped: pygls' client cannot build a bad HoverParams
+    client.protocol._request_futures["bad-hover"] = answer
+    client.protocol._send_data(JsonRPCRequestMessage(id="bad-hover", method=types.TEXT_DOCUMENT_HOVER, jsonrpc="2.0",
+                                                     params={"textDocument": {"uri": project.as_uri() + "/x.py"},
+                                                             "position": {"line": "first", "character": 0}}))
+    with pytest.raises(JsonRpcException) as refused:  # a position whose line is a string
+        await asyncio.wait_for(asyncio.wrap_future(answer), 30)
+    assert refused.value.code == -32602 and "$.params.position.line" in refused.value.message
+    missing = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier((project / "nowhere.md").as_uri()), types.Position(0, 0)))
+    assert missing is None  # a missing file has nothing to show
+    with pytest.raises(JsonRpcException) as unknown:
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="specpilot.nope"))
+    assert unknown.value.code == -32602 and "specpilot.nope" in unknown.value.message
+    assert client.messages == []
 
 
 async def test_shutdown_and_exit_stop_the_server_cleanly(client: LanguageClient, project: Path) -> None:
