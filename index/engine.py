@@ -9,7 +9,6 @@ embedder.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -28,14 +27,16 @@ from specpilot.config import Settings
 from specpilot.deny import is_denied
 from specpilot.index import health, scanner
 from specpilot.index.chunker import chunk_file
-from specpilot.index.embedder import Embedder, EmbedderError, create_embedder, resolve_model_path
+from specpilot.index.embedder import Embedder, EmbedderError, create_embedder
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.health import HealthReport
+from specpilot.index.identity import index_identity
+from specpilot.index.identity import model_dimension as model_dimension  # re-exported: callers import it here
 from specpilot.index.manifest import FileRecord, Manifest
 from specpilot.index.model import ParsedFile, content_hash, embed_text
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
-from specpilot.index.store import IndexStore, search_text, store_layout
-from specpilot.paths import cache_dir, ensure_cache
+from specpilot.index.store import IndexStore, search_text
+from specpilot.paths import ensure_cache
 
 log = logging.getLogger("specpilot.index")
 
@@ -84,34 +85,6 @@ class IndexStatus:
     @property
     def embedded_percent(self) -> float:
         return 100.0 * self.embedded / self.chunks if self.chunks else 100.0
-
-
-def model_dimension(model: str) -> int:
-    """Read the vector size from the model folder without loading torch."""
-    folder = Path(resolve_model_path(model))
-    pooling = folder / "1_Pooling" / "config.json"
-    try:
-        if pooling.is_file():
-            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
-        return int(json.loads((folder / "config.json").read_text())["hidden_size"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise EmbedderError(f"cannot read the vector size of model {model!r}: {exc}") from exc
-
-
-def index_identity(settings: Settings, embedder: Embedder | None = None) -> tuple[int, str]:
-    """(vector size, model identity) the index of these settings is written for. Vectors
-    depend on the truncation length too: it is part of the identity."""
-    model = embedder.name if embedder else settings.embedder.model
-    dim = embedder.dim if embedder else model_dimension(model)
-    seq = embedder.max_seq_length if embedder else settings.embedder.max_seq_length
-    return dim, f"{model}@{seq}"
-
-
-def check_workspace(root: Path, settings: Settings) -> HealthReport:
-    """The self-check of ``root``'s index without opening (or repairing) it."""
-    dim, model = index_identity(settings)
-    folder = cache_dir(root.resolve(), settings.cache_path) / "index"
-    return health.check(folder, store_layout(dim, model, sidecars=True))
 
 
 ParseResult = tuple[str, "str | None", "ParsedFile | None", str, list[str]]

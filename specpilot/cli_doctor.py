@@ -30,7 +30,8 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
 def cmd_doctor(args: argparse.Namespace) -> int:
     from specpilot import cli
     from specpilot.index.embedder import EmbedderError
-    from specpilot.index.engine import WorkspaceIndex, check_workspace
+    from specpilot.index.engine import WorkspaceIndex
+    from specpilot.index.identity import check_workspace
 
     workspace = cli._workspace(args.workspace)
     settings = cli._settings(args, workspace)

@@ -21,7 +21,8 @@ import pytest
 from specpilot.config import Settings
 from specpilot.index import health
 from specpilot.index.embedder import Embedder
-from specpilot.index.engine import WorkspaceIndex, check_workspace
+from specpilot.index.engine import WorkspaceIndex
+from specpilot.index.identity import check_workspace
 from specpilot.index.model import Chunk, content_hash
 from specpilot.index.store import IndexStore
 
