@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lancedb
 import numpy as np
@@ -48,7 +48,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from specpilot.index import graph_store, manifest, positions
-from specpilot.index.predicates import quote
+from specpilot.index.embedding_cache import embeddings_schema
+from specpilot.index.predicates import in_list, quote
+from specpilot.index.vectors import CARRIED_COLUMNS
+
+if TYPE_CHECKING:
+    from specpilot.index.store import IndexStore
 
 log = logging.getLogger("specpilot.index.health")
 
@@ -395,8 +400,6 @@ def _remove(folder: Path, names: Iterable[str]) -> None:
 
 def _rebuild_cache(folder: Path, dim: int, *, from_vectors: bool) -> int:
     """A fresh embedding cache, filled from the vectors table when that is sound."""
-    from specpilot.index.embedding_cache import embeddings_schema
-
     rows = None
     db = lancedb.connect(str(folder))
     if from_vectors and (folder / f"{VECTORS}.lance").is_dir():
@@ -418,3 +421,22 @@ def _rebuild_cache(folder: Path, dim: int, *, from_vectors: bool) -> int:
                        schema=embeddings_schema(dim)))
     return len(keep)
 
+
+def restore_vectors(store: IndexStore) -> int:
+    """After the vectors table was dropped (``VECTORS_ONLY``): every chunk whose content
+    hash is in the embedding cache gets its vector back, without the model; the rest are
+    flagged as waiting for the embedder. The caller holds the store's lock."""
+    assert store.positions is not None, "the store is not open"
+    store.positions.reset_vectors()
+    ids = store.positions.pending(store.count() + 1)
+    restored = 0
+    for start in range(0, len(ids), 1000):
+        part = ids[start:start + 1000]
+        rows = store.chunks.search().where(in_list("id", part)).select(CARRIED_COLUMNS).limit(len(part)).to_list()
+        known = store.cache.get([row["content_hash"] for row in rows])
+        rows = [row for row in rows if row["content_hash"] in known]
+        if rows:
+            store.vectors.add(rows, np.stack([known[row["content_hash"]] for row in rows]))
+            store.positions.mark_embedded([row["id"] for row in rows])
+            restored += len(rows)
+    return restored

@@ -155,31 +155,13 @@ class IndexStore:
             self._connect()
         self.rebuilt = self.health.repaired in (health.REBUILD, health.RESET)
         if self.health.repaired == health.VECTORS_ONLY:
-            restored = self._vectors_from_cache()
+            with self._lock:
+                restored = health.restore_vectors(self)
             log.info("restored %d vectors from the embedding cache", restored)
 
     def _notice(self, message: str) -> None:
         log.info(message)  # the log line; callers show the notice itself once (CLI stderr, editor message)
         self.notices.append(StoreNotice(message))
-
-    def _vectors_from_cache(self) -> int:
-        """After the vectors table was dropped: every chunk whose content hash is in the
-        embedding cache gets its vector back; the rest wait for the embedder."""
-        with self._lock:
-            self._positions.reset_vectors()
-            ids = self._positions.pending(self.count() + 1)
-            restored = 0
-            for start in range(0, len(ids), 1000):
-                part = ids[start:start + 1000]
-                rows = (self.chunks.search().where(in_list("id", part)).select(CARRIED_COLUMNS)
-                        .limit(len(part)).to_list())
-                known = self.cache.get([row["content_hash"] for row in rows])
-                rows = [row for row in rows if row["content_hash"] in known]
-                if rows:
-                    self.vectors.add(rows, np.stack([known[row["content_hash"]] for row in rows]))
-                    self._positions.mark_embedded([row["id"] for row in rows])
-                    restored += len(rows)
-            return restored
 
     def _connect(self) -> None:
         # Bounded caches: LanceDB's defaults let a long embedding run grow without limit.
