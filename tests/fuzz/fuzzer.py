@@ -262,9 +262,15 @@ class Generator:
             return "workspace/didChangeWatchedFiles", self.mutate({"changes": [{"uri": self.uri(), "type": kind}]})
         if roll < 0.95:
             return "$/setTrace", {"value": self.rng.choice(["off", "messages", "verbose", "loud"])}
-        if roll < 0.97:
+        if roll < 0.96:
             return "workspace/didChangeWorkspaceFolders", self.mutate({"event": {
                 "added": [{"uri": (self.root / "missing_folder").as_uri(), "name": "x"}], "removed": []}})
+        if roll < 0.97:  # settings the folder already has, or junk the server must shrug off
+            return "workspace/didChangeConfiguration", self.rng.choice([
+                {"settings": {"specpilot": {"embedder": {"enabled": False}}}}, {"settings": None},
+                {"settings": self.junk()}])
+        if roll < 0.98:
+            return "specpilot/setApiKey", self.rng.choice([{"key": ""}, {"key": self.junk()}, self.junk()])
         return "textDocument/didOpen", self.junk()
 
     def did_open(self) -> tuple[str, Any]:
