@@ -93,6 +93,7 @@ class Generator:
         self.commands = list((capabilities.get("executeCommandProvider") or {}).get("commands") or [])
         self.requests = requests_of(capabilities)
         self._next_commands: list[str] = []
+        self.sent_once: set[str] = set()
 
     # -- values ---------------------------------------------------------------------------------
     def text(self) -> str:
@@ -180,7 +181,11 @@ class Generator:
         """(method, params, omit params)."""
         method = self.rng.choice(self.requests)
         if method == "workspace/executeCommand":
-            return method, self.mutate(self.command()), False
+            command = self.command()
+            if command["command"] not in self.sent_once:  # each command once as generated, then mutated too
+                self.sent_once.add(command["command"])
+                return method, command, False
+            return method, self.mutate(command), False
         uri = self.uri()
         params: Any
         if method == "workspace/symbol":
@@ -236,7 +241,7 @@ class Generator:
             "specpilot.spec.markDone": [{"taskId": "T1", "done": rng.choice([True, "yes"])}],
             "specpilot.agent.run": [{"uri": uri, "version": rng.randint(-1, 3), "offer": self.junk()}],
         }
-        if name == "specpilot.index.rebuild" and rng.random() < 0.8:
+        if name == "specpilot.index.rebuild" and name in self.sent_once and rng.random() < 0.8:
             name = "specpilot.index.status"  # a rebuild re-reads the folder: now and then is enough
         args = arguments.get(name, [self.junk()])
         if rng.random() < 0.15:

@@ -1,4 +1,4 @@
-"""The real server over stdio under 2,000 generated messages (see fuzzer.py): it stays up,
+"""The real server over stdio under 3,000 generated messages (see fuzzer.py): it stays up,
 answers every request in time, never with InternalError, raises no error popups, and
 still answers the fixed queries right afterwards."""
 
@@ -11,7 +11,7 @@ import fuzzer
 from conftest import NO_MODEL
 from wire import Wire
 
-MESSAGES = int(os.environ.get("SPECPILOT_FUZZ_MESSAGES", "2000"))
+MESSAGES = int(os.environ.get("SPECPILOT_FUZZ_MESSAGES", "3000"))
 SEED = int(os.environ.get("SPECPILOT_FUZZ_SEED", "20261203"))
 
 
