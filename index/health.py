@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 
 from specpilot.index import graph_store, manifest, positions
 from specpilot.index.embedding_cache import embeddings_schema
+from specpilot.index.open_lock import LOCK_NAME
 from specpilot.index.predicates import in_list, quote
 from specpilot.index.vectors import CARRIED_COLUMNS
 
@@ -97,6 +98,7 @@ class HealthReport:
     repaired: str = NONE  # the repair carried out (NONE: none was)
     salvaged: int = 0  # vectors copied from the vectors table into the cache
     fresh: bool = False  # nothing was indexed here yet
+    thorough: bool = True  # False: another process had the index open (no agreement checks, no probes)
 
     @property
     def healthy(self) -> bool:
@@ -144,6 +146,7 @@ class HealthReport:
         return {"healthy": self.healthy, "problems": [{"part": p.part, "kind": p.kind, "detail": p.detail}
                                                       for p in self.problems],
                 "action": self.action, "repaired": self.repaired, "checkMs": round(self.seconds * 1000, 1),
+                "thorough": self.thorough,
                 "summary": self.summary()}
 
 
@@ -154,10 +157,12 @@ def is_fresh(folder: Path) -> bool:
 
 
 # -- checking ------------------------------------------------------------------------------------
-def check(folder: Path, layout: Layout) -> HealthReport:
-    """Every problem of the index in ``folder`` (changes nothing)."""
+def check(folder: Path, layout: Layout, *, alone: bool = True) -> HealthReport:
+    """Every problem of the index in ``folder`` (changes nothing). ``alone``: no other
+    process has it open (index/open_lock.py); when one has, the parts' agreement and
+    the index probes are left out, as another writer's batch may be half-written."""
     started = time.perf_counter()
-    report = HealthReport(fresh=is_fresh(folder))
+    report = HealthReport(fresh=is_fresh(folder), thorough=alone)
     if not report.fresh:
         try:
             _check(folder, layout, report)
@@ -175,12 +180,14 @@ def _check(folder: Path, layout: Layout, report: HealthReport) -> None:
     parts = ["positions"] + (["manifest", "graph"] if layout.sidecars else [])
     sql = {part: _read_sqlite(folder, part, report) for part in parts}
     db = lancedb.connect(str(folder))
-    tables = {name: _read_lance(db, name, layout.tables[name], report) for name in layout.tables}
+    tables = {name: _read_lance(db, name, layout.tables[name], report, probe=report.thorough)
+              for name in layout.tables}
     chunks = tables.get(CHUNKS)
     if chunks is not None and chunks.num_rows == 0:
         # An empty index whose SQLite files were never created (stopped at its first open) is sound.
         report.problems = [p for p in report.problems if p.kind != "missing" or p.part not in parts]
-    _check_agreement(report, sql, tables)
+    if report.thorough:
+        _check_agreement(report, sql, tables)
 
 
 def _check_meta(folder: Path, layout: Layout, report: HealthReport) -> bool:
@@ -271,7 +278,7 @@ _SQLITE_READERS = {"positions": _positions, "manifest": _manifest, "graph": _gra
 _KEY_COLUMNS = {CHUNKS: ["id", "path"], VECTORS: ["id", "path"], EMBEDDINGS: ["content_hash"]}
 
 
-def _read_lance(db: Any, name: str, schema: pa.Schema, report: HealthReport) -> pa.Table | None:
+def _read_lance(db: Any, name: str, schema: pa.Schema, report: HealthReport, *, probe: bool) -> pa.Table | None:
     """The table's key columns (reading them touches every data file), or None."""
     if not (Path(db.uri) / f"{name}.lance").is_dir():
         report.add(name, "missing", f"the {name} table is missing")
@@ -284,7 +291,7 @@ def _read_lance(db: Any, name: str, schema: pa.Schema, report: HealthReport) -> 
             report.add(name, "schema", f"the {name} table has the wrong schema ({names})")
             return None
         keys = table.search().select(_KEY_COLUMNS[name]).limit(None).to_arrow()
-        damaged = _probe_indexes(table, name, keys)
+        damaged = _probe_indexes(table, name, keys) if probe else ""
         if damaged:
             report.add(name, "unreadable", f"the {name} table's {damaged} index is damaged")
             return None
@@ -383,7 +390,7 @@ def repair_files(folder: Path, report: HealthReport, dim: int) -> str:
     if action == VECTORS_ONLY:
         _remove(folder, [f"{VECTORS}.lance"])
     elif action in (REBUILD, RESET):
-        keep = {".gitignore"} | ({f"{EMBEDDINGS}.lance"} if action == REBUILD else set())
+        keep = {".gitignore", LOCK_NAME} | ({f"{EMBEDDINGS}.lance"} if action == REBUILD else set())
         _remove(folder, [p.name for p in folder.iterdir() if p.name not in keep])
     report.repaired = action
     return action

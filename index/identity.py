@@ -10,6 +10,7 @@ from specpilot.config import Settings
 from specpilot.index import health
 from specpilot.index.embedder import Embedder, EmbedderError, resolve_model_path
 from specpilot.index.health import HealthReport
+from specpilot.index.open_lock import checking
 from specpilot.index.store import store_layout
 from specpilot.paths import cache_dir
 
@@ -39,4 +40,5 @@ def check_workspace(root: Path, settings: Settings) -> HealthReport:
     """The self-check of ``root``'s index without opening (or repairing) it."""
     dim, model = index_identity(settings)
     folder = cache_dir(root.resolve(), settings.cache_path) / "index"
-    return health.check(folder, store_layout(dim, model, sidecars=True))
+    with checking(folder) as alone:
+        return health.check(folder, store_layout(dim, model, sidecars=True), alone=alone)

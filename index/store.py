@@ -40,6 +40,7 @@ from specpilot.index.embedding_cache import TABLE as CACHE_TABLE
 from specpilot.index.embedding_cache import EmbeddingCache, embeddings_schema
 from specpilot.index.lance import fixed_schema
 from specpilot.index.model import Chunk
+from specpilot.index.open_lock import OpenLock
 from specpilot.index.positions import ChunkPositions
 from specpilot.index.predicates import in_list, quote
 from specpilot.index.tokens import term_text
@@ -134,13 +135,23 @@ class IndexStore:
 
     def check(self) -> health.HealthReport:
         """The self-check of the open store, with writes held off while it reads."""
-        with self._lock:
+        with self._lock:  # this process's writes wait; another process's may be under way
             return health.check(self.folder, self.layout())
 
     def _open(self) -> None:
         """Check every part, repair what is damaged (index/health.py), then connect."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.health = health.check(self.folder, self.layout())
+        self._open_lock = OpenLock(self.folder)
+        alone = self._open_lock.acquire()
+        try:
+            self._check_and_connect(alone)
+        except BaseException:
+            self._open_lock.release()
+            raise
+        self._open_lock.share()  # others may open it now (held until ``close``)
+
+    def _check_and_connect(self, alone: bool) -> None:
+        self.health = health.check(self.folder, self.layout(), alone=alone)
         action = health.repair_files(self.folder, self.health, self.dim)
         if action != health.NONE:
             self._notice(self.health.summary() if action != health.RESET
@@ -150,7 +161,9 @@ class IndexStore:
         except Exception as exc:  # a corrupt table can still fail in ways the check did not foresee
             self._notice(f"Rebuilding the index: the index could not be opened ({type(exc).__name__}: {exc}).")
             self.health.add(CHUNKS, "reset", f"the index could not be opened ({type(exc).__name__})")
-            self.close()
+            if self.positions is not None:
+                self.positions.close()
+                self.positions = None
             health.repair_files(self.folder, self.health, self.dim)
             self._connect()
         self.rebuilt = self.health.repaired in (health.REBUILD, health.RESET)
@@ -367,6 +380,7 @@ class IndexStore:
             if self.positions is not None:
                 self.positions.close()
                 self.positions = None
+            self._open_lock.release()
 
     # -- reads -------------------------------------------------------------------------------
     def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:

@@ -63,6 +63,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _print(out: dict[str, Any], found: Any) -> None:
+    if not found.thorough:
+        print("note: another SpecPilot process has the index open; whether its parts agree was not checked")
     if found.healthy:
         print(f"{out['workspace']}: {found.summary()}")
         return

@@ -189,3 +189,28 @@ def _embedded_clean(bench: ModuleType, embedder: Embedder,
                                                   embedder, "hybrid")
         _EMBEDDED["clean"] = (clean_ws, baseline)
     return _EMBEDDED["clean"]
+
+
+def test_a_half_written_batch_of_another_open_index_is_not_mistaken_for_damage(
+        clean: tuple[Path, Any], tmp_path: Path) -> None:
+    """The editor's server indexes while `specpilot search` opens the same index: a row
+    without its position yet is another writer's batch in progress, not damage."""
+    import sqlite3
+
+    ws = tmp_path / "ws"
+    shutil.copytree(clean[0], ws)
+    writer = WorkspaceIndex(ws, no_model())  # holds the index open, as the server does
+    count = writer.status(disk=False).chunks
+    db = sqlite3.connect(ws / ".specpilot" / "cache" / "index" / health.POSITIONS)
+    db.execute("DELETE FROM positions WHERE rowid = (SELECT MIN(rowid) FROM positions)")  # "not written yet"
+    db.commit()
+    db.close()
+    reader = WorkspaceIndex(ws, no_model())
+    assert reader.store.notices == [] and not reader.store.health.thorough
+    assert reader.store.count() == count  # nothing was dropped under the writer
+    assert not check_workspace(ws, no_model()).thorough
+    reader.close()
+    writer.close()
+    alone = WorkspaceIndex(ws, no_model())  # alone with it, the same disagreement is damage
+    assert alone.store.health.thorough and alone.store.health.repaired == health.REBUILD
+    alone.close()
