@@ -87,7 +87,9 @@ def workspace_of(ls: SpecPilotServer, folder: Folder) -> Workspace:
     text with its own version, so an edit computed from it is tagged with the version of the
     text it was computed from (safe to call from a worker thread)."""
     buffers = on_loop(ls, lambda: open_buffers(ls, folder))
-    indexed = [rel for rel in folder.index.manifest.files if rel.endswith(".py")]
+    # list() copies the keys in one step under the GIL; a Python loop over the live dict would race the
+    # index thread adding and dropping files ("dictionary changed size during iteration").
+    indexed = [rel for rel in list(folder.index.manifest.files) if rel.endswith(".py")]
     return Workspace(folder.root, buffers, python_files=lambda: indexed + [b for b in buffers if b.endswith(".py")])
 
 
