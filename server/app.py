@@ -24,7 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import Workspace
 
 from specpilot import __version__
-from specpilot.config import ConfigProblem, ServerSettings
+from specpilot.config import ServerSettings
 from specpilot.server.folders import EmbedderPool, Folder
 from specpilot.server.guard import ContentModified, GuardedProtocol, RequestFailed
 from specpilot.server.logs import EditorLogHandler
@@ -176,13 +176,6 @@ class SpecPilotServer(LanguageServer):
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
-
-    def report_settings(self, problems: list[ConfigProblem], where: str) -> None:
-        if not problems:
-            return
-        lines = "; ".join(str(p) for p in problems)
-        log.warning("settings for %s: %s", where, lines)
-        self.show(f"SpecPilot settings ({where}): {lines}", types.MessageType.Warning)
 
     def notify_status(self, folder: Folder) -> None:
         """Send ``specpilot/indexStatus`` for ``folder`` (counts are read off the loop)."""
