@@ -194,6 +194,8 @@ def _retriever(root: Path) -> Any:
 
         index = WorkspaceIndex(root, settings)
         try:
+            if index.needs_reindex:  # a repair on open emptied the index: index the source files again
+                index.update(embed=False)
             return [(h.path, h.qualified_name or h.name, h.start_line) for h in index.search(query, k=k)
                     if h.kind != "module"]
         finally:

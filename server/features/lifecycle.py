@@ -155,7 +155,8 @@ async def add_folders(ls: SpecPilotServer, roots: list[tuple[Path | None, str]])
 def _start_folder(ls: SpecPilotServer, folder: Folder) -> None:
     ls.folders[folder.root] = folder
     for notice in folder.index.store.notices:
-        ls.show(f"SpecPilot ({folder.name}): {notice.message}", types.MessageType.Info)
+        # A repair on open (or a rebuild for another model) is told once, as a warning; the store logs it too.
+        ls.show(f"SpecPilot ({folder.name}): {notice.message}", types.MessageType.Warning)
     _configure_logs(ls)
     _preload_model(ls, folder)
     folder.job = ls.spawn(index_folder(ls, folder), f"indexing {folder.root}")

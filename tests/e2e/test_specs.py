@@ -145,7 +145,10 @@ async def test_diagnostics_navigation_and_lenses(client: LanguageClient, workspa
     assert mark is not None
     done = await client.workspace_execute_command_async(types.ExecuteCommandParams(mark.command, mark.arguments))
     assert done == {"spec": "001-csv-export", "taskId": "T1", "done": True, "changed": True}
-    [[text_edit]] = [edits for edits in (received[-1].changes or {}).values()]
+    # A versioned TextDocumentEdit of the open buffer (the editor refuses it if the buffer moved on).
+    [change] = received[-1].document_changes or []
+    assert isinstance(change, types.TextDocumentEdit) and change.text_document.version is not None
+    [text_edit] = change.edits
     assert text_edit.new_text == "- [x] T1 Add the CSV writer\n"  # the open buffer is edited by the editor
     assert (workspace / SPEC / "tasks.md").read_text() == TASKS  # not by the server
 
