@@ -116,24 +116,6 @@ def script(rel: str, text: str, secrets: tuple[str, ...]) -> list[Any]:
                                                                      openai_wire.answer("DONE")]
 
 
-def received(server: OpenAIServer) -> str:
-    decoded: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            decoded.append(value)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-
-    for request in server.requests:
-        walk(request.body)
-    return server.seen() + "\n" + "\n".join(decoded)
-
-
 def leaked(secret: str, text: str) -> bool:
     if secret in text:
         return True
@@ -162,7 +144,7 @@ def leak_run(limit: int | None) -> dict[str, Any]:
                 text = (root / rel).read_text(encoding="utf-8")
                 server.push(*script(rel, text, secrets))
                 agent.run(f"Review {rel}: {words(text, secrets)}")
-                seen = received(server)
+                seen = server.seen_decoded()
                 tools_answered += sum(1 for r in server.requests for m in r.body.get("messages", [])
                                       if m.get("role") == "tool")
                 for secret in secrets:

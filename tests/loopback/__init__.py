@@ -104,6 +104,21 @@ class LoopbackServer:
         return "\n".join(f"{r.method} {r.path}\n" + "\n".join(f"{k}: {v}" for k, v in r.headers.items()) + f"\n{r.raw}"
                          for r in self.requests)
 
+    def seen_decoded(self) -> str:
+        """:meth:`seen`, then every string of every JSON body decoded: a secret that JSON escaping
+        changed on the wire (``\\n`` in a key, ``\\"``) is found in its plain form too."""
+        decoded: list[str] = []
+        stack: list[Any] = [r.body for r in self.requests]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                decoded.append(value)
+            elif isinstance(value, list):
+                stack.extend(value)
+            elif isinstance(value, dict):
+                stack.extend(value.values())
+        return self.seen() + "\n" + "\n".join(decoded)
+
     def start(self) -> LoopbackServer:
         self._thread.start()
         return self

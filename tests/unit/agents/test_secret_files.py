@@ -8,7 +8,6 @@ agent tools and the real OpenAI SDK over HTTP to a loopback server that records 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -64,25 +63,6 @@ def offline_settings() -> Settings:
     return settings
 
 
-def received(server: LoopbackServer) -> str:
-    """Everything the model server received: raw bytes as text, and every JSON string decoded."""
-    decoded: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            decoded.append(value)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-
-    for request in server.requests:
-        walk(request.body)
-    return server.seen() + "\n" + "\n".join(decoded)
-
-
 def test_the_walker_never_lists_a_file_of_secrets(planted: tuple[Path, dict[str, str]]) -> None:
     root, _ = planted
     listed = {f.path for f in scan(root).files}
@@ -135,7 +115,7 @@ def test_no_tool_and_no_prompt_context_sends_a_file_of_secrets(planted: tuple[Pa
                        openai_wire.answer("Nothing there."), openai_wire.answer("DONE"))
     markers = " ".join(SECRET_FILES.values())
     session(root, openai_server, max_iterations=len(calls) + 2).run(f"Find {markers}")
-    text = received(openai_server)
+    text = openai_server.seen_decoded()
     assert "ordinary" in text or "no code matches" in text  # the tools did answer
     for rel, key in keys.items():
         assert key not in text, rel
@@ -168,7 +148,7 @@ def test_secrets_in_ordinary_files_never_reach_the_model_through_tool_formatting
                        wire.answer(tool_calls=[call("search_code", {"query": "SECRET_KEY"})]),
                        wire.answer("Done."), wire.answer("DONE"))
     session(root, server, provider).run("Look at the ops files")
-    text = received(server)
+    text = server.seen_decoded()
     body_lines = [line for line in key_block.splitlines() if not line.startswith("-----")]
     assert not [line for line in body_lines if line in text]
     assert yaml_pw not in text and django not in text and django[:20] not in text
@@ -192,7 +172,7 @@ def test_a_linter_quoting_a_bare_piece_of_a_key_does_not_leak_it(tmp_path: Path,
     openai_server.push(openai_wire.answer(tool_calls=[call("run_lint", {"paths": ["keys.py"]})]),
                        openai_wire.answer("Lint done."), openai_wire.answer("DONE"))
     session(root, openai_server).run("Lint keys.py")
-    text = received(openai_server)
+    text = openai_server.seen_decoded()
     assert "run_lint" in text and "Undefined name" in text  # the linter did speak
     assert body not in text and body[:12] not in text
 
