@@ -69,7 +69,7 @@ def run_ideas(limit: int | None) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="spec_eval_") as temp:
         root = Path(temp) / "workspace"
-        shutil.copytree(SAMPLE, root)
+        shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("cache"))  # not the demo's index
         flow = SpecWorkflow(root)
         for idea in ideas:
             row: dict[str, Any] = {"kind": idea["kind"], "completed": [], "forced": [], "gates": {}, "error": None}

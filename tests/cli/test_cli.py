@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures import copy_workspace
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"
 
@@ -24,7 +25,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli") / "ws"
-    shutil.copytree(SAMPLE, root)
+    copy_workspace(SAMPLE, root)
     result = run("index", str(root))
     assert result.returncode == 0, result.stderr
     assert "chunks written" in result.stdout

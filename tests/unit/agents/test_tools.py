@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from specpilot.agents.tools import Observation, Tool, ToolArgs, ToolContext, Too
 from specpilot.agents.tools.code import MAX_READ_LINES
 from specpilot.agents.tools.run import linter_argv
 from specpilot.config import Settings
+from tests.fixtures import copy_workspace
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample_workspace"
 REGISTRY = default_registry()
@@ -243,7 +243,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToolContext]:
     from specpilot.index.engine import WorkspaceIndex
 
     root = tmp_path_factory.mktemp("indexed") / "ws"
-    shutil.copytree(SAMPLE, root)
+    copy_workspace(SAMPLE, root)
     settings = Settings()
     index = WorkspaceIndex(root, settings, embedder=create_embedder())
     index.update()

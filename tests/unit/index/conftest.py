@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from specpilot.config import Settings
 from specpilot.index.embedder import Embedder, create_embedder
+from tests.fixtures import copy_workspace
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample_workspace"
 
@@ -22,7 +22,7 @@ def embedder() -> Embedder:
 def sample_ws(tmp_path: Path) -> Path:
     """A copy of the sample workspace plus the awkward files real workspaces have."""
     root = tmp_path / "ws"
-    shutil.copytree(SAMPLE, root)
+    copy_workspace(SAMPLE, root)
     (root / "build").mkdir()
     (root / "build" / "generated.py").write_text("def ignored_by_gitignore():\n    pass\n")
     (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures import copy_workspace
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample_workspace"
 NO_MODEL = ["--set", "embedder.enabled=false"]
@@ -24,7 +25,7 @@ def specpilot(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def indexed(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
-    shutil.copytree(SAMPLE, root)
+    copy_workspace(SAMPLE, root)
     done = specpilot("index", str(root), "--no-embed", "-q", *NO_MODEL)
     assert done.returncode == 0, done.stderr
     return root
