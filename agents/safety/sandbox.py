@@ -178,10 +178,14 @@ def _bubblewrap_argv(bwrap: str, cwd: Path, tmp: Path, argv: list[str]) -> list[
     command = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                "--bind", str(tmp), SANDBOX_TMP]
     hidden = _hidden_folders(cwd)
-    for folder in hidden:
-        command += ["--tmpfs", str(folder)]
-    for folder in _shown_again(hidden, cwd, argv[0]):
-        command += ["--ro-bind", str(folder), str(folder)]
+    # /tmp is replaced by the private folder: an interpreter or virtualenv living under it (a checkout
+    # in /tmp) is shown again read-only, like one under a hidden home folder.
+    shown = _shown_again([*hidden, Path(SANDBOX_TMP).resolve()], cwd, argv[0])
+    # Mounts go outermost first, so a folder hidden inside one shown again (a $HOME inside a checkout
+    # in /tmp) is hidden on top of it, and one shown again inside a hidden folder is shown on top of that.
+    mounts = [(folder, "--tmpfs") for folder in hidden] + [(folder, "--ro-bind") for folder in shown]
+    for folder, kind in sorted(mounts, key=lambda mount: (len(mount[0].parts), mount[1] == "--ro-bind")):
+        command += [kind, str(folder)] if kind == "--tmpfs" else [kind, str(folder), str(folder)]
     command += ["--bind", str(cwd), str(cwd)]
     for name in READ_ONLY_IN_WORKSPACE:
         inside = cwd / name
