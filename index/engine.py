@@ -32,6 +32,7 @@ from specpilot.index.graph_store import GraphStore
 from specpilot.index.health import HealthReport
 from specpilot.index.identity import index_identity
 from specpilot.index.identity import model_dimension as model_dimension  # re-exported: callers import it here
+from specpilot.index.ignore import specpilot_owned
 from specpilot.index.manifest import FileRecord, Manifest
 from specpilot.index.model import ParsedFile, content_hash, embed_text
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
@@ -226,7 +227,7 @@ class WorkspaceIndex:
             gone: list[str] = []
             for rel in dict.fromkeys(paths):
                 absolute = self.root / rel
-                if is_denied(rel):  # the deny rule holds for editor buffers too
+                if is_denied(rel) or specpilot_owned(rel):  # both hold for editor buffers too
                     if rel in self.manifest.files:
                         gone.append(rel)
                     continue

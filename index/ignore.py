@@ -4,7 +4,8 @@ and the file watcher.
 Rules, in order of precedence (highest first):
 
 1. Always skipped: ``.git``, the folders in :data:`ALWAYS_SKIPPED_DIRS`,
-   virtualenvs (any folder holding ``pyvenv.cfg``), the cache folder, and what
+   virtualenvs (any folder holding ``pyvenv.cfg``), the cache folder, SpecPilot's
+   own ``.specpilot`` folders (see :func:`specpilot_owned`), and what
    the deny rule refuses (``specpilot.deny``: ``.env``, ``*.pem``, ``.ssh/``, ...),
    which no ignore file can re-include.
 2. ``exclude`` patterns (gitignore syntax, relative to the root). They only add
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.deny import denied_dir, denied_name
-from specpilot.paths import DEFAULT_CACHE_DIR
+from specpilot.paths import DEFAULT_CACHE_DIR, SPECPILOT_DIR
 
 log = logging.getLogger("specpilot.index.ignore")
 
@@ -46,6 +47,18 @@ VIRTUALENV_MARKER = "pyvenv.cfg"
 
 ``venv`` is not skipped by name: CPython's own ``Lib/venv`` is a source package.
 """
+
+
+def specpilot_owned(rel_path: str) -> bool:
+    """Whether a workspace-relative path is inside a ``.specpilot`` folder, at any depth.
+
+    Everything SpecPilot writes into a workspace lives there: specs, steering,
+    prompts and (by default) the cache. None of it is code: spec and steering
+    documents have their own readers (spec/, agents/loop.py), so indexing them
+    would only make them "affected code" and search hits. A ``.specpilot`` folder
+    deeper down is a nested workspace's and is left out too.
+    """
+    return SPECPILOT_DIR in rel_path.replace(os.sep, "/").split("/")
 
 
 # --- gitignore patterns -----------------------------------------------------------
@@ -288,8 +301,8 @@ class IgnoreMatcher:
         self, rel: str, name: str, is_dir: bool, chain: tuple[_FolderRules, ...]
     ) -> bool:
         """Whether one entry is ignored, given that its parent folder is not."""
-        if is_dir and (name in ALWAYS_SKIPPED_DIRS or rel == self._cache_rel):
-            return True
+        if is_dir and (name in ALWAYS_SKIPPED_DIRS or name == SPECPILOT_DIR or rel == self._cache_rel):
+            return True  # SpecPilot's own folder, whatever !rules say: see specpilot_owned
         if name == ".git":  # also a file in worktrees and submodules
             return True
         if denied_dir(name) if is_dir else denied_name(name):  # the deny rule: never indexed, whatever !rules say

@@ -23,6 +23,7 @@ from specpilot.config import SearchSettings
 from specpilot.deny import is_denied
 from specpilot.index.fusion import convex
 from specpilot.index.graph_store import GraphStore
+from specpilot.index.ignore import specpilot_owned
 from specpilot.index.predicates import in_list, quote
 from specpilot.index.store import IndexStore
 from specpilot.index.tokens import looks_like_identifier, term_text
@@ -68,8 +69,9 @@ class SearchFilters:
         return " AND ".join(clauses) or None
 
     def accepts(self, path: str) -> bool:
-        # The deny rule first: an index written before a file was refused must not return it either.
-        if is_denied(path):
+        # The deny rule and SpecPilot's own files first: an index written before a file was refused
+        # (or before .specpilot/ was left out) must not return it either.
+        if is_denied(path) or specpilot_owned(path):
             return False
         if not self.path_glob:
             return True

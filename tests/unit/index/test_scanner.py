@@ -143,7 +143,7 @@ def test_vcs_cache_and_junk_folders_are_skipped(tmp_path: Path) -> None:
     make_tree(tmp_path, {
         ".git/config": "",
         ".specpilot/cache/index/data.txt": "",
-        ".specpilot/specs/feature.md": "",  # only the cache is special
+        ".specpilot/specs/feature.md": "",  # SpecPilot's own folder: specs are no code (issue 16)
         "node_modules/left-pad/index.js": "",
         "pkg/__pycache__/m.cpython-311.pyc": "",
         ".venv/lib/site.py": "",
@@ -152,7 +152,7 @@ def test_vcs_cache_and_junk_folders_are_skipped(tmp_path: Path) -> None:
         "venv/__init__.py": "",  # CPython's Lib/venv is source: no pyvenv.cfg
         "pkg/m.py": "",
     })
-    assert listed(tmp_path) == [".specpilot/specs/feature.md", "pkg/m.py", "venv/__init__.py"]
+    assert listed(tmp_path) == ["pkg/m.py", "venv/__init__.py"]
 
 
 def test_custom_cache_dir_inside_root_is_skipped(tmp_path: Path) -> None:
