@@ -1,7 +1,15 @@
 """Document sync: open buffers are indexed from their unsaved text (debounced) and
-win over the disk; saves, closes and the editor's file events keep the index fresh."""
+win over the disk; saves, closes and the editor's file events keep the index fresh.
+
+Editors send ``didOpen`` for every buffer already open right after ``initialized``,
+while the folder is still being opened: no folder serves the buffer yet. When the
+folder starts, :func:`adopt_open_documents` takes those buffers in as ``didOpen``
+would have (diagnostics at once, the index once its first pass is written).
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from lsprotocol import types
 
@@ -15,6 +23,34 @@ from specpilot.server.lsp_utils import uri_to_path
 def _locate(ls: SpecPilotServer, uri: str) -> tuple[Folder, str] | None:
     path = uri_to_path(uri)
     return ls.folder_of(path) if path is not None else None
+
+
+def adopt_open_documents(ls: SpecPilotServer, folder: Folder) -> None:
+    """Serve the buffers opened before ``folder`` was (called once the folder is in ``ls.folders``)."""
+    adopted: list[str] = []
+    for uri in list(ls.workspace.text_documents):
+        path = uri_to_path(uri)
+        found = ls.folder_of(path) if path is not None else None
+        if found is None or found[0] is not folder or found[1] in folder.open_uris:
+            continue
+        folder.open_uris[found[1]] = uri
+        adopted.append(found[1])
+    if adopted:
+        specs.forget(folder)
+        specs.refresh(ls, folder)
+        ls.spawn(_index_adopted(ls, folder, adopted), "indexing buffers opened at start-up")
+
+
+async def _index_adopted(ls: SpecPilotServer, folder: Folder, rels: list[str]) -> None:
+    # After the first pass has read the disk: queued before it, the pass would index the disk's text over the
+    # buffers' (their records carry no mtime). Edits made meanwhile already scheduled their buffer.
+    while not ls.closed and folder.state in ("starting", "indexing") and folder.job is not None \
+            and not folder.job.done():
+        await asyncio.sleep(0.1)
+    for rel in rels:
+        text = open_text(ls, folder, rel)
+        if text is not None and not ls.closed:
+            schedule(ls, folder, rel, text, FILE_EVENT_DELAY_MS)
 
 
 def register(server: SpecPilotServer) -> None:

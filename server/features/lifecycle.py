@@ -16,6 +16,7 @@ from specpilot.memory import lasting_allocations
 from specpilot.paths import cache_dir
 from specpilot.server import logs
 from specpilot.server.app import SpecPilotServer
+from specpilot.server.features.documents import adopt_open_documents
 from specpilot.server.folders import (
     Folder,
     background_cores,
@@ -160,6 +161,7 @@ def _start_folder(ls: SpecPilotServer, folder: Folder) -> None:
     _configure_logs(ls)
     _preload_model(ls, folder)
     folder.job = ls.spawn(index_folder(ls, folder), f"indexing {folder.root}")
+    adopt_open_documents(ls, folder)  # buffers the editor opened before the folder was served
 
 
 async def _reopen(ls: SpecPilotServer, old: Folder, settings: Settings) -> None:

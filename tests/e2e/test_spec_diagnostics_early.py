@@ -1,0 +1,57 @@
+"""Documents the editor opens at start-up (a ``didOpen`` sent right after ``initialized``, before the folder is
+ready) get their spec diagnostics, and open spec documents never become code: no search hit cites them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import NO_MODEL, search, start, symbols, until, wait_for_status
+from tests.e2e.test_specs import open_document
+from tests.unit.spec.test_lookup import CODE, REQUIREMENTS, SPEC, TASKS, TEST
+
+
+async def test_documents_opened_with_initialized_get_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / SPEC).mkdir(parents=True)
+    (root / SPEC / "requirements.md").write_text(REQUIREMENTS)
+    (root / SPEC / "tasks.md").write_text(TASKS)
+    (root / "report").mkdir()
+    (root / "report" / "csv.py").write_text(CODE)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_csv.py").write_text(TEST)
+
+    await start(client, root, options=NO_MODEL, wait=False)
+    opened = time.monotonic()
+    # What an editor does for every buffer already open: didOpen at once, the folder not ready yet.
+    requirements = open_document(client, root / SPEC / "requirements.md", "markdown")
+    tasks = open_document(client, root / SPEC / "tasks.md", "markdown")
+    code = open_document(client, root / "report" / "csv.py")
+
+    async def published() -> bool:
+        return all(client.diagnostics.get(uri) for uri in (requirements, tasks, code))
+
+    await until(published, timeout=20)
+    took = time.monotonic() - opened
+    assert took < 10, f"diagnostics took {took:.1f}s"
+    assert [d.code for d in client.diagnostics[requirements] if d.code == "clarity"] == ["clarity"]
+    assert "T2 cites R9" in client.diagnostics[tasks][0].message
+    assert client.diagnostics[code][0].message.startswith("R7 is not a requirement")
+
+    # The early buffers were adopted by the index too: the code buffer's own text (not the disk's) is indexed,
+    # and the open spec documents are not code.
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=code, version=2),
+        [types.TextDocumentContentChangeWholeDocument(text=CODE + "\ndef export_spreadsheet_rows():\n    pass\n")]))
+    await wait_for_status(client, lambda s: s["state"] == "ready")
+    assert await until(lambda: _has_symbol(client, "export_spreadsheet_rows"))
+    found = await search(client, query="CSV export analyst spreadsheet overwriting", mode="bm25", k=20)
+    assert found["hits"], "the code itself is found"
+    assert not [h["path"] for h in found["hits"] if h["path"].startswith(".specpilot/")]
+
+
+async def _has_symbol(client: LanguageClient, name: str) -> bool:
+    return name in await symbols(client, name)
