@@ -38,6 +38,7 @@ from specpilot.agents.prompt_templates import PromptLibrary, estimate_tokens
 from specpilot.agents.trajectory import TrajectoryWriter, wire_messages, wire_tools
 from specpilot.ast_tools.edits import CREATE, DELETE, EDIT, EditResult, text_change
 from specpilot.config import AgentSettings
+from specpilot.spec.steering import read_steering
 
 log = logging.getLogger("specpilot.agents")
 
@@ -348,22 +349,8 @@ def as_data(source: str, content: str) -> str:
 
 
 def _steering(root: Path, budget: int) -> str:
-    folder = root / ".specpilot" / "steering"
-    parts, used = [], 0
-    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
-        try:
-            text = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            continue
-        cost = estimate_tokens(text)
-        if used + cost > budget:
-            text = text[:max(0, (budget - used) * 4)] + "\n[... cut to fit the prompt]"
-            cost = budget - used
-        parts.append(f"### {path.name}\n{text}")
-        used += cost
-        if used >= budget:
-            break
-    return "\n\n".join(parts)
+    """The team's steering documents, within ``budget`` tokens (the spec stages read the same)."""
+    return read_steering(root, budget)
 
 
 def _copied_placeholder(edit: EditResult | None) -> str:

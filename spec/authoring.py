@@ -6,7 +6,10 @@ With a configured model, ``spec new``, ``spec design`` and ``spec review`` ask i
 document (or, for the reviewer, the Verdict and Reviewer notes sections) in the documented format. What
 comes back is checked like a hand-written file: it must parse without errors (else the deterministic draft is
 used and the note says why), items the model left unscored get the rule-based clarity score, and the same
-gates judge it. The reviewer judges whether the cited code does what each requirement says; its verdict
+gates judge it. Every role's prompt holds the team's steering documents (``.specpilot/steering/*.md``,
+spec/steering.py) within half the context budget, as the agent's does.
+
+The reviewer judges whether the cited code does what each requirement says; its verdict
 stands beside the review gate, which stays mechanical (every requirement has a task and a test). Outgoing
 text is redacted like every agent request.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from specpilot.agents.llm.base import Message, Provider, ProviderError
 from specpilot.agents.loop import as_data
@@ -23,6 +27,7 @@ from specpilot.agents.prompt_templates import PromptLibrary
 from specpilot.spec import clarity
 from specpilot.spec.documents import Problem, parse_design, parse_requirements, parse_review, set_clarity
 from specpilot.spec.frontmatter import set_fields
+from specpilot.spec.steering import read_steering
 
 Redactor = Callable[[list[Message]], list[Message]]
 _FENCE = re.compile(r"^\s*```(?:markdown|md)?\s*\n(?P<body>.*?)\n\s*```\s*$", re.DOTALL)
@@ -40,10 +45,15 @@ class Opinion:
 
 class Author:
     def __init__(self, provider: Provider, prompts: PromptLibrary | None = None,
-                 redactor: Redactor | None = None) -> None:
+                 redactor: Redactor | None = None, *, root: Path | None = None,
+                 context_tokens: int = 6_000) -> None:
+        """``root``: the workspace whose steering documents go into every prompt (None: none);
+        ``context_tokens``: the agent setting of the same name (steering gets half of it)."""
         self.provider = provider
         self.prompts = prompts or PromptLibrary()
         self.redactor = redactor
+        self.root = root
+        self.context_tokens = context_tokens
 
     @property
     def available(self) -> bool:
@@ -97,7 +107,9 @@ class Author:
                        f"{self.provider.name} (reviewer)"), note
 
     def _ask(self, template: str, request: str) -> tuple[str | None, str]:
-        messages = [Message("system", self.prompts.get(template).render()), Message("user", request)]
+        steering = read_steering(self.root, self.context_tokens // 2) if self.root is not None else ""
+        system = self.prompts.get(template).render({"steering": steering or "(none)"})
+        messages = [Message("system", system), Message("user", request)]
         if self.redactor is not None:
             messages = self.redactor(messages)
         try:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_settings, cli_spec
+from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_settings, cli_spec, cli_steering
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.log_redaction import RedactingFormatter
 from specpilot.memory import limit_malloc_arenas
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_spec.add_parser(sub)
     cli_doctor.add_parser(sub, _common)
     cli_settings.add_parser(sub)
+    cli_steering.add_parser(sub, _common)
 
     p_serve = sub.add_parser("serve", help="run the language server (stdio unless --tcp)")
     p_serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -364,7 +365,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "graph": cmd_graph,
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
-            "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor}
+            "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
+            "steering": cli_steering.cmd_steering}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -177,7 +177,8 @@ def _author(root: Path) -> Any:
         raise SpecCliError(str(exc)) from None
     if provider.offline:
         return None
-    return Author(provider, PromptLibrary(root / ".specpilot" / "prompts"), redact_messages)
+    return Author(provider, PromptLibrary(root / ".specpilot" / "prompts"), redact_messages, root=root,
+                  context_tokens=settings.agent.context_tokens)
 
 
 def _retriever(root: Path) -> Any:

@@ -14,7 +14,8 @@ from specpilot.server.features import (
     refactor,
     search,
     specs,
+    steering,
     symbols,
 )
 
-FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, doctor)
+FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, steering, doctor)

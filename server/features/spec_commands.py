@@ -78,7 +78,8 @@ def workflow_for(ls: SpecPilotServer, folder: Folder) -> SpecWorkflow:
         provider = make_provider(folder.settings.model, api_key=ls.api_key)
     except ModelConfigError as exc:
         raise RequestFailed(str(exc)) from None
-    author = Author(provider, PromptLibrary(folder.root / ".specpilot" / "prompts"), redact_messages)
+    author = Author(provider, PromptLibrary(folder.root / ".specpilot" / "prompts"), redact_messages,
+                    root=folder.root, context_tokens=folder.settings.agent.context_tokens)
     return SpecWorkflow(folder.root, retrieve=retrieve, author=author)
 
 
