@@ -182,21 +182,29 @@ def _author(root: Path) -> Any:
 
 
 def _retriever(root: Path) -> Any:
-    """Affected code for the design from the workspace index, when there is one."""
+    """Affected code for the design from the workspace index. A workspace that was never indexed is indexed
+    first (what ``specpilot index`` does, with its progress on stderr), so the design can cite code."""
     from specpilot.config import load_settings
     from specpilot.paths import cache_dir
 
     settings, _ = load_settings(root)
-    if not (cache_dir(root, settings.cache_path) / "index").exists():
-        return None
 
     def retrieve(query: str, k: int) -> list[tuple[str, str, int]]:
+        from specpilot.cli_progress import ProgressView
         from specpilot.index.engine import WorkspaceIndex
 
+        never_indexed = not (cache_dir(root, settings.cache_path) / "index").exists()
         index = WorkspaceIndex(root, settings)
         try:
-            if index.needs_reindex:  # a repair on open emptied the index: index the source files again
-                index.update(embed=False)
+            for notice in index.store.notices:
+                print(f"specpilot: {notice.message}", file=sys.stderr)
+            if never_indexed or index.needs_reindex:  # none yet, or a repair on open emptied it
+                print("specpilot: indexing the workspace first, for the design's affected code", file=sys.stderr)
+                with ProgressView() as view:
+                    report = index.update(view.update, embed=never_indexed)
+                print(f"specpilot: indexed {report.files_seen} files", file=sys.stderr)
+            if not index.manifest.files:  # nothing to cite: no need to load the embedding model
+                return []
             return [(h.path, h.qualified_name or h.name, h.start_line) for h in index.search(query, k=k)
                     if h.kind != "module"]
         finally:
