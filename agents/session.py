@@ -96,6 +96,8 @@ class AgentSession:
         (building one is `specpilot index`'s job, not a question's)."""
         if self.ctx.loaded_index is None and not (cache_dir(self.root, self.settings.cache_path) / "index").exists():
             raise LookupError("the workspace has no index yet: run `specpilot index` first")
-        hits = self.ctx.index().search(query, k=k)
+        # Without a model a full-text search is enough and needs no embedding model (seconds to load).
+        mode = "bm25" if self.provider.offline else None
+        hits = self.ctx.index().search(query, k=k, mode=mode)
         return [f"{h.path}:{h.start_line}-{h.end_line} {h.qualified_name or h.name}\n{h.snippet[:SNIPPET_CHARS]}"
                 for h in hits]

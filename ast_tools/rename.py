@@ -9,7 +9,8 @@ it (``from m import f``, ``import m; m.f``, aliases keep their alias), and in
 resolved with the standard library's parser (ast_tools/bindings.py): a rename
 only replaces names, so it needs no concrete syntax tree.
 
-Refused: a new name that is not an identifier or is a keyword; a new name
+Refused: a file that is not Python; a special name (``__init__``, any ``__x__``) as
+the old or the new name; a new name that is not an identifier or is a keyword; a new name
 already bound where the renamed binding is defined, one that would shadow it at
 a use, or one whose existing uses (a builtin's, say) it would capture; builtins;
 names defined outside the workspace. Uses that cannot be proven (the old name in
@@ -95,8 +96,24 @@ def name_span(ws: Workspace, path: str, line: int, column: int) -> tuple[int, in
     return start, end, names.text_of(start, end)
 
 
+def is_special(name: str) -> bool:
+    """``__init__``, ``__all__``, ``__version__``: names Python (or its tools) look up by spelling."""
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+def _refuse_special(name: str, role: str) -> None:
+    if is_special(name):
+        raise Refusal(f"{name!r} is a special method or name: Python looks it up by spelling, "
+                      f"so it cannot be the {role} name of a rename")
+
+
 def _plan(ws: Workspace, path: str, line: int, column: int, new_name: str) -> _Plan:
     check_identifier(new_name)
+    probe = new_name == PROBE  # references(): any binding, special ones included
+    if not probe:
+        _refuse_special(new_name, "new")
+    if not path.endswith((".py", ".pyi")):
+        raise Refusal(f"{path} is not a Python file: rename works on Python source (.py, .pyi) only")
     names = file_names(ws, path)
     hit = names.at(line, column)
     if hit is None:
@@ -104,6 +121,8 @@ def _plan(ws: Workspace, path: str, line: int, column: int, new_name: str) -> _P
     if isinstance(hit, ast.keyword):
         raise Refusal(f"{hit.arg!r} is a keyword argument; rename the parameter where the function is defined")
     old = hit.node.attr if isinstance(hit, AttributeUse) else hit.name
+    if not probe:
+        _refuse_special(old, "old")
     if old == new_name:
         raise Refusal(f"{old!r} already has that name")
     renamer = _Renamer(ws, old, new_name)

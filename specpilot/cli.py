@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace, workspace: Path) -> Settings:
+    settings, problems = _settings_and_problems(args, workspace)
+    _report_problems(problems)
+    return settings
+
+
+def _settings_and_problems(args: argparse.Namespace, workspace: Path) -> tuple[Settings, list[ConfigProblem]]:
     overrides: list[dict[str, Any]] = []
     for text in args.overrides:
         mapping, error = parse_override(text)
@@ -115,13 +121,21 @@ def _settings(args: argparse.Namespace, workspace: Path) -> Settings:
         flags.setdefault("embedder", {})["device"] = args.device
     overrides.append(flags)
     settings, problems = load_settings(workspace, overrides)
-    _report_problems(problems)
-    return settings
+    return settings, list(problems)
 
 
 def _report_problems(problems: Sequence[ConfigProblem]) -> None:
     for problem in problems:
         print(f"specpilot: warning: {problem}", file=sys.stderr)
+
+
+def _require_index(args: argparse.Namespace, workspace: Path) -> None:
+    """Refuse a workspace that was never indexed, before anything is created in it."""
+    from specpilot.paths import cache_dir
+
+    settings, _ = _settings_and_problems(args, workspace)  # problems are reported when the index opens
+    if not (cache_dir(workspace, settings.cache_path) / "index").is_dir():
+        raise CliError(f"not indexed: run specpilot index (workspace {workspace})")
 
 
 def _workspace(path: Path | None) -> Path:
@@ -226,6 +240,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.k is not None and args.k <= 0:
         raise UsageError("--k must be a positive number")
     workspace = _workspace(args.workspace)
+    _require_index(args, workspace)
     index = _open_index(args, workspace)
     if not index.manifest.files:
         raise CliError(f"no index for {workspace}; run `specpilot index {workspace}` first")
@@ -284,6 +299,7 @@ def _batch_search(index, args: argparse.Namespace) -> int:  # type: ignore[no-un
 
 def cmd_status(args: argparse.Namespace) -> int:
     workspace = _workspace(args.workspace)
+    _require_index(args, workspace)
     index = _open_index(args, workspace)
     status = index.status()
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.last_update)) if status.last_update else "never"
@@ -301,6 +317,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     workspace = _workspace(args.workspace)
+    _require_index(args, workspace)
     index = _open_index(args, workspace)
     graph = index.graph
     if args.relation == "callees":
@@ -369,16 +386,28 @@ COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "gra
             "steering": cli_steering.cmd_steering}
 
 
+def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command parser the arguments reached: its usage line is the one to show."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            child = action.choices.get(getattr(args, action.dest, None) or "")
+            if child is not None:
+                return _deepest(child, args)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LANCE_LOG", "error")
     limit_malloc_arenas()  # before LanceDB and torch start their threads
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on usage errors
+    args, extra = parser.parse_known_args(argv)  # exits 2 on usage errors
+    if extra:  # reported with the usage line of the command they were given to
+        _deepest(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
-        parser.print_usage(sys.stderr)
+        _deepest(parser, args).print_usage(sys.stderr)
         print(f"specpilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (CliError, cli_refactor.RefactorError, cli_agent.AgentCliError, cli_spec.SpecCliError) as exc:

@@ -27,7 +27,7 @@ def add_parser(sub: Any) -> None:
     p_refactor = sub.add_parser("refactor", help="refactor code through the syntax tree (diff, or --apply)")
     actions = p_refactor.add_subparsers(dest="action", required=True, metavar="ACTION")
     p_rename = actions.add_parser("rename", help="rename the symbol at FILE:LINE:COL (1-based) everywhere")
-    p_rename.add_argument("location", metavar="FILE:LINE:COL")
+    p_rename.add_argument("location", metavar="FILE:LINE:COL", type=location_argument)
     p_rename.add_argument("new_name", metavar="NEW_NAME")
     p_apply = actions.add_parser(
         "apply", help="run a structured edit document (JSON; see `specpilot refactor schema`)")
@@ -46,6 +46,14 @@ def parse_location(text: str) -> tuple[Path, int, int]:
     if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit() or int(parts[1]) < 1 or int(parts[2]) < 1:
         raise RefactorError(f"expected FILE:LINE:COL with 1-based numbers, got {text!r}")
     return Path(parts[0]), int(parts[1]) - 1, int(parts[2]) - 1
+
+
+def location_argument(text: str) -> tuple[Path, int, int]:
+    """``parse_location`` for argparse: a malformed location is a usage error (exit 2, usage line)."""
+    try:
+        return parse_location(text)
+    except RefactorError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_refactor(args: argparse.Namespace) -> int:
@@ -70,7 +78,7 @@ def _rename(args: argparse.Namespace, root: Path) -> EditResult:
     from specpilot.ast_tools.rename import rename
     from specpilot.ast_tools.workspace import Workspace
 
-    file, line, column = parse_location(args.location)
+    file, line, column = args.location  # parsed by location_argument
     return rename(Workspace(root), str(file if file.is_absolute() else Path.cwd() / file), line, column,
                   args.new_name)
 

@@ -2,7 +2,8 @@
 
 Stage commands take an optional spec name (``001``, the slug, or the folder name)
 and otherwise act on the most recently changed spec. A stage whose previous gate
-fails is refused with the failing checks, unless ``--force``.
+fails is refused with the failing checks, unless ``--force``. A stage whose own gate
+fails still writes its document, lists the problems and exits 1.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
+EXIT_OK, EXIT_FAILURE = 0, 1
 
 
 class SpecCliError(Exception):
@@ -60,31 +61,36 @@ def cmd_spec(args: argparse.Namespace) -> int:
     root = (args.workspace or Path.cwd()).resolve()
     flow = SpecWorkflow(root, retrieve=_retriever(root) if args.action == "design" else None,
                         author=_author(root) if args.action in ("new", "design", "review") else None)
+    staged: list[Any] = []  # the stage results whose gate decides the exit status
     try:
         if args.action == "new":
-            _stage(flow.new(args.idea, title=args.title, profile=args.profile), args)
+            staged.append(_stage(flow.new(args.idea, title=args.title, profile=args.profile), args))
         elif args.action == "from-code":
-            written = flow.from_code(args.path, title=args.title)
+            staged = flow.from_code(args.path, title=args.title)
             if args.json:  # one JSON document: a list of the two stage results
-                print(json.dumps([_stage_json(result, []) for result in written], indent=2))
+                print(json.dumps([_stage_json(result, []) for result in staged], indent=2))
             else:
-                for result in written:
+                for result in staged:
                     _stage(result, args)
         elif args.action == "clarify":
             result, questions = flow.clarify(args.name, answers_from(args.answer))
             _stage(result, args, questions)
         elif args.action == "design":
-            _stage(flow.design(args.name, force=args.force), args)
+            staged.append(_stage(flow.design(args.name, force=args.force), args))
         elif args.action == "tasks":
-            _stage(flow.tasks(args.name, force=args.force), args)
+            staged.append(_stage(flow.tasks(args.name, force=args.force), args))
         elif args.action == "run-task":
             _run_task(flow, args)
         elif args.action == "review":
-            _stage(flow.review(args.name), args)
+            staged.append(_stage(flow.review(args.name), args))
         else:
             _status(flow, args)
     except (SpecError, ValueError) as exc:
         raise SpecCliError(str(exc)) from None
+    failed = [result.document for result in staged if not result.gate.passed]
+    if failed:  # the document is written, but the stage is not done: exit 1, as a refused stage does
+        print(f"specpilot: error: the {' and '.join(failed)} gate fails (see the problems above)", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -94,10 +100,11 @@ def _stage_json(result: Any, questions: list[Any]) -> dict[str, Any]:
             "openQuestions": [{"id": q.id, "item": q.item, "text": q.text} for q in questions]}
 
 
-def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = None) -> None:
+def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = None) -> Any:
+    """Print a stage's result (and return it)."""
     if args.json:
         print(json.dumps(_stage_json(result, questions or []), indent=2))
-        return
+        return result
     print(f"{result.spec.name}: wrote {result.path}")
     verdict = "passes" if result.gate.passed else "fails"
     print(f"{result.document} gate {verdict}" + (":" if result.gate.problems else ""))
@@ -112,6 +119,7 @@ def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = 
                 print(f"  {question.id} ({question.item}) {question.text}")
         else:
             print("no open questions")
+    return result
 
 
 def _run_task(flow: Any, args: argparse.Namespace) -> None:

@@ -52,7 +52,6 @@ def test_rename_refusals_are_errors_that_change_nothing(tmp_path: Path) -> None:
     root = project(tmp_path)
     before = (root / "app.py").read_text()
     for args, message in [(("app.py:3:1", "class"), "keyword"),
-                          (("app.py:3", "x"), "FILE:LINE:COL"),
                           (("app.py:2:1", "x", "--apply"), "no name"),
                           (("../outside.py:1:1", "x"), "outside the workspace")]:
         result = run("refactor", "rename", *args, cwd=root)

@@ -250,7 +250,7 @@ def review_ml(root: Path, capsys: pytest.CaptureFixture[str]) -> dict:  # type: 
                  ["design", "--force"], ["tasks", "--force"], ["review"]):
         code = main(["spec", *args, "-w", str(root), "--json"])
         out = capsys.readouterr()
-        assert code == 0, out.err
+        assert code == (0 if json.loads(out.out)["gate"]["passed"] else 1), out.err  # a failing gate exits 1
     return json.loads(out.out)  # type: ignore[no-any-return]
 
 
@@ -291,9 +291,9 @@ def test_an_ml_review_lists_warnings_without_failing_on_them(
 def test_a_default_profile_review_does_not_run_the_ml_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = workspace(tmp_path, **{"README.md": README.replace("batch size of 64", "batch size of 32")})
     for args in (["new", "Users can export a report as CSV."], ["design", "--force"], ["tasks", "--force"]):
-        assert main(["spec", *args, "-w", str(root), "--json"]) == 0
-    capsys.readouterr()
-    assert main(["spec", "review", "-w", str(root), "--json"]) == 0
+        code = main(["spec", *args, "-w", str(root), "--json"])
+        assert code == (0 if json.loads(capsys.readouterr().out)["gate"]["passed"] else 1)  # a failing gate exits 1
+    assert main(["spec", "review", "-w", str(root), "--json"]) == 1  # its gate fails: problems are listed
     result = json.loads(capsys.readouterr().out)
     assert result["gate"]["problems"] and not [p for p in result["gate"]["problems"] if "README/config/code" in p]
 
