@@ -12,18 +12,20 @@ server, and with ``apply`` the task is ticked once the editor accepts the edit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types
 
 from specpilot.agents.loop import AgentEvent, RunResult
+from specpilot.index.engine import Progress
 from specpilot.server.app import RequestFailed, SpecPilotServer
 from specpilot.server.features import specs
 from specpilot.server.features.agent import folder_for, open_session, send_edit, with_progress
 from specpilot.server.folders import Folder
-from specpilot.server.indexing import ProgressReporter
+from specpilot.server.indexing import ProgressReporter, start_watcher
 from specpilot.server.lsp_utils import path_to_uri, plain
 from specpilot.spec.documents import SpecFormatError, set_task_done
 from specpilot.spec.store import SpecError
@@ -83,12 +85,51 @@ def workflow_for(ls: SpecPilotServer, folder: Folder) -> SpecWorkflow:
     return SpecWorkflow(folder.root, retrieve=retrieve, author=author)
 
 
-async def _run(ls: SpecPilotServer, folder: Folder, title: str, work: Callable[[SpecWorkflow], T]) -> T:
-    """``work`` in a worker thread with a progress bar; a SpecError becomes the error answer."""
+FIRST_PASS = ("starting", "indexing")
+
+
+async def index_first(ls: SpecPilotServer, folder: Folder, reporter: ProgressReporter) -> None:
+    """The design cites code from the folder's index. A folder whose first index pass is still running is
+    waited for (until the user cancels the progress), and one never indexed (its first pass was cancelled)
+    is indexed now, on the command's progress bar."""
+    message = f"indexing {folder.name} first, for the affected code"
+    job = folder.job
+    if folder.state in FIRST_PASS and job is not None and not job.done():
+        reporter.report(0, message, force=True)
+        while folder.state in FIRST_PASS and not job.done() and not reporter.cancelled() and not ls.closed:
+            await asyncio.sleep(0.1)
+        return
+    if folder.index.manifest.files or folder.state == "error" or ls.closed:
+        return
+    reporter.report(0, message, force=True)
+
+    def on_progress(event: Progress) -> None:  # the index thread
+        if reporter.cancelled():
+            folder.index.cancel_event.set()
+        if event.stage == "chunk" and event.total:
+            reporter.report(90 * event.done / event.total, f"indexing: {event.done}/{event.total} files")
+
+    try:
+        report = await ls.in_index_thread(folder.index.update, on_progress, embed=False)
+    finally:
+        folder.index.cancel_event.clear()
+    if not report.cancelled:
+        folder.state = "ready"  # full text now; the semantic half comes with the next index pass
+        start_watcher(ls, folder)
+    ls.notify_status(folder)
+
+
+async def _run(ls: SpecPilotServer, folder: Folder, title: str, work: Callable[[SpecWorkflow], T],
+               prepare: Callable[[SpecPilotServer, Folder, ProgressReporter], Awaitable[None]] | None = None) -> T:
+    """``work`` in a worker thread with a progress bar (after ``prepare``); a SpecError becomes the error
+    answer."""
     reporter = ProgressReporter(ls, f"SpecPilot: {title}", what="spec", first_message=title)
     await reporter.begin()
     outcome = "failed"
     try:
+        if prepare is not None:
+            await prepare(ls, folder, reporter)
+            reporter.report(95, title, force=True)
         result = await ls.in_query_thread(work, workflow_for(ls, folder))
         outcome = "done"
         return result
@@ -198,7 +239,8 @@ def register(server: SpecPilotServer) -> None:
     async def spec_design(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
         given = _argument(args, "{name?, force?}")
         folder = _folder(ls, given)
-        result = await _run(ls, folder, "design", lambda w: w.design(_name(given), force=bool(given.get("force"))))
+        result = await _run(ls, folder, "design", lambda w: w.design(_name(given), force=bool(given.get("force"))),
+                            prepare=index_first)
         return _result(folder, result)
 
     @server.command("specpilot.spec.tasks")

@@ -1,8 +1,11 @@
 """Documents the editor opens at start-up (a ``didOpen`` sent right after ``initialized``, before the folder is
-ready) get their spec diagnostics, and open spec documents never become code: no search hit cites them."""
+ready) get their spec diagnostics, and open spec documents never become code: no search hit cites them. A spec
+design asked for before the folder's first index pass is done waits for it and cites code."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -55,3 +58,32 @@ async def test_documents_opened_with_initialized_get_diagnostics(client: Languag
 
 async def _has_symbol(client: LanguageClient, name: str) -> bool:
     return name in await symbols(client, name)
+
+
+async def test_spec_design_before_the_first_index_pass_waits_for_it_and_cites_code(client: LanguageClient,
+                                                                                   tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    for n in range(400):  # enough that the first pass is still running when the command arrives
+        package = root / f"pkg{n // 50:02d}"
+        package.mkdir(parents=True, exist_ok=True)
+        (package / f"mod{n:03d}.py").write_text(
+            "".join(f"def filler_{n}_{i}(value):\n    return value + {i}\n\n\n" for i in range(20)))
+    (root / "zz_uploads").mkdir()
+    (root / "zz_uploads" / "limits.py").write_text(
+        "def throttle_uploads(client, quota):\n    \"\"\"Throttle a client over its upload quota for sixty "
+        "seconds.\"\"\"\n    return client.uploads > quota\n")
+    created = subprocess.run([sys.executable, "-m", "specpilot", "spec", "new", "-w", str(root), "--title",
+                              "Upload throttling", "Throttle uploads: a client that exceeds its upload quota is "
+                              "throttled for sixty seconds."], capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+
+    await start(client, root, options=NO_MODEL, wait=False)
+    await wait_for_status(client, lambda s: s["state"] == "indexing")
+    design = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "specpilot.spec.design", [{"force": True}]))
+    text = (root / ".specpilot" / "specs" / design["spec"] / "design.md").read_text(encoding="utf-8")
+    assert "`zz_uploads/limits.py` `throttle_uploads`" in text, text
+    assert not [line for line in text.splitlines() if line.startswith("- `.specpilot")]
+    messages = [getattr(r, "message", None) or "" for t, reports in client.progress_reports.items()
+                if "/spec/" in str(t) for r in reports]
+    assert any("indexing big first" in m for m in messages), messages
