@@ -3,6 +3,15 @@
 Kept in SQLite (WAL) next to the LanceDB tables because graph questions are
 point look-ups by name ("who calls parse_headers?"), which an indexed B-tree
 answers in microseconds where a columnar scan would not.
+
+Python calls carry a receiver (index/receivers.py): ``callers("C.m")`` returns the
+calls resolved to ``C`` (or to a subclass of ``C`` that inherits ``m``), plus the
+calls whose receiver is unknown, flagged ``ambiguous``; calls resolved to another
+class are left out. Other languages are matched by name, as before.
+
+Schema history: 2 added the ``receiver`` column (and ``class:`` targets on Python
+class rows). The index self-check (index/health.py) compares the table's columns
+with ``TABLE``, so a graph written by an older schema is rebuilt on open.
 """
 
 from __future__ import annotations
@@ -14,12 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.index.model import SymbolEntry
+from specpilot.index.receivers import AMBIGUOUS, parse_class_target
 from specpilot.index.sqlite import connect, transaction
+
+SCHEMA_VERSION = 2  # see the module docstring
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS symbols (
     path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
-    line INTEGER NOT NULL, scope TEXT NOT NULL, target TEXT NOT NULL DEFAULT ''
+    line INTEGER NOT NULL, scope TEXT NOT NULL, target TEXT NOT NULL DEFAULT '',
+    receiver TEXT NOT NULL DEFAULT ''
 );
 """
 INDEXES = """
@@ -31,11 +44,28 @@ CREATE INDEX IF NOT EXISTS symbols_path ON symbols(path);
 
 @dataclass(frozen=True, slots=True)
 class GraphNode:
-    """A definition site: ``qualified_name`` in ``path`` at ``line``."""
+    """A definition site: ``qualified_name`` in ``path`` at ``line``. As a caller,
+    ``ambiguous`` says the call's receiver is unknown (it may call another class's
+    method of the same name) and ``callee`` names what it calls (``C.m``)."""
 
     path: str
     qualified_name: str
     line: int
+    ambiguous: bool = False
+    callee: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallEdge:
+    """A call made inside a definition: at ``path:line``, of ``name``, resolved to
+    ``callee`` (``C.m``, or just ``m``), and the callee's definitions in the workspace."""
+
+    path: str
+    line: int
+    name: str
+    callee: str
+    ambiguous: bool
+    definitions: tuple[GraphNode, ...] = ()
 
 
 def qualify(scope: str, name: str) -> str:
@@ -82,7 +112,7 @@ class GraphStore:
                     if existing is None or path in existing:
                         self._db.execute("DELETE FROM symbols WHERE path = ?", (path,))
                     self._db.executemany(
-                        "INSERT INTO symbols(path, name, kind, line, scope, target) VALUES (?,?,?,?,?,?)",
+                        "INSERT INTO symbols(path, name, kind, line, scope, target, receiver) VALUES (?,?,?,?,?,?,?)",
                         symbols,
                     )
 
@@ -109,27 +139,100 @@ class GraphStore:
                                (name,))
         return [GraphNode(path, qualify(sc, nm), line) for path, sc, nm, line in rows]
 
-    def callers(self, symbol: str, limit: int = 200) -> list[GraphNode]:
-        """Definitions whose bodies call ``symbol`` (matched by its simple name)."""
-        _, name = split_qualified(symbol)
-        rows = self._query("SELECT DISTINCT path, scope, MIN(line) FROM symbols WHERE name=? AND kind='call' "
-                           "GROUP BY path, scope LIMIT ?", (name, limit))
-        return [GraphNode(path, scope or "<module>", line) for path, scope, line in rows]
+    def _classes(self) -> dict[str, list[str]]:
+        """Python classes of the workspace (simple name -> bases)."""
+        classes: dict[str, list[str]] = {}
+        for name, target in self._query("SELECT name, target FROM symbols WHERE kind='def' AND target LIKE "
+                                        "'class:%'", ()):
+            bases = parse_class_target(target) or []
+            classes.setdefault(name, []).extend(b for b in bases if b not in classes.get(name, []))
+        return classes
 
-    def callees(self, symbol: str, path: str | None = None, limit: int = 200) -> list[str]:
-        """Simple names called from inside ``symbol``'s body (optionally in one file)."""
-        sql = "SELECT DISTINCT name FROM symbols WHERE scope=? AND kind='call'"
+    def _definers(self, name: str) -> set[str]:
+        """Simple names of the scopes that define ``name`` (for a method: its classes)."""
+        return {split_qualified(sc)[1] for (sc,) in self._query(
+            "SELECT DISTINCT scope FROM symbols WHERE kind='def' AND name=?", (name,)) if sc}
+
+    @staticmethod
+    def _owner(receiver: str, classes: dict[str, list[str]], definers: set[str]) -> str:
+        """The class whose method a call on ``receiver`` reaches: the receiver or the first
+        base (breadth first) that defines it; the receiver itself when none in the workspace does."""
+        queue, seen = [receiver], set()
+        while queue:
+            cls = queue.pop(0)
+            if cls in seen:
+                continue
+            seen.add(cls)
+            if cls in definers:
+                return cls
+            queue.extend(classes.get(cls, []))
+        return receiver
+
+    def _callee(self, name: str, receiver: str, classes: dict[str, list[str]], definers: set[str]) -> str:
+        if receiver in ("", AMBIGUOUS):
+            return name
+        if receiver.startswith("mod:"):
+            return f"{receiver[4:]}.{name}"
+        return f"{self._owner(receiver, classes, definers)}.{name}"
+
+    def callers(self, symbol: str, limit: int = 200) -> list[GraphNode]:
+        """Definitions whose bodies call ``symbol``. For ``C.m`` with ``C`` a Python class:
+        the calls resolved to ``C.m`` and, flagged ambiguous, those whose receiver is unknown;
+        otherwise every call of the simple name (ambiguous ones flagged)."""
+        scope, name = split_qualified(symbol)
+        rows = self._query("SELECT path, scope, line, receiver FROM symbols WHERE name=? AND kind='call' "
+                           "ORDER BY path, line", (name,))
+        classes = self._classes()
+        definers = self._definers(name)
+        cls = split_qualified(scope)[1] if scope else ""
+        by_class = cls in classes
+        found: dict[tuple[str, str, str], GraphNode] = {}
+        for path, caller, line, receiver in rows:
+            ambiguous = receiver == AMBIGUOUS
+            callee = self._callee(name, receiver, classes, definers)
+            if by_class:
+                if not ambiguous and (receiver == "" or self._owner(receiver, classes, definers) != cls):
+                    continue  # a bare call, or a call resolved to another class
+                callee = symbol
+            key = (path, caller, callee)
+            known = found.get(key)
+            if known is None or (known.ambiguous and not ambiguous):
+                found[key] = GraphNode(path, caller or "<module>", line, ambiguous, callee)
+        # One edge per caller and callee, resolved when any of its calls is.
+        return sorted(found.values(), key=lambda n: (n.path, n.line))[:limit]
+
+    def callees(self, symbol: str, path: str | None = None, limit: int = 200) -> list[CallEdge]:
+        """Calls made inside ``symbol``'s body (optionally in one file), first call site of
+        each callee, with the callee's definitions in the workspace."""
+        sql = ("SELECT path, MIN(line), name, receiver FROM symbols WHERE scope=? AND kind='call'")
         args: tuple[object, ...] = (symbol,)
         if path:
             sql += " AND path=?"
             args += (path,)
-        return [row[0] for row in self._query(sql + " LIMIT ?", args + (limit,))]
+        rows = self._query(sql + " GROUP BY path, name, receiver ORDER BY path, MIN(line) LIMIT ?", args + (limit,))
+        classes = self._classes() if rows else {}
+        edges: list[CallEdge] = []
+        for call_path, line, name, receiver in rows:
+            definers = self._definers(name)
+            callee = self._callee(name, receiver, classes, definers)
+            if receiver in ("", AMBIGUOUS):
+                defs = self.definitions(name)
+                if receiver == "":  # a bare call reaches functions, not methods, where the file is Python
+                    defs = [d for d in defs if split_qualified(split_qualified(d.qualified_name)[0])[1]
+                            not in classes] or defs
+            else:
+                defs = self.definitions(callee)
+            edges.append(CallEdge(call_path, line, name, callee, receiver == AMBIGUOUS, tuple(defs)))
+        return edges
 
     def neighbours(self, symbol: str, path: str | None = None, limit: int = 50) -> list[GraphNode]:
-        """Definitions ``symbol`` calls, then definitions that call it."""
+        """Definitions ``symbol`` calls, then definitions that call it (an ambiguous call
+        counts only where it has a single candidate definition)."""
         found: dict[tuple[str, str], GraphNode] = {}
-        for callee in self.callees(symbol, path):
-            for node in self.definitions(callee):
+        for edge in self.callees(symbol, path):
+            if edge.ambiguous and len(edge.definitions) != 1:
+                continue
+            for node in edge.definitions:
                 found.setdefault((node.path, node.qualified_name), node)
         for node in self.callers(symbol):
             if node.qualified_name != "<module>":

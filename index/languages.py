@@ -156,7 +156,7 @@ def get_definitions_query(grammar: str) -> Query:
     """The same query with calls and imports switched off (an outline needs neither)."""
     query = Query(get_language(grammar), query_source(grammar))
     names = {query.capture_name(i) for i in range(query.capture_count)}
-    for name in ("call", "import", "require"):
+    for name in ("call", "import", "require", "bind"):
         if name in names:
             query.disable_capture(name)
     return query

@@ -59,7 +59,7 @@ class SymbolEntry(NamedTuple):
     ``kind`` is ``def`` (a definition of ``name``), ``call`` (a call of / reference
     to ``name``) or ``import`` (``name`` imported; ``target`` is the module path as
     written). ``scope`` is the qualified name of the enclosing definition, or ``""``
-    at module level.
+    at module level. A Python class's ``def`` row has target ``class:Base1,Base2``.
     """
 
     path: str
@@ -68,6 +68,9 @@ class SymbolEntry(NamedTuple):
     line: int
     scope: str
     target: str = ""
+    # A call's receiver (index/receivers.py): the class whose method it calls, "?"
+    # when unknown (an ambiguous edge), "" for a bare call or a language not analysed.
+    receiver: str = ""
 
 
 @dataclass(slots=True)

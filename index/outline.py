@@ -28,14 +28,16 @@ from tree_sitter import Node, QueryCursor, Tree
 from .imports import imported_names
 from .languages import LanguageSpec, get_definitions_query, get_query
 from .model import SymbolEntry
+from .receivers import Bindings, add_binding, binding, call_hint, class_bases, class_target, resolve
 
 # Definition roles, from the capture that matched the definition node.
 FUNCTION, CLASS, IMPL, SCOPE, DECL = "function", "class", "impl", "scope", "decl"
 _ROLES = (FUNCTION, CLASS, IMPL, SCOPE, DECL)
 _ECMASCRIPT = frozenset({"javascript", "typescript", "tsx"})
 
-# A call or import: (start byte, 0-based row, kind, name, target); its scope is
-# filled in once all definitions are known.
+# A call, import or (Python) name binding: (start byte, 0-based row, kind, name,
+# target); its scope is filled in once all definitions are known. For a call the
+# target is the receiver hint (index/receivers.py), for a binding the class bound.
 Ref = tuple[int, int, str, str, str]
 
 _RECEIVER_TYPE = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*\)\s*$")
@@ -110,7 +112,14 @@ def _collect(spec: LanguageSpec, tree: Tree, definitions_only: bool = False) -> 
             name = _text(node)
             if name == "require" and grammar in _ECMASCRIPT:
                 continue  # reported as an import (the @require pattern)
-            refs.append((node.start_byte, node.start_point.row, "call", name, ""))
+            hint = call_hint(node) if grammar == "python" else ""
+            refs.append((node.start_byte, node.start_point.row, "call", name, hint))
+            continue
+        bound = captures.get("bind")
+        if bound is not None:
+            if not definitions_only:
+                node = bound[0]
+                refs.append((node.start_byte, node.start_point.row, "bind", _text(node), binding(node)))
             continue
         stmt = captures.get("import") or captures.get("require")
         if stmt is not None:
@@ -178,9 +187,10 @@ def _resolve(definitions: list[Definition]) -> list[Definition]:
 def _scoped_symbols(
     path: str, definitions: list[Definition], refs: list[Ref]
 ) -> list[SymbolEntry]:
-    """Attach to each reference the innermost definition around it (one sweep)."""
+    """Attach to each reference the innermost definition around it (one sweep), then
+    resolve calls' receivers from the names bound in their scopes."""
     refs.sort(key=lambda r: r[0])
-    symbols: list[SymbolEntry] = []
+    scoped: list[tuple[Ref, Definition | None]] = []
     stack: list[Definition] = []
     i, n = 0, len(definitions)
     for start, row, kind, name, target in refs:
@@ -192,8 +202,23 @@ def _scoped_symbols(
             i += 1
         while stack and stack[-1].end <= start:
             stack.pop()
-        scope = stack[-1].qualified_name if stack else ""
-        symbols.append(SymbolEntry(path, name, kind, row + 1, scope, target))
+        scoped.append(((start, row, kind, name, target), stack[-1] if stack else None))
+    bindings: Bindings = {}
+    for (_, _, kind, name, target), owner in scoped:
+        if kind == "bind":
+            add_binding(bindings, owner, name, target)
+        elif kind == "import" and "." not in name:
+            add_binding(bindings, owner, name, "mod:" + name)
+    bases = {id(d): class_bases(d.node) for d in definitions if d.role == CLASS}
+    symbols: list[SymbolEntry] = []
+    for (_, row, kind, name, target), owner in scoped:
+        if kind == "bind":
+            continue
+        scope = owner.qualified_name if owner is not None else ""
+        if kind == "call":
+            symbols.append(SymbolEntry(path, name, kind, row + 1, scope, "", resolve(target, owner, bindings, bases)))
+        else:
+            symbols.append(SymbolEntry(path, name, kind, row + 1, scope, target))
     return symbols
 
 
@@ -201,8 +226,10 @@ def outline(path: str, spec: LanguageSpec, tree: Tree) -> Outline:
     """Definitions and symbol-graph rows of one parsed file."""
     raw_defs, refs = _collect(spec, tree)
     definitions = _resolve(raw_defs)
+    python = spec.grammar == "python"
     symbols = [
-        SymbolEntry(path, d.name, "def", d.name_row + 1, d.scope)
+        SymbolEntry(path, d.name, "def", d.name_row + 1, d.scope,
+                    class_target(class_bases(d.node)) if python and d.role == CLASS else "")
         for d in definitions
         if d.role != IMPL  # an impl block defines no new name
     ]

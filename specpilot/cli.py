@@ -319,20 +319,9 @@ def cmd_graph(args: argparse.Namespace) -> int:
     workspace = _workspace(args.workspace)
     _require_index(args, workspace)
     index = _open_index(args, workspace)
-    graph = index.graph
-    if args.relation == "callees":
-        result: list[Any] = [{"name": n} for n in graph.callees(args.symbol)]
-    else:
-        nodes = {"callers": graph.callers, "neighbours": graph.neighbours,
-                 "definitions": graph.definitions}[args.relation](args.symbol)
-        result = [{"path": n.path, "qualifiedName": n.qualified_name, "line": n.line} for n in nodes]
-    if args.json:
-        print(json.dumps(result, indent=2))
-    elif not result:
-        print(f"no {args.relation} found for {args.symbol}")
-    else:
-        for item in result:
-            print(item["name"] if "name" in item else f"{item['path']}:{item['line']}  {item['qualifiedName']}")
+    from specpilot.cli_graph import render_graph
+
+    print(render_graph(index.graph, args.relation, args.symbol, args.json))
     return EXIT_OK
 
 

@@ -60,21 +60,26 @@ class GraphArgs(ToolArgs):
 class GraphNeighbours(Tool[GraphArgs]):
     name = "graph_neighbours"
     description = ("Walk the workspace's symbol graph: who calls a function, what it calls, where a name is "
-                   "defined. Matches names, not types: a common method name can match several definitions.")
+                   "defined. Python method calls are resolved by receiver where the code says its class; "
+                   "calls marked (ambiguous) may go to another class's method of the same name.")
     args_model = GraphArgs
 
     def run(self, ctx: ToolContext, args: GraphArgs) -> Observation:
         graph = ctx.index().graph
         if args.relation == "callees":
-            names = graph.callees(args.symbol)
-            if not names:
+            edges = graph.callees(args.symbol)
+            if not edges:
                 return self.ok(f"no callees found for {args.symbol} (is it the qualified name of a function?)",
                                data=[])
-            return self.ok(f"{args.symbol} calls: " + ", ".join(names), data=names)
+            calls = [f"{e.path}:{e.line}  {e.callee}{'  (ambiguous)' if e.ambiguous else ''}"
+                     + (f"  -> {e.definitions[0].path}:{e.definitions[0].line}" if len(e.definitions) == 1 else "")
+                     for e in edges]
+            return self.ok(f"{args.symbol} calls:\n" + "\n".join(calls), data=edges)
         lookup = {"callers": graph.callers, "neighbours": graph.neighbours, "definitions": graph.definitions}
         nodes = lookup[args.relation](args.symbol)
         if not nodes:
             return self.ok(f"no {args.relation} found for {args.symbol}", data=[])
         lines = [f"{args.relation} of {args.symbol}:"]
-        lines += [f"{node.path}:{node.line}  {node.qualified_name}" for node in nodes]
+        lines += [f"{node.path}:{node.line}  {node.qualified_name}{'  (ambiguous)' if node.ambiguous else ''}"
+                  for node in nodes]
         return self.ok("\n".join(lines), data=nodes)

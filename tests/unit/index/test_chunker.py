@@ -129,7 +129,7 @@ def test_redefinitions_get_increasing_ordinals_and_unique_ids() -> None:
 
 def test_python_graph_defs_calls_and_imports_with_scopes() -> None:
     parsed = chunk_file("m.py", PY)
-    assert {("parse_headers", "", 8, ""), ("Message", "", 17, ""), ("size", "Message", 23, ""),
+    assert {("parse_headers", "", 8, ""), ("Message", "", 17, "class:Base"), ("size", "Message", 23, ""),
             ("size", "Message", 27, ""), ("send", "Message", 30, ""),
             ("retry", "Message.send", 34, "")} <= symbols(parsed, "def")
     calls = symbols(parsed, "call")

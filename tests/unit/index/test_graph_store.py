@@ -20,7 +20,8 @@ def test_callers_callees_and_neighbours(tmp_path: Path) -> None:
     graph = GraphStore(tmp_path / "g.db")
     graph.replace_files({"a.py": entries()[:3], "b.py": entries()[3:]})
     assert [n.qualified_name for n in graph.callers("parse")] == ["Client.send"]
-    assert graph.callees("parse") == ["helper"]
+    assert [(e.name, e.path, e.line) for e in graph.callees("parse")] == [("helper", "a.py", 3)]
+    assert [(d.path, d.line) for d in graph.callees("parse")[0].definitions] == [("a.py", 10)]
     assert [n.qualified_name for n in graph.definitions("Client.send")] == ["Client.send"]
     names = {n.qualified_name for n in graph.neighbours("parse")}
     assert names == {"helper", "Client.send"}
