@@ -6,8 +6,9 @@ answers in microseconds where a columnar scan would not.
 
 Python calls carry a receiver (index/receivers.py): ``callers("C.m")`` returns the
 calls resolved to ``C`` (or to a subclass of ``C`` that inherits ``m``), plus the
-calls whose receiver is unknown, flagged ``ambiguous``; calls resolved to another
-class are left out. Other languages are matched by name, as before.
+calls whose receiver is unknown, or is a base class of ``C`` through ``self`` or an
+annotation (the call may run ``C``'s override), flagged ``ambiguous``; calls resolved
+to another class are left out. Other languages are matched by name, as before.
 
 Schema history: 2 added the ``receiver`` column (and ``class:`` targets on Python
 class rows). The index self-check (index/health.py) compares the table's columns
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.index.model import SymbolEntry
-from specpilot.index.receivers import AMBIGUOUS, parse_class_target
+from specpilot.index.receivers import AMBIGUOUS, VIRTUAL, parse_class_target
 from specpilot.index.sqlite import connect, transaction
 
 SCHEMA_VERSION = 2  # see the module docstring
@@ -168,7 +169,19 @@ class GraphStore:
             queue.extend(classes.get(cls, []))
         return receiver
 
+    @staticmethod
+    def _ancestors(cls: str, classes: dict[str, list[str]]) -> set[str]:
+        found: set[str] = set()
+        queue = list(classes.get(cls, []))
+        while queue:
+            base = queue.pop()
+            if base not in found:
+                found.add(base)
+                queue.extend(classes.get(base, []))
+        return found
+
     def _callee(self, name: str, receiver: str, classes: dict[str, list[str]], definers: set[str]) -> str:
+        receiver = receiver.removesuffix(VIRTUAL)
         if receiver in ("", AMBIGUOUS):
             return name
         if receiver.startswith("mod:"):
@@ -186,12 +199,16 @@ class GraphStore:
         definers = self._definers(name)
         cls = split_qualified(scope)[1] if scope else ""
         by_class = cls in classes
+        ancestors = self._ancestors(cls, classes) if by_class else set()
         found: dict[tuple[str, str, str], GraphNode] = {}
         for path, caller, line, receiver in rows:
             ambiguous = receiver == AMBIGUOUS
             callee = self._callee(name, receiver, classes, definers)
             if by_class:
-                if not ambiguous and (receiver == "" or self._owner(receiver, classes, definers) != cls):
+                exact = receiver.removesuffix(VIRTUAL)
+                if not ambiguous and exact and receiver.endswith(VIRTUAL) and exact in ancestors:
+                    ambiguous = True  # self.m() in a base class: may run this subclass's override
+                elif not ambiguous and (not exact or self._owner(exact, classes, definers) != cls):
                     continue  # a bare call, or a call resolved to another class
                 callee = symbol
             key = (path, caller, callee)

@@ -99,8 +99,10 @@ def _receiver_type(node: Node) -> str:
     return match.group(1) if match else ""
 
 
-def _collect(spec: LanguageSpec, tree: Tree, definitions_only: bool = False) -> tuple[list[Definition], list[Ref]]:
-    """Run the query; return definitions (unsorted) and references."""
+def _collect(spec: LanguageSpec, tree: Tree, definitions_only: bool = False,
+             binds: list[Node] | None = None) -> tuple[list[Definition], list[Ref]]:
+    """Run the query; return definitions (unsorted) and references (name bindings go
+    to ``binds``, classified later only if a call's receiver needs them)."""
     definitions: list[Definition] = []
     refs: list[Ref] = []
     grammar = spec.grammar
@@ -117,9 +119,8 @@ def _collect(spec: LanguageSpec, tree: Tree, definitions_only: bool = False) -> 
             continue
         bound = captures.get("bind")
         if bound is not None:
-            if not definitions_only:
-                node = bound[0]
-                refs.append((node.start_byte, node.start_point.row, "bind", _text(node), binding(node)))
+            if binds is not None:
+                binds.append(bound[0])
             continue
         stmt = captures.get("import") or captures.get("require")
         if stmt is not None:
@@ -185,10 +186,16 @@ def _resolve(definitions: list[Definition]) -> list[Definition]:
 
 
 def _scoped_symbols(
-    path: str, definitions: list[Definition], refs: list[Ref]
+    path: str, definitions: list[Definition], refs: list[Ref], binds: list[Node]
 ) -> list[SymbolEntry]:
     """Attach to each reference the innermost definition around it (one sweep), then
     resolve calls' receivers from the names bound in their scopes."""
+    wanted = {r[4][1:] for r in refs if r[2] == "call" and r[4][:1] in ("$", "&")}
+    wanted |= {"self." + name for name in wanted}
+    for node in binds:
+        name = _text(node)
+        if name in wanted:
+            refs.append((node.start_byte, node.start_point.row, "bind", name, binding(node)))
     refs.sort(key=lambda r: r[0])
     scoped: list[tuple[Ref, Definition | None]] = []
     stack: list[Definition] = []
@@ -224,7 +231,8 @@ def _scoped_symbols(
 
 def outline(path: str, spec: LanguageSpec, tree: Tree) -> Outline:
     """Definitions and symbol-graph rows of one parsed file."""
-    raw_defs, refs = _collect(spec, tree)
+    binds: list[Node] = []
+    raw_defs, refs = _collect(spec, tree, binds=binds)
     definitions = _resolve(raw_defs)
     python = spec.grammar == "python"
     symbols = [
@@ -233,7 +241,7 @@ def outline(path: str, spec: LanguageSpec, tree: Tree) -> Outline:
         for d in definitions
         if d.role != IMPL  # an impl block defines no new name
     ]
-    symbols.extend(_scoped_symbols(path, definitions, refs))
+    symbols.extend(_scoped_symbols(path, definitions, refs, binds))
     return Outline(definitions, symbols)
 
 

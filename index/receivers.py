@@ -7,6 +7,8 @@ ambiguous), or ``""`` for a bare call ``m()``. The receiver is known when:
 * ``self.m()`` / ``cls.m()``: the enclosing class (inherited methods are found
   at query time from the class's bases, see ``graph_store``);
 * ``super().m()`` in a class with one base: that base;
+* ``self.x.m()`` where the class only ever assigns ``self.x = C(...)`` (or
+  annotates ``x: C`` in its body);
 * ``x.m()`` where ``x`` is a parameter annotated ``x: C`` (``"C"``,
   ``Optional[C]``, ``C | None``, ``mod.C`` too) or is only ever assigned
   ``C(...)`` / annotated ``C`` in the same scope (or an enclosing function or the
@@ -14,8 +16,11 @@ ambiguous), or ``""`` for a bare call ``m()``. The receiver is known when:
 * ``C.m()`` and ``C(...).m()`` (a CapWords name is taken for a class), and
   literals: ``"".join()`` is ``str.join``.
 
-Everything else (``self.attr.m()``, ``f().m()``, a parameter without an
-annotation, a name bound twice to different things) is ambiguous.
+For ``self`` and annotations the receiver is marked ``C+`` (``C`` or a
+subclass): a subclass's override may be what runs, which ``callers`` reports as
+an ambiguous edge. Assigning ``None`` does not count (a placeholder). Everything
+else (``f().m()``, a parameter without an annotation, a name bound twice to
+different things) is ambiguous.
 
 The hints are computed per call node while the query runs (no tree walk) and
 resolved during the outline's single sweep over scopes.
@@ -30,6 +35,9 @@ from typing import Protocol
 from tree_sitter import Node
 
 AMBIGUOUS = "?"
+# A receiver ending in "+" is "C or a subclass" (self, an annotation): the call may reach
+# a subclass's override too. Without it the class is exact (C(...), C.m, super()).
+VIRTUAL = "+"
 CLASS_MARK = "class:"  # the target of a Python class's def row: "class:Base1,Base2"
 
 _LITERALS = {"string": "str", "concatenated_string": "str", "list": "list", "list_comprehension": "list",
@@ -85,12 +93,17 @@ def annotation_class(node: Node | None) -> str:
 
 def call_hint(name_node: Node) -> str:
     """What the call site says about its receiver: ``""`` (a bare call), ``=C`` (class C),
-    ``@`` (self/cls), ``^`` (super()), ``$x`` (the variable x) or ``?``."""
+    ``@`` (self/cls), ``^`` (super()), ``$x`` (the variable x), ``&x`` (self.x) or ``?``."""
     attribute = name_node.parent
     if attribute is None or attribute.type != "attribute":
         return ""
     obj = attribute.child_by_field_name("object")
     if obj is None:
+        return AMBIGUOUS
+    if obj.type == "attribute":  # self.x.m(): what self.x is bound to in the class
+        owner, field = obj.child_by_field_name("object"), obj.child_by_field_name("attribute")
+        if owner is not None and owner.type == "identifier" and _text(owner) == "self" and field is not None:
+            return "&" + _text(field)
         return AMBIGUOUS
     if obj.type == "identifier":
         text = _text(obj)
@@ -107,18 +120,24 @@ def call_hint(name_node: Node) -> str:
     return AMBIGUOUS
 
 
+def _virtual(cls: str) -> str:
+    return cls if cls == AMBIGUOUS else cls + VIRTUAL
+
+
 def binding(name_node: Node) -> str:
-    """The class a binding of a name gives it (``x: C``, ``x = C()``), else ``?``."""
+    """The class a binding of a name (or of ``self.x``) gives it (``x: C``, ``x = C()``),
+    ``?`` when unknown, ``""`` for ``x = None`` (a placeholder: a method is never called on it)."""
     parent = name_node.parent
     if parent is None:
         return AMBIGUOUS
     if parent.type in ("typed_parameter", "typed_default_parameter"):
-        return annotation_class(parent.child_by_field_name("type"))
+        return _virtual(annotation_class(parent.child_by_field_name("type")))
     if parent.type == "assignment":
         annotation = parent.child_by_field_name("type")
         if annotation is not None:
-            return annotation_class(annotation)
-        return _constructor(parent.child_by_field_name("right"))
+            return _virtual(annotation_class(annotation))
+        right = parent.child_by_field_name("right")
+        return "" if right is not None and right.type == "none" else _constructor(right)
     return AMBIGUOUS
 
 
@@ -145,11 +164,17 @@ def resolve(hint: str, scope: Scope | None, bindings: Bindings, bases: dict[int,
         return hint.lstrip("=")
     if hint == "@":
         cls = _enclosing_class(scope)
-        return cls.name if cls is not None else AMBIGUOUS
+        return cls.name + VIRTUAL if cls is not None else AMBIGUOUS
     if hint == "^":
         cls = _enclosing_class(scope)
         found = bases.get(id(cls), []) if cls is not None else []
         return found[0] if len(found) == 1 else AMBIGUOUS
+    if hint[0] == "&":
+        cls = _enclosing_class(scope)
+        if cls is None:
+            return AMBIGUOUS
+        fields = bindings.get((id(cls), "self." + hint[1:]), set()) | bindings.get((id(cls), hint[1:]), set())
+        return next(iter(fields)) if len(fields) == 1 else AMBIGUOUS
     name = hint[1:]
     current = scope
     first = True
@@ -165,6 +190,15 @@ def resolve(hint: str, scope: Scope | None, bindings: Bindings, bases: dict[int,
 
 
 def add_binding(bindings: Bindings, scope: Scope | None, name: str, cls: str) -> None:
+    """Record that ``name`` is bound to ``cls`` in ``scope``; ``self.x`` belongs to the class."""
+    if not cls:
+        return
+    if name.startswith("self."):
+        if name.count(".") != 1:
+            return
+        scope = _enclosing_class(scope)
+        if scope is None:
+            return
     bindings.setdefault((id(scope) if scope is not None else 0, name), set()).add(cls)
 
 

@@ -24,3 +24,4 @@
 (assignment left: (identifier) @bind)
 (for_statement left: (identifier) @bind)
 (as_pattern_target (identifier) @bind)
+(assignment left: (attribute object: (identifier) attribute: (identifier)) @bind)

@@ -73,6 +73,16 @@ def explicit():
 
 def strings(parts):
     return ", ".join(parts)
+
+
+class Holder:
+    def __init__(self, made):
+        self.shape = None
+        self.shape = Circle()
+        self.other = made
+
+    def run(self):
+        return self.shape.area() + self.other.area()
 '''
 
 
@@ -100,6 +110,13 @@ def test_self_call_to_an_inherited_method_resolves_to_the_base(graph: GraphStore
     assert "Dot.size" not in {n.qualified_name for n in graph.callers("Square.area")}
 
 
+def test_self_call_in_a_base_may_run_a_subclass_override_and_is_flagged(graph: GraphStore) -> None:
+    # self.area() in Shape.describe runs Circle.area for a Circle: kept, as ambiguous.
+    assert ("Shape.describe", True) in edges(graph.callers("Circle.area"))
+    # An exact receiver (a constructor) never reaches a subclass.
+    assert "by_constructor" not in {n.qualified_name for n in graph.callers("Unit.area")}
+
+
 def test_super_call_goes_to_the_single_base(graph: GraphStore) -> None:
     assert ("Unit.report", False) in edges(graph.callers("Square.area"))
     assert "Unit.report" not in {n.qualified_name for n in graph.callers("Circle.area")}
@@ -119,6 +136,12 @@ def test_constructor_assigned_in_scope_resolves(graph: GraphStore) -> None:
 def test_explicit_class_receiver_resolves(graph: GraphStore) -> None:
     assert ("explicit", False) in edges(graph.callers("Circle.area"))
     assert "explicit" not in {n.qualified_name for n in graph.callers("Square.area")}
+
+
+def test_attribute_of_self_resolves_from_the_class_assignments(graph: GraphStore) -> None:
+    # self.shape is only ever Circle() (None is a placeholder); self.other is a parameter.
+    assert ("Holder.run", False) in edges(graph.callers("Circle.area"))
+    assert ("Holder.run", True) in edges(graph.callers("Square.area"))
 
 
 def test_unknown_or_conflicting_receivers_are_kept_and_flagged_ambiguous(graph: GraphStore) -> None:
