@@ -82,6 +82,7 @@ async def test_spec_design_before_the_first_index_pass_waits_for_it_and_cites_co
     await wait_for_status(client, lambda s: s["state"] == "indexing")
     design = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         "specpilot.spec.design", [{"force": True}]))
+    assert design is not None
     text = (root / ".specpilot" / "specs" / design["spec"] / "design.md").read_text(encoding="utf-8")
     assert "`zz_uploads/limits.py` `throttle_uploads`" in text, text
     assert not [line for line in text.splitlines() if line.startswith("- `.specpilot")]
