@@ -100,7 +100,8 @@ def run_ideas(limit: int | None) -> dict[str, Any]:
                 row["error"] = str(exc)
             rows.append(row)
         brownfield = _timed(times, "from-code", flow.from_code, ".")
-        from_code = {"requirements": brownfield[0].gate.passed, "design": brownfield[1].gate.passed,
+        from_code = {"requirements": brownfield[0].gate.passed,
+                     "design": brownfield[1].gate.passed if len(brownfield) > 1 else None,  # None: not written
                      "questions": len(parse_requirements(brownfield[0].path.read_text(encoding="utf-8"))[0].questions)}
     return {"rows": rows, "times": times, "from_code": from_code}
 
@@ -204,7 +205,8 @@ def report(ideas: dict[str, Any], gates: dict[str, Any], scores: dict[str, Any],
     lines += ["", "The review gate fails by design here: no code or tests cite the new requirements yet. "
               "`from-code .` on the same workspace: requirements gate "
               f"{mark[fc['requirements']]} ({fc['questions']} clarifying questions about undocumented code), "
-              f"design gate {mark[fc['design']]} (candidate B left to a model).", "",
+              + (f"design gate {mark[fc['design']]} (candidate B left to a model)." if fc["design"] is not None
+                 else "design.md not written while the requirements gate fails."), "",
               "| stage | n | median ms |", "|---|---:|---:|"]
     for stage, values in ideas["times"].items():
         lines.append(f"| {stage} | {len(values)} | {statistics.median(values):.1f} |")

@@ -7,22 +7,25 @@ design
     the Candidates table compares at least two approaches (its columns after the first) and the Choice section
     names one of them, by its whole heading (``A: stdlib csv module``), its name (``stdlib csv module``) or its
     label (``A``). A candidate whose heading or cells say "needs a model" is a placeholder written without a
-    model; it fails the gate unless the caller passes ``allow_placeholders=True`` (the offline path, which says
-    so to the user; the result then carries a note). With the ml profile, the Models table also compares at least
-    two candidate models with parameters, memory and training-time rows (placeholders as above), and the Dataset
-    plan names a mini sample and the full set.
+    model; it fails the gate (``allow_placeholders=True`` turns that into a note; the workflow does not use it:
+    offline, ``--force`` passes the gate instead, see :func:`force_gate`). With the ml profile, the Models table
+    also compares at least two candidate models with a parameters row, a memory row and a training-time row, each
+    a row of its own matched by whole words (placeholders as above), and the Dataset plan names a mini sample and
+    the full set.
 tasks
     every acceptance criterion and SLA (see :func:`specpilot.spec.trace.traced_items`) is cited by a task, every
     cited ID exists, every dependency exists, there are no dependency cycles and tasks come after the tasks they
     depend on.
 review
-    every traced requirement has a row in the traceability matrix with a task and a test; with the ml profile,
+    every traced requirement has a row in the traceability matrix with a task, code and a test ("no code" and
+    "no test" are separate problems); with the ml profile,
     the README, config files and code also agree (:mod:`specpilot.spec.consistency`; each disagreement the
     caller passes is a problem).
 
 Each gate returns a :class:`GateResult` whose problems are sentences for the user, each starting with the ID it
 is about. :func:`record_gate` writes the result to the document's front matter as
-``gate: {passed: false, problems: [...]}``.
+``gate: {passed: false, problems: [...]}``; a gate passed by ``--force`` is recorded as
+``gate: {passed: true, problems: [], forced: [...]}`` with the problems the force let through.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ from specpilot.spec.documents import Design, Requirements, Review, Tasks
 from specpilot.spec.frontmatter import set_fields
 from specpilot.spec.trace import traced_items
 
-__all__ = ["CLARITY_THRESHOLD", "GateResult", "design_gate", "record_gate", "requirements_gate", "review_gate",
-           "tasks_gate"]
+__all__ = ["CLARITY_THRESHOLD", "GateResult", "design_gate", "force_gate", "record_gate", "requirements_gate",
+           "review_gate", "tasks_gate"]
 
 CLARITY_THRESHOLD = 0.6
 PLACEHOLDER = "needs a model"
@@ -51,6 +54,15 @@ class GateResult:
     passed: bool
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    forced: list[str] = field(default_factory=list)  # problems let through by --force (recorded, see force())
+
+
+def force_gate(result: GateResult, previous: GateResult | None = None) -> GateResult:
+    """``result`` passed by ``--force``: its problems (and those of the ``previous`` stage's gate, prefixed with
+    that gate's name) move to ``forced``, which :func:`record_gate` writes to the front matter."""
+    skipped = [f"{previous.stage} gate: {p}" for p in previous.problems] if previous is not None else []
+    forced = skipped + list(result.problems)
+    return GateResult(result.stage, True, [], list(result.notes), forced)
 
 
 def _result(stage: str, problems: list[str], notes: list[str] | None = None) -> GateResult:
@@ -132,8 +144,27 @@ def design_gate(design: Design, *, allow_placeholders: bool = False, profile: st
     return _result("design", problems, notes)
 
 
-_ML_ROWS = (("parameters", ("param",)), ("memory", ("memory", "ram", "vram")),
-            ("training time", ("training time", "train time", "time")))
+_ML_ROWS = (("parameters", r"param(eter)?s?|parameter count|weights"),
+            ("memory", r"memory|ram|vram|gpu memory"),
+            ("training time", r"training time|train time|time to train|training duration|epoch time"))
+
+
+def _ml_rows_missing(labels: list[str]) -> list[str]:
+    """The required rows (parameters, memory, training time) with no row of their own: labels are matched by whole
+    words and one row satisfies one requirement only ("parameters" is no memory row)."""
+    matches = [[i for i, label in enumerate(labels) if re.search(rf"(?<![\w-])(?:{pattern})(?![\w-])", label)]
+               for _, pattern in _ML_ROWS]
+
+    def assign(k: int, used: frozenset[int]) -> list[str]:  # the fewest rows left unmatched from the k-th on
+        if k == len(_ML_ROWS):
+            return []
+        best = [_ML_ROWS[k][0], *assign(k + 1, used)]
+        for index in matches[k]:
+            if index not in used and len(rest := assign(k + 1, used | {index})) < len(best):
+                best = rest
+        return best
+
+    return assign(0, frozenset())
 
 
 def _ml_design_problems(design: Design, allow_placeholders: bool) -> list[str]:
@@ -147,9 +178,7 @@ def _ml_design_problems(design: Design, allow_placeholders: bool) -> list[str]:
                         + "; the ml profile needs at least two candidate models")
     if models is not None:
         labels = [row[0].lower() for row in models.rows if row]
-        for row, words in _ML_ROWS:
-            if not any(word in label for label in labels for word in words):
-                problems.append(f"the Models table has no {row} row")
+        problems += [f"the Models table has no {row} row" for row in _ml_rows_missing(labels)]
         placeholder = any(_is_placeholder([column, *(r[index] for r in models.rows if index < len(r))])
                           for index, column in enumerate(models.columns) if index > 0)
         if placeholder and not allow_placeholders:
@@ -232,7 +261,8 @@ def review_gate(review: Review, requirements: Requirements, disagreements: Seque
         if row is None:
             problems.append(f"{item.id}: not in the traceability matrix")
             continue
-        missing = [what for what, cells in (("task", row.tasks), ("test", row.tests)) if not cells]
+        missing = [what for what, cells in (("task", row.tasks), ("code", row.code), ("test", row.tests))
+                   if not cells]
         if missing:
             problems.append(f"{item.id}: no {' and no '.join(missing)}")
     problems += [f"README/config/code: {finding}" for finding in disagreements]
@@ -240,5 +270,9 @@ def review_gate(review: Review, requirements: Requirements, disagreements: Seque
 
 
 def record_gate(text: str, result: GateResult) -> str:
-    """``text`` with ``gate: {passed: ..., problems: [...]}`` set in its front matter; the body is untouched."""
-    return set_fields(text, {"gate": {"passed": result.passed, "problems": list(result.problems)}})
+    """``text`` with ``gate: {passed: ..., problems: [...]}`` set in its front matter (and ``forced: [...]``, the
+    problems ``--force`` let through, when there are any); the body is untouched."""
+    gate: dict[str, object] = {"passed": result.passed, "problems": list(result.problems)}
+    if result.forced:
+        gate["forced"] = list(result.forced)
+    return set_fields(text, {"gate": gate})

@@ -33,7 +33,15 @@ from specpilot.spec.documents import (
 from specpilot.spec.drafter import AffectedCode, RequirementItem, draft_design, draft_requirements, draft_tasks
 from specpilot.spec.drift import Drift, check, record
 from specpilot.spec.frontmatter import set_fields, split_front_matter
-from specpilot.spec.gates import GateResult, design_gate, record_gate, requirements_gate, review_gate, tasks_gate
+from specpilot.spec.gates import (
+    GateResult,
+    design_gate,
+    force_gate,
+    record_gate,
+    requirements_gate,
+    review_gate,
+    tasks_gate,
+)
 from specpilot.spec.store import SpecError, SpecInfo, SpecStore
 from specpilot.spec.trace import Citation, find_citations, traceability, unknown_citations
 
@@ -47,8 +55,9 @@ class GateFailed(SpecError):
     def __init__(self, result: GateResult) -> None:
         listed = "; ".join(result.problems[:5]) + (f"; and {len(result.problems) - 5} more"
                                                    if len(result.problems) > 5 else "")
-        super().__init__(f"the {result.stage} gate fails: {listed}. Fix them (spec clarify answers questions) "
-                         "or use --force")
+        fix = {"requirements": "Fix them (spec clarify answers questions)",
+               "design": "Fix design.md (a model, or a person, writes the candidates)"}.get(result.stage, "Fix them")
+        super().__init__(f"the {result.stage} gate fails: {listed}. {fix} or use --force")
         self.result = result
 
 
@@ -106,9 +115,11 @@ class SpecWorkflow:
         text = set_fields(draft, {"spec": info.name})
         return self._write_requirements(info, text, notes)
 
-    def from_code(self, path: str | Path, *, title: str | None = None) -> tuple[StageResult, StageResult]:
-        """A spec describing the existing code under ``path`` (spec/brownfield.py): requirements.md and
-        design.md, each with its gate recorded (the design's placeholder candidate B is allowed)."""
+    def from_code(self, path: str | Path, *, title: str | None = None) -> tuple[StageResult, ...]:
+        """A spec describing the existing code under ``path`` (spec/brownfield.py): requirements.md, and design.md
+        only when the requirements gate passes (else ``spec design`` drafts it, as built, once the questions are
+        answered). Each gate is recorded; the design's candidate B is a placeholder, so its gate fails until a
+        model or a person writes B (or ``--force`` at the tasks stage)."""
         from specpilot.spec.brownfield import BrownfieldError, draft_from_code, survey
 
         try:
@@ -117,14 +128,15 @@ class SpecWorkflow:
             raise SpecError(str(exc)) from None
         info = self.store.create(title or f"As built: {found.target}")
         requirements_text, design_text = draft_from_code(found, title=info.title, spec=info.name)
+        requirements_text = set_fields(requirements_text, {"from_code": found.target})
         requirements = self._write_requirements(info, requirements_text, [])
-        design, _ = parse_design(design_text)
-        gate = design_gate(design, allow_placeholders=True)
-        written = self.store.write(info, "design", record_gate(design_text, gate))
-        self._set_stage(info, "design")
-        notes = [f"candidate B needs a model; A describes the code as built ({len(found.modules)} Python modules, "
-                 f"{len(found.other_files)} other files listed)"]
-        return requirements, StageResult(self.store.resolve(info.name), "design", written, gate, notes)
+        if not requirements.gate.passed:
+            requirements.notes.append("design.md not written: the requirements gate fails; answer the questions "
+                                      "(`spec clarify`), then `spec design` drafts the design as built")
+            return (requirements,)
+        return requirements, self._write_design(info, design_text, "default", force=False, skipped=None,
+                                                notes=[f"A describes the code as built ({len(found.modules)} Python "
+                                                       f"modules, {len(found.other_files)} other files listed)"])
 
     def clarify(self, name: str | None = None, answers: Mapping[str, str] | None = None
                 ) -> tuple[StageResult, list[OpenQuestion]]:
@@ -154,7 +166,12 @@ class SpecWorkflow:
 
     def design(self, name: str | None = None, *, force: bool = False) -> StageResult:
         info = self.store.resolve(name)
-        model = self._gate_requirements(info, force)
+        model, skipped = self._gate_requirements(info, force)
+        profile = _profile(model)
+        as_built = self._as_built_design(info, model)
+        if as_built is not None:
+            return self._write_design(info, as_built, profile, force=force, skipped=skipped,
+                                      notes=["A describes the code as built (from-code)"])
         affected: list[AffectedCode] = []
         notes: list[str] = []
         if self.retrieve is not None:
@@ -168,7 +185,6 @@ class SpecWorkflow:
                         if (self.root / path).is_file()]
         else:
             notes.append("no affected code listed: the workspace has no index")
-        profile = _profile(model)
         written = None
         if self.author is not None:
             found = [(a.path, a.symbol, a.line) for a in affected]
@@ -176,33 +192,64 @@ class SpecWorkflow:
                                                front={"spec": info.name, "stage": "design"})
             notes += [note] if note else []
         text = written or draft_design(model.title, _items(model), affected, spec=info.name, profile=profile)
+        return self._write_design(info, text, profile, force=force, skipped=skipped, notes=notes)
+
+    def _write_design(self, info: SpecInfo, text: str, profile: str, *, force: bool, skipped: GateResult | None,
+                      notes: list[str]) -> StageResult:
+        """design.md with its gate recorded. Placeholder candidates ("needs a model") fail the gate; ``force``
+        passes it and records what it let through (and the requirements gate's ``skipped`` problems)."""
         design, _ = parse_design(text)
-        gate = design_gate(design, allow_placeholders=written is None, profile=profile)
-        if written is None:
-            notes.append("the candidate approaches are placeholders: a model drafts real ones")
-        text = record_gate(text, gate)
-        path = self.store.write(info, "design", text)
+        gate = design_gate(design, profile=profile)
+        if any("placeholders" in problem for problem in gate.problems):
+            notes.append("the candidates are placeholders (needs a model): a model or a person writes real ones; "
+                         "until then the design gate fails" + (" (passed here by --force)" if force else ""))
+        if force:
+            gate = _forced(gate, skipped, notes)
+        path = self.store.write(info, "design", record_gate(text, gate))
         self._set_stage(info, "design")
         return StageResult(self.store.resolve(info.name), "design", path, gate, notes)
+
+    def _as_built_design(self, info: SpecInfo, model: Requirements) -> str | None:
+        """For a spec from ``from-code``: the design describing the code as built (None for other specs, or when
+        the code is gone)."""
+        from specpilot.spec.brownfield import BrownfieldError, draft_from_code, survey
+
+        source = model.front.get("from_code")
+        if not source:
+            return None
+        try:
+            return draft_from_code(survey(self.root, str(source)), title=model.title or info.title, spec=info.name)[1]
+        except BrownfieldError:
+            return None
 
     def tasks(self, name: str | None = None, *, force: bool = False) -> StageResult:
         info = self.store.resolve(name)
         model, _ = parse_requirements(self.store.read(info, "requirements"))
-        if not force:
-            if not self.store.has(info, "design"):
-                raise SpecError(f"{info.name} has no design yet: run `specpilot spec design` first (or --force)")
-            design, _ = parse_design(self.store.read(info, "design"))
-            gate = design_gate(design, allow_placeholders=True, profile=_profile(model))
-            if not gate.passed:
-                raise GateFailed(gate)
         profile = _profile(model)
+        skipped: GateResult | None = None
+        if not self.store.has(info, "design"):
+            if not force:
+                raise SpecError(f"{info.name} has no design yet: run `specpilot spec design` first (or --force)")
+            skipped = GateResult("design", False, ["no design.md"])
+        else:
+            design_text = self.store.read(info, "design")
+            design, _ = parse_design(design_text)
+            recorded = split_front_matter(design_text).fields.get("gate")
+            accepted = set(recorded.get("forced") or []) if isinstance(recorded, dict) else set()
+            remaining = [p for p in design_gate(design, profile=profile).problems if p not in accepted]
+            if remaining and not force:
+                raise GateFailed(GateResult("design", False, remaining))
+            skipped = GateResult("design", not remaining, remaining)
         text = draft_tasks(_items(model), title=model.title, spec=info.name, profile=profile)
         tasks, _ = parse_tasks(text)
         gate = tasks_gate(tasks, model)
+        notes: list[str] = []
+        if force:
+            gate = _forced(gate, skipped, notes)
         text = record_gate(text, gate)
         path = self.store.write(info, "tasks", text)
         self._set_stage(info, "tasks")
-        return StageResult(self.store.resolve(info.name), "tasks", path, gate, [])
+        return StageResult(self.store.resolve(info.name), "tasks", path, gate, notes)
 
     def run_task(self, task_id: str, name: str | None = None, *, run_agent: RunAgent,
                  apply: bool = False) -> tuple[Any, StageResult]:
@@ -281,6 +328,7 @@ class SpecWorkflow:
                      for item in parse_requirements(self.store.read(other, "requirements"))[0].items}
         gaps += [str(u) for u in unknown_citations(requirements, found, spec=info.name, elsewhere=elsewhere)]
         disagreements: list[str] = []
+        consistency = None
         if profile == "ml":
             consistency = check_consistency(self.root)
             readme = consistency.report()
@@ -290,11 +338,9 @@ class SpecWorkflow:
         review = Review(front={"spec": info.name, "stage": "review"}, title=f"Review: {requirements.title}",
                         matrix=rows, gaps=gaps, readme=readme)
         gate = review_gate(review, requirements, disagreements)
-        if gate.passed and not gaps:
-            agree = "; the README, config files and code agree" if profile == "ml" else ""
-            review.verdict = f"Approved: every requirement has a task, code and a test{agree}."
-        else:
-            review.verdict = f"Changes needed: {len(gate.problems) or len(gaps)} gap(s) above."
+        review.gaps += [p for p in gate.problems if p not in gaps and not p.startswith("README/config/code: ")]
+        warnings = [f for f in consistency.findings if f.severity != "error"] if consistency is not None else []
+        review.verdict = _verdict(review.gaps, disagreements, warnings, profile)
         notes: list[str] = []
         if self.author is not None:
             opinion, note = self.author.review(requirements_text, tasks_text or "(no tasks.md)",
@@ -343,7 +389,7 @@ class SpecWorkflow:
         path = self.store.write(info, "requirements", text)
         return StageResult(self.store.resolve(info.name), "requirements", path, gate, notes)
 
-    def _gate_requirements(self, info: SpecInfo, force: bool) -> Requirements:
+    def _gate_requirements(self, info: SpecInfo, force: bool) -> tuple[Requirements, GateResult]:
         model, problems = parse_requirements(self.store.read(info, "requirements"))
         errors = [p for p in problems if p.severity == "error"]
         if errors and not force:
@@ -352,7 +398,7 @@ class SpecWorkflow:
         gate = requirements_gate(model)
         if not gate.passed and not force:
             raise GateFailed(gate)
-        return model
+        return model, gate
 
     def _set_stage(self, info: SpecInfo, stage: str) -> None:
         order = ("requirements", "design", "tasks", "implementation", "review", "done")
@@ -366,6 +412,29 @@ class SpecWorkflow:
             return None
         gate = split_front_matter(self.store.read(info, document)).fields.get("gate")
         return bool(gate.get("passed")) if isinstance(gate, dict) else None
+
+
+def _verdict(gaps: Sequence[str], disagreements: Sequence[str], warnings: Sequence[object], profile: str) -> str:
+    """The review's verdict, from what its report lists: the Gaps section and the README/config/code findings."""
+    if gaps or disagreements:
+        listed = [f"{len(gaps)} gap(s) under Gaps"] if gaps else []
+        listed += [f"{len(disagreements)} README/config/code disagreement(s) under README and code"] if disagreements \
+            else []
+        return f"Changes needed: {' and '.join(listed)}."
+    if profile != "ml":
+        return "Approved: every requirement has a task, code and a test."
+    if warnings:
+        return (f"Approved: every requirement has a task, code and a test; the README, config files and code have "
+                f"no certain disagreement ({len(warnings)} warning(s) under README and code to check).")
+    return "Approved: every requirement has a task, code and a test; the README, config files and code agree."
+
+
+def _forced(gate: GateResult, skipped: GateResult | None, notes: list[str]) -> GateResult:
+    """``gate`` passed by --force, with what the force let through recorded (and said in ``notes``)."""
+    forced = force_gate(gate, skipped if skipped is not None and not skipped.passed else None)
+    if forced.forced:
+        notes.append("--force let through: " + "; ".join(forced.forced))
+    return forced
 
 
 def _profile(requirements: Requirements) -> str:

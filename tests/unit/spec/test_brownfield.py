@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from specpilot.spec.brownfield import BrownfieldError, draft_from_code, survey
-from specpilot.spec.documents import parse_design, parse_requirements
+from specpilot.spec.documents import parse_design, parse_requirements, parse_tasks
 from specpilot.spec.gates import design_gate, requirements_gate
-from specpilot.spec.workflow import SpecWorkflow
+from specpilot.spec.workflow import GateFailed, SpecWorkflow
 
 DOCUMENTED = '''"""Arithmetic helpers for invoices."""
 
@@ -150,13 +150,38 @@ def test_the_cli_writes_a_spec_whose_gates_are_recorded(tmp_path: Path) -> None:
     _package(tmp_path, undocumented=False)
     done = subprocess.run([sys.executable, "-m", "specpilot", "spec", "from-code", "billing/money.py", "--title",
                            "Money as built", "-w", str(tmp_path)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "requirements gate passes" in done.stdout and "design gate passes" in done.stdout
+    # candidate B is a placeholder offline: the design is written, its gate fails and the command exits 1
+    assert done.returncode == 1, done.stderr
+    assert "requirements gate passes" in done.stdout and "design gate fails" in done.stdout
+    assert "the candidates are placeholders (needs a model)" in done.stdout
     folder = tmp_path / ".specpilot" / "specs" / "001-money-as-built"
     requirements, _ = parse_requirements((folder / "requirements.md").read_text(encoding="utf-8"))
     assert requirements.front["gate"]["passed"] is True and requirements.front["stage"] == "design"
     assert requirements.title == "Money as built"
     design, _ = parse_design((folder / "design.md").read_text(encoding="utf-8"))
     assert {a.path for a in design.affected} == {"billing/money.py"}
-    # the workflow goes on from here: tasks are drafted from the brownfield spec
-    assert SpecWorkflow(tmp_path).tasks("001").gate.passed
+    assert design.front["gate"]["passed"] is False
+    # the workflow goes on from here only by --force, which tasks.md records
+    with pytest.raises(GateFailed, match="placeholders"):
+        SpecWorkflow(tmp_path).tasks("001")
+    tasks = SpecWorkflow(tmp_path).tasks("001", force=True)
+    assert tasks.gate.passed
+    recorded, _ = parse_tasks(tasks.path.read_text(encoding="utf-8"))
+    assert recorded.front["gate"]["forced"] == ["design gate: the candidates are placeholders (needs a model)"]
+
+
+def test_from_code_writes_no_design_while_its_requirements_gate_fails(tmp_path: Path) -> None:
+    _package(tmp_path, undocumented=True)
+    flow = SpecWorkflow(tmp_path)
+    results = flow.from_code("billing")
+    assert [r.document for r in results] == ["requirements"] and not results[0].gate.passed
+    assert any("design.md not written" in note for note in results[0].notes)
+    folder = results[0].path.parent
+    assert not (folder / "design.md").exists()
+    with pytest.raises(GateFailed):  # spec design is refused as for any spec
+        flow.design(folder.name)
+    # once forced (or answered), spec design drafts the as-built design, not the generic one
+    design = flow.design(folder.name, force=True)
+    parsed, _ = parse_design(design.path.read_text(encoding="utf-8"))
+    assert parsed.candidates is not None and parsed.candidates.candidates[0] == "A: as built"
+    assert design.gate.passed and design.gate.forced[0].startswith("requirements gate: ")

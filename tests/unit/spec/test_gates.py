@@ -213,11 +213,22 @@ Ready.
 """
 
 
-def test_review_gate_passes_when_every_requirement_has_a_task_and_a_test() -> None:
+def test_review_gate_passes_when_every_requirement_has_a_task_code_and_a_test() -> None:
     text = REVIEW.format(r12_tests="tests/test_csv.py:20", status="ok",
-                         s1="| S1 | T1 | | bench/test_speed.py:4 | no code |\n")
+                         s1="| S1 | T1 | report/csv.py:3 write_csv | bench/test_speed.py:4 | ok |\n")
     model, _ = parse_review(text)
     assert review_gate(model, requirements()).passed
+
+
+def test_review_gate_tells_no_code_apart_from_no_test() -> None:
+    no_code = REVIEW.format(r12_tests="tests/test_csv.py:20", status="ok",
+                            s1="| S1 | T1 | | bench/test_speed.py:4 | no code |\n")
+    assert review_gate(parse_review(no_code)[0], requirements()).problems == ["S1: no code"]
+    no_test = REVIEW.format(r12_tests="tests/test_csv.py:20", status="ok",
+                            s1="| S1 | T1 | report/csv.py:3 write_csv | | no test |\n")
+    assert review_gate(parse_review(no_test)[0], requirements()).problems == ["S1: no test"]
+    neither = REVIEW.format(r12_tests="tests/test_csv.py:20", status="ok", s1="| S1 | T1 | | | no code |\n")
+    assert review_gate(parse_review(neither)[0], requirements()).problems == ["S1: no code and no test"]
 
 
 def test_review_gate_names_requirements_without_a_test_or_a_row() -> None:
