@@ -35,6 +35,7 @@ from specpilot.index.identity import model_dimension as model_dimension  # re-ex
 from specpilot.index.ignore import specpilot_owned
 from specpilot.index.manifest import FileRecord, Manifest
 from specpilot.index.model import ParsedFile, content_hash, embed_text
+from specpilot.index.query_encoder import QueryEncoderSlot
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore, search_text
 from specpilot.paths import ensure_cache
@@ -119,6 +120,8 @@ class WorkspaceIndex:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
         self._dim, self._model = index_identity(settings, embedder)
+        # Queries before (or without) the torch model: its ONNX export, when there is one.
+        self._query_encoder = QueryEncoderSlot(settings.embedder.model, settings.embedder.max_seq_length, self._dim)
         self._open_stores()
         self._update_lock = threading.Lock()
         self._embedder_lock = threading.Lock()
@@ -212,10 +215,12 @@ class WorkspaceIndex:
         return report
 
     def update_paths(self, paths: Sequence[str], texts: Mapping[str, str] | None = None,
-                     *, embed: bool = True) -> UpdateReport:
+                     *, embed: bool = True, optimize: bool = True) -> UpdateReport:
         """Re-index just these workspace-relative paths (changed, created or deleted).
 
         ``texts`` supplies contents that win over disk (open editor buffers).
+        ``optimize=False`` leaves a due compaction to ``optimize_if_due`` (the server
+        answers the edit first).
         """
         report = UpdateReport()
         texts = texts or {}
@@ -251,8 +256,7 @@ class WorkspaceIndex:
             self._index_files(jobs, report, None, inline_embed=inline)
             self.manifest.last_update = time.time()
             self.manifest.save()
-            if (self.store.writes_since_optimize >= cfg.optimize_every_writes
-                    or self.store.rows_since_optimize >= cfg.optimize_every_rows):
+            if optimize and self._optimize_due():
                 self.store.optimize()
             report.seconds["update"] = time.perf_counter() - started
         return report
@@ -373,8 +377,12 @@ class WorkspaceIndex:
         return fresh + reused
 
     def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None, *,
-                      optimize: bool = True, optimize_every_rows: int = EMBED_OPTIMIZE_ROWS) -> tuple[int, int]:
+                      optimize: bool = True, optimize_every_rows: int = EMBED_OPTIMIZE_ROWS,
+                      first: Sequence[str] = ()) -> tuple[int, int]:
         """(vectors computed, vectors reused from the cache) for chunks lacking one.
+
+        Chunks of the files in ``first`` (e.g. the open files and their neighbours) go
+        before the others, and definitions before module and window chunks.
 
         ``limit`` stops after about that many chunks (callers that embed in steps
         pass ``optimize=False`` and leave the final optimize to idle time). Every
@@ -385,7 +393,7 @@ class WorkspaceIndex:
             return 0, 0
         done = fresh_count = 0
         while not self.cancel_event.is_set():
-            rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS))
+            rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first)
             if not rows:
                 break
             hashes = [r["content_hash"] for r in rows]
@@ -410,6 +418,63 @@ class WorkspaceIndex:
         if done and optimize:
             self.store.optimize()
         return fresh_count, done - fresh_count
+
+    def embed_step(self, limit: int, first: Sequence[str] = ()) -> tuple[int, int]:
+        """One step of at most about ``limit`` chunks (see ``embed_missing``), under the
+        update lock: edits applied from other threads (a save, the watcher) run between
+        steps, never in the middle of one."""
+        with self._update_lock:
+            return self.embed_missing(None, limit, optimize=False, first=first)
+
+    def neighbour_files(self, paths: Sequence[str]) -> list[str]:
+        """``paths`` (indexed ones), then the indexed Python files they import and those
+        that import them: what a reader of ``paths`` is likely to ask about next."""
+        files = [p for p in self.manifest.files if p.endswith(".py")]
+        modules: dict[str, str] = {}
+        for rel in files:
+            parts = rel[:-3].split("/")
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if parts:
+                modules[".".join(parts)] = rel
+        wanted = [p for p in dict.fromkeys(paths) if p in self.manifest.files]
+        found: dict[str, None] = dict.fromkeys(wanted)
+
+        def resolve(target: str, importer: str) -> str | None:
+            if target.startswith("."):  # relative: from the importer's package
+                dots = len(target) - len(target.lstrip("."))
+                package = importer.split("/")[:-1]
+                package = package[:len(package) - (dots - 1)] if dots > 1 else package
+                target = ".".join(package + [target.lstrip(".")]).strip(".")
+            while target:
+                if target in modules:
+                    return modules[target]
+                target = target.rpartition(".")[0]
+            return None
+
+        for rel in wanted:
+            if not rel.endswith(".py"):
+                continue
+            for _, target in self.graph.imports_of(rel):
+                hit = resolve(target, rel)
+                if hit is not None:
+                    found.setdefault(hit, None)
+        if wanted:
+            for rel in files:
+                if rel not in found and any(resolve(t, rel) in wanted for _, t in self.graph.imports_of(rel)):
+                    found.setdefault(rel, None)
+        return list(found)
+
+    def _optimize_due(self) -> bool:
+        cfg = self.settings.index
+        return (self.store.writes_since_optimize >= cfg.optimize_every_writes
+                or self.store.rows_since_optimize >= cfg.optimize_every_rows)
+
+    def optimize_if_due(self) -> None:
+        """Compact once enough writes or rows piled up since the last time."""
+        with self._update_lock:
+            if self._optimize_due():
+                self.store.optimize()
 
     def optimize(self) -> None:
         """Compact and fold new rows into the indexes (nothing to do: returns at once)."""
@@ -436,11 +501,12 @@ class WorkspaceIndex:
         mode = mode or cfg.mode
         embedder = None
         if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
-            if not wait_for_model and not self.embedder_loaded:
+            embedder = None if self.embedder_loaded else self._query_encoder.get()
+            if embedder is None and not wait_for_model and not self.embedder_loaded:
                 if mode == "vector":
                     raise SearchError("the embedding model is still loading; try again shortly or use mode bm25")
                 # hybrid: full text alone until the model is in
-            else:
+            elif embedder is None:
                 try:
                     embedder = self.embedder
                 except EmbedderError as exc:

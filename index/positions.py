@@ -35,6 +35,10 @@ CREATE INDEX IF NOT EXISTS positions_path ON positions (path);
 CREATE INDEX IF NOT EXISTS positions_pending ON positions (has_vector);
 """
 BATCH = 500  # ids or paths per IN (...) list
+# Chunk ids are ``path::qualified name::ordinal`` (index/model.py); module chunks are
+# named ``<module>`` and line windows ``name:first-last`` (index/chunker.py).
+MODULE_CHUNK = "<module>"
+WINDOW_CHUNK = "*:[0-9]*-[0-9]*::[0-9]*"
 
 
 def _marks(count: int) -> str:
@@ -104,11 +108,17 @@ class ChunkPositions:
                 found.update((key, (digest, bool(flag))) for key, digest, flag in self._reader.execute(query, part))
         return found
 
-    def pending(self, limit: int) -> list[str]:
-        """Ids of chunks without a vector (at most ``limit``)."""
+    def pending(self, limit: int, first: Sequence[str] = ()) -> list[str]:
+        """Ids of chunks without a vector (at most ``limit``), in the order to embed them:
+        the files in ``first`` before the others, then definitions (functions, classes,
+        methods) before a file's module and window chunks, which natural-language
+        questions rarely target."""
+        first = list(dict.fromkeys(first))[:BATCH]
+        front = f"path IN ({_marks(len(first))}) DESC, " if first else ""
+        query = (f"SELECT id FROM positions WHERE has_vector = 0 ORDER BY {front}"
+                 f"(id LIKE '%::{MODULE_CHUNK}::%' OR id GLOB '{WINDOW_CHUNK}'), path, start_line LIMIT ?")
         with self._read_lock:
-            query = "SELECT id FROM positions WHERE has_vector = 0 LIMIT ?"
-            return [key for (key,) in self._reader.execute(query, (limit,))]
+            return [key for (key,) in self._reader.execute(query, (*first, limit))]
 
     def pending_among(self, ids: Sequence[str]) -> list[str]:
         """Those of these ids whose chunk has no vector."""

@@ -386,14 +386,17 @@ class IndexStore:
     def cached_vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         return self.cache.get(hashes)
 
-    def pending_embeddings(self, limit: int) -> list[dict[str, Any]]:
-        """Chunks still waiting for a vector (at most ``limit``), with what embedding needs."""
-        ids = self._positions.pending(limit)
+    def pending_embeddings(self, limit: int, first: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Chunks still waiting for a vector (at most ``limit``), with what embedding needs,
+        in embedding order (``first``: files to take before the others; see positions.pending)."""
+        ids = self._positions.pending(limit, first)
         if not ids:
             return []
-        return (self.chunks.search().where(in_list("id", ids))
+        rows = (self.chunks.search().where(in_list("id", ids))
                 .select(["id", "path", "kind", "qualified_name", "signature", "docstring", "text",
                          "content_hash"]).limit(len(ids)).to_list())
+        order = {key: n for n, key in enumerate(ids)}
+        return sorted(rows, key=lambda row: order.get(row["id"], len(order)))
 
     def pending_count(self) -> int:
         """Chunks without a vector."""

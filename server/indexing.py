@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from lsprotocol import types
@@ -31,6 +33,8 @@ STATUS_INTERVAL = 1.0
 REPORT_INTERVAL = 0.2
 IDLE_OPTIMIZE_SECONDS = 30.0
 FILE_EVENT_DELAY_MS = 50
+# Buffer, save and file-event updates, one at a time in the order they come (normal priority).
+EDIT_POOL = ThreadPoolExecutor(1, thread_name_prefix="specpilot-edit")
 
 
 class ProgressReporter:
@@ -152,6 +156,23 @@ def _log_report(folder: Folder, report: UpdateReport) -> None:
         log.info("%s: %s (indexed anyway)", path, error)
 
 
+class EmbedOrder:
+    """One embedding step at a time, the open files and their import neighbours first
+    (recomputed when the set of open files changes). ``step`` runs on the index thread,
+    with the open files as the event loop saw them."""
+
+    def __init__(self, folder: Folder) -> None:
+        self.folder = folder
+        self.opened: tuple[str, ...] | None = None
+        self.first: list[str] = []
+
+    def step(self, opened: tuple[str, ...]) -> tuple[int, int]:
+        index = self.folder.index
+        if opened != self.opened:
+            self.opened, self.first = opened, index.neighbour_files(opened)
+        return index.embed_step(self.folder.settings.server.embed_step, self.first)
+
+
 async def embed_steps(ls: SpecPilotServer, folder: Folder, reporter: ProgressReporter | None = None) -> str:
     """Give every chunk a vector, ``server.embedStep`` chunks at a time."""
     if not folder.settings.embedder.enabled:
@@ -164,12 +185,12 @@ async def embed_steps(ls: SpecPilotServer, folder: Folder, reporter: ProgressRep
     ls.notify_status(folder)
     done = 0
     last_status = time.monotonic()
+    order = EmbedOrder(folder)
     while not ls.closed:
         if (reporter is not None and reporter.cancelled()) or folder.index.cancel_event.is_set():
             return "cancelled"
         try:
-            fresh, reused = await ls.in_index_thread(folder.index.embed_missing, None,
-                                                     folder.settings.server.embed_step, optimize=False)
+            fresh, reused = await ls.in_index_thread(order.step, tuple(sorted(folder.open_uris)))
         except EmbedderError as exc:
             folder.error = f"semantic search is off: {exc}"
             log.warning("%s: %s", folder.root, folder.error)
@@ -244,7 +265,8 @@ def open_text(ls: SpecPilotServer, folder: Folder, rel: str) -> str | None:
 
 def schedule(ls: SpecPilotServer, folder: Folder, rel: str, text: str | None, delay_ms: int) -> None:
     """Re-index ``rel`` after ``delay_ms`` without further changes (``text``: the
-    buffer's contents; None: read the file, or drop it if it is gone)."""
+    buffer's contents; None: read the file, or drop it if it is gone). ``delay_ms``
+    0 (a save): at once, with whatever else is waiting."""
     folder.pending[rel] = text
     if folder.timer is not None:
         folder.timer.cancel()
@@ -257,11 +279,17 @@ async def flush(ls: SpecPilotServer, folder: Folder) -> None:
     if not batch or ls.closed:
         return
     texts = {rel: text for rel, text in batch.items() if text is not None}
-    report = await ls.in_index_thread(folder.index.update_paths, list(batch), texts)
+    # Not on the index thread: it runs at a lower priority for the bulk work, and on a busy machine an
+    # edit queued there waits for the cores. The engine's update lock keeps it out of an embedding step.
+    loop = asyncio.get_running_loop()
+    report = await loop.run_in_executor(EDIT_POOL, partial(folder.index.update_paths, list(batch), texts,
+                                                          optimize=False))
     if report.files_changed or report.files_deleted:
         ls.notify_status(folder)
     for path, reason in report.skipped:
         log.info("not indexed: %s (%s)", path, reason)
+    if not ls.closed:  # a due compaction runs after the edit is searchable, not before
+        await ls.in_index_thread(folder.index.optimize_if_due)
     _arm_idle_optimize(ls, folder)
 
 

@@ -78,7 +78,8 @@ def register(server: SpecPilotServer) -> None:
         found = _locate(ls, params.text_document.uri)
         if found is not None:
             folder, rel = found
-            schedule(ls, folder, rel, params.text or open_text(ls, folder, rel), FILE_EVENT_DELAY_MS)
+            # no debounce: a save is one deliberate event, and the user searches right after it
+            schedule(ls, folder, rel, params.text or open_text(ls, folder, rel), 0)
         specs.document_event(ls, params.text_document.uri, "save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

@@ -1,0 +1,79 @@
+"""What the server embeds first, and when a save is searchable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from .conftest import NO_MODEL, search, start, until, wait_for_status
+
+FILLER = "\n\n".join(f"def filler_{n}(value):\n    return value + {n}" for n in range(10))
+
+
+def _shop(root: Path) -> Path:
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "cart.py").write_text(
+        "from shop.pricing import net_price\n\n"
+        "def total(items):\n    return sum(net_price(i) for i in items)\n\n"
+        "def count(items):\n    return len(items)\n")
+    (root / "shop" / "pricing.py").write_text("def net_price(item):\n    return item.price\n")
+    (root / "shop" / "checkout.py").write_text(
+        "from shop.cart import total\n\ndef pay(items):\n    return total(items)\n")
+    for n in range(20):
+        (root / f"unrelated_{n}.py").write_text(FILLER + "\n")
+    return root
+
+
+async def test_the_open_file_and_its_neighbours_are_embedded_first(client: LanguageClient, tmp_path: Path) -> None:
+    root = _shop(tmp_path / "shop")
+    front = {"shop/cart.py", "shop/pricing.py", "shop/checkout.py", "shop/__init__.py"}
+    await start(client, root, wait=False,
+                options={"server": {"embed_step": 1}, "search": {"graph_neighbours": False}})
+    uri = (root / "shop" / "cart.py").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text=(root / "shop" / "cart.py").read_text())))
+    # Stop the embedding pass part way (its progress is cancellable): what got a vector by then shows the order.
+    await wait_for_status(client, lambda s: s["state"] == "embedding" and 0 < s["embedded"], timeout=180)
+    [token] = list(client.progress_reports)
+    client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token=token))
+    final = await wait_for_status(client, lambda s: s["state"] in ("cancelled", "ready"), timeout=180)
+    assert final["state"] == "cancelled" and 0 < final["embedded"] < final["chunks"]
+    hits = (await search(client, query="add up the prices of the items", mode="vector", k=200))["hits"]
+    assert len(hits) == final["embedded"]  # vector search sees exactly the embedded chunks
+    embedded = {hit["path"] for hit in hits}
+    front_chunks = 5  # total, count, net_price, pay (and no more than one module chunk)
+    if final["embedded"] >= front_chunks:
+        assert {"shop/cart.py", "shop/pricing.py", "shop/checkout.py"} <= embedded
+    else:
+        assert embedded <= front
+
+
+async def test_a_save_is_searchable_when_its_status_arrives(client: LanguageClient, project: Path) -> None:
+    await start(client, project, options=NO_MODEL)
+    path = project / "billing" / "invoice.py"
+    uri, text = path.as_uri(), path.read_text()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    await until(lambda: _found(client, "format_money"))
+    for n in range(3):
+        name = f"settle_account_{n}"
+        addition = f"\n\ndef {name}(invoice):\n    return invoice.total_cents() - {n}\n"
+        end = len(text.splitlines())
+        text += addition
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=n + 2),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(types.Position(end, 0), types.Position(end, 0)), text=addition)]))
+        path.write_text(text)
+        seen = len(client.statuses)  # type: ignore[attr-defined]
+        client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+        await wait_for_status(client, lambda s: s["state"] == "ready", after=seen, timeout=30)
+        assert await _found(client, name)  # asked once, right after the status: no retry
+
+
+async def _found(client: LanguageClient, name: str) -> bool:
+    hits = (await search(client, query=name, mode="bm25", k=5))["hits"]
+    return any(hit["qualifiedName"] == name for hit in hits)
