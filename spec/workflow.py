@@ -10,6 +10,7 @@ candidate table is marked as needing a model. Nothing here prints or knows LSP.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -152,11 +153,12 @@ class SpecWorkflow:
                 known = ", ".join(q.id for q in model.questions) or "none"
                 raise SpecError(f"{info.name} has no question {qid} (its questions: {known})")
             text = set_answer(text, qid, answer.strip())
+            model, _ = parse_requirements(text)  # as written so far: a second answer sees the first's score
             item = model.item(question.item) if question.item else None
             if item is not None:
-                rescored = clarity.score(f"{item.text} {answer.strip()}")
-                new = max(item.clarity or 0.0, rescored.score)
+                new = rescore(model, item.id, answer.strip())
                 text = set_clarity(text, item.id, new)
+                model, _ = parse_requirements(text)
                 notes.append(f"{item.id}: clarity {item.clarity if item.clarity is not None else '?'} -> {new:.2f}")
         result = self._write_requirements(info, text, notes)
         model, _ = parse_requirements(self.store.read(info, "requirements"))
@@ -429,6 +431,21 @@ def _verdict(gaps: Sequence[str], disagreements: Sequence[str], warnings: Sequen
     return "Approved: every requirement has a task, code and a test; the README, config files and code agree."
 
 
+def rescore(model: Requirements, item_id: str, answer: str) -> float:
+    """An item's clarity after ``answer`` to one of its questions: the item's text scored with every answer its
+    questions have (so the score depends on the answers, not on the order they came in). It never goes below the
+    current score unless ``answer`` itself adds vague words the item did not have."""
+    item = model.item(item_id)
+    if item is None:
+        raise SpecError(f"requirements.md has no item {item_id}")
+    answers = [q.answer.strip().rstrip(".") for q in model.questions
+               if q.answer and item_id in re.split(r"[,\s]+", q.item or "")]
+    combined = clarity.score(". ".join([item.text.rstrip("."), *answers]) + ".").score
+    current = item.clarity if item.clarity is not None else 0.0
+    adds_vagueness = bool(set(clarity.score(answer).vague) - set(clarity.score(item.text).vague))
+    return combined if adds_vagueness else max(current, combined)
+
+
 def _forced(gate: GateResult, skipped: GateResult | None, notes: list[str]) -> GateResult:
     """``gate`` passed by --force, with what the force let through recorded (and said in ``notes``)."""
     forced = force_gate(gate, skipped if skipped is not None and not skipped.passed else None)
@@ -498,7 +515,6 @@ def _tests_run(trajectory: Path | None) -> str:
 def _readme_consistency(root: Path, requirements: Requirements) -> str:
     """Terms the requirements quote in backticks (commands, flags, names) and whether the
     README mentions them."""
-    import re
 
     terms = sorted({t for item in requirements.items for t in re.findall(r"`([^`]+)`", item.text)})
     readme = next((root / n for n in ("README.md", "README.rst", "README") if (root / n).is_file()), None)
