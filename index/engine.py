@@ -35,6 +35,7 @@ from specpilot.index.identity import model_dimension as model_dimension  # re-ex
 from specpilot.index.ignore import specpilot_owned
 from specpilot.index.manifest import FileRecord, Manifest
 from specpilot.index.model import ParsedFile, content_hash, embed_text
+from specpilot.index.query_encoder import QueryEncoderSlot
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore, search_text
 from specpilot.paths import ensure_cache
@@ -119,6 +120,8 @@ class WorkspaceIndex:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
         self._dim, self._model = index_identity(settings, embedder)
+        # Queries before (or without) the torch model: its ONNX export, when there is one.
+        self._query_encoder = QueryEncoderSlot(settings, self._dim)
         self._open_stores()
         self._update_lock = threading.Lock()
         self._embedder_lock = threading.Lock()
@@ -498,11 +501,12 @@ class WorkspaceIndex:
         mode = mode or cfg.mode
         embedder = None
         if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
-            if not wait_for_model and not self.embedder_loaded:
+            embedder = None if self.embedder_loaded else self._query_encoder.get()
+            if embedder is None and not wait_for_model and not self.embedder_loaded:
                 if mode == "vector":
                     raise SearchError("the embedding model is still loading; try again shortly or use mode bm25")
                 # hybrid: full text alone until the model is in
-            else:
+            elif embedder is None:
                 try:
                     embedder = self.embedder
                 except EmbedderError as exc:

@@ -184,6 +184,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     with ProgressView(enabled=not args.quiet) as view:
         run = index.rebuild if args.rebuild else index.update
         report = run(view.update, embed=not args.no_embed)
+    if not args.no_embed and index.settings.embedder.enabled:  # the light query encoder for `search`, once
+        from specpilot.index.query_encoder import export_in_background
+
+        export_in_background(index.settings.embedder.model)
     status = index.status()
     print(f"indexed {workspace}: {report.files_changed} files changed, {report.files_deleted} removed, "
           f"{report.chunks_written} chunks written, {report.embedded} embedded, "
