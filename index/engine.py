@@ -378,11 +378,12 @@ class WorkspaceIndex:
 
     def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None, *,
                       optimize: bool = True, optimize_every_rows: int = EMBED_OPTIMIZE_ROWS,
-                      first: Sequence[str] = ()) -> tuple[int, int]:
+                      first: Sequence[str] = (), only_first: bool = False) -> tuple[int, int]:
         """(vectors computed, vectors reused from the cache) for chunks lacking one.
 
         Chunks of the files in ``first`` (e.g. the open files and their neighbours) go
-        before the others, and definitions before module and window chunks.
+        before the others (``only_first``: only those), and definitions before module and
+        window chunks.
 
         ``limit`` stops after about that many chunks (callers that embed in steps
         pass ``optimize=False`` and leave the final optimize to idle time). Every
@@ -393,7 +394,8 @@ class WorkspaceIndex:
             return 0, 0
         done = fresh_count = 0
         while not self.cancel_event.is_set():
-            rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first)
+            rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first,
+                                                only_first=only_first)
             if not rows:
                 break
             hashes = [r["content_hash"] for r in rows]
@@ -425,6 +427,18 @@ class WorkspaceIndex:
         steps, never in the middle of one."""
         with self._update_lock:
             return self.embed_missing(None, limit, optimize=False, first=first)
+
+    def embed_paths(self, paths: Sequence[str], limit: int = INLINE_EMBED_LIMIT) -> int:
+        """Vectors for the chunks of these files that lack one, if there are at most
+        ``limit`` of them (a large change is left to the background pass); returns how
+        many. An edit written with ``embed=False`` is searchable by its words at once and
+        by meaning after this."""
+        with self._update_lock:
+            waiting = self.store.pending_embeddings(limit + 1, paths, only_first=True)
+            if not waiting or len(waiting) > limit:
+                return 0
+            fresh, reused = self.embed_missing(None, limit, optimize=False, first=paths, only_first=True)
+            return fresh + reused
 
     def neighbour_files(self, paths: Sequence[str]) -> list[str]:
         """``paths`` (indexed ones), then the indexed Python files they import and those

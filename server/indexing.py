@@ -282,12 +282,20 @@ async def flush(ls: SpecPilotServer, folder: Folder) -> None:
     # Not on the index thread: it runs at a lower priority for the bulk work, and on a busy machine an
     # edit queued there waits for the cores. The engine's update lock keeps it out of an embedding step.
     loop = asyncio.get_running_loop()
+    # Written without vectors, the edit is searchable by its words at once; its few new chunks get their
+    # vectors right after (the model is not loaded here for it: the background pass does that).
     report = await loop.run_in_executor(EDIT_POOL, partial(folder.index.update_paths, list(batch), texts,
-                                                          optimize=False))
+                                                          embed=False, optimize=False))
     if report.files_changed or report.files_deleted:
         ls.notify_status(folder)
     for path, reason in report.skipped:
         log.info("not indexed: %s (%s)", path, reason)
+    if report.files_changed and folder.settings.embedder.enabled and folder.index.embedder_loaded \
+            and not ls.closed:
+        try:
+            await loop.run_in_executor(EDIT_POOL, folder.index.embed_paths, list(batch))
+        except EmbedderError as exc:
+            log.warning("%s: no vectors for the edited chunks: %s", folder.root, exc)
     if not ls.closed:  # a due compaction runs after the edit is searchable, not before
         await ls.in_index_thread(folder.index.optimize_if_due)
     _arm_idle_optimize(ls, folder)

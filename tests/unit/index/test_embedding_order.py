@@ -71,3 +71,15 @@ def test_a_partial_embedding_pass_covers_the_open_file_first(shop: Path, embedde
     embedded = {key for key, (_, has_vector) in stored.items() if has_vector}
     assert embedded and set(_paths(sorted(embedded))) <= set(first)
     assert len(embedded) < len(stored)
+
+
+def test_an_edited_file_gets_its_vectors_alone_and_a_large_one_is_left_to_the_background(
+        shop: Path, embedder: Embedder) -> None:
+    index = WorkspaceIndex(shop, Settings(), embedder=embedder)
+    index.update(embed=False)
+    assert index.embed_paths(["shop/cart.py", "shop/tax.py"], limit=2) == 0  # more than 2 waiting: left alone
+    done = index.embed_paths(["shop/cart.py"])
+    stored = index.store.positions.stored(sorted(index.manifest.files))  # type: ignore[union-attr]
+    embedded = {key for key, (_, has_vector) in stored.items() if has_vector}
+    assert done == len(embedded) > 0 and set(_paths(sorted(embedded))) == {"shop/cart.py"}
+    assert index.embed_paths(["shop/cart.py"]) == 0  # nothing left to do
