@@ -42,6 +42,20 @@ _HUMAN_STORY = re.compile(r"^(?:the |a |an |each |every )?(users?|admins?|admini
                           r"shall be able to|will be able to|wants? to|needs? to)\s+(?P<want>.+)$", re.IGNORECASE)
 
 
+_ML_ACTION = re.compile(r"\b(train|trains|training|trained|retrain\w*|pre-?train\w*|fine-?tun\w*|evaluat\w*|"
+                        r"benchmark(s|ing)? (the |a |our )?models?)\b", re.IGNORECASE)
+_ML_OBJECT = re.compile(r"\b(models?|classifiers?|regressors?|detectors?|cnns?|rnns?|lstms?|grus?|transformers?|"
+                        r"neural|networks?|resnet\w*|\w*bert\w*|gpt\w*|llms?|vit|embeddings?|epochs?|checkpoints?|"
+                        r"mnist|cifar\w*|imagenet|(validation |test )?accuracy|f1|auc|perplexity|loss)\b",
+                        re.IGNORECASE)
+
+
+def infer_profile(idea: str) -> str:
+    """"ml" when the idea is about training or evaluating a model (a training/evaluation verb and a model, metric or
+    dataset word: "Train a small CNN to classify MNIST digits"), else "default"."""
+    return "ml" if _ML_ACTION.search(idea) and _ML_OBJECT.search(idea) else "default"
+
+
 @dataclass(frozen=True, slots=True)
 class RequirementItem:
     """One item of a requirements document, as the tasks and design drafts take it.

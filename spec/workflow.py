@@ -31,7 +31,14 @@ from specpilot.spec.documents import (
     set_clarity,
     set_task_done,
 )
-from specpilot.spec.drafter import AffectedCode, RequirementItem, draft_design, draft_requirements, draft_tasks
+from specpilot.spec.drafter import (
+    AffectedCode,
+    RequirementItem,
+    draft_design,
+    draft_requirements,
+    draft_tasks,
+    infer_profile,
+)
 from specpilot.spec.drift import Drift, check, record
 from specpilot.spec.frontmatter import set_fields, split_front_matter
 from specpilot.spec.gates import (
@@ -101,11 +108,17 @@ class SpecWorkflow:
         self.author = author if author is not None and author.available else None
 
     # -- stages ---------------------------------------------------------------------------------
-    def new(self, idea: str, *, title: str | None = None, profile: str = "default") -> StageResult:
+    def new(self, idea: str, *, title: str | None = None, profile: str | None = None) -> StageResult:
+        """``profile``: None chooses it from the idea (ml when it is about training or evaluating a model)."""
         if not idea.strip():
             raise SpecError("the idea is empty: describe the feature in a sentence or two")
-        draft = draft_requirements(idea, title=title, profile=profile)  # refuses a bad profile before a folder exists
         notes: list[str] = []
+        if profile is None:
+            profile = infer_profile(idea)
+            if profile == "ml":
+                notes.append("profile ml, chosen from the idea (training or evaluating a model); "
+                             "--profile default overrides it")
+        draft = draft_requirements(idea, title=title, profile=profile)  # refuses a bad profile before a folder exists
         if self.author is not None:
             front = {"stage": "requirements", "status": "draft", "profile": profile}
             written, note = self.author.requirements(idea, profile=profile, front=front)
@@ -152,6 +165,8 @@ class SpecWorkflow:
             if question is None:
                 known = ", ".join(q.id for q in model.questions) or "none"
                 raise SpecError(f"{info.name} has no question {qid} (its questions: {known})")
+            if (question.answer or "").strip() == answer.strip():
+                continue  # the answer it has already: nothing to rescore (repeating answers changes nothing)
             text = set_answer(text, qid, answer.strip())
             model, _ = parse_requirements(text)  # as written so far: a second answer sees the first's score
             item = model.item(question.item) if question.item else None
@@ -442,7 +457,11 @@ def rescore(model: Requirements, item_id: str, answer: str) -> float:
                if q.answer and item_id in re.split(r"[,\s]+", q.item or "")]
     combined = clarity.score(". ".join([item.text.rstrip("."), *answers]) + ".").score
     current = item.clarity if item.clarity is not None else 0.0
-    adds_vagueness = bool(set(clarity.score(answer).vague) - set(clarity.score(item.text).vague))
+    others = list(answers)
+    if answer.strip().rstrip(".") in others:
+        others.remove(answer.strip().rstrip("."))
+    already = set(clarity.score(". ".join([item.text, *others])).vague)  # vague words it had without this answer
+    adds_vagueness = bool(set(clarity.score(answer).vague) - already)
     return combined if adds_vagueness else max(current, combined)
 
 

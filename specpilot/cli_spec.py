@@ -27,7 +27,8 @@ def add_parser(sub: Any) -> None:
     p_new = actions.add_parser("new", help="draft requirements.md from an idea")
     p_new.add_argument("idea")
     p_new.add_argument("--title", default=None)
-    p_new.add_argument("--profile", choices=["default", "ml"], default="default")
+    p_new.add_argument("--profile", choices=["default", "ml"], default=None,
+                       help="default: ml when the idea is about training or evaluating a model")
     p_from_code = actions.add_parser("from-code", help="draft requirements.md and design.md from existing code")
     p_from_code.add_argument("path", metavar="PATH", help="a file or folder of the workspace")
     p_from_code.add_argument("--title", default=None)

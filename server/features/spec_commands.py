@@ -220,7 +220,7 @@ def register(server: SpecPilotServer) -> None:
         if not isinstance(idea, str) or not all(v is None or isinstance(v, str) for v in (title, profile)):
             raise RequestFailed("expected one argument {idea, title?, profile?} of strings")
         result = await _run(ls, folder, "new spec", lambda w: w.new(
-            idea, title=given.get("title") or None, profile=str(given.get("profile") or "default")))
+            idea, title=given.get("title") or None, profile=given.get("profile") or None))
         return _result(folder, result)
 
     @server.command("specpilot.spec.clarify")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -177,3 +178,31 @@ def test_ml_design_has_two_model_candidates_and_a_dataset_plan() -> None:
     assert "Mini sample" in plan and "Full set" in plan
     assert "- (retrieval found nothing)" in markdown
     assert not re.search(r"\d+\s*(GB|M|B)\b", models)  # no invented sizes
+
+
+@pytest.mark.parametrize(("idea", "profile"), [
+    ("Train a small CNN to classify MNIST digits with at least 98% test accuracy.", "ml"),
+    ("Fine-tune DistilBERT on our support tickets.", "ml"),
+    ("Evaluate the ranking model on last week's queries and report the F1 score.", "ml"),
+    ("Add a --json flag to the status command.", "default"),
+    ("Train new support staff with a tutorial page.", "default"),  # training people, not a model
+    ("Evaluate expressions typed into the calculator.", "default"),
+])
+def test_the_ml_profile_is_chosen_from_an_idea_about_training_or_evaluating_a_model(idea: str,
+                                                                                      profile: str) -> None:
+    from specpilot.spec.drafter import infer_profile
+
+    assert infer_profile(idea) == profile
+
+
+def test_spec_new_chooses_the_profile_and_profile_overrides_it(tmp_path: Path) -> None:
+    from specpilot.spec.documents import parse_requirements
+    from specpilot.spec.workflow import SpecWorkflow
+
+    flow = SpecWorkflow(tmp_path)
+    idea = "Train a small CNN to classify MNIST digits."
+    chosen = flow.new(idea)
+    assert parse_requirements(chosen.path.read_text(encoding="utf-8"))[0].front["profile"] == "ml"
+    assert any("profile ml, chosen from the idea" in note for note in chosen.notes)
+    overridden = flow.new(idea, profile="default")
+    assert parse_requirements(overridden.path.read_text(encoding="utf-8"))[0].front["profile"] == "default"

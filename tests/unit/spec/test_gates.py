@@ -140,7 +140,7 @@ def test_the_ml_design_gate_needs_two_models_with_estimates_and_a_dataset_plan()
         "the Models table has no parameters row", "the Dataset plan names no mini sample"]
 
 
-def test_the_offline_ml_design_draft_passes_with_its_placeholders_noted(tmp_path: Path) -> None:
+def test_the_offline_ml_design_draft_passes_by_force_with_its_placeholders_recorded(tmp_path: Path) -> None:
     from specpilot.spec.workflow import SpecWorkflow
 
     flow = SpecWorkflow(tmp_path)
@@ -151,6 +151,23 @@ def test_the_offline_ml_design_draft_passes_with_its_placeholders_noted(tmp_path
     assert [p.message for p in problems if p.severity == "warning"] == []
     assert design_gate(design, profile="ml").problems == [
         "the candidates are placeholders (needs a model)", "the candidate models are placeholders (needs a model)"]
+
+
+def test_the_ml_design_gate_wants_each_estimate_as_a_row_of_its_own() -> None:
+    def gate_on(models: str) -> list[str]:
+        model, _ = parse_design(DESIGN.format(cell="low", choice="A") + models)
+        return design_gate(model, profile="ml").problems
+
+    no_memory = ML_MODELS.replace("| memory (training, inference) | 1 GiB, 100 MiB | 8 GiB, 1 GiB |\n", "")
+    assert gate_on(no_memory) == ["the Models table has no memory row"]  # "pa-ram-eters" is no memory row
+    merged = no_memory.replace("| training time (1 epoch, full run) |", "| memory and training time |")
+    assert gate_on(merged) in (["the Models table has no memory row"],  # one row answers one estimate only
+                               ["the Models table has no training time row"])
+    timed = ML_MODELS.replace("training time (1 epoch, full run)", "inference time")
+    assert gate_on(timed) == ["the Models table has no training time row"]  # "time" alone is not training time
+    renamed = ML_MODELS.replace("| parameters |", "| params |").replace("| memory (training, inference) |",
+                                                                         "| GPU RAM |")
+    assert gate_on(renamed) == []
 
 
 TASKS_HEAD = "---\nstage: tasks\n---\n# Tasks: CSV export\n\n"
