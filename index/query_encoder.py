@@ -260,6 +260,7 @@ def export_in_background(model: str) -> bool:
         target = export_folder(model)
         if (target / ONNX_FILE).is_file():
             return False
+        _check_pooling(Path(resolve_model_path(model)))  # a model this encoder cannot copy: no export
         target.mkdir(parents=True, exist_ok=True)
         lock = target / "export.lock"
         if lock.exists() and time.time() - lock.stat().st_mtime < EXPORT_LOCK_STALE_S:
@@ -269,7 +270,7 @@ def export_in_background(model: str) -> bool:
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
         return True
-    except (OSError, EmbedderError) as exc:
+    except (OSError, ValueError, KeyError, EmbedderError) as exc:
         log.info("no background ONNX export for %s: %s", model, exc)
         return False
 

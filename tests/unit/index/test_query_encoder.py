@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from specpilot.index.query_encoder import (
     agreement_of,
     export,
     export_folder,
+    export_in_background,
     load_query_encoder,
     pool,
 )
@@ -129,3 +131,34 @@ def test_cold_search_process_uses_onnx_without_importing_torch(exported: Path, e
     assert modules.split()[0] == "True"
     assert [h["path"] + h["qualified_name"] for h in json.loads(torch_text)] == \
         [h["path"] + h["qualified_name"] for h in hits]
+
+
+def test_background_export_only_when_missing_and_copyable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    other = tmp_path / "cls-pooled"
+    other.mkdir()
+    (other / "config.json").write_text("{}")
+    (other / "modules.json").write_text(json.dumps([{"type": "sentence_transformers.models.Transformer"},
+                                                    {"type": "sentence_transformers.models.CLSPooling"}]))
+    assert export_in_background(str(other)) is False  # its pooling is not reproduced: never exported
+    assert not (export_folder(str(other)) / "export.lock").exists()
+    folder = export_folder(DEFAULT_MODEL)
+    folder.mkdir(parents=True)
+    (folder / "export.lock").write_text("1")  # another export under way
+    assert export_in_background(DEFAULT_MODEL) is False
+    (folder / ONNX_FILE).write_bytes(b"x")  # one exists already
+    (folder / "export.lock").unlink()
+    assert export_in_background(DEFAULT_MODEL) is False
+
+
+@pytest.mark.slow
+def test_background_export_writes_a_usable_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert export_in_background(DEFAULT_MODEL) is True
+    assert export_in_background(DEFAULT_MODEL) is False  # one at a time
+    folder = export_folder(DEFAULT_MODEL)
+    deadline = time.monotonic() + 240
+    while (folder / "export.lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    encoder = load_query_encoder(DEFAULT_MODEL, 128, 384)
+    assert encoder is not None and encoder.embed_query("parse the headers").shape == (384,)
