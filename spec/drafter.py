@@ -42,6 +42,13 @@ _HUMAN_STORY = re.compile(r"^(?:the |a |an |each |every )?(users?|admins?|admini
                           r"shall be able to|will be able to|wants? to|needs? to)\s+(?P<want>.+)$", re.IGNORECASE)
 
 
+_CODE_SPAN = re.compile(r"`[^`]*`")
+_MEASURED = re.compile(
+    r"\d[\d,.]*\s*(%|percent\b|ms\b|milliseconds?\b|µs\b|s\b|secs?\b|seconds?\b|min\b|minutes?\b|h\b|hours?\b|"
+    r"days?\b|[kKMGT]i?B\b|bytes?\b|rows?\b|records?\b|requests?\b|rps\b|qps\b|users?\b|items?\b|files?\b|"
+    r"epochs?\b|param(eter)?s?\b|[kKMB]\b|x\b|times\b)"
+    r"|\b(at least|at most|under|within|below|above|less than|more than|fewer than|up to|no more than|over)\s+\d",
+    re.IGNORECASE)
 _ML_ACTION = re.compile(r"\b(train|trains|training|trained|retrain\w*|pre-?train\w*|fine-?tun\w*|evaluat\w*|"
                         r"benchmark(s|ing)? (the |a |our )?models?)\b", re.IGNORECASE)
 _ML_OBJECT = re.compile(r"\b(models?|classifiers?|regressors?|detectors?|cnns?|rnns?|lstms?|grus?|transformers?|"
@@ -130,12 +137,34 @@ def _title_from(goal: str) -> str:
     return (" ".join(words)[:1].upper() + " ".join(words)[1:]) if words else "Untitled"
 
 
+def states_a_number(sentence: str) -> bool:
+    """Whether ``sentence`` states a measurable target: a number with a unit or a percentage ("within 50 ms",
+    "2 GB", "98% accuracy"), or a bound such as "at least 3" (numbers in `code` do not count)."""
+    return bool(_MEASURED.search(_CODE_SPAN.sub(" ", sentence)))
+
+
+def _is_goal(sentence: str) -> bool:
+    return bool(_GOAL.match(sentence)) and not states_a_number(sentence)  # a number is a target to trace
+
+
+def _without_goal_lead(sentence: str) -> str:
+    """"We want the classifier to reach 98% accuracy" -> "The classifier shall reach 98% accuracy": a goal's lead
+    taken off a sentence that states a number, so it reads as the requirement it is."""
+    text = re.sub(r"^(goal:|aim:|purpose:|(the|our) (goal|aim|idea) is( to)?|we want( to)?|i want( to)?|"
+                  r"in order to)\s+", "", sentence.strip(), flags=re.IGNORECASE)
+    text = re.sub(r"^((?:the|a|an|our|each|every)\s+[\w-]+(?:\s+[\w-]+)?)\s+to\s+", r"\1 shall ", text,
+                  count=1, flags=re.IGNORECASE)
+    return text[:1].upper() + text[1:] if text else sentence
+
+
 def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
-    """Sort the idea's statements into goals and numbered items (see the module docstring)."""
-    sentences = split_sentences(idea)
-    goals = [_sentence(s) for s in sentences if _GOAL.match(s)]
-    rest = [s for s in sentences if not _GOAL.match(s)]
-    if not goals and len(rest) > 1 and not _STORY_LEAD.match(rest[0]) and not _HUMAN_STORY.match(rest[0].rstrip(".")):
+    """Sort the idea's statements into goals and numbered items (see the module docstring). A statement with a
+    number (a latency, a size, an accuracy) is never a goal: it becomes a criterion or an SLA, so it is traced."""
+    sentences = [_without_goal_lead(s) if _GOAL.match(s) and states_a_number(s) else s for s in split_sentences(idea)]
+    goals = [_sentence(s) for s in sentences if _is_goal(s)]
+    rest = [s for s in sentences if not _is_goal(s)]
+    if not goals and len(rest) > 1 and not _STORY_LEAD.match(rest[0]) and not _HUMAN_STORY.match(rest[0].rstrip(".")) \
+            and not states_a_number(rest[0]):
         goals, rest = [_sentence(rest[0])], rest[1:]  # an opening sentence states the goal
     final_title = title or _title_from(goals[0] if goals else (rest[0] if rest else "Untitled"))
 

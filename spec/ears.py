@@ -78,6 +78,10 @@ def _base_form(verb: str) -> str:
     return verb
 
 
+_UNITS = {"ms", "s", "secs", "seconds", "mins", "minutes", "hours", "days", "weeks", "kbs", "mbs", "gbs", "rows",
+          "items", "files", "requests", "users", "epochs", "params", "parameters", "bytes", "records", "times"}
+
+
 def _looks_like_verb(token: str) -> bool:
     lowered = token.lower()
     return (lowered in _COPULA or lowered in _MODALS
@@ -92,8 +96,8 @@ def _split_subject(clause: str) -> tuple[str | None, str]:
         return None, clause
     for i, token in enumerate(tokens[1:8], start=1):
         lowered = token.lower()
-        if not _looks_like_verb(token):
-            continue
+        if not _looks_like_verb(token) or re.search(r"\d", tokens[i - 1]) or lowered in _UNITS:
+            continue  # "50 ms", "2 hours": a unit, not a verb
         subject = " ".join(tokens[:i])
         rest = tokens[i + 1:]
         if lowered in _MODALS:

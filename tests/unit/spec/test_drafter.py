@@ -206,3 +206,22 @@ def test_spec_new_chooses_the_profile_and_profile_overrides_it(tmp_path: Path) -
     assert any("profile ml, chosen from the idea" in note for note in chosen.notes)
     overridden = flow.new(idea, profile="default")
     assert parse_requirements(overridden.path.read_text(encoding="utf-8"))[0].front["profile"] == "default"
+
+
+@pytest.mark.parametrize("idea", [
+    "Let users search the logs within 50 ms. Results are sorted by time.",
+    "The goal is to answer search queries within 50 ms. Results are sorted by time.",
+    "We want the classifier to reach 98% accuracy on the test split. It reads PNG files.",
+    "Search the log files. The search returns results within 50 ms.",
+])
+def test_a_sentence_stating_a_number_becomes_a_traced_item_not_a_goal(idea: str) -> None:
+    from specpilot.spec.documents import parse_requirements
+    from specpilot.spec.trace import traced_items
+
+    draft = analyse_idea(idea)
+    number = "50 ms" if "50 ms" in idea else "98%"
+    assert not [goal for goal in draft.goals if number in goal]
+    requirements, _ = parse_requirements(draft_requirements(idea))
+    traced = [item for item in traced_items(requirements) if number in item.text]
+    assert traced and traced[0].kind in ("criterion", "sla"), [(i.id, i.kind, i.text) for i in requirements.items]
+    assert "SHALL m" not in traced[0].text and not traced[0].text.startswith("THE SYSTEM SHALL we want")
