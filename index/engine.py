@@ -378,12 +378,13 @@ class WorkspaceIndex:
 
     def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None, *,
                       optimize: bool = True, optimize_every_rows: int = EMBED_OPTIMIZE_ROWS,
-                      first: Sequence[str] = (), only_first: bool = False) -> tuple[int, int]:
+                      first: Sequence[str] = (), only_first: bool = False,
+                      top: Sequence[str] = ()) -> tuple[int, int]:
         """(vectors computed, vectors reused from the cache) for chunks lacking one.
 
         Chunks of the files in ``first`` (e.g. the open files and their neighbours) go
-        before the others (``only_first``: only those), and definitions before module and
-        window chunks.
+        before the others (``only_first``: only those; ``top``: files before even those),
+        and definitions before module and window chunks.
 
         ``limit`` stops after about that many chunks (callers that embed in steps
         pass ``optimize=False`` and leave the final optimize to idle time). Every
@@ -395,7 +396,7 @@ class WorkspaceIndex:
         done = fresh_count = 0
         while not self.cancel_event.is_set():
             rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first,
-                                                only_first=only_first)
+                                                only_first=only_first, top=top)
             if not rows:
                 break
             hashes = [r["content_hash"] for r in rows]
@@ -421,12 +422,12 @@ class WorkspaceIndex:
             self.store.optimize()
         return fresh_count, done - fresh_count
 
-    def embed_step(self, limit: int, first: Sequence[str] = ()) -> tuple[int, int]:
+    def embed_step(self, limit: int, first: Sequence[str] = (), top: Sequence[str] = ()) -> tuple[int, int]:
         """One step of at most about ``limit`` chunks (see ``embed_missing``), under the
         update lock: edits applied from other threads (a save, the watcher) run between
         steps, never in the middle of one."""
         with self._update_lock:
-            return self.embed_missing(None, limit, optimize=False, first=first)
+            return self.embed_missing(None, limit, optimize=False, first=first, top=top)
 
     def embed_paths(self, paths: Sequence[str], limit: int = INLINE_EMBED_LIMIT) -> int:
         """Vectors for the chunks of these files that lack one, if there are at most

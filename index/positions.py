@@ -108,21 +108,26 @@ class ChunkPositions:
                 found.update((key, (digest, bool(flag))) for key, digest, flag in self._reader.execute(query, part))
         return found
 
-    def pending(self, limit: int, first: Sequence[str] = (), *, only_first: bool = False) -> list[str]:
+    def pending(self, limit: int, first: Sequence[str] = (), *, only_first: bool = False,
+                top: Sequence[str] = ()) -> list[str]:
         """Ids of chunks without a vector (at most ``limit``), in the order to embed them:
         the files in ``first`` before the others, then definitions (functions, classes,
         methods) before a file's module and window chunks, which natural-language
-        questions rarely target. ``only_first``: none of the other files' chunks."""
+        questions rarely target. ``top``: files to take even before ``first`` (the open
+        files, before their neighbours); ``only_first``: none of the other files' chunks."""
         first = list(dict.fromkeys(first))[:BATCH]
+        top = [] if only_first else list(dict.fromkeys(top))[:BATCH]
         if only_first and not first:
             return []
         within = f"path IN ({_marks(len(first))})" if first else ""
         where = f"has_vector = 0 AND {within}" if only_first else "has_vector = 0"
-        front = "" if only_first or not first else f"{within} DESC, "
+        front = f"path IN ({_marks(len(top))}) DESC, " if top else ""
+        front += "" if only_first or not first else f"{within} DESC, "
         query = (f"SELECT id FROM positions WHERE {where} ORDER BY {front}"
                  f"(id LIKE '%::{MODULE_CHUNK}::%' OR id GLOB '{WINDOW_CHUNK}'), path, start_line LIMIT ?")
+        args = (*first, limit) if only_first else (*top, *first, limit)
         with self._read_lock:
-            return [key for (key,) in self._reader.execute(query, (*first, limit))]
+            return [key for (key,) in self._reader.execute(query, args)]
 
     def pending_among(self, ids: Sequence[str]) -> list[str]:
         """Those of these ids whose chunk has no vector."""

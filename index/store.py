@@ -387,11 +387,11 @@ class IndexStore:
         return self.cache.get(hashes)
 
     def pending_embeddings(self, limit: int, first: Sequence[str] = (), *,
-                           only_first: bool = False) -> list[dict[str, Any]]:
+                           only_first: bool = False, top: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Chunks still waiting for a vector (at most ``limit``), with what embedding needs,
         in embedding order (``first``: files to take before the others, ``only_first``:
-        only those; see positions.pending)."""
-        ids = self._positions.pending(limit, first, only_first=only_first)
+        only those; ``top``: before even those; see positions.pending)."""
+        ids = self._positions.pending(limit, first, only_first=only_first, top=top)
         if not ids:
             return []
         rows = (self.chunks.search().where(in_list("id", ids))

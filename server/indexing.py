@@ -117,6 +117,9 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
             ls.call_on_loop(ls.notify_status, folder)
 
     outcome = "done"
+    if folder.settings.embedder.enabled and not folder.index.embedder_loaded:
+        # Load the model while the files are chunked: embedding can start as soon as they are written.
+        asyncio.get_running_loop().run_in_executor(None, _load_model, folder)
     try:
         work = folder.index.rebuild if rebuild else folder.index.update
         report: UpdateReport = await ls.in_index_thread(work, on_progress, embed=False)
@@ -147,6 +150,13 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
         start_watcher(ls, folder)
 
 
+def _load_model(folder: Folder) -> None:
+    try:
+        folder.index.embedder  # noqa: B018 - loads it
+    except Exception as exc:  # said by the embedding pass, which tries again
+        log.info("embedding model not loaded ahead: %s", exc)
+
+
 def _log_report(folder: Folder, report: UpdateReport) -> None:
     log.info("indexed %s: %d files changed, %d deleted, %d skipped", folder.root, report.files_changed,
              report.files_deleted, len(report.skipped))
@@ -157,20 +167,20 @@ def _log_report(folder: Folder, report: UpdateReport) -> None:
 
 
 class EmbedOrder:
-    """One embedding step at a time, the open files and their import neighbours first
-    (recomputed when the set of open files changes). ``step`` runs on the index thread,
+    """One embedding step at a time: the open files first, then the files they import or
+    that import them (recomputed when the set of open files changes), then the rest. ``step`` runs on the index thread,
     with the open files as the event loop saw them."""
 
     def __init__(self, folder: Folder) -> None:
         self.folder = folder
-        self.opened: tuple[str, ...] | None = None
+        self.opened: tuple[str, ...] = ()
         self.first: list[str] = []
 
     def step(self, opened: tuple[str, ...]) -> tuple[int, int]:
         index = self.folder.index
-        if opened != self.opened:
+        if opened != self.opened or not self.first:
             self.opened, self.first = opened, index.neighbour_files(opened)
-        return index.embed_step(self.folder.settings.server.embed_step, self.first)
+        return index.embed_step(self.folder.settings.server.embed_step, self.first, top=self.opened)
 
 
 async def embed_steps(ls: SpecPilotServer, folder: Folder, reporter: ProgressReporter | None = None) -> str:

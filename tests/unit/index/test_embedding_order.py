@@ -57,6 +57,10 @@ def test_pending_chunks_come_open_files_first_then_definitions_before_module_chu
     kinds = [row["kind"] for row in rows if row["path"] in first]
     assert "module" in kinds and "function" in kinds
     assert kinds.index("module") > max(i for i, k in enumerate(kinds) if k != "module")
+    # the open file before its neighbours
+    paths = [row["path"] for row in index.store.pending_embeddings(1000, first, top=["shop/cart.py"])]
+    own = paths.count("shop/cart.py")
+    assert own and paths[:own] == ["shop/cart.py"] * own and set(paths[own:len(front)]) <= set(first)
     # without open files: still definitions before module chunks, over the whole workspace
     kinds = [row["kind"] for row in index.store.pending_embeddings(1000)]
     assert kinds.index("module") > max(i for i, k in enumerate(kinds) if k != "module")
