@@ -254,20 +254,26 @@ def _sha256(path: Path) -> str:
 
 
 def export_in_background(model: str) -> bool:
-    """Start ``python -m specpilot.index.query_encoder MODEL`` detached when no export
-    exists (and none is being written); True when one was started."""
+    """Start ``python -m specpilot.index.query_encoder MODEL`` detached when no usable
+    export exists (and none is being written); True when one was started."""
     try:
         target = export_folder(model)
+        command = [sys.executable, "-m", "specpilot.index.query_encoder", model]
         if (target / ONNX_FILE).is_file():
-            return False
+            try:
+                OnnxQueryEncoder(model, 128, target)
+                return False
+            except Exception as exc:  # a damaged export: written again
+                log.warning("ONNX query encoder for %s is damaged (%s: %s); writing it again",
+                            model, type(exc).__name__, exc)
+                command.append("--force")
         _check_pooling(Path(resolve_model_path(model)))  # a model this encoder cannot copy: no export
         target.mkdir(parents=True, exist_ok=True)
         lock = target / "export.lock"
         if lock.exists() and time.time() - lock.stat().st_mtime < EXPORT_LOCK_STALE_S:
             return False
         lock.write_text(str(os.getpid()))
-        subprocess.Popen([sys.executable, "-m", "specpilot.index.query_encoder", model],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
         return True
     except (OSError, ValueError, KeyError, EmbedderError) as exc:

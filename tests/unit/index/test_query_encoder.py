@@ -146,19 +146,20 @@ def test_background_export_only_when_missing_and_copyable(tmp_path: Path, monkey
     folder.mkdir(parents=True)
     (folder / "export.lock").write_text("1")  # another export under way
     assert export_in_background(DEFAULT_MODEL) is False
-    (folder / ONNX_FILE).write_bytes(b"x")  # one exists already
-    (folder / "export.lock").unlink()
-    assert export_in_background(DEFAULT_MODEL) is False
 
 
 @pytest.mark.slow
 def test_background_export_writes_a_usable_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert export_in_background(DEFAULT_MODEL) is True
-    assert export_in_background(DEFAULT_MODEL) is False  # one at a time
     folder = export_folder(DEFAULT_MODEL)
+    folder.mkdir(parents=True)
+    (folder / ONNX_FILE).write_bytes(b"damaged")
+    (folder / CARD_FILE).write_text("{}")
+    assert export_in_background(DEFAULT_MODEL) is True  # a damaged export is written again
+    assert export_in_background(DEFAULT_MODEL) is False  # one at a time
     deadline = time.monotonic() + 240
     while (folder / "export.lock").exists() and time.monotonic() < deadline:
         time.sleep(0.5)
     encoder = load_query_encoder(DEFAULT_MODEL, 128, 384)
     assert encoder is not None and encoder.embed_query("parse the headers").shape == (384,)
+    assert export_in_background(DEFAULT_MODEL) is False  # a usable export is left alone
