@@ -50,6 +50,7 @@ from specpilot.spec.gates import (
     review_gate,
     tasks_gate,
 )
+from specpilot.spec.review_report import excerpts, readme_mentions, verdict
 from specpilot.spec.store import SpecError, SpecInfo, SpecStore
 from specpilot.spec.trace import Citation, find_citations, traceability, unknown_citations
 
@@ -351,17 +352,17 @@ class SpecWorkflow:
             readme = consistency.report()
             disagreements = [str(finding) for finding in consistency.errors]  # warnings are listed, not gated
         else:
-            readme = _readme_consistency(self.root, requirements)
+            readme = readme_mentions(self.root, requirements)
         review = Review(front={"spec": info.name, "stage": "review"}, title=f"Review: {requirements.title}",
                         matrix=rows, gaps=gaps, readme=readme)
         gate = review_gate(review, requirements, disagreements)
         review.gaps += [p for p in gate.problems if p not in gaps and not p.startswith("README/config/code: ")]
         warnings = [f for f in consistency.findings if f.severity != "error"] if consistency is not None else []
-        review.verdict = _verdict(review.gaps, disagreements, warnings, profile)
+        review.verdict = verdict(review.gaps, disagreements, warnings, profile)
         notes: list[str] = []
         if self.author is not None:
             opinion, note = self.author.review(requirements_text, tasks_text or "(no tasks.md)",
-                                               render_review(review), _excerpts(self.root, citations))
+                                               render_review(review), excerpts(self.root, citations))
             notes += [note] if note else []
             if opinion is not None:
                 review.texts["Reviewer notes"] = opinion.notes
@@ -431,21 +432,6 @@ class SpecWorkflow:
         return bool(gate.get("passed")) if isinstance(gate, dict) else None
 
 
-def _verdict(gaps: Sequence[str], disagreements: Sequence[str], warnings: Sequence[object], profile: str) -> str:
-    """The review's verdict, from what its report lists: the Gaps section and the README/config/code findings."""
-    if gaps or disagreements:
-        listed = [f"{len(gaps)} gap(s) under Gaps"] if gaps else []
-        listed += [f"{len(disagreements)} README/config/code disagreement(s) under README and code"] if disagreements \
-            else []
-        return f"Changes needed: {' and '.join(listed)}."
-    if profile != "ml":
-        return "Approved: every requirement has a task, code and a test."
-    if warnings:
-        return (f"Approved: every requirement has a task, code and a test; the README, config files and code have "
-                f"no certain disagreement ({len(warnings)} warning(s) under README and code to check).")
-    return "Approved: every requirement has a task, code and a test; the README, config files and code agree."
-
-
 def rescore(model: Requirements, item_id: str, answer: str) -> float:
     """An item's clarity after ``answer`` to one of its questions: the item's text scored with every answer its
     questions have (so the score depends on the answers, not on the order they came in). It never goes below the
@@ -485,36 +471,6 @@ def _citing(spec: str, requirements: Requirements, found: list[Citation]) -> lis
     return [c for c in narrowed if known & set(c.ids) or c.by_name]
 
 
-def _excerpts(root: Path, citations: Sequence[Citation], *, before: int = 3, after: int = 30,
-              budget: int = 16_000) -> str:
-    """The cited code and tests for the reviewer: a window of lines around each citation, per file, numbered,
-    until ``budget`` characters."""
-    windows: dict[str, list[tuple[int, int]]] = {}
-    for citation in citations:
-        windows.setdefault(citation.path, []).append((max(1, citation.line - before), citation.line + after))
-    parts: list[str] = []
-    used = 0
-    for path, spans in sorted(windows.items()):
-        try:
-            lines = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            continue
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1] + 1:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-            else:
-                merged.append((start, end))
-        for start, end in merged:
-            body = "\n".join(f"{n:5} {lines[n - 1]}" for n in range(start, min(end, len(lines)) + 1))
-            part = f"--- {path} lines {start}-{min(end, len(lines))}\n{body}"
-            if used + len(part) > budget:
-                return "\n\n".join(parts + [f"(more cited code left out: over {budget} characters)"])
-            parts.append(part)
-            used += len(part)
-    return "\n\n".join(parts)
-
-
 def _first_line(text: str) -> str:
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= 160 else line[:159] + "…"
@@ -529,23 +485,6 @@ def _tests_run(trajectory: Path | None) -> str:
     runs = [event for event in read(Path(trajectory)) if event.get("kind") == "tool"
             and event.get("call", {}).get("name") == "run_tests"]
     return "; ".join(f"{_first_line(str(e.get('content', '')))}" for e in runs)
-
-
-def _readme_consistency(root: Path, requirements: Requirements) -> str:
-    """Terms the requirements quote in backticks (commands, flags, names) and whether the
-    README mentions them."""
-
-    terms = sorted({t for item in requirements.items for t in re.findall(r"`([^`]+)`", item.text)})
-    readme = next((root / n for n in ("README.md", "README.rst", "README") if (root / n).is_file()), None)
-    if not terms:
-        return "The requirements quote no commands, flags or names to look for."
-    if readme is None:
-        return "The workspace has no README; not checked: " + ", ".join(f"`{t}`" for t in terms)
-    text = readme.read_text(encoding="utf-8", errors="replace")
-    missing = [t for t in terms if t not in text]
-    if not missing:
-        return f"{readme.name} mentions every quoted term: " + ", ".join(f"`{t}`" for t in terms)
-    return f"{readme.name} does not mention: " + ", ".join(f"`{t}`" for t in missing)
 
 
 def answers_from(pairs: Sequence[str]) -> dict[str, str]:
