@@ -143,6 +143,16 @@ def states_a_number(sentence: str) -> bool:
     return bool(_MEASURED.search(_CODE_SPAN.sub(" ", sentence)))
 
 
+def _before_number(sentence: str) -> str:
+    """What a sentence wants, without the target it states ("Search the logs within 50 ms" -> "Search the logs"),
+    for a title; the whole sentence when that leaves too little."""
+    cut = _MEASURED.search(sentence)
+    head = re.sub(r"\s+(in|on|for|with|to|at|of|reach|reaches|shall reach|by)$", "",
+                  sentence[:cut.start()].strip()) if cut else sentence
+    head = re.sub(r"\bshall\b", "to", head, flags=re.IGNORECASE)
+    return head if len(head.split()) >= 2 else sentence
+
+
 def _is_goal(sentence: str) -> bool:
     return bool(_GOAL.match(sentence)) and not states_a_number(sentence)  # a number is a target to trace
 
@@ -166,7 +176,7 @@ def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
     if not goals and len(rest) > 1 and not _STORY_LEAD.match(rest[0]) and not _HUMAN_STORY.match(rest[0].rstrip(".")) \
             and not states_a_number(rest[0]):
         goals, rest = [_sentence(rest[0])], rest[1:]  # an opening sentence states the goal
-    final_title = title or _title_from(goals[0] if goals else (rest[0] if rest else "Untitled"))
+    final_title = title or _title_from(goals[0] if goals else (_before_number(rest[0]) if rest else "Untitled"))
 
     items: list[RequirementItem] = []
     scores: dict[str, clarity.Clarity] = {}
