@@ -23,7 +23,7 @@ def _shop(root: Path) -> Path:
     (root / "shop" / "checkout.py").write_text(
         "from shop.cart import total\n\ndef pay(items):\n    return total(items)\n")
     for n in range(20):
-        (root / f"unrelated_{n}.py").write_text(FILLER + "\n")
+        (root / f"a_unrelated_{n}.py").write_text(FILLER + "\n")  # scanned before shop/
     return root
 
 
