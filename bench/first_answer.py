@@ -286,6 +286,8 @@ async def main_async(args: argparse.Namespace) -> None:
         [sys.executable, "-m", "specpilot", "serve"]
     runs["after"] = await scenario(after, "after", args.saves, args.edits)
     log(f"after: {runs['after']}")
+    for tree in WORK.glob("tree-*"):  # the worktrees made for --base-commit / --after-commit
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)
     markdown = report(runs, args.base_commit, args.after_commit)
     print(markdown)
     if args.write:
