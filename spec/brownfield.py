@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specpilot.spec import clarity
+from specpilot.spec import clarity, ears
 from specpilot.spec.frontmatter import dump_front_matter
 
 __all__ = ["CodeSymbol", "ModuleSurvey", "Survey", "UNDOCUMENTED_SCORE", "draft_from_code", "survey"]
@@ -44,7 +44,7 @@ class CodeSymbol:
     """A public function, class or method as the code defines it."""
 
     name: str  # qualified within the module: ``Cache.get``
-    kind: str  # "function", "class" or "method"
+    kind: str  # "function", "class", "method" or "property" (read as an attribute: ``Cache.size``)
     line: int
     signature: str = ""  # ``get(key, default=None)``
     summary: str | None = None  # the docstring's first sentence
@@ -128,9 +128,26 @@ def _public(name: str) -> bool:
     return not name.startswith("_") or name == "__init__"
 
 
-def _dotted(path: str) -> str:
-    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def _dotted(root: Path, file: Path) -> str:
+    """The module's import name: from the package root, the nearest folder up the tree without an
+    ``__init__.py`` (``src/flask/sessions.py`` -> ``flask.sessions``), never above the workspace ``root``."""
+    parts = [] if file.name == "__init__.py" else [file.stem]
+    folder = file.parent
+    while folder != root and (folder / "__init__.py").is_file() and root in folder.parents:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or file.stem
+
+
+def _property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """"getter" for a ``@property`` (or ``cached_property``), "accessor" for its setter or deleter, else None."""
+    for decorator in node.decorator_list:
+        name = ast.unparse(decorator)
+        if name.rpartition(".")[2] in ("property", "cached_property"):
+            return "getter"
+        if name.endswith((".setter", ".deleter")):
+            return "accessor"
+    return None
 
 
 def _options(tree: ast.Module) -> list[CliOption]:
@@ -148,8 +165,8 @@ def _options(tree: ast.Module) -> list[CliOption]:
     return sorted(found, key=lambda o: o.line)
 
 
-def _read_module(path: str, tree: ast.Module, text: str) -> ModuleSurvey:
-    module = ModuleSurvey(path, _dotted(path), _summary(tree), len(text.splitlines()))
+def _read_module(path: str, dotted: str, tree: ast.Module, text: str) -> ModuleSurvey:
+    module = ModuleSurvey(path, dotted, _summary(tree), len(text.splitlines()))
     package = module.dotted if path.endswith("__init__.py") else module.dotted.rpartition(".")[0]
     aliases: dict[str, str] = {}  # local name -> "module" or "module.name"
     for node in ast.walk(tree):
@@ -176,6 +193,13 @@ def _read_module(path: str, tree: ast.Module, text: str) -> ModuleSurvey:
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _public(item.name):
                     summary = _summary(item)
+                    accessor = _property(item)
+                    if accessor == "accessor" or (accessor and item.name == "__init__"):
+                        continue  # the setter of a property already described by its getter
+                    if accessor:
+                        module.symbols.append(CodeSymbol(f"{node.name}.{item.name}", "property", item.lineno,
+                                                         f"{node.name}.{item.name}", summary, _raises(item)))
+                        continue
                     if item.name == "__init__" and summary is None and not _raises(item):
                         continue  # a plain constructor says nothing the class story does not
                     signature = _signature(item, True)
@@ -235,7 +259,7 @@ def survey(root: Path, target: str | Path) -> Survey:
             where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
             result.unparsed.append((rel, f"{type(exc).__name__}{where}"))
             continue
-        module = _read_module(rel, tree, text)
+        module = _read_module(rel, _dotted(root, path), tree, text)
         if path.name == "__init__.py" and not module.symbols and module.summary is None:
             continue  # an empty package marker
         result.modules.append(module)
@@ -251,15 +275,54 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-def _behaviour(summary: str) -> str:
-    """A docstring summary as the part after SHALL: ``Returns the sum.`` -> ``return the sum``."""
+# Verbs a docstring opens with in the imperative ("Return the sum."); a present-tense one ("Returns the sum.")
+# is recognised by its ending (ears.base_verb).
+_VERBS = clarity.IMPERATIVE_VERBS | {
+    "return", "get", "set", "compute", "calculate", "read", "encode", "decode", "serialize", "deserialize", "scan",
+    "format", "open", "close", "find", "search", "register", "call", "run", "apply", "yield", "raise", "construct",
+    "initialize", "initialise", "load", "dump", "save", "copy", "join", "quote", "unquote", "escape", "wrap",
+    "process", "emit", "flush", "iterate", "append", "extend", "insert", "clear", "reset", "start", "stop", "wait",
+    "accept", "connect", "bind", "prepare", "render", "fold", "attach", "detach", "walk", "normalize", "verify",
+    "decide", "determine", "print", "translate", "map", "look", "try", "feed", "push", "pop", "put", "serve",
+    "match", "mark", "sort", "strip", "take", "turn", "give", "receive", "respond", "test", "tell",
+    "produce", "extract", "collect", "count", "compare", "hash", "sign", "unsign", "finish", "end",
+    "begin", "flatten", "assemble", "split", "consume", "skip", "add", "do", "be", "have", "pretty-print",
+    "disable", "separate", "suppress", "include", "exclude", "ignore", "indent", "limit", "override", "force", "keep",
+    "select", "specify", "list", "listen", "dispatch", "parse", "fetch", "send", "post", "attempt",
+}
+# A plural noun, not a verb, when the next word is one of these ("Options for the parser").
+_NOT_AFTER_VERB = {"of", "for", "are", "were", "and", "that", "which", "in", "to", "is", "was"}
+
+
+def _behaviour(summary: str) -> str | None:
+    """A docstring summary as the part after SHALL when it opens with a verb: ``Returns the sum.`` ->
+    ``return the sum``; None when it does not ("This reflects ...", "Constructor for ..."), so that the caller
+    quotes it instead of cutting a word into a verb."""
     text = summary.rstrip(".!").strip()
     first, _, rest = text.partition(" ")
-    if first.endswith("s") and not first.endswith("ss") and first[:1].isupper() and rest:
-        base = first[:-2] if first.endswith(("ches", "shes", "xes", "sses")) else first[:-1]
-        base = base[:-1] + "y" if first.endswith("ies") else base
-        text = f"{base} {rest}"
-    return _lower_first(text)
+    second = rest.split(" ", 1)[0].lower()
+    if not rest:
+        return None
+    if first.lower() in _VERBS:
+        return _lower_first(text)
+    base = ears.base_verb(first)
+    if base is not None and second not in _NOT_AFTER_VERB:
+        return _lower_first(f"{base} {rest}")
+    return None
+
+
+def _response(summary: str, *, attribute: bool = False) -> str:
+    """The response after SHALL for a documented item: its summary as a verb phrase, ``return <noun phrase>``
+    for an attribute, else the summary quoted whole."""
+    behaviour = _behaviour(summary)
+    if behaviour is not None:
+        return behaviour
+    text = summary.rstrip(".!").strip()
+    first = text.split(" ", 1)[0].lower()
+    if attribute and first in {"the", "a", "an", "whether", "true", "how", "which", "what", "number", "list",
+                               "name", "path", "size", "length"}:
+        return f"return {_lower_first(text)}"
+    return f"behave as its docstring says: \"{text}\""
 
 
 @dataclass(slots=True)
@@ -286,10 +349,12 @@ def _criteria(module: ModuleSurvey, symbols: list[CodeSymbol], story: str) -> li
 
     for symbol in symbols:
         call = f"`{symbol.signature}`"
+        attribute = symbol.kind == "property"
+        event = "the attribute " + call + " is read" if attribute else f"{call} is called"
         if symbol.summary:
-            add(f"WHEN {call} is called THE SYSTEM SHALL {_behaviour(symbol.summary)}.", True)
+            add(f"WHEN {event} THE SYSTEM SHALL {_response(symbol.summary, attribute=attribute)}.", True)
         else:
-            add(f"WHEN {call} is called THE SYSTEM SHALL do what the code at `{module.path}` line {symbol.line} "
+            add(f"WHEN {event} THE SYSTEM SHALL do what the code at `{module.path}` line {symbol.line} "
                 "does (it has no docstring).", False,
                 f"What should {call} in `{module.path}` do? It has no docstring: name its result, its side effects "
                 "and its errors.")
@@ -306,8 +371,10 @@ def _option_criteria(module: ModuleSurvey, story: str, start: int) -> list[_Item
         trigger = (f"WHEN the user runs `{module.path}` with the argument `{option.flags}`" if positional
                    else f"WHEN the user passes `{option.flags}` to `{module.path}`")
         if option.help:
-            items.append(_scored(f"{story}.{n}", f"{trigger} THE SYSTEM SHALL use it to "
-                                 f"{_lower_first(option.help.rstrip('.'))}.", True))
+            behaviour = _behaviour(option.help)
+            response = f"use it to {behaviour}" if behaviour is not None else \
+                f"treat it as its help text says: \"{option.help.strip().rstrip('.')}\""
+            items.append(_scored(f"{story}.{n}", f"{trigger} THE SYSTEM SHALL {response}.", True))
         else:
             items.append(_scored(f"{story}.{n}", f"{trigger} THE SYSTEM SHALL act on it (the option has no help "
                                  "text).", False, f"What does `{option.flags}` of `{module.path}` do? It has no "
@@ -321,8 +388,8 @@ def _stories(found: Survey) -> list[tuple[_Item, list[_Item]]]:
         functions = [s for s in module.symbols if s.kind == "function"]
         story_id = f"R{len(stories) + 1}"
         if module.summary:
-            text = f"As a developer using `{module.path}`, I want {_lower_first(module.summary.rstrip('.'))}, " \
-                   "so that I can rely on what the module does today."
+            text = f"As a developer using `{module.path}`, I want it to work as documented " \
+                   f"(\"{module.summary.rstrip('.')}\"), so that I can rely on what the module does today."
             story = _scored(story_id, text, True)
         else:
             story = _scored(story_id, f"As a developer using `{module.path}`, I want what the module provides, "
@@ -333,7 +400,8 @@ def _stories(found: Survey) -> list[tuple[_Item, list[_Item]]]:
         stories.append((story, criteria))
         for cls in (s for s in module.symbols if s.kind == "class"):
             story_id = f"R{len(stories) + 1}"
-            methods = [s for s in module.symbols if s.kind == "method" and s.name.startswith(f"{cls.name}.")]
+            methods = [s for s in module.symbols
+                       if s.kind in ("method", "property") and s.name.startswith(f"{cls.name}.")]
             if cls.summary:
                 text = f"As a developer using `{cls.name}` from `{module.path}`, I want it to work as documented " \
                        f"(\"{cls.summary.rstrip('.')}\"), so that I can build on it."
@@ -348,8 +416,10 @@ def _stories(found: Survey) -> list[tuple[_Item, list[_Item]]]:
 
 def _requirements(found: Survey, title: str, spec: str) -> str:
     stories = _stories(found)
-    public = sum(1 for m in found.modules for s in m.symbols if s.kind != "method")
-    constraint = _scored("C1", f"THE SYSTEM SHALL keep the {public} public names listed in design.md importable "
+    top = sum(1 for m in found.modules for s in m.symbols if s.kind in ("function", "class"))
+    members = sum(1 for m in found.modules for s in m.symbols) - top
+    constraint = _scored("C1", f"THE SYSTEM SHALL keep the {top + members} public names listed under affected code "
+                         f"in design.md ({top} functions and classes, {members} methods and attributes) importable "
                          "from the same modules with the same parameters.", True)
     lines = [f"# {title}", "", "## Goals",
              f"- Describe the code under `{found.target}` as it is built today, so that changes to it can be "
@@ -409,11 +479,17 @@ def _data_flow(found: Survey) -> list[str]:
 
 
 def _design(found: Survey, title: str, spec: str, requirement_ids: list[str], undocumented: list[str]) -> str:
-    symbols = sum(len(m.symbols) for m in found.modules)
+    affected: list[str] = []
+    for module in found.modules:
+        affected.append(f"- `{module.path}` `{module.dotted or module.path}` (line 1)")
+        affected += [f"- `{module.path}` `{s.name}` (line {s.line})" for s in module.symbols]
+    # The summary counts what the body lists: a module row, then a row per public symbol.
+    module_rows = len(found.modules)
+    symbols = len(affected) - module_rows
     lines_of_code = sum(m.lines for m in found.modules)
     need = "needs a model: "
     rows = [
-        ("approach", f"the current code: {len(found.modules)} Python module(s), {symbols} public symbol(s)",
+        ("approach", f"the current code: {module_rows} Python module(s), {symbols} public symbol(s)",
          f"{need}propose an alternative"),
         ("complexity", f"{lines_of_code} lines of Python", f"{need}compare"),
         ("risk", "low: it is the code that runs today", f"{need}compare"),
@@ -422,10 +498,7 @@ def _design(found: Survey, title: str, spec: str, requirement_ids: list[str], un
     out = [f"# Design: {title}", "", "## Candidates", "| | A: as built | B: needs a model: an alternative |",
            "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), "", "## Choice",
            "A: as built, because it is the code that runs today; a model drafts B when a change is planned.", "",
-           "## Affected code"]
-    for module in found.modules:
-        out.append(f"- `{module.path}` `{module.dotted or module.path}` (line 1)")
-        out += [f"- `{module.path}` `{s.name}` (line {s.line})" for s in module.symbols]
+           "## Affected code", *affected]
     out += [f"- `{path}` (not Python: listed only)" for path in found.other_files]
     out += [f"- `{path}` (does not parse: {why})" for path, why in found.unparsed]
     out += ["", "## Data flow", *_data_flow(found), "", "## Risks"]

@@ -63,6 +63,21 @@ def classify(sentence: str) -> str:
     return "ubiquitous"
 
 
+def base_verb(word: str) -> str | None:
+    """The base form of ``word`` when it reads as a present-tense verb that opens a docstring ("Returns" ->
+    "Return", "Reads" -> "Read"), else None ("This", "Its", "Options for ...": not verbs, left whole)."""
+    lowered = word.lower()
+    if lowered in _COPULA or lowered in _IRREGULAR:
+        return _base_form(word)
+    if not re.fullmatch(r"[a-z]+s", lowered) or lowered.endswith(_NOT_VERBS) or lowered in _NOT_VERB_WORDS:
+        return None
+    return _base_form(word)
+
+
+_NOT_VERB_WORDS = {"its", "this", "thus", "was", "always", "perhaps", "sometimes", "unless", "whereas", "as",
+                   "yes", "less", "across", "towards", "afterwards", "besides", "news", "series", "species"}
+
+
 def _base_form(verb: str) -> str:
     lowered = verb.lower()
     if lowered in _COPULA:

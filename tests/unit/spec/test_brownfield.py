@@ -185,3 +185,77 @@ def test_from_code_writes_no_design_while_its_requirements_gate_fails(tmp_path: 
     parsed, _ = parse_design(design.path.read_text(encoding="utf-8"))
     assert parsed.candidates is not None and parsed.candidates.candidates[0] == "A: as built"
     assert design.gate.passed and design.gate.forced[0].startswith("requirements gate: ")
+
+
+SESSIONS = '''"""Session helpers."""
+
+
+class Session:
+    """A signed cookie session."""
+
+    def __init__(self, data):
+        """This reflects the data the client sent, unchanged."""
+        self.data = data
+
+    @property
+    def permanent(self):
+        """Whether the session outlives the browser window."""
+        return self.data.get("_permanent", False)
+
+    @permanent.setter
+    def permanent(self, value):
+        self.data["_permanent"] = value
+
+    def its_keys(self):
+        """Its keys, in insertion order."""
+        return list(self.data)
+
+    def pop(self, key):
+        """Removes the key and returns its value."""
+        return self.data.pop(key)
+'''
+
+
+def _sessions(root: Path) -> tuple[str, str]:
+    package = root / "src" / "flask"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""A tiny web framework."""\n', encoding="utf-8")
+    (package / "sessions.py").write_text(SESSIONS, encoding="utf-8")
+    return draft_from_code(survey(root, "src"), title="Sessions", spec="sessions")
+
+
+def test_module_names_start_at_the_package_root_not_the_source_folder(tmp_path: Path) -> None:
+    _, design = _sessions(tmp_path)
+    assert "- `src/flask/sessions.py` `flask.sessions` (line 1)" in design
+    assert "- `src/flask/__init__.py` `flask` (line 1)" in design
+    assert "src.flask" not in design
+
+
+def test_docstrings_that_do_not_open_with_a_verb_are_quoted_whole_not_cut(tmp_path: Path) -> None:
+    requirements, _ = _sessions(tmp_path)
+    assert "SHALL thi " not in requirements and "SHALL it keys" not in requirements
+    assert 'SHALL behave as its docstring says: "This reflects the data the client sent, unchanged".' in requirements
+    assert 'SHALL behave as its docstring says: "Its keys, in insertion order".' in requirements
+    assert "WHEN `Session.pop(key)` is called THE SYSTEM SHALL remove the key and returns its value." \
+        in requirements
+
+
+def test_properties_are_read_as_attributes_not_called(tmp_path: Path) -> None:
+    requirements, design = _sessions(tmp_path)
+    assert "WHEN the attribute `Session.permanent` is read THE SYSTEM SHALL return whether the session outlives " \
+        "the browser window." in requirements
+    assert "permanent(" not in requirements
+    assert design.count("`Session.permanent`") == 1  # the setter is not a second name
+
+
+def test_criteria_are_ears_and_summary_counts_agree_with_the_body(tmp_path: Path) -> None:
+    from specpilot.spec.ears import classify
+
+    requirements, design = _sessions(tmp_path)
+    criteria = [line for line in requirements.splitlines() if line.startswith("- R")]
+    assert criteria and all(classify(line.split(" ", 2)[2]) in ("event", "unwanted") for line in criteria)
+    affected = design.split("## Affected code\n")[1].split("\n\n")[0].splitlines()
+    modules = [row for row in affected if row.endswith("(line 1)") and "`Session" not in row]
+    symbols = len(affected) - len(modules)
+    assert f"{len(modules)} Python module(s), {symbols} public symbol(s)" in design
+    assert f"keep the {symbols} public names listed under affected code" in requirements
