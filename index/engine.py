@@ -10,14 +10,10 @@ embedder.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +22,6 @@ from specpilot import memory
 from specpilot.config import Settings
 from specpilot.deny import is_denied
 from specpilot.index import health, scanner
-from specpilot.index.chunker import chunk_file
 from specpilot.index.embedder import Embedder, EmbedderError, create_embedder
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.health import HealthReport
@@ -34,17 +29,18 @@ from specpilot.index.identity import index_identity
 from specpilot.index.identity import model_dimension as model_dimension  # re-exported: callers import it here
 from specpilot.index.ignore import specpilot_owned
 from specpilot.index.manifest import FileRecord, Manifest
-from specpilot.index.model import ParsedFile, content_hash, embed_text
+from specpilot.index.model import ParsedFile, embed_text
+from specpilot.index.neighbours import neighbour_files
+from specpilot.index.parse_pool import ParseJob, ParseResult, parse_all
 from specpilot.index.query_encoder import QueryEncoderSlot
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
-from specpilot.index.store import IndexStore, search_text
+from specpilot.index.store import IndexStore
 from specpilot.paths import ensure_cache
 
 log = logging.getLogger("specpilot.index")
 
 WRITE_BATCH_FILES = 200
 EMBED_BATCH_ROWS = 256
-PARALLEL_MIN_FILES = 200  # below this a process pool costs more than it saves
 INLINE_EMBED_LIMIT = 64  # chunks embedded synchronously by update_paths
 EMBED_OPTIMIZE_ROWS = 5120  # rows given vectors between optimizes while embedding in bulk
 
@@ -87,25 +83,6 @@ class IndexStatus:
     @property
     def embedded_percent(self) -> float:
         return 100.0 * self.embedded / self.chunks if self.chunks else 100.0
-
-
-ParseResult = tuple[str, "str | None", "ParsedFile | None", str, list[str]]
-
-
-def _parse(job: tuple[str, str, int, int, int, int, str | None]) -> ParseResult:
-    """Read and chunk one file (runs in worker processes).
-
-    Returns (path, content hash, parsed file, skip reason, full-text terms per chunk);
-    the terms are computed here because tokenising is the costliest pure-Python step.
-    """
-    rel, abs_path, max_bytes, max_lines, window, overlap, text = job
-    if text is None:
-        source = scanner.read_source(Path(abs_path), max_bytes)
-        if not isinstance(source, str):
-            return rel, None, None, str(source), []
-        text = source
-    parsed = chunk_file(rel, text, max_chunk_lines=max_lines, window_lines=window, window_overlap=overlap)
-    return rel, content_hash(text), parsed, "", [search_text(c) for c in parsed.chunks]
 
 
 class WorkspaceIndex:
@@ -313,28 +290,8 @@ class WorkspaceIndex:
         report.seconds["parse+chunk"] = time.perf_counter() - started - write_seconds
         report.seconds["write"] = report.seconds.get("write", 0.0) + write_seconds
 
-    def _parse_all(self, jobs: list[tuple[str, str, int, int, int, int, str | None]]) -> Iterator[ParseResult]:
-        workers = self.parse_workers or min(os.cpu_count() or 1, 4)
-        if len(jobs) < PARALLEL_MIN_FILES or (workers < 2 and self.parse_workers is None):
-            for job in jobs:
-                yield _parse(job)
-            return
-        # spawn, not fork: torch/OpenMP threads in this process must not be forked.
-        # The workers end with this process, even when it is killed (specpilot/lifeline.py).
-        from specpilot.lifeline import exit_with_parent
-
-        done = 0
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                     initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
-                for result in pool.map(_parse, jobs, chunksize=32):
-                    done += 1
-                    yield result
-        except BrokenProcessPool:
-            # e.g. a __main__ that spawn cannot re-import (python - < script): go on serially.
-            log.warning("parse workers could not start; parsing in this process instead")
-            for job in jobs[done:]:
-                yield _parse(job)
+    def _parse_all(self, jobs: list[ParseJob]) -> Iterator[ParseResult]:
+        return parse_all(jobs, self.parse_workers)
 
     def _write(self, pending: dict[str, ParsedFile], hashes: dict[str, str],
                meta: dict[str, tuple[int, int]], report: UpdateReport, terms: dict[str, str],
@@ -444,41 +401,7 @@ class WorkspaceIndex:
     def neighbour_files(self, paths: Sequence[str]) -> list[str]:
         """``paths`` (indexed ones), then the indexed Python files they import and those
         that import them: what a reader of ``paths`` is likely to ask about next."""
-        files = [p for p in self.manifest.files if p.endswith(".py")]
-        modules: dict[str, str] = {}
-        for rel in files:
-            parts = rel[:-3].split("/")
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            if parts:
-                modules[".".join(parts)] = rel
-        wanted = [p for p in dict.fromkeys(paths) if p in self.manifest.files]
-        found: dict[str, None] = dict.fromkeys(wanted)
-
-        def resolve(target: str, importer: str) -> str | None:
-            if target.startswith("."):  # relative: from the importer's package
-                dots = len(target) - len(target.lstrip("."))
-                package = importer.split("/")[:-1]
-                package = package[:len(package) - (dots - 1)] if dots > 1 else package
-                target = ".".join(package + [target.lstrip(".")]).strip(".")
-            while target:
-                if target in modules:
-                    return modules[target]
-                target = target.rpartition(".")[0]
-            return None
-
-        for rel in wanted:
-            if not rel.endswith(".py"):
-                continue
-            for _, target in self.graph.imports_of(rel):
-                hit = resolve(target, rel)
-                if hit is not None:
-                    found.setdefault(hit, None)
-        if wanted:
-            for rel in files:
-                if rel not in found and any(resolve(t, rel) in wanted for _, t in self.graph.imports_of(rel)):
-                    found.setdefault(rel, None)
-        return list(found)
+        return neighbour_files(list(self.manifest.files), self.graph.imports_of, paths)
 
     def _optimize_due(self) -> bool:
         cfg = self.settings.index
