@@ -8,7 +8,6 @@ after every formatting step, so no caller can forget it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -50,18 +49,9 @@ def redact_messages(messages: Sequence[Message], *, findings: list[Finding] | No
 
 
 def _redact_call(call: ToolCall, found: list[Finding]) -> ToolCall:
-    """Arguments are JSON: their string values are redacted one by one, so escaping cannot
-    hide a secret and a placeholder cannot break the JSON. Malformed JSON is redacted as text."""
-    try:
-        arguments = json.loads(call.arguments)
-    except ValueError:
-        result = redact(call.arguments)
-        found.extend(result.findings)
-        return replace(call, arguments=result.text) if result.findings else call
+    """Arguments are JSON: the detector's JSON walk redacts their string values one by one, so
+    escaping cannot hide a secret and a placeholder cannot break the JSON; text that is not a
+    JSON object or array is redacted as text."""
     before = len(found)
-    cleaned = redact_json(arguments, found)
-    if len(found) == before:
-        return call
-    return replace(call, arguments=json.dumps(cleaned, ensure_ascii=False))
-
-
+    cleaned = redact_json(call.arguments, found, json_text=True)
+    return call if len(found) == before else replace(call, arguments=cleaned)
