@@ -171,9 +171,13 @@ def _printer() -> Any:
 def cmd_export_finetune(args: argparse.Namespace) -> int:
     from specpilot.agents.session import trajectory_dir
     from specpilot.agents.trajectory import export_finetune
+    from specpilot.config import load_settings
 
     root = (args.workspace or Path.cwd()).resolve()
-    folder = trajectory_dir(root)
+    settings, problems = load_settings(root)  # the runs are where the workspace's cachePath put them
+    for problem in problems:
+        print(f"specpilot: {problem}", file=sys.stderr)
+    folder = trajectory_dir(root, settings)
     written, seen = export_finetune(folder, args.out, include_unrated=args.include_unrated)
     print(f"wrote {written} example(s) from {seen} run(s) to {args.out}")
     if not seen:
