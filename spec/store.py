@@ -5,11 +5,17 @@ document's ``# heading``, then to the folder's slug). Documents are read and wri
 so CRLF line breaks survive; every write goes through the compare-and-swap writer (specpilot/cas.py): a
 temporary file in the same folder replaces the document, so a crash never leaves half a file behind, and a
 document that changed since this store read it is not overwritten.
+
+The same store serves the CLI, the server and the agent's spec tools, so all of them agree on what a spec folder
+is, how a new one is named and which spec is "the latest". Given the editor's open buffers, a spec folder that
+exists only in an unsaved buffer is listed too, and a spec with an open document counts as changed now.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,21 +68,36 @@ def _document_name(document: str) -> str:
     return name
 
 
-class SpecStore:
-    """The specs under ``root/.specpilot/specs`` (``root`` is the workspace folder)."""
+def spec_folder_name(name: str) -> bool:
+    """Whether ``name`` is a spec folder's name (``003-login-rate-limit``)."""
+    return _SPEC_FOLDER.match(name) is not None
 
-    def __init__(self, root: Path) -> None:
+
+class SpecStore:
+    """The specs under ``root/.specpilot/specs`` (``root`` is the workspace folder).
+
+    ``buffers``: the editor's open buffers (workspace-relative path -> (text, version)), read live."""
+
+    def __init__(self, root: Path, buffers: Mapping[str, tuple[str, int]] | None = None) -> None:
         self.root = Path(root)
         self.folder = self.root / SPECS_DIR
+        self.buffers: Mapping[str, tuple[str, int]] = buffers if buffers is not None else {}
         self._seen: dict[Path, str] = {}  # document -> content hash of what this store last read or wrote
 
     def list(self) -> list[SpecInfo]:
-        """Every spec, in number order."""
-        if not self.folder.is_dir():
-            return []
-        found = [self._info(path) for path in self.folder.iterdir()
-                 if path.is_dir() and _SPEC_FOLDER.match(path.name)]
+        """Every spec, in number order: the folders on disk and those open only in unsaved buffers."""
+        on_disk = ({path.name for path in self.folder.iterdir() if path.is_dir() and spec_folder_name(path.name)}
+                   if self.folder.is_dir() else set())
+        open_folders = {rel.split("/")[2] for rel in self.buffers
+                        if rel.startswith(f"{SPECS_DIR}/") and rel.count("/") == 3}
+        names = on_disk | {name for name in open_folders if spec_folder_name(name)}
+        found = [self._info(self.folder / name) for name in names]
         return sorted(found, key=lambda info: (info.number, info.name))
+
+    def next_name(self, title: str) -> str:
+        """The folder name a new spec called ``title`` gets: the next number and a slug of the title."""
+        number = max((info.number for info in self.list()), default=0) + 1
+        return f"{number:03d}-{slugify(title)}"
 
     def create(self, title: str) -> SpecInfo:
         """A new spec folder with the next number and a slug of ``title``, holding a draft requirements.md."""
@@ -84,7 +105,7 @@ class SpecStore:
         if not title:
             raise SpecError("a spec needs a title")
         self.folder.mkdir(parents=True, exist_ok=True)
-        number = max((info.number for info in self.list()), default=0) + 1
+        number = int(self.next_name(title).split("-", 1)[0])
         while True:
             name = f"{number:03d}-{slugify(title)}"
             try:
@@ -105,6 +126,19 @@ class SpecStore:
             raise SpecError(f"there are no specs yet in {SPECS_DIR}; create one first")
         if name is None:
             return max(specs, key=lambda info: (info.changed, info.number))
+        found = self._match(specs, name)
+        if found is None:
+            listing = ", ".join(info.name for info in specs)
+            raise SpecError(f"no spec called {name!r}; the specs are: {listing}")
+        return found
+
+    def find(self, name: str) -> SpecInfo | None:
+        """The spec called ``name`` (as :meth:`resolve` matches it), None when there is none; a name that
+        matches several specs is a SpecError."""
+        return self._match(self.list(), name)
+
+    @staticmethod
+    def _match(specs: Sequence[SpecInfo], name: str) -> SpecInfo | None:
         wanted = name.strip().rstrip("/").rsplit("/", 1)[-1]
         for matches in (
             [info for info in specs if info.name == wanted],
@@ -117,8 +151,7 @@ class SpecStore:
             if len(matches) > 1:
                 names = ", ".join(info.name for info in matches)
                 raise SpecError(f"{name!r} matches several specs: {names}; give more of the name")
-        listing = ", ".join(info.name for info in specs)
-        raise SpecError(f"no spec called {name!r}; the specs are: {listing}")
+        return None
 
     def path(self, spec: SpecInfo | str, document: str) -> Path:
         info = spec if isinstance(spec, SpecInfo) else self.resolve(spec)
@@ -168,15 +201,24 @@ class SpecStore:
         slug = folder.name.split("-", 1)[1]
         fields: dict[str, object] = {}
         heading = None
+        prefix = f"{SPECS_DIR}/{folder.name}/"
+        opened = [rel for rel in self.buffers if rel.startswith(prefix)]
         requirements = folder / "requirements.md"
-        try:
-            text = requirements.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
-            text = ""
+        if f"{prefix}requirements.md" in self.buffers:
+            text = self.buffers[f"{prefix}requirements.md"][0]
+        else:
+            try:
+                text = requirements.read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                text = ""
         if text:
             model, _ = parse_requirements(text)
             fields, heading = model.front, model.title
-        times = [path.stat().st_mtime for path in folder.iterdir() if path.is_file()] or [folder.stat().st_mtime]
+        if opened:  # a document open in the editor is being changed now
+            times = [time.time()]
+        else:
+            times = ([path.stat().st_mtime for path in folder.iterdir() if path.is_file()]
+                     or [folder.stat().st_mtime])
         title = str(fields.get("title") or heading or slug.replace("-", " "))
         return SpecInfo(folder.name, folder, title, str(fields.get("stage") or "requirements"),
                         str(fields.get("status") or "draft"), max(times))

@@ -497,7 +497,7 @@ def make_spec(root: Path, folder: str, documents: dict[str, str], mtime: float) 
 
 
 def test_read_spec_reads_the_latest_spec_or_the_one_named(ctx: ToolContext) -> None:
-    assert call(ctx, "read_spec").content == "there are no specs yet (.specpilot/specs/ holds none)"
+    assert call(ctx, "read_spec").content == "there are no specs yet in .specpilot/specs; create one first"
     make_spec(ctx.root, "001-login", {"requirements": "# Login\nR1 ...\n", "design": "# Design\n"}, 1_000_000)
     make_spec(ctx.root, "002-rate-limit", {"requirements": "# Rate limit\nR1 ...\n"}, 2_000_000)
     latest = call(ctx, "read_spec")

@@ -117,3 +117,39 @@ def test_document_errors_are_clear(store: SpecStore) -> None:
         store.read("dark-mode", "review")
     with pytest.raises(SpecError, match="unknown spec document 'notes'"):
         store.read("001", "notes")
+
+
+def test_open_buffers_count_as_changed_now_and_unsaved_specs_are_listed(tmp_path: Path) -> None:
+    make_spec(tmp_path, "001-csv-export", "# CSV export\n", 1_000_000)
+    make_spec(tmp_path, "002-retry-uploads", "# Retry uploads\n", 2_000_000)
+    buffers: dict[str, tuple[str, int]] = {}
+    store = SpecStore(tmp_path, buffers)
+    assert store.resolve().name == "002-retry-uploads"
+    buffers[".specpilot/specs/001-csv-export/design.md"] = ("# Design\n", 3)  # read live, not copied
+    assert store.resolve().name == "001-csv-export"
+    buffers[".specpilot/specs/003-dark-mode/requirements.md"] = ("---\ntitle: Dark mode\n---\n", 1)
+    assert [(i.name, i.title) for i in store.list()][-1] == ("003-dark-mode", "Dark mode")
+    assert store.next_name("Login rate limit") == "004-login-rate-limit"
+    assert store.find("dark") is not None and store.find("billing") is None
+    with pytest.raises(SpecError, match="matches several specs"):
+        store.find("0")
+
+
+def test_the_agent_tools_and_the_cli_store_pick_the_same_spec(tmp_path: Path) -> None:
+    """One store: the agent's read_spec/update_spec name and resolve specs exactly as `spec` commands do."""
+    from specpilot.agents.tools.base import ToolError
+    from specpilot.agents.tools.context import ToolContext
+    from specpilot.agents.tools.spec import ReadSpec, ReadSpecArgs, UpdateSpec, UpdateSpecArgs
+
+    make_spec(tmp_path, "001-csv-export", "# CSV export\n", 2_000_000)
+    make_spec(tmp_path, "0002-a-very-long-title-that-the-old-tool-rule-would-slug-differently", "# Long\n",
+              1_000_000)
+    ctx = ToolContext.create(tmp_path)
+    store = SpecStore(tmp_path)
+    assert ReadSpec().run(ctx, ReadSpecArgs()).data["spec"].endswith(store.resolve().name)
+    title = "Export every report to a spreadsheet with the column widths the user chose last time"
+    proposed = UpdateSpec().run(ctx, UpdateSpecArgs(name=title, document="requirements", content="# R\n"))
+    created = store.create(title)
+    assert proposed.data is not None and created.name in str(proposed.data)
+    with pytest.raises(ToolError, match="matches several specs"):
+        UpdateSpec().run(ctx, UpdateSpecArgs(name="00", document="design", content="# D\n"))
