@@ -38,6 +38,18 @@ from specpilot.agents.prompt_templates import PromptLibrary, estimate_tokens
 from specpilot.agents.trajectory import TrajectoryWriter, wire_messages, wire_tools
 from specpilot.ast_tools.edits import CREATE, DELETE, EDIT, EditResult, text_change
 from specpilot.config import AgentSettings
+from specpilot.rl.policy import (
+    CONTEXT,
+    CONTEXT_OPTIONS,
+    CRITIC,
+    CRITIC_OPTIONS,
+    PROMPT,
+    Choice,
+    Decision,
+    FixedPolicy,
+    Policy,
+    snippet_count,
+)
 from specpilot.spec.steering import read_steering
 
 log = logging.getLogger("specpilot.agents")
@@ -85,6 +97,7 @@ class RunResult:
     tool_calls: int = 0
     error: str | None = None
     trajectory: Path | None = None
+    choices: list[Choice] = field(default_factory=list)  # what the policy chose for this run
 
 
 Redactor = Callable[[list[Message]], list[Message]]
@@ -123,9 +136,10 @@ class Agent:
                  prompts: PromptLibrary | None = None, trajectory_dir: Path | None = None,
                  redactor: Redactor | None = None, on_event: Callable[[AgentEvent], None] | None = None,
                  cancelled: Callable[[], bool] | None = None, critic: bool = True,
-                 retrieve: Callable[[str, int], list[str]] | None = None) -> None:
+                 retrieve: Callable[[str, int], list[str]] | None = None, policy: Policy | None = None) -> None:
         """``retrieve(query, k)`` gives code snippets for the prompt (the index's search);
-        ``redactor`` cleans every outgoing message list (agents/safety/redact.py)."""
+        ``redactor`` cleans every outgoing message list (agents/safety/redact.py); ``policy`` makes the
+        run's choices (rl/policy.py; the fixed default keeps today's behaviour) and they are recorded."""
         self.provider, self.registry, self.ctx, self.settings = provider, registry, ctx, settings
         self.prompts = prompts or PromptLibrary()
         self.trajectory_dir = trajectory_dir
@@ -134,19 +148,23 @@ class Agent:
         self.cancelled = cancelled or (lambda: False)
         self.critic = critic
         self.retrieve = retrieve
+        self.policy: Policy = policy or FixedPolicy()
 
     # -- the run ------------------------------------------------------------------------------
     def run(self, task: str, *, template: str = "agent.system") -> RunResult:
         writer = TrajectoryWriter(self.trajectory_dir) if self.trajectory_dir is not None else None
         result = RunResult(run_id=writer.run_id if writer else "", answer="", stop="iterations",
                            trajectory=writer.path if writer else None)
-        prompt = self.prompts.get(template)
-        context = self._context(task)
+        choices = self._choose(template)
+        result.choices = choices
+        prompt = self.prompts.get(choices[0].option)
+        context = self._context(task, snippet_count(choices[1].option))
         system = prompt.render({"root": str(self.ctx.root), **context}, budget_tokens=self.settings.context_tokens)
         tools = self.registry.specs()
         messages: list[Message] = [Message("system", system), Message("user", task)]
         self._record(writer, "start", task=task, template=prompt.name, template_version=prompt.version,
-                     provider=self.provider.name, offline=self.provider.offline, tools=[t.name for t in tools])
+                     provider=self.provider.name, offline=self.provider.offline, tools=[t.name for t in tools],
+                     choices=[c.as_json() for c in choices])
         self._emit("start", 0, f"task: {task}")
         if self.provider.offline:
             return self._offline(task, context, result, writer)
@@ -181,8 +199,9 @@ class Agent:
                     result.stop = "repeated"
                     break
                 continue
+            review = self.critic and choices[2].option == "review"
             verdict = self._critique(task, response.text, proposals, result, writer, step) \
-                if self.critic and critiques < MAX_CRITIQUES else None
+                if review and critiques < MAX_CRITIQUES else None
             if verdict is None:
                 result.stop = "answered"
                 break
@@ -280,14 +299,21 @@ class Agent:
         return result
 
     # -- prompt parts -------------------------------------------------------------------------
-    def _context(self, task: str) -> dict[str, str]:
+    def _choose(self, template: str) -> list[Choice]:
+        """The run's choices, in a fixed order: prompt template, context strategy, critic."""
+        features = {"critic_allowed": float(self.critic), "offline": float(self.provider.offline)}
+        return [self.policy.choose(Decision(PROMPT, (template,), features)),
+                self.policy.choose(Decision(CONTEXT, CONTEXT_OPTIONS, features)),
+                self.policy.choose(Decision(CRITIC, CRITIC_OPTIONS, features))]
+
+    def _context(self, task: str, k: int = 6) -> dict[str, str]:
         budget = self.settings.context_tokens
         steering = _steering(Path(self.ctx.root), budget // 2)
         snippets: list[str] = []
         problem = ""
-        if self.retrieve is not None:
+        if self.retrieve is not None and k > 0:
             try:
-                snippets = self.retrieve(task, 6)
+                snippets = self.retrieve(task, k)
             except Exception as exc:  # retrieval is a help, never a reason to fail the run
                 log.info("retrieval for the prompt failed: %s", exc)
                 problem = str(exc)
@@ -302,7 +328,7 @@ class Agent:
         return {"steering": steering or "(none)",
                 "context": as_data("search_code", "\n\n".join(kept)) if kept else "(nothing found)",
                 "context_items": items,
-                "context_problem": problem or ("" if kept else "the workspace index found no matching code")}
+                "context_problem": problem or ("" if kept or k == 0 else "the workspace index found no matching code")}
 
     def _redacted(self, messages: list[Message]) -> list[Message]:
         return self.redactor(messages) if self.redactor is not None else messages

@@ -19,9 +19,10 @@ from specpilot.agents.prompt_templates import PromptLibrary
 from specpilot.agents.safety.redact import redact_messages
 from specpilot.agents.tools.context import ToolContext
 from specpilot.agents.tools.registry import ToolRegistry, default_registry
-from specpilot.agents.trajectory import record_feedback
+from specpilot.agents.trajectory import record_feedback, run_choices
 from specpilot.config import Settings, load_settings
 from specpilot.paths import cache_dir, ensure_cache
+from specpilot.rl.policy import FixedPolicy, Policy, choices_from_json
 
 READ_ONLY_TOOLS = ("search_code", "read_file", "list_symbols", "find_references", "graph_neighbours", "read_spec")
 SNIPPET_CHARS = 1200
@@ -43,6 +44,7 @@ class AgentSession:
     ctx: ToolContext
     notes: list[str] = field(default_factory=list)
     owns_index: bool = True  # False when the server lent its open index
+    policy: Policy = field(default_factory=FixedPolicy)  # makes each run's choices; learns from feedback
 
     @classmethod
     def open(cls, root: Path, *, settings: Settings | None = None, api_key: str | None = None,
@@ -79,12 +81,14 @@ class AgentSession:
                       prompts=PromptLibrary(self.root / ".specpilot" / "prompts"),
                       trajectory_dir=trajectory_dir(self.root, self.settings),
                       redactor=redact_messages, on_event=on_event, cancelled=cancelled,
-                      critic=critic and not ask, retrieve=self._retrieve)
+                      critic=critic and not ask, retrieve=self._retrieve, policy=self.policy)
         return agent.run(task, template="ask.system" if ask else "agent.system")
 
     def feedback(self, run_id: str, *, accepted: bool, note: str = "") -> None:
         if run_id:
-            record_feedback(trajectory_dir(self.root, self.settings), run_id, accepted, note)
+            folder = trajectory_dir(self.root, self.settings)
+            record_feedback(folder, run_id, accepted, note)
+            self.policy.update(choices_from_json(run_choices(folder, run_id)), 1.0 if accepted else 0.0)
 
     def close(self) -> None:
         index = self.ctx.loaded_index

@@ -15,6 +15,7 @@ most the line being written.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,9 @@ from specpilot.redaction import redact_json
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 
 
 class TrajectoryWriter:
@@ -51,12 +55,25 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _run_path(folder: Path, run_id: str) -> Path:
+    """The trajectory of ``run_id``; FileNotFoundError when there is none (or the id is not a run id, such as
+    ``../x``: an id names a file in ``folder`` and nothing else)."""
+    if not _RUN_ID.match(run_id) or not (folder / f"{run_id}.jsonl").is_file():
+        raise FileNotFoundError(f"no trajectory {run_id!r} in {folder}")
+    return folder / f"{run_id}.jsonl"
+
+
 def record_feedback(folder: Path, run_id: str, accepted: bool, note: str = "") -> None:
     """The user's verdict on a run's proposal (accepted: the edit was applied)."""
-    path = folder / f"{run_id}.jsonl"
-    if not path.is_file():
-        raise FileNotFoundError(f"no trajectory {run_id} in {folder}")
+    _run_path(folder, run_id)
     TrajectoryWriter(folder, run_id).write("feedback", accepted=accepted, note=note)
+
+
+def run_choices(folder: Path, run_id: str) -> list[dict[str, Any]]:
+    """The policy's choices recorded when the run started (rl/policy.py), as JSON objects."""
+    start = next((e for e in read(_run_path(folder, run_id)) if e.get("kind") == "start"), {})
+    choices = start.get("choices")
+    return choices if isinstance(choices, list) else []
 
 
 def read(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,90 @@
+"""The seam between the code that makes choices and the code that learns them.
+
+The agent asks a :class:`Policy` at each decision point (which prompt variant, how much retrieved
+context, whether the critic reviews the answer) and later reports how the run went. Today the policy
+is :class:`FixedPolicy`, which always takes the first option, the behaviour SpecPilot had before
+the seam existed; the learning issue supplies bandit or PPO policies behind the same protocol, so
+no caller changes.
+
+A :class:`Decision` names its point and lists its options (the first is the default) together with
+the features a contextual policy may use. A :class:`Choice` records what was picked and with which
+probability (``propensity``), so off-policy estimates are possible from recorded runs. Choices are
+plain data and go into the run's trajectory; :func:`choices_from_json` reads them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# The decision points the agent asks about, and their options (first = default, today's behaviour).
+PROMPT = "prompt"  # options: the names of the prompt templates that may serve this run
+CONTEXT = "context"  # how many retrieved snippets go into the prompt
+CONTEXT_OPTIONS = ("search-6", "search-12", "search-3", "none")
+CRITIC = "critic"  # whether a reviewer pass reads the answer before it is final
+CRITIC_OPTIONS = ("review", "no-review")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    point: str
+    options: tuple[str, ...]
+    features: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise ValueError(f"decision {self.point!r} has no options")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    point: str
+    option: str
+    propensity: float = 1.0  # the probability the policy gave this option
+
+    def as_json(self) -> dict[str, Any]:
+        return {"point": self.point, "option": self.option, "propensity": self.propensity}
+
+
+class Policy(Protocol):
+    """Chooses an option for a decision and learns from the reward of the runs it chose for."""
+
+    def choose(self, decision: Decision) -> Choice: ...
+
+    def update(self, choices: Sequence[Choice], reward: float) -> None:
+        """``reward``: 1.0 for a run the user accepted, 0.0 for one rejected (values between are allowed)."""
+        ...
+
+
+class FixedPolicy:
+    """Always the first option (or the one ``defaults`` names for the point, when it is offered); learns
+    nothing. The behaviour before any learning."""
+
+    def __init__(self, defaults: Mapping[str, str] | None = None) -> None:
+        self.defaults = dict(defaults or {})
+
+    def choose(self, decision: Decision) -> Choice:
+        wanted = self.defaults.get(decision.point)
+        option = wanted if wanted in decision.options else decision.options[0]
+        return Choice(decision.point, option, 1.0)
+
+    def update(self, choices: Sequence[Choice], reward: float) -> None:
+        return None
+
+
+def choices_from_json(items: Iterable[Any]) -> list[Choice]:
+    """Choices recorded with :meth:`Choice.as_json`; malformed items are skipped."""
+    out: list[Choice] = []
+    for item in items:
+        if isinstance(item, Mapping) and isinstance(item.get("point"), str) and isinstance(item.get("option"), str):
+            propensity = item.get("propensity", 1.0)
+            out.append(Choice(item["point"], item["option"],
+                              float(propensity) if isinstance(propensity, int | float) else 1.0))
+    return out
+
+
+def snippet_count(option: str) -> int:
+    """How many snippets a CONTEXT option retrieves (``search-6`` -> 6, ``none`` -> 0)."""
+    head, _, count = option.partition("-")
+    return int(count) if head == "search" and count.isdigit() else 0
