@@ -25,6 +25,8 @@ from pygls.workspace import Workspace
 
 from specpilot import __version__
 from specpilot.config import ServerSettings
+from specpilot.index.query_service import answer_search
+from specpilot.query_socket import QuerySocket
 from specpilot.server.folders import EmbedderPool, Folder
 from specpilot.server.guard import ContentModified, GuardedProtocol, RequestFailed
 from specpilot.server.logs import EditorLogHandler
@@ -96,6 +98,7 @@ class SpecPilotServer(LanguageServer):
         self.closed = False
         self._background: set[asyncio.Future[Any]] = set()
         self._progress_count = 0
+        self.query_sockets: dict[Path, QuerySocket] = {}  # `specpilot search` asks these (one per folder)
 
     # -- what the client announced -------------------------------------------------------------
     @property
@@ -222,6 +225,23 @@ class SpecPilotServer(LanguageServer):
                 best = (folder, rel)
         return best
 
+    # -- the query socket (`specpilot search` asks the running server) -----------------------------
+    def listen_for_queries(self, folder: Folder) -> None:
+        """Answer ``specpilot search`` for ``folder`` on its local socket (from the query pool)."""
+        self.stop_listening(folder.root)
+
+        def answer(request: dict[str, Any]) -> dict[str, Any]:
+            return answer_search(folder.index, request, lambda fn: self.query_pool.submit(fn).result())
+
+        listener = QuerySocket(folder.root, answer)
+        if listener.start():
+            self.query_sockets[folder.root] = listener
+
+    def stop_listening(self, root: Path) -> None:
+        listener = self.query_sockets.pop(root, None)
+        if listener is not None:
+            listener.stop()
+
     # -- stopping ---------------------------------------------------------------------------
     async def stop_background(self) -> None:
         for task in list(self._background):
@@ -234,6 +254,8 @@ class SpecPilotServer(LanguageServer):
         if self.closed:
             return
         self.closed = True
+        for root in list(self.query_sockets):
+            self.stop_listening(root)
         for folder in self.folders.values():
             folder.index.cancel_event.set()
             if folder.watcher is not None:

@@ -18,18 +18,15 @@ from typing import Any
 
 from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_settings, cli_spec, cli_steering
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
+from specpilot.errors import SpecPilotError, UsageError
 from specpilot.log_redaction import RedactingFormatter
 from specpilot.memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-class CliError(Exception):
+class CliError(SpecPilotError):
     """A failure to report in one line (exit 1)."""
-
-
-class UsageError(Exception):
-    """A usage mistake argparse could not catch (exit 2)."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_search.add_argument("--kind", help="only these kinds (function,method,class,module,window)")
     p_search.add_argument("--graph", action="store_true", help="add call-graph neighbours of top hits")
     p_search.add_argument("--json", action="store_true", help="machine-readable output")
+    p_search.add_argument("--no-server", action="store_true",
+                          help="search here even when a `specpilot serve` for the workspace could answer")
+    p_search.add_argument("-v", "--verbose", action="store_true",
+                          help="say on stderr who answered (the running server or this process)")
     _common(p_search)
 
     p_status = sub.add_parser("status", help="files, chunks, embedded %%, size, last update")
@@ -236,14 +237,47 @@ def _filters(args: argparse.Namespace, item: dict[str, Any] | None = None):  # t
                          kind=given.get("kind", args.kind))
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from specpilot.index.search import SearchError
+def _ask_server(args: argparse.Namespace, workspace: Path) -> list[dict[str, Any]] | None:
+    """The hits from a running ``specpilot serve`` of this workspace (its socket), or None when
+    none answers for the same settings; imports nothing heavy, so an answer costs milliseconds."""
+    from specpilot.paths import cache_dir
+    from specpilot.query_socket import SocketUnavailable, ask, settings_fingerprint
 
+    settings, problems = _settings_and_problems(args, workspace)
+    started = time.perf_counter()
+    request = {"op": "search", "workspace": str(workspace),
+               "settings": settings_fingerprint(settings, cache_dir(workspace, settings.cache_path)),
+               "query": args.query, "k": args.k, "mode": args.mode, "graph": args.graph or None,
+               "filters": {"path": args.path_glob, "language": args.language, "kind": args.kind}}
+    try:
+        answer = ask(workspace, request)
+    except SocketUnavailable as exc:
+        if args.verbose:
+            print(f"specpilot: searching in this process: {exc}", file=sys.stderr)
+        return None
+    _report_problems(problems)  # as the search here would have
+    if args.verbose:
+        print(f"specpilot: answered by the running server (pid {answer.get('pid')}) in "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms", file=sys.stderr)
+    hits: list[dict[str, Any]] = answer.get("hits") or []
+    return hits
+
+
+def cmd_search(args: argparse.Namespace) -> int:
     if bool(args.query) == bool(args.queries):
         raise UsageError("give either a QUERY or --queries FILE.jsonl")
     if args.k is not None and args.k <= 0:
         raise UsageError("--k must be a positive number")
     workspace = _workspace(args.workspace)
+    if args.query and not args.no_server:
+        answered = _ask_server(args, workspace)
+        if answered is not None:
+            _show_hits(answered, args.json)
+            return EXIT_OK
+    elif args.verbose:
+        print("specpilot: searching in this process", file=sys.stderr)
+    from specpilot.index.search import SearchError
+
     _require_index(args, workspace)
     index = _open_index(args, workspace)
     if not index.manifest.files:
@@ -255,21 +289,22 @@ def cmd_search(args: argparse.Namespace) -> int:
                             graph_neighbours=args.graph or None)
     except SearchError as exc:
         raise UsageError(str(exc)) from exc
-    if args.json:
-        print(json.dumps([h.to_json() for h in hits], indent=2))
-    else:
-        _print_hits(hits)
+    _show_hits([h.to_json() for h in hits], args.json)
     return EXIT_OK
 
 
-def _print_hits(hits) -> None:  # type: ignore[no-untyped-def]
+def _show_hits(hits: list[dict[str, Any]], as_json: bool) -> None:
+    """Print hits (``SearchHit.to_json`` form, as both this process and the server give them)."""
+    if as_json:
+        print(json.dumps(hits, indent=2))
+        return
     if not hits:
         print("no results")
     for rank, hit in enumerate(hits, 1):
-        print(f"{rank:2}. {hit.score:7.3f}  {hit.path}:{hit.start_line}-{hit.end_line}  {hit.kind} "
-              f"{hit.qualified_name}  [{hit.source}]")
-        if hit.signature:
-            print(f"      {hit.signature[:110]}")
+        print(f"{rank:2}. {hit['score']:7.3f}  {hit['path']}:{hit['start_line']}-{hit['end_line']}  {hit['kind']} "
+              f"{hit['qualified_name']}  [{hit['source']}]")
+        if hit["signature"]:
+            print(f"      {hit['signature'][:110]}")
 
 
 def _batch_search(index, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
@@ -403,9 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _deepest(parser, args).print_usage(sys.stderr)
         print(f"specpilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (CliError, cli_refactor.RefactorError, cli_agent.AgentCliError, cli_spec.SpecCliError) as exc:
+    except SpecPilotError as exc:  # every engine's refusal: its message, its exit status
         print(f"specpilot: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("specpilot: interrupted", file=sys.stderr)
         return 130

@@ -159,6 +159,7 @@ def _start_folder(ls: SpecPilotServer, folder: Folder) -> None:
         # A repair on open (or a rebuild for another model) is told once, as a warning; the store logs it too.
         ls.show(f"SpecPilot ({folder.name}): {notice.message}", types.MessageType.Warning)
     _configure_logs(ls)
+    ls.listen_for_queries(folder)  # after the logs: its line says where it listens
     _preload_model(ls, folder)
     folder.job = ls.spawn(index_folder(ls, folder), f"indexing {folder.root}")
     adopt_open_documents(ls, folder)  # buffers the editor opened before the folder was served
@@ -210,6 +211,7 @@ async def remove_folder(ls: SpecPilotServer, root: Path) -> None:
     folder = ls.folders.pop(root, None)
     if folder is None:
         return
+    ls.stop_listening(root)
     await stop_folder(ls, folder)
     await ls.in_index_thread(folder.index.close)
 
