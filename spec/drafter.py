@@ -1,9 +1,12 @@
 """The deterministic spec drafter: requirements, tasks and design drafts with no model.
 
 Used when no model is configured (and as the skeleton a model fills in). It only
-rearranges what the idea says: each sentence is sorted into goals, user stories,
-acceptance criteria (rewritten to EARS by ``ears.rewrite``), SLAs, constraints and
-compatibility; every item carries its clarity score (``clarity.score``) as
+rearranges what the idea says: each statement is split into its distinct needs
+(``clauses.sentence_clauses``: "be fast and not break existing apps" is two) and each
+need is sorted into goals, user stories, acceptance criteria (rewritten to EARS by
+``ears.rewrite``), SLAs, constraints and compatibility, so that every need of the idea
+is an item (a goal's needs too, unless another item states them); the title is at most
+8 words, cut only at a phrase boundary; every item carries its clarity score (``clarity.score``) as
 ``<!-- clarity: 0.8 -->`` and every item under 0.6 gets clarifying questions
 ``Q1 (R1.2) ...``. What needs judgement (design candidates, data flow) is written
 as "needs a model: ..." rather than invented. Output is Markdown in the format of
@@ -20,11 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from specpilot.spec import clarity, ears
+from specpilot.spec.clauses import covers, is_base_verb, sentence_clauses, split_sentences
 from specpilot.spec.store import slugify
 
+__all__ = ["split_sentences"]  # re-exported: the idea's statements (spec/clauses.py)
+
 PROFILES = ("default", "ml")
-_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<=[.!?])\s+(?=[A-Z`\"(])")
 _GOAL = re.compile(r"^(goal:|the goal|our goal|we want|i want|the idea is|the aim|aim:|purpose:|in order to|"
                    r"let users|help users|allow users to)", re.IGNORECASE)
 _STORY_LEAD = re.compile(r"^as an? [^,]+,", re.IGNORECASE)
@@ -34,7 +38,8 @@ _SLA = re.compile(r"\b(p9\d|p50|latency|uptime|availability|throughput|response 
 _CONSTRAINT = re.compile(r"\b(must not|no new|without (adding|any|new)|only (use|uses|using)|must use|limited to|"
                          r"dependenc(y|ies)|budget|licen[cs]e|no network|offline|not allowed|forbidden)\b",
                          re.IGNORECASE)
-_COMPATIBILITY = re.compile(r"\b(python \d|compatib\w*|works on|backward|browsers?|windows|macos|linux|"
+_COMPATIBILITY = re.compile(r"\b(python \d|compatib\w*|works (on|in|with)|backward|browsers?|windows|macos|linux|"
+                            r"chrome|firefox|safari|ios \d+|android \d+|"
                             r"node \d|version \d|\d+\.\d+\+)\b", re.IGNORECASE)
 _HUMAN_STORY = re.compile(r"^(?:the |a |an |each |every )?(users?|admins?|administrators?|analysts?|developers?|"
                           r"customers?|operators?|maintainers?|members?|visitors?|reviewers?|researchers?|"
@@ -96,45 +101,48 @@ class RequirementsDraft:
     clarity: dict[str, clarity.Clarity]  # item id -> its score and findings
 
 
-def split_sentences(idea: str) -> list[str]:
-    """The idea's statements: one per bullet, and one per sentence in paragraphs."""
-    out: list[str] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            out.extend(s.strip() for s in _SENTENCE_END.split(" ".join(paragraph)) if s.strip())
-            paragraph.clear()
-
-    for line in idea.splitlines():
-        if not line.strip():
-            flush()
-        elif _BULLET.match(line):
-            flush()
-            paragraph.append(_BULLET.sub("", line).strip())
-            flush()
-        elif line.startswith((" ", "\t")) and out and not paragraph:
-            out[-1] = f"{out[-1]} {line.strip()}"  # a wrapped bullet
-        else:
-            paragraph.append(line.strip())
-    flush()
-    return [s for s in out if re.search(r"\w", s)]
-
-
 def _sentence(text: str) -> str:
     text = " ".join(text.split())
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+_GOAL_LEAD = re.compile(r"^(?:goal:|aim:|purpose:|(?:the|our) (?:goal|aim|idea|purpose) is(?: to)?|we want(?: to)?|"
+                        r"i want(?: to)?|we need(?: to)?|in order to)\s+", re.IGNORECASE)
+_LET = re.compile(r"^(?:let|help|allow|enable)\s+(?:the\s+)?(?P<actor>(?:[\w-]+\s+)??[\w-]+s)\s+(?:to\s+)?"
+                  r"(?P<want>.+)$", re.IGNORECASE)  # "Let support agents merge ...": a plural actor of one or two words
+_TITLE_WORDS = 8
+_TITLE_BREAK = {"to", "for", "from", "with", "using", "by", "in", "into", "on", "at", "of", "that", "which", "so",
+                "when", "if", "without", "because", "after", "before", "until", "and", "or", "as", "while", "whose",
+                "where", "than", "within", "under", "over", "per", "via"}
+_TITLE_TAIL = _TITLE_BREAK | {"the", "a", "an", "its", "their", "our", "your", "each", "every", "all", "is", "are",
+                              "can", "should", "must", "will", "be", "not", "no", "more", "less", "at", "least"}
+
+
+def _goal_want(goal: str) -> tuple[str | None, str]:
+    """(the person a goal names, or None; what it wants) of a goal sentence: "Let customers save items" ->
+    ("customers", "save items"), "We want to predict churn" -> (None, "predict churn")."""
+    text = _GOAL_LEAD.sub("", goal.strip().rstrip(".!"))
+    let = _LET.match(text)
+    if let and not let.group("actor").lower().endswith("ss"):
+        return let.group("actor"), let.group("want")
+    return None, text
+
+
 def _title_from(goal: str) -> str:
+    """A short title from the idea's goal: what it wants, at most 8 words, cut only at a phrase boundary (before
+    "to", "with", "that", ..., or a comma) and never inside a word or on a function word."""
     story = ears.STORY.match(goal.strip().rstrip(".!"))
-    if story:
-        goal = story.group("want")
-    text = re.sub(r"^(goal:|the goal is to|our goal is to|we want to|i want to|the idea is to|let|allow)\s+",
-                  "", goal.strip().rstrip(".!"), flags=re.IGNORECASE)
+    _, text = _goal_want(story.group("want") if story else goal)
     text = re.sub(r"^(users?|people|analysts?|developers?)\s+(to\s+)?(can\s+)?", "", text, flags=re.IGNORECASE)
-    words = text.replace("`", "").split()[:8]
-    return (" ".join(words)[:1].upper() + " ".join(words)[1:]) if words else "Untitled"
+    text = re.split(r"[,;:(]|\s[-\u2013\u2014]\s", text.replace("`", ""))[0]
+    words = text.split()
+    if len(words) > _TITLE_WORDS:
+        cuts = [k for k in range(2, _TITLE_WORDS + 1) if k < len(words) and words[k].lower() in _TITLE_BREAK]
+        words = words[:cuts[-1]] if cuts else words[:_TITLE_WORDS]
+    while len(words) > 1 and words[-1].lower().strip(".") in _TITLE_TAIL:
+        words.pop()
+    title = " ".join(words).rstrip(".!?")
+    return title[:1].upper() + title[1:] if title else "Untitled"
 
 
 def states_a_number(sentence: str) -> bool:
@@ -167,16 +175,33 @@ def _without_goal_lead(sentence: str) -> str:
     return text[:1].upper() + text[1:] if text else sentence
 
 
+def _goal_story(goal: str) -> str:
+    """The user story of a goal clause: "Let customers save items" -> "As a customer, I want to save items."."""
+    actor, want = _goal_want(goal)
+    person = ears._actor_phrase(actor) if actor else "a user"
+    person = re.sub(r"^(the|each|every)\s", "a ", person)
+    first = want.split()[0] if want.split() else ""
+    wanted = want[:1].lower() + want[1:] if not (len(want) > 1 and want[1].isupper()) else want
+    return f"As {person}, I want {'to ' if is_base_verb(first) else ''}{wanted.rstrip('.!')}."
+
+
 def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
-    """Sort the idea's statements into goals and numbered items (see the module docstring). A statement with a
-    number (a latency, a size, an accuracy) is never a goal: it becomes a criterion or an SLA, so it is traced."""
+    """Sort the idea's needs into goals and numbered items (see the module docstring). Each statement is split into
+    its clauses (spec/clauses.py: "be fast and not break existing apps" is two needs) and every clause becomes an
+    item: a story, an EARS criterion, or an SLA, constraint or compatibility item. A goal sentence is recorded as a
+    goal, and each of its clauses that no other item covers becomes an item too (the first story when there is
+    none yet). A statement with a number (a latency, a size, an accuracy) is never a goal: it is traced."""
     sentences = [_without_goal_lead(s) if _GOAL.match(s) and states_a_number(s) else s for s in split_sentences(idea)]
-    goals = [_sentence(s) for s in sentences if _is_goal(s)]
-    rest = [s for s in sentences if not _is_goal(s)]
-    if not goals and len(rest) > 1 and not _STORY_LEAD.match(rest[0]) and not _HUMAN_STORY.match(rest[0].rstrip(".")) \
-            and not states_a_number(rest[0]):
-        goals, rest = [_sentence(rest[0])], rest[1:]  # an opening sentence states the goal
-    final_title = title or _title_from(goals[0] if goals else (_before_number(rest[0]) if rest else "Untitled"))
+    is_goal = [_is_goal(s) for s in sentences]
+    if not any(is_goal) and len(sentences) > 1 and not _STORY_LEAD.match(sentences[0]) \
+            and not _HUMAN_STORY.match(sentences[0].rstrip(".")) and not states_a_number(sentences[0]):
+        is_goal[0] = True  # an opening sentence states the goal
+    goals = [_sentence(s) for s, goal in zip(sentences, is_goal, strict=True) if goal]
+    parts = [(part, goal) for s, goal in zip(sentences, is_goal, strict=True) for part in sentence_clauses(s)]
+    others = [part for part, goal in parts if not goal]
+    first_goal = next((s for s, goal in zip(sentences, is_goal, strict=True) if goal), None)
+    final_title = title or _title_from(sentence_clauses(first_goal)[0] if first_goal
+                                       else _before_number(others[0]) if others else "Untitled")
 
     items: list[RequirementItem] = []
     scores: dict[str, clarity.Clarity] = {}
@@ -192,7 +217,14 @@ def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
         items.append(RequirementItem(f"R{stories}", text, "story", None, scores[f"R{stories}"].score))
         return f"R{stories}"
 
-    for raw in rest:
+    for raw, goal in parts:
+        if goal:
+            if any(covers(other, raw) for other in others):
+                continue  # the goal's need is stated again, in more detail, by an item
+            if story_id is None:
+                story_id = add_story(_goal_story(raw))
+                continue
+            raw = _without_goal_lead(raw)
         text = _sentence(raw)
         body = text.rstrip(".!?")
         is_behaviour = bool(_HUMAN_STORY.match(body) or _STORY_LEAD.match(body)) or ears.classify(text) != "plain"

@@ -21,13 +21,14 @@ from __future__ import annotations
 import re
 
 from specpilot.spec.clarity import IMPERATIVE_VERBS
+from specpilot.spec.clauses import verb_form
 
 PATTERNS = ("ubiquitous", "event", "unwanted", "state", "optional", "complex", "plain")
 
 _KEYWORD = {"when": "event", "if": "unwanted", "while": "state", "where": "optional"}
 _SHALL = re.compile(r"\bSHALL\b", re.IGNORECASE)
 _TOKEN = re.compile(r"`[^`]*`|\S+")
-_MODALS = {"shall", "should", "must", "will", "can", "may", "could", "would"}
+_MODALS = {"shall", "should", "must", "will", "can", "may", "could", "would", "cannot"}
 _COPULA = {"is": "be", "are": "be", "has": "have", "does": "do"}
 _LEADING_CONDITION = re.compile(r"^(when|whenever|once|after|if|while|during|where)\s+(.+?),\s+(.+)$", re.IGNORECASE)
 _TRAILING_CONDITION = re.compile(r"^(.+?)\s+(when|whenever|once|if|while|during)\s+(.+)$", re.IGNORECASE)
@@ -103,25 +104,73 @@ def _looks_like_verb(token: str) -> bool:
             or (re.fullmatch(r"[a-z]+s", lowered) is not None and not lowered.endswith(_NOT_VERBS)))
 
 
+_NOT_A_VERB_AFTER = {"the", "a", "an", "each", "every", "all", "its", "their", "our", "this", "these", "those", "and",
+                     "or", "of", "in", "on", "for", "with", "from", "to", "by", "at", "other", "only", "no", "any"}
+_RELATIVE = {"that", "which", "who", "whose"}
+
+
+def _opens_with_order(tokens: list[str]) -> bool:
+    """An imperative: "Add ...", "Report the ..." (a known verb in its base form that is not the subject of a
+    verb in -s or a modal: "Search covers ..." names a thing)."""
+    if not tokens:
+        return False
+    first = tokens[0].lower()
+    following = tokens[1].lower() if len(tokens) > 1 else ""
+    if following in _MODALS or following in _COPULA or verb_form(following) == "s":
+        return False
+    return first in IMPERATIVE_VERBS or verb_form(first) == "base"
+
+
+def _verb_at(tokens: list[str]) -> int | None:
+    """The index of the clause's main verb: the first modal or verb in -s that does not sit inside the subject
+    (after a determiner or preposition, before the real verb, or in a "that ..." clause); a known verb or a modal
+    is preferred to a word that only looks like a verb in -s ("Only agents with the role can ...")."""
+    candidates: list[int] = []
+    relative = False
+    for i, token in enumerate(tokens[1:9], start=1):
+        lowered = token.lower()
+        if lowered in _RELATIVE:
+            relative = True
+            continue
+        if relative and (verb_form(token) is not None or _looks_like_verb(token)):
+            relative = False  # "a plugin that crashes", "queries that appear": the relative clause's verb
+            continue
+        plural_subject = i == 1 and tokens[0].lower().endswith("s") and verb_form(token) == "base"  # "Charts use"
+        if not (_looks_like_verb(token) or plural_subject) or re.search(r"\d", tokens[i - 1]) or lowered in _UNITS:
+            continue  # "50 ms", "2 hours": a unit, not a verb
+        following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+        if lowered not in _MODALS and lowered not in _COPULA and (
+                tokens[i - 1].lower() in _NOT_A_VERB_AFTER or following in _MODALS or following in _COPULA):
+            continue  # "the comments", "tickets are": part of the subject
+        candidates.append(i)
+    if not candidates:
+        return None
+    strong = [i for i in candidates if tokens[i].lower() in _MODALS | set(_COPULA) or verb_form(tokens[i])]
+    return (strong or candidates)[0]
+
+
 def _split_subject(clause: str) -> tuple[str | None, str]:
     """(subject, predicate in base form) of a simple declarative clause; (None, clause) when
     no subject is found (imperatives, fragments)."""
     tokens = _TOKEN.findall(clause)
-    if tokens and tokens[0].lower() in IMPERATIVE_VERBS:
+    if _opens_with_order(tokens):
         return None, clause
-    for i, token in enumerate(tokens[1:8], start=1):
-        lowered = token.lower()
-        if not _looks_like_verb(token) or re.search(r"\d", tokens[i - 1]) or lowered in _UNITS:
-            continue  # "50 ms", "2 hours": a unit, not a verb
-        subject = " ".join(tokens[:i])
-        rest = tokens[i + 1:]
-        if lowered in _MODALS:
-            predicate = " ".join(rest)
-            predicate = re.sub(r"^(be able to|not)\s+", lambda m: "not " if m.group(1) == "not" else "", predicate)
-        else:
-            predicate = " ".join([_base_form(token), *rest])
+    if len(tokens) > 1 and verb_form(tokens[0]) == "s" and not tokens[0][1:2].isupper() \
+            and tokens[1].lower() in {"in", "on", "with", "for", "at", "from", "to", "the", "a", "an", "offline"}:
+        return None, " ".join([_base_form(tokens[0]).lower(), *tokens[1:]])  # "Works on ..." names no subject
+    at = _verb_at(tokens)
+    if at is None:
+        return None, clause
+    token, lowered = tokens[at], tokens[at].lower()
+    subject = " ".join(tokens[:at])
+    rest = tokens[at + 1:]
+    if lowered == "cannot":
+        return subject, "not " + " ".join(rest)
+    if lowered in _MODALS:
+        predicate = " ".join(rest)
+        predicate = re.sub(r"^(be able to|not)\s+", lambda m: "not " if m.group(1) == "not" else "", predicate)
         return subject, predicate
-    return None, clause
+    return subject, " ".join([_base_form(token), *rest])
 
 
 def _system_name(subject: str | None) -> str:
@@ -146,7 +195,7 @@ def _actor_phrase(actor: str) -> str:
     if words[0].lower() in {"the", "a", "an", "each", "every"}:
         return _lower_first(actor.strip())
     singular = noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
-    article = "an" if singular[:1] in "aeio" else "a"  # "a user", not "an user"
+    article = "an" if ([w.lower() for w in words[:-1]] + [singular])[0][:1] in "aeio" else "a"  # not "an user"
     return " ".join([article, *[w.lower() for w in words[:-1]], singular])
 
 
@@ -161,7 +210,9 @@ def _response(predicate: str, subject: str | None) -> str:
 
 
 def _singular(subject: str) -> bool:
-    last = subject.split()[-1].lower()
+    words = subject.split()
+    head = next((n for n, w in enumerate(words) if w.lower() in _RELATIVE | {"of", "with", "in", "on"}), len(words))
+    last = words[max(head - 1, 0)].lower()  # "queries that appear in the data": the head noun, "queries"
     return not (last.endswith("s") and not last.endswith("ss"))
 
 
@@ -195,5 +246,5 @@ def rewrite(sentence: str) -> str:
             condition = re.sub(r"^(it|they)\b", _lower_first(subject), condition, flags=re.IGNORECASE)
         return f"{_CONDITION_KEYWORD[keyword.lower()]} {condition} {_response(response, subject)}."
     if subject is None:
-        return f"THE SYSTEM SHALL {_lower_first(body)}."
+        return f"THE SYSTEM SHALL {_lower_first(predicate)}."
     return f"{_response(predicate, subject)}."

@@ -19,6 +19,7 @@ from typing import Any
 
 from specpilot.spec import clarity
 from specpilot.spec.authoring import Author
+from specpilot.spec.clauses import added_note, repair
 from specpilot.spec.consistency import check_consistency
 from specpilot.spec.documents import (
     Requirements,
@@ -124,6 +125,9 @@ class SpecWorkflow:
             front = {"stage": "requirements", "status": "draft", "profile": profile}
             written, note = self.author.requirements(idea, profile=profile, front=front)
             notes += [note] if note else []
+            if written is not None:  # every clause stays: what the model's draft left out is added (spec/clauses.py)
+                written, added = repair(idea, written)
+                notes += [added_note(added)] if added else []
             draft = written or draft
         model, _ = parse_requirements(draft)
         info = self.store.create(title or model.title or "spec")
