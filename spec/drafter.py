@@ -178,6 +178,8 @@ def _without_goal_lead(sentence: str) -> str:
 def _goal_story(goal: str) -> str:
     """The user story of a goal clause: "Let customers save items" -> "As a customer, I want to save items."."""
     actor, want = _goal_want(goal)
+    if actor is None and not want.lower().startswith(("as a", "as an")) and ears._split_subject(want)[0]:
+        want = "this solved: " + want[:1].lower() + want[1:]  # a problem, not a wish: "Users keep losing ..."
     person = ears._actor_phrase(actor) if actor else "a user"
     person = re.sub(r"^(the|each|every)\s", "a ", person)
     first = want.split()[0] if want.split() else ""
@@ -200,8 +202,10 @@ def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
     parts = [(part, goal) for s, goal in zip(sentences, is_goal, strict=True) for part in sentence_clauses(s)]
     others = [part for part, goal in parts if not goal]
     first_goal = next((s for s, goal in zip(sentences, is_goal, strict=True) if goal), None)
-    final_title = title or _title_from(sentence_clauses(first_goal)[0] if first_goal
-                                       else _before_number(others[0]) if others else "Untitled")
+    stated = sentence_clauses(first_goal)[0] if first_goal else _before_number(others[0]) if others else "Untitled"
+    if ears._split_subject(_goal_want(stated)[1])[0]:  # a statement, not a wish: the first order in the idea names it
+        stated = next((c for c in others if is_base_verb(c.split()[0])), stated)
+    final_title = title or _title_from(stated)
 
     items: list[RequirementItem] = []
     scores: dict[str, clarity.Clarity] = {}

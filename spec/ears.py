@@ -107,6 +107,7 @@ def _looks_like_verb(token: str) -> bool:
 _NOT_A_VERB_AFTER = {"the", "a", "an", "each", "every", "all", "its", "their", "our", "this", "these", "those", "and",
                      "or", "of", "in", "on", "for", "with", "from", "to", "by", "at", "other", "only", "no", "any"}
 _RELATIVE = {"that", "which", "who", "whose"}
+_PRONOUNS = {"we", "i", "you", "they"}
 
 
 def _opens_with_order(tokens: list[str]) -> bool:
@@ -127,6 +128,7 @@ def _verb_at(tokens: list[str]) -> int | None:
     is preferred to a word that only looks like a verb in -s ("Only agents with the role can ...")."""
     candidates: list[int] = []
     relative = False
+    after_noun = -1  # "Invalid values print ...": the base verb after a plural noun that was skipped
     for i, token in enumerate(tokens[1:9], start=1):
         lowered = token.lower()
         if lowered in _RELATIVE:
@@ -135,13 +137,17 @@ def _verb_at(tokens: list[str]) -> int | None:
         if relative and (verb_form(token) is not None or _looks_like_verb(token)):
             relative = False  # "a plugin that crashes", "queries that appear": the relative clause's verb
             continue
-        plural_subject = i == 1 and tokens[0].lower().endswith("s") and verb_form(token) == "base"  # "Charts use"
+        base = verb_form(token) == "base" or lowered in {"have", "do"}
+        plural_subject = base and (i == after_noun or (i == 1 and (
+            tokens[0].lower().endswith("s") or tokens[0].lower() in _PRONOUNS)))  # "Charts use", "We have"
         if not (_looks_like_verb(token) or plural_subject) or re.search(r"\d", tokens[i - 1]) or lowered in _UNITS:
             continue  # "50 ms", "2 hours": a unit, not a verb
         following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
         if lowered not in _MODALS and lowered not in _COPULA and (
-                tokens[i - 1].lower() in _NOT_A_VERB_AFTER or following in _MODALS or following in _COPULA):
-            continue  # "the comments", "tickets are": part of the subject
+                tokens[i - 1].lower() in _NOT_A_VERB_AFTER or following in _MODALS or following in _COPULA
+                or verb_form(following) == "base"):
+            after_noun = i + 1
+            continue  # "the comments", "tickets are", "values print": part of the subject
         candidates.append(i)
     if not candidates:
         return None
@@ -174,7 +180,7 @@ def _split_subject(clause: str) -> tuple[str | None, str]:
 
 
 def _system_name(subject: str | None) -> str:
-    if not subject or subject.lower() in {"the system", "system", "it"}:
+    if not subject or subject.lower() in {"the system", "system", "it"} | _PRONOUNS:
         return "THE SYSTEM"
     name = re.sub(r"^(the|a|an|each|every)\s+", "", subject, flags=re.IGNORECASE)
     words = [w if w.startswith("`") else w.upper() for w in _TOKEN.findall(name)]
@@ -206,12 +212,15 @@ def _response(predicate: str, subject: str | None) -> str:
     if subject and _PASSIVE.match(predicate):  # "Passwords are stored ..." names no acting system
         return f"THE SYSTEM SHALL ensure that {_lower_first(subject)} {'is' if _singular(subject) else 'are'}" \
                f"{predicate[2:]}"
-    return f"{_system_name(subject)} SHALL {predicate}"
+    return f"{_system_name(subject)} SHALL {predicate if subject else _lower_first(predicate)}"
 
 
 def _singular(subject: str) -> bool:
     words = subject.split()
-    head = next((n for n, w in enumerate(words) if w.lower() in _RELATIVE | {"of", "with", "in", "on"}), len(words))
+    head = next((n for n, w in enumerate(words) if w.lower() in _RELATIVE | {"of", "with", "in", "on", "than"}),
+                len(words))
+    if head > 1 and head < len(words) and words[head].lower() == "than":
+        head -= 1  # "drafts older than a week": the noun before the comparative
     last = words[max(head - 1, 0)].lower()  # "queries that appear in the data": the head noun, "queries"
     return not (last.endswith("s") and not last.endswith("ss"))
 

@@ -75,3 +75,28 @@ def test_the_needs_of_a_goal_sentence_become_items_and_the_goal_is_kept() -> Non
     stories = [i for i in draft.items if i.kind == "story"]
     assert stories[0].text == "As a user, I want to predict which tenants will renew their lease in the next quarter."
     assert draft.title == "Predict which tenants will renew their lease"
+
+
+def test_a_problem_statement_is_a_goal_and_the_first_order_names_the_spec() -> None:
+    draft = analyse_idea("Users keep losing their drafts when the browser crashes. Save the draft to local storage "
+                         "every few seconds and restore it when the editor opens again.")
+    assert draft.title == "Save the draft"
+    assert draft.items[0].text == ("As a user, I want this solved: users keep losing their drafts when the browser "
+                                   "crashes.")
+    assert [i.text for i in draft.items[1:]] == [
+        "THE SYSTEM SHALL save the draft to local storage every few seconds.",
+        "WHEN the editor opens again THE SYSTEM SHALL restore it."]
+
+
+@pytest.mark.parametrize(("sentence", "ears_text"), [
+    ("Invalid values print an error.", "THE INVALID VALUES SHALL print an error."),
+    ("A plugin that crashes is restarted.", "THE SYSTEM SHALL ensure that a plugin that crashes is restarted."),
+    ("Drafts older than a week are deleted.", "THE SYSTEM SHALL ensure that drafts older than a week are deleted."),
+    ("Charts use a palette that stays readable.", "THE CHARTS SHALL use a palette that stays readable."),
+    ("Merged tickets cannot be reopened.", "THE MERGED TICKETS SHALL not be reopened."),
+    ("Report intervals from 1,000 samples.", "THE SYSTEM SHALL report intervals from 1,000 samples."),
+])
+def test_ears_finds_the_verb_past_subjects_that_look_like_verbs(sentence: str, ears_text: str) -> None:
+    from specpilot.spec.ears import rewrite
+
+    assert rewrite(sentence) == ears_text
