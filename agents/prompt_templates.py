@@ -28,12 +28,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from specpilot.errors import SpecPilotError
+
 BUILTIN_DIR = Path(__file__).resolve().parent / "prompts"
 _HEADER = re.compile(r"^##\s+(?P<title>[^{\n]+?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-class PromptError(ValueError):
+class PromptError(SpecPilotError, ValueError):
     """A template file that cannot be read; the message names the file and line."""
 
 

@@ -21,6 +21,7 @@ from specpilot.agents.tools.context import ToolContext
 from specpilot.agents.tools.registry import ToolRegistry, default_registry
 from specpilot.agents.trajectory import record_feedback, run_choices
 from specpilot.config import Settings, load_settings
+from specpilot.errors import SpecPilotError
 from specpilot.paths import cache_dir, ensure_cache
 from specpilot.rl.policy import FixedPolicy, Policy, choices_from_json
 
@@ -28,7 +29,7 @@ READ_ONLY_TOOLS = ("search_code", "read_file", "list_symbols", "find_references"
 SNIPPET_CHARS = 1200
 
 
-class SessionError(Exception):
+class SessionError(SpecPilotError):
     """The agent cannot start (bad model settings); the message says what to fix."""
 
 

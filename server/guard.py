@@ -31,17 +31,14 @@ from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInva
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 
-from specpilot.ast_tools.edits import Refusal
+from specpilot.errors import SpecPilotError
 from specpilot.server.framing import Oversized
-from specpilot.spec.documents import SpecFormatError
-from specpilot.spec.store import SpecError
 
 log = logging.getLogger("specpilot.server.guard")
 
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 UNREADABLE = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
-USER_ERRORS = (Refusal, SpecError, SpecFormatError)
 
 
 class RequestFailed(JsonRpcException):
@@ -96,7 +93,7 @@ def as_rpc_error(exc: BaseException, method: str, msg_id: Any) -> JsonRpcExcepti
     if isinstance(exc, JsonRpcException):
         log.info("%s (request %s) answered %d: %s", method, msg_id, exc.code, exc.message)
         return exc
-    if isinstance(exc, USER_ERRORS):  # the engines' refusals: their message is for the user
+    if isinstance(exc, SpecPilotError):  # the engines' refusals: their message is for the user
         log.info("%s (request %s) refused: %s", method, msg_id, exc)
         return RequestFailed(str(exc))
     if isinstance(exc, UNREADABLE):

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from specpilot.errors import SpecPilotError
 from specpilot.spec import clarity, ears
 from specpilot.spec.frontmatter import dump_front_matter
 
@@ -35,7 +36,7 @@ _TEXT_SUFFIXES = {".py", ".pyi", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".j
                   ".kt", ".swift", ".cs", ".php", ".scala", ".lua", ".r", ".m"}
 
 
-class BrownfieldError(ValueError):
+class BrownfieldError(SpecPilotError, ValueError):
     """A PATH that cannot be described (outside the workspace, missing, no code); the message is for the user."""
 
 

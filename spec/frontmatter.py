@@ -31,12 +31,14 @@ from typing import Any
 
 import yaml
 
+from specpilot.errors import SpecPilotError
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FENCES = ("---", "...")
 _COMMENT_START = re.compile(r"[ \t]+#")
 
 
-class SpecFormatError(ValueError):
+class SpecFormatError(SpecPilotError, ValueError):
     """A writer cannot do what was asked (an unknown ID, unreadable front matter); the message is for the user."""
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from specpilot import cas
 from specpilot.config import Settings
+from specpilot.errors import SpecPilotError
 from specpilot.index.languages import language_for_path
 from specpilot.index.scanner import scan
 from specpilot.paths import cache_dir
@@ -44,7 +45,7 @@ _README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md",
 _NPM_DEFAULT_TEST = "no test specified"
 
 
-class SteeringError(ValueError):
+class SteeringError(SpecPilotError, ValueError):
     """A workspace steering cannot be drafted for; the message says why."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot import cas
+from specpilot.errors import SpecPilotError
 from specpilot.paths import SPECPILOT_DIR
 from specpilot.redaction import redact
 from specpilot.spec.documents import Requirements, parse_requirements, render_requirements
@@ -29,7 +30,7 @@ DOCUMENTS = ("requirements.md", "design.md", "tasks.md", "build_log.md", "review
 _SPEC_FOLDER = re.compile(r"^(\d{3,})-([a-z0-9][a-z0-9-]*)$")
 
 
-class SpecError(Exception):
+class SpecError(SpecPilotError):
     """A spec or document that cannot be found or written; the message is for the user."""
 
 

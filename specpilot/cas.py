@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specpilot.errors import SpecPilotError
+
 try:
     import fcntl
 except ImportError:  # Windows: no flock; the hash checks and the swap remain
@@ -52,7 +54,7 @@ _RENAME_EXCHANGE = 2
 _NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EPERM}
 
 
-class WriteConflict(Exception):
+class WriteConflict(SpecPilotError):
     """A file changed since its content was read (or appeared, or vanished); nothing of the
     write that raised it was left changed. The message names the files, for the user."""
 

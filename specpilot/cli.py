@@ -18,18 +18,15 @@ from typing import Any
 
 from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_settings, cli_spec, cli_steering
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
+from specpilot.errors import SpecPilotError, UsageError
 from specpilot.log_redaction import RedactingFormatter
 from specpilot.memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-class CliError(Exception):
+class CliError(SpecPilotError):
     """A failure to report in one line (exit 1)."""
-
-
-class UsageError(Exception):
-    """A usage mistake argparse could not catch (exit 2)."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -441,9 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _deepest(parser, args).print_usage(sys.stderr)
         print(f"specpilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (CliError, cli_refactor.RefactorError, cli_agent.AgentCliError, cli_spec.SpecCliError) as exc:
+    except SpecPilotError as exc:  # every engine's refusal: its message, its exit status
         print(f"specpilot: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return exc.exit_code
     except KeyboardInterrupt:
         print("specpilot: interrupted", file=sys.stderr)
         return 130

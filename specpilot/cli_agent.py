@@ -18,10 +18,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from specpilot.errors import SpecPilotError
+
 EXIT_OK = 0
 
 
-class AgentCliError(Exception):
+class AgentCliError(SpecPilotError):
     """Shown as ``specpilot: error: ...`` with exit status 1."""
 
 

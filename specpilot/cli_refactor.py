@@ -13,13 +13,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from specpilot.errors import SpecPilotError
+
 if TYPE_CHECKING:
     from specpilot.ast_tools.edits import EditResult
 
 EXIT_OK = 0
 
 
-class RefactorError(Exception):
+class RefactorError(SpecPilotError):
     """Shown as ``specpilot: error: ...`` with exit status 1."""
 
 

@@ -14,10 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from specpilot.errors import SpecPilotError
+
 EXIT_OK, EXIT_FAILURE = 0, 1
 
 
-class SpecCliError(Exception):
+class SpecCliError(SpecPilotError):
     """Shown as ``specpilot: error: ...`` with exit status 1."""
 
 

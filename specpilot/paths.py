@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from specpilot.errors import SpecPilotError
+
 SPECPILOT_DIR = ".specpilot"
 DEFAULT_CACHE_DIR = ".specpilot/cache"
 CACHE_GITIGNORE = "# Written by SpecPilot: the cache is rebuilt on demand; never commit it.\n*\n"
@@ -34,7 +36,7 @@ SHARED_FOLDERS = tuple(Path(p) for p in (
     "/Volumes", "/private", "/private/tmp", "/private/var"))
 
 
-class CachePathError(ValueError):
+class CachePathError(SpecPilotError, ValueError):
     """A ``cachePath`` SpecPilot refuses; the message says why, in a sentence."""
 
 

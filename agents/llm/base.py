@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from specpilot.errors import SpecPilotError
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 
@@ -69,7 +71,7 @@ class ChatResponse:
     stop_reason: str = ""  # end | tool_calls | max_tokens | other (provider words mapped)
 
 
-class ProviderError(Exception):
+class ProviderError(SpecPilotError):
     """A model call that failed; ``str()`` is the message for the user."""
 
     def __init__(self, provider: str, message: str, *, status: int | None = None, retryable: bool = False) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from specpilot.config import ModelSettings
+from specpilot.errors import SpecPilotError
 
 PROVIDERS = ("openai", "anthropic", "offline")
 DEFAULT_MODELS = {"openai": "gpt-5.4-mini", "anthropic": "claude-sonnet-4-6", "offline": ""}
@@ -28,7 +29,7 @@ BASE_URL_VARIABLES = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_
 LOCAL_SERVER_KEY = "not-needed"  # OpenAI-compatible servers (Ollama, vLLM, llama.cpp) ignore the key
 
 
-class ModelConfigError(ValueError):
+class ModelConfigError(SpecPilotError, ValueError):
     """A model setting that cannot work (an unknown provider, a base URL that is not a URL)."""
 
 

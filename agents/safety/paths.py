@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from specpilot.deny import denied_name, denied_reason
+from specpilot.errors import SpecPilotError
 
 
-class SafetyError(Exception):
+class SafetyError(SpecPilotError):
     """A tool request the guard refused; the message says why, for the model and the user."""
 
 

@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from specpilot.agents.llm.base import ToolSpec
 from specpilot.ast_tools.edits import EditResult
+from specpilot.errors import SpecPilotError
 
 if TYPE_CHECKING:
     from specpilot.agents.tools.context import ToolContext
 
 
-class ToolError(Exception):
+class ToolError(SpecPilotError):
     """A request the tool cannot carry out; the message says why, for the model."""
 
 

@@ -15,12 +15,13 @@ import re
 from dataclasses import dataclass, field
 
 from specpilot.ast_tools.edits import split_lines
+from specpilot.errors import SpecPilotError
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 DEV_NULL = "/dev/null"
 
 
-class PatchError(Exception):
+class PatchError(SpecPilotError):
     """A diff that cannot be parsed or does not apply; the message says where and why."""
 
 
