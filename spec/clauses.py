@@ -64,6 +64,7 @@ _VERBS = set(clarity.IMPERATIVE_VERBS) | {
     "produce", "consume", "receive", "mean", "cost", "disable", "enable", "reopen", "notify", "post",
     "submit", "approve", "deny", "explore", "browse", "type", "click", "press", "tap", "scroll", "zoom",
     "join", "attach", "detach", "upgrade", "downgrade", "lint", "format", "compile", "launch", "host",
+    "know", "understand", "learn", "identify", "decide", "forecast", "spot", "tell", "reduce", "cut", "speed",
 }
 _MODALS = {"can", "could", "may", "must", "shall", "should", "will", "would", "might", "cannot"}
 _COPULA = {"is", "are", "has", "have", "was", "were", "gets", "get"}
@@ -289,6 +290,11 @@ def sentence_clauses(sentence: str) -> list[str]:
             keep = len(subject) if predicate[0] in {"base", "not"} else \
                 len([t for t in subject if _word(t) not in _MODALS])
             text = f"{text_of(0, keep)} {own}".strip()
+        elif n and _word(tokens[a]) in {"it", "they"} and subject and _word(subject[0]) not in _PEOPLE:
+            named = next((k for k, t in enumerate(subject) if _word(t) in {"that", "which", "who"} or
+                          _word(t) in _MODALS), len(subject))  # "A plugin that crashes": "the plugin"
+            noun = re.sub(r"^(a|an)\s", "the ", text_of(0, named), flags=re.IGNORECASE) if named else ""
+            text = f"{noun} {text_of(a + 1, b)}" if noun else text  # "..., and it is disabled": say what is
         text = condition + (text[:1].lower() + text[1:] if condition and not text[1:2].isupper() else text)
         out.append(text[:1].upper() + text[1:] + ".")
     return out or [sentence]

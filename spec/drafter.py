@@ -151,6 +151,10 @@ def states_a_number(sentence: str) -> bool:
     return bool(_MEASURED.search(_CODE_SPAN.sub(" ", sentence)))
 
 
+_MEASURE_LEAD = {"in", "on", "for", "within", "under", "at", "by", "during", "over", "after", "before", "below",
+                 "above"}
+
+
 def _before_number(sentence: str) -> str:
     """What a sentence wants, without the target it states ("Search the logs within 50 ms" -> "Search the logs"),
     for a title; the whole sentence when that leaves too little."""
@@ -158,6 +162,9 @@ def _before_number(sentence: str) -> str:
     head = re.sub(r"\s+(in|on|for|with|to|at|of|reach|reaches|shall reach|by)$", "",
                   sentence[:cut.start()].strip()) if cut else sentence
     head = re.sub(r"\bshall\b", "to", head, flags=re.IGNORECASE)
+    words = head.split()
+    cuts = [k for k, word in enumerate(words) if k >= 2 and word.lower() in _MEASURE_LEAD] if cut else []
+    head = " ".join(words[:cuts[-1]]) if cuts else head  # "cancel in the next 30 days" -> "cancel"
     return head if len(head.split()) >= 2 else sentence
 
 
@@ -252,7 +259,7 @@ def analyse_idea(idea: str, *, title: str | None = None) -> RequirementsDraft:
             story_id = add_story(f"As {article} {actor}, I want to {human.group('want')}.")
         elif story_id is None:
             wanted = final_title[:1].lower() + final_title[1:]
-            verb = wanted.split()[0] in clarity.IMPERATIVE_VERBS
+            verb = is_base_verb(wanted.split()[0])
             story_id = add_story(f"As a user, I want {'to ' if verb else ''}{wanted}.")
         criteria += 1
         rewritten = ears.rewrite(text)

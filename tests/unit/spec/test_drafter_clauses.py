@@ -100,3 +100,19 @@ def test_ears_finds_the_verb_past_subjects_that_look_like_verbs(sentence: str, e
     from specpilot.spec.ears import rewrite
 
     assert rewrite(sentence) == ears_text
+
+
+def test_a_goal_with_a_number_gives_a_title_cut_before_the_measured_phrase() -> None:
+    draft = analyse_idea("We want to know which machines will fail in the coming 14 days. Use the vibration logs "
+                         "of each machine.")
+    assert draft.title == "Know which machines will fail"  # not "... fail in the coming"
+    assert draft.items[0].text == "As a user, I want to know which machines will fail."
+
+
+def test_it_in_a_second_clause_names_what_the_first_one_is_about() -> None:
+    from specpilot.spec.clauses import sentence_clauses
+
+    assert sentence_clauses("The cache holds 500 entries and it is cleared every night.") == [
+        "The cache holds 500 entries.", "The cache is cleared every night."]
+    assert sentence_clauses("A plugin that crashes is restarted once, and then it is disabled.") == [
+        "A plugin that crashes is restarted once.", "The plugin is disabled."]
