@@ -113,7 +113,8 @@ _LET = re.compile(r"^(?:let|help|allow|enable)\s+(?:the\s+)?(?P<actor>(?:[\w-]+\
 _TITLE_WORDS = 8
 _TITLE_BREAK = {"to", "for", "from", "with", "using", "by", "in", "into", "on", "at", "of", "that", "which", "so",
                 "when", "if", "without", "because", "after", "before", "until", "and", "or", "as", "while", "whose",
-                "where", "than", "within", "under", "over", "per", "via"}
+                "where", "than", "within", "under", "over", "per", "via", "about", "against", "across", "between",
+                "through", "during", "like", "how", "what", "whether", "but"}
 _TITLE_TAIL = _TITLE_BREAK | {"the", "a", "an", "its", "their", "our", "your", "each", "every", "all", "is", "are",
                               "can", "should", "must", "will", "be", "not", "no", "more", "less", "at", "least"}
 
@@ -133,8 +134,9 @@ def _title_from(goal: str) -> str:
     "to", "with", "that", ..., or a comma) and never inside a word or on a function word."""
     story = ears.STORY.match(goal.strip().rstrip(".!"))
     _, text = _goal_want(story.group("want") if story else goal)
-    text = re.sub(r"^(users?|people|analysts?|developers?)\s+(to\s+)?(can\s+)?", "", text, flags=re.IGNORECASE)
-    text = re.split(r"[,;:(]|\s[-\u2013\u2014]\s", text.replace("`", ""))[0]
+    text = re.sub(r"^(users?|people|analysts?|developers?|customers?)\s+(to\s+)?"
+                  r"(can\s+|wants?\s+to\s+|needs?\s+to\s+)?", "", text, flags=re.IGNORECASE)
+    text = re.split(r"[,;:(](?=\s|$)|\(|\s[-\u2013\u2014]\s", text.replace("`", ""))[0]  # not "3,000-line"
     words = text.split()
     if len(words) > _TITLE_WORDS:
         cuts = [k for k in range(2, _TITLE_WORDS + 1) if k < len(words) and words[k].lower() in _TITLE_BREAK]

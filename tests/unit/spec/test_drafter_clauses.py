@@ -116,3 +116,12 @@ def test_it_in_a_second_clause_names_what_the_first_one_is_about() -> None:
         "The cache holds 500 entries.", "The cache is cleared every night."]
     assert sentence_clauses("A plugin that crashes is restarted once, and then it is disabled.") == [
         "A plugin that crashes is restarted once.", "The plugin is disabled."]
+
+
+@pytest.mark.parametrize(("idea", "title"), [
+    ("Rank the 12,500 products by margin, then by stock. Show the top 20.", "Rank the 12,500 products by margin"),
+    ("Customers want to decide how often they are reminded about their unpaid invoices by email. Reminders stop "
+     "once the invoice is paid.", "Decide how often they are reminded"),
+])
+def test_titles_keep_numbers_whole_and_drop_the_wish_lead(idea: str, title: str) -> None:
+    assert analyse_idea(idea).title == title
