@@ -16,7 +16,9 @@ starts, so that every part still says something on its own:
 
 A part that has no subject of its own takes the first part's subject and modal ("It should be fast and not break
 existing apps" -> "It should be fast" + "It should not break existing apps"), and a leading condition ("If the
-upload fails, ...") is carried to every part, so each clause reads as a requirement by itself.
+upload fails, ...") is carried to every part; a later part that opens with "it" or "they" names the first part's
+subject instead ("The cache holds 500 entries and it is cleared nightly" -> "... The cache is cleared nightly"),
+so each clause reads as a requirement by itself.
 
 Coverage (``uncovered``): a clause is covered when one story, criterion, SLA, constraint or compatibility item
 holds at least ``COVERAGE`` (60%) of the clause's content words (stop words dropped, light stemming: plurals,
