@@ -135,9 +135,54 @@ def pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (means / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
+# Encoders a one-shot process (``specpilot search``) started loading early: (model, max_seq_length)
+# -> the thread building it and its slot. Taken (once) by ``load_query_encoder``.
+_preloads: dict[tuple[str, int], tuple[threading.Thread, list[OnnxQueryEncoder]]] = {}
+
+
+def preload_query_encoder(model: str, max_seq_length: int) -> bool:
+    """Start reading ``model``'s ONNX export in a thread, so that a cold process overlaps it
+    with importing LanceDB and opening the index (onnxruntime reads the weights and builds
+    the session with the interpreter lock released). ``load_query_encoder`` takes the result;
+    any failure here only means it loads the encoder itself. True when a load was started."""
+    key = (model, max_seq_length)
+    try:
+        export = export_folder(model)
+        if key in _preloads or not (export / ONNX_FILE).is_file():
+            return False
+        import onnxruntime  # noqa: F401  (imported here, not in the thread: imports take a global lock)
+        import tokenizers  # noqa: F401
+    except (ImportError, OSError, EmbedderError):
+        return False
+    slot: list[OnnxQueryEncoder] = []
+
+    def load() -> None:
+        try:
+            slot.append(OnnxQueryEncoder(model, max_seq_length, export))
+        except Exception:  # told (or retried) by load_query_encoder
+            pass
+
+    thread = threading.Thread(target=load, name="specpilot-query-encoder", daemon=True)
+    _preloads[key] = (thread, slot)
+    thread.start()
+    return True
+
+
+def _take_preloaded(model: str, max_seq_length: int) -> OnnxQueryEncoder | None:
+    started = _preloads.pop((model, max_seq_length), None)
+    if started is None:
+        return None
+    thread, slot = started
+    thread.join()
+    return slot[0] if slot else None
+
+
 def load_query_encoder(model: str, max_seq_length: int, dim: int) -> OnnxQueryEncoder | None:
     """The ONNX encoder for ``model``, or None (logged) when there is no usable export:
     the caller then embeds queries with torch."""
+    preloaded = _take_preloaded(model, max_seq_length)
+    if preloaded is not None:
+        return _with_dim(preloaded, model, dim)
     try:
         export = export_folder(model)
         if not (export / ONNX_FILE).is_file():
@@ -150,6 +195,10 @@ def load_query_encoder(model: str, max_seq_length: int, dim: int) -> OnnxQueryEn
     except Exception as exc:  # a damaged file raises many kinds; the search must not fail
         log.warning("ONNX query encoder for %s unusable (%s: %s); using torch", model, type(exc).__name__, exc)
         return None
+    return _with_dim(encoder, model, dim)
+
+
+def _with_dim(encoder: OnnxQueryEncoder, model: str, dim: int) -> OnnxQueryEncoder | None:
     if encoder.dim != dim:
         log.warning("ONNX query encoder for %s has %d dimensions, the index %d; using torch", model, encoder.dim, dim)
         return None

@@ -263,6 +263,15 @@ def _ask_server(args: argparse.Namespace, workspace: Path) -> list[dict[str, Any
     return hits
 
 
+def _start_query_encoder(args: argparse.Namespace, workspace: Path) -> None:
+    """Read the ONNX query encoder in a thread while LanceDB is imported and the index opened."""
+    settings, _ = _settings_and_problems(args, workspace)
+    if (args.mode or settings.search.mode) in ("vector", "hybrid") and settings.embedder.enabled:
+        from specpilot.index.query_encoder import preload_query_encoder
+
+        preload_query_encoder(settings.embedder.model, settings.embedder.max_seq_length)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     if bool(args.query) == bool(args.queries):
         raise UsageError("give either a QUERY or --queries FILE.jsonl")
@@ -276,6 +285,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             return EXIT_OK
     elif args.verbose:
         print("specpilot: searching in this process", file=sys.stderr)
+    _start_query_encoder(args, workspace)
     from specpilot.index.search import SearchError
 
     _require_index(args, workspace)

@@ -28,6 +28,7 @@ from specpilot.index.query_encoder import (
     export_in_background,
     load_query_encoder,
     pool,
+    preload_query_encoder,
 )
 from tests.fixtures import copy_workspace
 
@@ -71,6 +72,13 @@ def test_missing_or_damaged_export_means_torch_not_a_failure(tmp_path: Path, mon
     assert load_query_encoder("/no/such/model/folder", 128, 384) is None
 
 
+def test_without_an_export_nothing_is_preloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert not preload_query_encoder(DEFAULT_MODEL, 128)
+    assert not preload_query_encoder("/no/such/model/folder", 128)
+    assert load_query_encoder(DEFAULT_MODEL, 128, 384) is None
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh export into a private user cache (the real one is left alone)."""
@@ -102,6 +110,19 @@ def test_onnx_agrees_with_torch_on_100_queries(exported: Path, embedder: Embedde
     # Unrelated queries stay apart: the agreement is not that of a constant vector.
     vectors = encoder.embed(queries[:2])
     assert float(vectors[0] @ vectors[1]) < 0.9
+
+
+@pytest.mark.slow
+def test_the_encoder_read_ahead_is_the_one_loaded_once(exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(exported))
+    assert preload_query_encoder(DEFAULT_MODEL, 128)
+    assert not preload_query_encoder(DEFAULT_MODEL, 128)  # one read at a time per model
+    early = load_query_encoder(DEFAULT_MODEL, 128, 384)
+    fresh = load_query_encoder(DEFAULT_MODEL, 128, 384)  # taken once: this one is read again
+    assert isinstance(early, OnnxQueryEncoder) and isinstance(fresh, OnnxQueryEncoder) and early is not fresh
+    assert np.array_equal(early.embed(["parse the http headers"]), fresh.embed(["parse the http headers"]))
+    assert preload_query_encoder(DEFAULT_MODEL, 128)
+    assert load_query_encoder(DEFAULT_MODEL, 128, 768) is None  # the index's dimension still decides
 
 
 @pytest.mark.slow
