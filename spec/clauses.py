@@ -380,6 +380,9 @@ def repair(idea: str, text: str) -> tuple[str, list[tuple[str, Clause]]]:
     missing = uncovered(idea, text)
     if not missing:
         return text, []
+    if "\r\n" in text:  # written back with the line breaks it came with
+        repaired, done = repair(idea, text.replace("\r\n", "\n"))
+        return repaired.replace("\n", "\r\n"), done
     model, _ = parse_requirements(text)
     stories = [item for item in model.items if item.kind == "story"]
     lines = text.split("\n")

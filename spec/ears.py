@@ -176,6 +176,8 @@ def _split_subject(clause: str) -> tuple[str | None, str]:
         predicate = " ".join(rest)
         predicate = re.sub(r"^(be able to|not)\s+", lambda m: "not " if m.group(1) == "not" else "", predicate)
         return subject, predicate
+    rest = [_base_form(word) if n and rest[n - 1].lower() in {"and", "or"} and verb_form(word) == "s" else word
+            for n, word in enumerate(rest)]  # "reads files and returns rows" -> "read files and return rows"
     return subject, " ".join([_base_form(token), *rest])
 
 

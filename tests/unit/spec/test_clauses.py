@@ -114,3 +114,9 @@ def test_a_draft_with_no_story_gets_one_for_the_first_missing_clause() -> None:
     assert not [p for p in problems if p.severity == "error"], problems
     assert [item_id for item_id, _ in added] == ["R1.1"] and model.item("R1") is not None
     assert uncovered(idea, repaired) == []
+
+
+def test_repair_keeps_the_line_breaks_the_document_came_with() -> None:
+    draft = MODEL_DRAFT.replace("\n", "\r\n")
+    repaired, added = repair(LABELLED[0][0], draft)
+    assert len(added) == 3 and "\r\n" in repaired and "\n" not in repaired.replace("\r\n", "")

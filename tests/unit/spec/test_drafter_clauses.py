@@ -94,6 +94,7 @@ def test_a_problem_statement_is_a_goal_and_the_first_order_names_the_spec() -> N
     ("Drafts older than a week are deleted.", "THE SYSTEM SHALL ensure that drafts older than a week are deleted."),
     ("Charts use a palette that stays readable.", "THE CHARTS SHALL use a palette that stays readable."),
     ("Merged tickets cannot be reopened.", "THE MERGED TICKETS SHALL not be reopened."),
+    ("The parser reads files and returns rows.", "THE PARSER SHALL read files and return rows."),
     ("Report intervals from 1,000 samples.", "THE SYSTEM SHALL report intervals from 1,000 samples."),
 ])
 def test_ears_finds_the_verb_past_subjects_that_look_like_verbs(sentence: str, ears_text: str) -> None:
