@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.ast_tools.edits import Refusal
+from specpilot.config import Settings
 from specpilot.deny import denied_reason, is_denied
+from specpilot.index.scanner import workspace_files
 
 MAX_SOURCE_BYTES = 2_000_000
 
@@ -26,13 +28,16 @@ class Source:
 
 class Workspace:
     def __init__(self, root: Path, buffers: Mapping[str, tuple[str, int]] | None = None,
-                 python_files: Callable[[], Iterable[str]] | None = None) -> None:
+                 python_files: Callable[[], Iterable[str]] | None = None, settings: Settings | None = None) -> None:
         """``buffers``: ``path -> (text, version)`` of open documents. ``python_files``
         lists the workspace's Python files (the language server passes the index's
-        list; by default the folder is walked, skipping hidden and virtualenv folders)."""
+        list); by default the one walker lists them (``index.scanner.workspace_files``:
+        ``.gitignore``, the deny rule, virtualenvs and ``settings``' ``exclude``, the
+        workspace's own settings when None), so the CLI and the editor rename the same files."""
         self.root = root.resolve()
         self.buffers = dict(buffers or {})
         self._python_files = python_files
+        self.settings = settings
         self._cache: dict[str, Source] = {}
         self.parsed: dict[str, object] = {}  # path -> ParsedFile, filled by parsed.parse_file
         self.names: dict[str, object] = {}  # path -> FileNames, filled by bindings.file_names
@@ -88,12 +93,7 @@ class Workspace:
     def python_files(self) -> list[str]:
         if self._python_files is not None:
             return sorted({rel for rel in map(self.relative, self._python_files()) if not is_denied(rel)})
-        found = []
-        for path in self.root.rglob("*.py"):
-            parts = path.relative_to(self.root).parts
-            if any(p.startswith(".") or p in SKIPPED_DIRS for p in parts[:-1]):
-                continue
-            found.append(path.relative_to(self.root).as_posix())
+        found = [f.path for f in workspace_files(self.root, self.settings, suffix=".py")]
         found.extend(p for p in self.buffers if p.endswith(".py"))
         return sorted(p for p in set(found) if not is_denied(p))
 
@@ -110,9 +110,6 @@ class Workspace:
             if pattern.search(text):
                 hits.append(rel)
         return hits
-
-
-SKIPPED_DIRS = {"__pycache__", "node_modules", "venv", "env", "site-packages", "build", "dist"}
 
 
 def module_name(rel: str) -> str:

@@ -13,6 +13,11 @@ Work is split in two so that each file's content is read at most once:
 The ignore rules live in :mod:`specpilot.index.ignore`: its :class:`IgnoreMatcher`
 answers for one path at a time (the file watcher) and :func:`scan` walks with it,
 so the two cannot disagree.
+
+:func:`workspace_files` is the one walker every other consumer uses (refactorings,
+spec traceability and facts, from-code surveys, steering drafts, the agent's tools):
+the index's rules with a workspace's settings (``exclude``, the size limit, the
+cache folder), less everything under a ``.specpilot`` folder.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from specpilot.config import Settings, load_settings
 from specpilot.index.ignore import (  # noqa: F401 - re-exported: the scanner's public rules
     ALWAYS_SKIPPED_DIRS,
     IGNORE_FILES,
     VIRTUALENV_MARKER,
     IgnoreMatcher,
     relative_inside,
+    specpilot_owned,
 )
+from specpilot.paths import cache_dir
 
 log = logging.getLogger("specpilot.index.scanner")
 
@@ -202,3 +210,15 @@ def read_source(abs_path: Path, max_file_bytes: int = 1_000_000) -> str | Skippe
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return SkippedReason(NOT_UTF8)
+
+
+def workspace_files(root: Path, settings: Settings | None = None, *, suffix: str | None = None) -> list[ScannedFile]:
+    """The workspace's files as the index sees them, by path: ``.gitignore``/``.specpilotignore``, the deny rule,
+    virtualenvs and the cache folder left out, with ``settings``' ``exclude`` and size limit (None: the
+    workspace's own settings), less SpecPilot's own ``.specpilot`` folders (specs and steering are not code).
+    ``suffix``: only files whose name ends with it (``.py``). Content is not sniffed: readers get "binary" from
+    :func:`read_source`."""
+    settings = settings or load_settings(Path(root))[0]
+    found = scan(Path(root), max_file_bytes=settings.index.max_file_bytes, exclude=settings.index.exclude,
+                 cache_dir=cache_dir(Path(root), settings.cache_path), check_content=False).files
+    return [f for f in found if not specpilot_owned(f.path) and (suffix is None or f.path.endswith(suffix))]

@@ -22,15 +22,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from specpilot.deny import is_denied
 from specpilot.errors import SpecPilotError
+from specpilot.index.scanner import workspace_files
 from specpilot.spec import clarity, ears
 from specpilot.spec.frontmatter import dump_front_matter
 
 __all__ = ["CodeSymbol", "ModuleSurvey", "Survey", "UNDOCUMENTED_SCORE", "draft_from_code", "survey"]
 
 UNDOCUMENTED_SCORE = 0.3
-_SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".specpilot", ".mypy_cache",
-              ".pytest_cache", ".ruff_cache", "build", "dist", ".tox"}
 _TEXT_SUFFIXES = {".py", ".pyi", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c", ".h", ".cpp", ".hpp",
                   ".rb", ".sh", ".toml", ".cfg", ".ini", ".yaml", ".yml", ".json", ".md", ".rst", ".txt", ".sql",
                   ".kt", ".swift", ".cs", ".php", ".scala", ".lua", ".r", ".m"}
@@ -221,15 +221,12 @@ def _read_module(path: str, dotted: str, tree: ast.Module, text: str) -> ModuleS
     return module
 
 
-def _walk(folder: Path) -> list[Path]:
-    found = []
-    for path in sorted(folder.iterdir()):
-        if path.is_dir():
-            if path.name not in _SKIP_DIRS and not path.name.startswith("."):
-                found += _walk(path)
-        elif path.is_file() and not path.name.startswith("."):
-            found.append(path)
-    return found
+def _files_under(root: Path, relative: Path) -> list[Path]:
+    """The files under ``relative`` that the one walker lists (``.gitignore``, the deny rule, virtualenvs, the
+    workspace's ``exclude``), less hidden ones, by path."""
+    prefix = "" if not relative.parts else relative.as_posix() + "/"
+    return [f.abs_path for f in workspace_files(root) if f.path.startswith(prefix)
+            and not any(part.startswith(".") for part in f.path.split("/"))]
 
 
 def survey(root: Path, target: str | Path) -> Survey:
@@ -244,7 +241,9 @@ def survey(root: Path, target: str | Path) -> Survey:
     if not resolved.exists():
         raise BrownfieldError(f"{target} does not exist in the workspace {root}")
     result = Survey(root, relative.as_posix() if relative.parts else root.name)
-    files = [resolved] if resolved.is_file() else _walk(resolved)
+    if resolved.is_file() and is_denied(relative.as_posix()):
+        raise BrownfieldError(f"{target} is refused: SpecPilot never reads files of secrets")
+    files = [resolved] if resolved.is_file() else _files_under(root, relative)
     for path in files:
         rel = path.relative_to(root).as_posix()
         if path.suffix != ".py":

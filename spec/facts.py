@@ -42,8 +42,9 @@ from typing import Any
 
 import yaml
 
-from specpilot.index.scanner import read_source
-from specpilot.spec.trace import is_test_path, workspace_files
+from specpilot.config import Settings, load_settings
+from specpilot.index.scanner import read_source, workspace_files
+from specpilot.spec.trace import is_test_path
 
 __all__ = ["Command", "ConfigFile", "Facts", "Mention", "Setting", "gather", "normal_key", "normal_value"]
 
@@ -204,12 +205,15 @@ class Facts:
     data_files: set[str] = field(default_factory=set)  # every YAML/TOML/JSON path, config or not
 
 
-def gather(root: Path, *, max_file_bytes: int = 1_000_000) -> Facts:
-    """Read the README, the config files and the Python code of the workspace at ``root``."""
+def gather(root: Path, settings: Settings | None = None) -> Facts:
+    """Read the README, the config files and the Python code of the workspace at ``root`` (the files the one
+    walker lists with ``settings``; None: the workspace's own)."""
     root = Path(root)
+    settings = settings or load_settings(root)[0]
+    max_file_bytes = settings.index.max_file_bytes
     facts = Facts()
     candidates: list[tuple[str, Path]] = []
-    for scanned in workspace_files(root, max_file_bytes=max_file_bytes):
+    for scanned in workspace_files(root, settings):
         path = scanned.path
         suffix = PurePosixPath(path).suffix.lower()
         if suffix == ".py" and not is_test_path(path):

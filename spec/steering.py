@@ -28,7 +28,7 @@ from specpilot import cas
 from specpilot.config import Settings
 from specpilot.errors import SpecPilotError
 from specpilot.index.languages import language_for_path
-from specpilot.index.scanner import scan
+from specpilot.index.scanner import workspace_files
 from specpilot.paths import cache_dir
 from specpilot.redaction import redact
 from specpilot.spec import steering_draft
@@ -113,9 +113,7 @@ def survey(root: Path, settings: Settings | None = None, sizes: Mapping[str, int
     result = Survey(name=root.name)
     _read_readme(root, result)
     _read_packaging(root, result)
-    scanned = scan(root, max_file_bytes=settings.index.max_file_bytes, exclude=settings.index.exclude,
-                   cache_dir=cache_dir(root, settings.cache_path), check_content=False)
-    files = {f.path: f.size for f in scanned.files if not f.path.startswith(".specpilot/")}
+    files = {f.path: f.size for f in workspace_files(root, settings)}
     indexed = dict(sizes) if sizes is not None else _manifest_sizes(root, settings)
     if indexed:
         files, result.sizes_from = {p: s for p, s in indexed.items() if not p.startswith(".specpilot/")}, "index"

@@ -14,21 +14,22 @@ comment written above a function is that function's. Tests are also linked by na
 whose name holds the ID with its dot as an underscore, ``test_r1_2_asks_before_overwriting`` for R1.2.
 
 A file counts as a test when it lies under a ``tests/`` folder or is named ``test_*.py``, ``*_test.*``,
-``*.test.*`` or ``*.spec.*``. The workspace is walked with the index's scanner, so ``.gitignore``,
-``.specpilotignore``, virtualenvs, ``node_modules``, binary and huge files are skipped like for the index; the
-``.specpilot`` folder (where the specs themselves live) is skipped too.
+``*.test.*`` or ``*.spec.*``. The workspace is walked with the one walker (``index.scanner.workspace_files``), so
+``.gitignore``, ``.specpilotignore``, the deny rule, virtualenvs, ``node_modules``, the workspace's ``exclude``
+setting, binary and huge files are skipped like for the index; the ``.specpilot`` folder (where the specs
+themselves live) is skipped too.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from specpilot.index.scanner import ScannedFile, read_source, scan
-from specpilot.paths import SPECPILOT_DIR
+from specpilot.config import Settings, load_settings
+from specpilot.index.scanner import read_source, workspace_files
 from specpilot.spec.documents import Item, MatrixRow, Requirements, Tasks
 
 __all__ = [
@@ -239,21 +240,15 @@ def citations_in(path: str, text: str) -> list[Citation]:
     return found
 
 
-def workspace_files(root: Path, *, exclude: Sequence[str] = (), max_file_bytes: int = 1_000_000) -> list[ScannedFile]:
-    """The workspace's files as the index sees them (ignore files honoured), less the ``.specpilot`` folder where
-    the specs themselves live: what traceability and the README/config/code check read."""
-    files = scan(Path(root), exclude=exclude, max_file_bytes=max_file_bytes, check_content=False).files
-    return [f for f in files if f.path != SPECPILOT_DIR and not f.path.startswith(f"{SPECPILOT_DIR}/")]
-
-
-def find_citations(root: Path, *, exclude: Sequence[str] = (), max_file_bytes: int = 1_000_000) -> list[Citation]:
+def find_citations(root: Path, settings: Settings | None = None) -> list[Citation]:
     """Every citation in the workspace at ``root``, by path then line. Files that cannot be read are skipped."""
     found: list[Citation] = []
-    for scanned in workspace_files(root, exclude=exclude, max_file_bytes=max_file_bytes):
+    settings = settings or load_settings(Path(root))[0]
+    for scanned in workspace_files(root, settings):
         suffix = PurePosixPath(scanned.path).suffix.lower()
         if suffix not in _HASH_LANGUAGES and suffix not in _SLASH_LANGUAGES:
             continue
-        text = read_source(scanned.abs_path, max_file_bytes)
+        text = read_source(scanned.abs_path, settings.index.max_file_bytes)
         if isinstance(text, str):
             found.extend(citations_in(scanned.path, text))
     return found

@@ -18,7 +18,8 @@ from specpilot.agents.safety.paths import PathGuard, SafetyError
 from specpilot.agents.tools.base import ToolError
 from specpilot.ast_tools.workspace import Workspace
 from specpilot.config import Settings
-from specpilot.index.scanner import read_source, scan
+from specpilot.deny import denied_dir, denied_name
+from specpilot.index.scanner import read_source, workspace_files
 from specpilot.paths import cache_dir
 from specpilot.redaction import redact
 
@@ -80,7 +81,7 @@ class ToolContext:
     def workspace(self) -> Workspace:
         """An ast_tools workspace over the root with the open buffers (fresh each call,
         so it never holds text older than the buffers it was given)."""
-        return Workspace(self.root, self.buffers)
+        return Workspace(self.root, self.buffers, settings=self.settings)
 
     def relative(self, path: str) -> str:
         """``path`` as workspace-relative posix text, after the guard's checks."""
@@ -127,8 +128,7 @@ class ToolContext:
                 wanted.append(self.guard.relative(target))
             except SafetyError:
                 continue
-        listed = scan(self.root, max_file_bytes=self.settings.index.max_file_bytes,
-                      exclude=self.settings.index.exclude, cache_dir=self.guard.cache_dir, check_content=False).files
+        listed = workspace_files(self.root, self.settings)
         chosen = [f for f in listed if any(w == "." or f.path == w or f.path.startswith(w + "/") for w in wanted)]
         read = 0
         for scanned in chosen[:LEARN_MAX_FILES]:
@@ -147,6 +147,8 @@ class ToolContext:
 
 
 def listing(folder: Path, limit: int = 40) -> str:
-    names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if not p.name.startswith("."))
+    """A folder's entries for a message, less hidden ones and those the deny rule refuses (never named)."""
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                   if not p.name.startswith(".") and not (denied_dir(p.name) if p.is_dir() else denied_name(p.name)))
     shown = ", ".join(names[:limit]) or "(empty)"
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
