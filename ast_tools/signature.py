@@ -43,12 +43,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import libcst as cst
 from libcst.metadata import FunctionScope
 
 from specpilot.ast_tools.constructors import defines, names_a_type, own_calls, super_calls
+from specpilot.ast_tools.cst_lists import (
+    NO_SPACE_EQUAL,
+    CallRewriter,
+    comma_slots,
+    flat_params,
+    replace_param,
+    with_flat,
+)
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
 from specpilot.ast_tools.parsed import ParsedFile, code, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier, references
@@ -142,35 +149,6 @@ def _kind(parsed: ParsedFile, function: cst.FunctionDef) -> str:
     return "classmethod" if "classmethod" in decorators else "method"
 
 
-def _comma_slots(items: list[Any], old: list[Any]) -> list[Any]:
-    """Give ``items`` the separators of the ``old`` list by position, so layout
-    (one per line, trailing comma) survives reordering, additions and removals."""
-    if not items:
-        return items
-    separators = [item.comma for item in old[:-1]]
-    last = old[-1].comma if old else cst.MaybeSentinel.DEFAULT
-    fallback = _without_comment(separators[-1]) if separators else cst.MaybeSentinel.DEFAULT
-    out = []
-    for index, item in enumerate(items):
-        if index == len(items) - 1:
-            out.append(item.with_changes(comma=last))
-        else:
-            out.append(item.with_changes(comma=separators[index] if index < len(separators) else fallback))
-    return out
-
-
-def _without_comment(comma: Any) -> Any:
-    """A separator like ``comma`` for a new item: its layout, not its comment."""
-    if not isinstance(comma, cst.Comma) or not isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
-        return comma
-    after = comma.whitespace_after
-    first = after.first_line.with_changes(whitespace=cst.SimpleWhitespace(""), comment=None)
-    return comma.with_changes(whitespace_after=after.with_changes(first_line=first, empty_lines=[]))
-
-
-_NO_SPACE_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                  whitespace_after=cst.SimpleWhitespace(""))
-
 
 class _Reshape:
     """The change applied to the definition, its overrides and every call."""
@@ -217,7 +195,7 @@ class _Reshape:
                          for call, offset in calls.get(path, {}).items()}
             if not file_definitions and not any(new is not None for new in new_calls.values()):
                 continue
-            module = parsed_file.module.visit(_Rewriter(file_definitions, new_calls, self.names))
+            module = parsed_file.module.visit(CallRewriter(file_definitions, new_calls, self.names))
             source = parsed_file.source
             if module.code != source.text:
                 result.files.append(text_change(path, source.version, source.text, module.code))
@@ -272,7 +250,7 @@ class _Reshape:
                 default = cst.parse_expression(new.default)
             except cst.ParserSyntaxError:
                 raise Refusal(f"the default {new.default!r} of {new.name!r} is not a Python expression") from None
-            param = cst.Param(cst.Name(new.name), default=default, equal=_NO_SPACE_EQUAL)
+            param = cst.Param(cst.Name(new.name), default=default, equal=NO_SPACE_EQUAL)
             positional = posonly + regular
             if new.index is None:
                 if isinstance(star_arg, cst.Param) or kwonly:
@@ -294,7 +272,7 @@ class _Reshape:
                 regular.insert(new.index - len(posonly), param)
         if self.change.order is not None:
             regular = self._reorder(posonly, regular, label)
-        flat_old = _flat(params)
+        flat_old = flat_params(params)
         reshaped = params.with_changes(posonly_params=posonly, params=regular, kwonly_params=kwonly,
                                        star_arg=star_arg if (kwonly or isinstance(star_arg, cst.Param))
                                        else cst.MaybeSentinel.DEFAULT)
@@ -302,7 +280,7 @@ class _Reshape:
             reshaped = reshaped.with_changes(star_arg=cst.ParamStar())
         if not posonly and isinstance(params.posonly_ind, cst.ParamSlash):
             reshaped = reshaped.with_changes(posonly_ind=cst.MaybeSentinel.DEFAULT)
-        reshaped = _with_flat(reshaped, _comma_slots(_flat(reshaped), flat_old))
+        reshaped = with_flat(reshaped, comma_slots(flat_params(reshaped), flat_old))
         return function.with_changes(params=reshaped)
 
     def _old_name(self, name: str) -> str:
@@ -322,7 +300,7 @@ class _Reshape:
                     for ref in assignment.references:
                         if isinstance(ref.node, cst.Name):
                             self.names[ref.node] = new
-            params = _replace_param(params, param, param.with_changes(name=cst.Name(new)))
+            params = replace_param(params, param, param.with_changes(name=cst.Name(new)))
         return function.with_changes(params=params)
 
     def _check_new_name(self, function: cst.FunctionDef, scope: object, name: str, label: str) -> None:
@@ -419,12 +397,12 @@ class _Reshape:
             else:
                 if name in self.positional_only:
                     raise Refusal(f"{where}: {name!r} is positional-only and would have to be passed by keyword")
-                keywords.append(values.pop(name).with_changes(keyword=cst.Name(name), equal=_NO_SPACE_EQUAL))
+                keywords.append(values.pop(name).with_changes(keyword=cst.Name(name), equal=NO_SPACE_EQUAL))
         new_args.extend(extras)
         rest = [a for a in args if not (a.keyword is None and a.star == "")]
         rest = [a.with_changes(keyword=cst.Name(self.renamed[a.keyword.value]))
                 if a.keyword is not None and a.keyword.value in self.renamed else a for a in rest]
-        rebuilt = _comma_slots([*new_args, *keywords, *rest], args)
+        rebuilt = comma_slots([*new_args, *keywords, *rest], args)
         if [code(a) for a in rebuilt] == [code(a) for a in args]:
             return None
         return rebuilt
@@ -488,68 +466,3 @@ class _Reshape:
         """Whether a positional argument can land on another parameter than before;
         appending parameters cannot do that (a valid call passed no more than before)."""
         return self.new_positional[:len(self.old_positional)] != self.old_positional
-
-
-def _replace_param(params: cst.Parameters, old: cst.Param, new: cst.Param) -> cst.Parameters:
-    def swap(items: Sequence[cst.Param]) -> list[cst.Param]:
-        return [new if item is old else item for item in items]
-    return params.with_changes(
-        posonly_params=swap(params.posonly_params), params=swap(params.params),
-        kwonly_params=swap(params.kwonly_params),
-        star_arg=new if params.star_arg is old else params.star_arg,
-        star_kwarg=new if params.star_kwarg is old else params.star_kwarg)
-
-
-def _flat(params: cst.Parameters) -> list[Any]:
-    items: list[Any] = [*params.posonly_params]
-    if isinstance(params.posonly_ind, cst.ParamSlash):
-        items.append(params.posonly_ind)
-    items.extend(params.params)
-    if not isinstance(params.star_arg, cst.MaybeSentinel):
-        items.append(params.star_arg)
-    items.extend(params.kwonly_params)
-    if params.star_kwarg is not None:
-        items.append(params.star_kwarg)
-    return items
-
-
-def _with_flat(params: cst.Parameters, items: list[Any]) -> cst.Parameters:
-    it = iter(items)
-    posonly = [next(it) for _ in params.posonly_params]
-    slash = next(it) if isinstance(params.posonly_ind, cst.ParamSlash) else params.posonly_ind
-    regular = [next(it) for _ in params.params]
-    star = next(it) if not isinstance(params.star_arg, cst.MaybeSentinel) else params.star_arg
-    kwonly = [next(it) for _ in params.kwonly_params]
-    star_kwarg = next(it) if params.star_kwarg is not None else None
-    return params.with_changes(posonly_params=posonly, posonly_ind=slash, params=regular, star_arg=star,
-                               kwonly_params=kwonly, star_kwarg=star_kwarg)
-
-
-class _Rewriter(cst.CSTTransformer):
-    def __init__(self, definitions: Mapping[cst.FunctionDef, cst.FunctionDef],
-                 calls: Mapping[cst.Call, list[cst.Arg] | None], names: Mapping[cst.Name, str]) -> None:
-        super().__init__()
-        self.definitions, self.calls, self.names = definitions, calls, names
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
-        new = self.names.get(original)
-        return updated.with_changes(value=new) if new is not None else updated
-
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-        new = self.definitions.get(original)
-        return updated.with_changes(params=new.params) if new is not None else updated
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        new_args = self.calls.get(original)
-        if new_args is None:
-            return updated
-        # Arguments may hold calls rewritten below; take the updated nodes by identity of place.
-        by_original = {id(o): u for o, u in zip(original.args, updated.args)}
-        return updated.with_changes(args=[_same_place(a, original.args, by_original) for a in new_args])
-
-
-def _same_place(arg: cst.Arg, originals: Sequence[cst.Arg], updated: Mapping[int, cst.Arg]) -> cst.Arg:
-    for old in originals:
-        if old.value is arg.value:
-            return arg.with_changes(value=updated[id(old)].value)
-    return arg
