@@ -46,13 +46,23 @@ from __future__ import annotations
 import builtins
 import re
 import tokenize
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import Assignment, BaseAssignment, BuiltinAssignment, FunctionScope, GlobalScope, Scope
+from libcst.metadata import Assignment, BuiltinAssignment, GlobalScope, Scope
 
 from specpilot.ast_tools.edits import EditResult, FileEdit, Refusal, file_edit, position, split_lines
+from specpilot.ast_tools.extract_flow import (
+    Selection,
+    check_flow,
+    check_foreign_assignments,
+    first_param,
+    maybe_kept,
+    parameter_names,
+    returned_names,
+    span,
+)
 from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier
 from specpilot.ast_tools.targets import decorator_names
@@ -61,7 +71,6 @@ from specpilot.ast_tools.workspace import Workspace
 _NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
              tokenize.ENDMARKER}
 _PRIVATE = re.compile(r"^__\w*[^_\W]_?$")  # ``__x`` and ``__x_``, not ``__dunder__``
-_SCOPE_BOUNDARY = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def extract_function(ws: Workspace, path: str, start: tuple[int, int], end: tuple[int, int],
@@ -72,12 +81,12 @@ def extract_function(ws: Workspace, path: str, start: tuple[int, int], end: tupl
     parsed = parse_file(ws, path)
     statements = _select(parsed, *_trimmed(parsed, start, end))
     function = _enclosing_function(parsed, statements[0])
-    selection = _Selection(parsed, statements, function)
-    is_async = _check_flow(parsed, statements, function)
-    _check_foreign_assignments(selection)
-    params, uses_first = _parameters(selection)
-    returns = _returns(selection)
-    params += [name for name in _maybe_kept(selection, returns) if name not in params]
+    selection = Selection(parsed, statements, function)
+    is_async = check_flow(parsed, statements, function)
+    check_foreign_assignments(selection)
+    params, uses_first = parameter_names(selection)
+    returns = returned_names(selection)
+    params += [name for name in maybe_kept(selection, returns) if name not in params]
     placement = _placement(selection, new_name, uses_first)
     warnings = _check_name(selection, new_name, placement)
     params = [p for p in params if p != placement.first_param]
@@ -119,22 +128,14 @@ def _code_tokens(parsed: ParsedFile) -> Iterator[tuple[int, int]]:
         raise Refusal(f"{parsed.path} cannot be tokenized: {exc}") from None
 
 
-def _span(parsed: ParsedFile, node: cst.CSTNode) -> tuple[int, int]:
-    """Offsets of a statement's code, decorators included."""
-    start, end = parsed.span(node)
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.decorators:
-        start = parsed.span(node.decorators[0])[0]
-    return start, end
-
-
 def _select(parsed: ParsedFile, start: int, end: int) -> list[cst.BaseStatement]:
     """The whole statements of one block that the trimmed selection covers."""
     statements: Sequence[cst.BaseStatement] = parsed.module.body
     while True:
-        hit = [s for s in statements if _span(parsed, s)[0] < end and _span(parsed, s)[1] > start]
+        hit = [s for s in statements if span(parsed, s)[0] < end and span(parsed, s)[1] > start]
         if not hit:
             raise Refusal("the selection holds no statement; select the statements to extract")
-        if start <= _span(parsed, hit[0])[0] and end >= _span(parsed, hit[-1])[1]:
+        if start <= span(parsed, hit[0])[0] and end >= span(parsed, hit[-1])[1]:
             return hit
         blocks = _blocks(hit[0]) if len(hit) == 1 else []
         inside = [b for b in blocks if _block_span(parsed, b)[0] <= start and end <= _block_span(parsed, b)[1]]
@@ -159,7 +160,7 @@ def _blocks(statement: cst.BaseStatement) -> list[cst.IndentedBlock]:
 
 
 def _block_span(parsed: ParsedFile, block: cst.IndentedBlock) -> tuple[int, int]:
-    return _span(parsed, block.body[0])[0], _span(parsed, block.body[-1])[1]
+    return span(parsed, block.body[0])[0], span(parsed, block.body[-1])[1]
 
 
 def _cut_message(parsed: ParsedFile, hit: Sequence[cst.BaseStatement], start: int, end: int) -> str:
@@ -170,7 +171,7 @@ def _cut_message(parsed: ParsedFile, hit: Sequence[cst.BaseStatement], start: in
         return "the selection spans different blocks; select statements of one block"
     if len(hit) > 1 and (in_body(hit[0], start) or in_body(hit[-1], max(start, end - 1))):
         return "the selection spans different blocks; select statements of one block"
-    cut = hit[0] if start > _span(parsed, hit[0])[0] else hit[-1]
+    cut = hit[0] if start > span(parsed, hit[0])[0] else hit[-1]
     return (f"the selection cuts through the statement at line {parsed.line_of(cut)}; "
             "select whole statements")
 
@@ -185,98 +186,7 @@ def _enclosing_function(parsed: ParsedFile, statement: cst.BaseStatement) -> cst
     return node
 
 
-class _Selection:
-    """The selected statements, their nodes and the scopes around them."""
-
-    def __init__(self, parsed: ParsedFile, statements: list[cst.BaseStatement], function: cst.FunctionDef):
-        self.parsed, self.statements, self.function = parsed, statements, function
-        self.start, self.end = _span(parsed, statements[0])[0], _span(parsed, statements[-1])[1]
-        self.nodes = {id(node) for statement in statements for node in walk(statement)}
-        scope = parsed.scopes[statements[0]]
-        assert isinstance(scope, FunctionScope)
-        self.scope: FunctionScope = scope
-        self.chain: list[Scope] = []  # the enclosing function scopes, innermost first
-        current: Scope | None = scope
-        while current is not None and not isinstance(current, GlobalScope):
-            if isinstance(current, FunctionScope):
-                self.chain.append(current)
-            current = current.parent
-        self.all_scopes = list({id(s): s for s in parsed.scopes.values() if s is not None}.values())
-
-    def holds(self, node: cst.CSTNode) -> bool:
-        return id(node) in self.nodes
-
-    def assigned_inside(self, assignment: BaseAssignment) -> bool:
-        return isinstance(assignment, Assignment) and self.holds(assignment.node)
-
-    def in_chain(self, scope: Scope) -> bool:
-        return any(scope is s for s in self.chain)
-
-    def reads(self) -> Iterator[tuple[cst.Name, Scope, set[BaseAssignment]]]:
-        """Every read of a variable in the file: the name, the scope it is read from, and
-        the bindings it may see. ``x += 1`` reads ``x`` too (libcst records no access)."""
-        for scope in self.all_scopes:
-            for access in scope.accesses:
-                if isinstance(access.node, cst.Name):
-                    yield access.node, scope, set(access.referents)
-        for node in walk(self.parsed.module):
-            if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
-                scope = self.parsed.scopes.get(node.target)
-                if scope is not None:
-                    yield node.target, scope, set(scope[node.target.value])
-
-
-# -- checks ---------------------------------------------------------------------------------------
-def _check_flow(parsed: ParsedFile, statements: Iterable[cst.BaseStatement], function: cst.FunctionDef) -> bool:
-    """Refuse statements that leave the selection; True when it awaits (must be async)."""
-    awaits = False
-
-    def visit(node: cst.CSTNode, in_loop: bool) -> None:
-        nonlocal awaits
-        if isinstance(node, _SCOPE_BOUNDARY):  # its decorators and defaults run here, its body later
-            for child in node.children:
-                if child is not node.body:
-                    visit(child, in_loop)
-            return
-        line = parsed.line_of(node) if node in parsed.positions else 0
-        if isinstance(node, cst.Return):
-            raise Refusal(f"the selection returns from the function (line {line}); it cannot be extracted")
-        if isinstance(node, cst.Yield):
-            raise Refusal(f"the selection yields (line {line}); it cannot be extracted")
-        if isinstance(node, (cst.Global, cst.Nonlocal)):
-            raise Refusal(f"the selection declares global or nonlocal names (line {line}); "
-                          "it cannot be extracted")
-        if isinstance(node, (cst.Break, cst.Continue)) and not in_loop:
-            word = "break" if isinstance(node, cst.Break) else "continue"
-            raise Refusal(f"the selection has a {word} (line {line}) whose loop is outside it; "
-                          "select the whole loop")
-        if isinstance(node, cst.Await) or (isinstance(node, (cst.For, cst.With, cst.CompFor))
-                                           and node.asynchronous is not None):
-            awaits = True
-        for child in node.children:
-            loops = isinstance(node, (cst.For, cst.While)) and child is node.body
-            visit(child, in_loop or loops)
-    for statement in statements:
-        visit(statement, False)
-    if awaits and function.asynchronous is None:
-        raise Refusal(f"the selection awaits but {function.name.value!r} is not async")
-    return awaits
-
-
-def _check_foreign_assignments(selection: _Selection) -> None:
-    """The selection must not assign a variable the function declares global or nonlocal:
-    in a new function the assignment would no longer reach it."""
-    for scope in selection.all_scopes:
-        if scope is selection.scope:
-            continue
-        for assignment in scope.assignments:
-            if (isinstance(assignment, Assignment) and selection.holds(assignment.node)
-                    and selection.parsed.scopes.get(assignment.node) is selection.scope):
-                raise Refusal(f"the selection assigns {assignment.name!r}, which "
-                              f"{selection.function.name.value!r} declares global or nonlocal")
-
-
-def _check_name(selection: _Selection, name: str, placement: _Placement) -> list[str]:
+def _check_name(selection: Selection, name: str, placement: _Placement) -> list[str]:
     """Refuse a name that is taken where the function goes or where it is called."""
     parsed = selection.parsed
     if placement.owner is not None:
@@ -299,104 +209,6 @@ def _check_name(selection: _Selection, name: str, placement: _Placement) -> list
     return []
 
 
-# -- data flow ------------------------------------------------------------------------------------
-def _parameters(selection: _Selection) -> tuple[list[str], bool]:
-    """Variables read in the selection and bound before it in the enclosing function(s),
-    in order of first use; and whether it uses the method's first parameter."""
-    first = _first_param(selection.function)
-    found: list[tuple[int, str]] = []
-    uses_first = False
-    for node, _, referents in selection.reads():
-        if not selection.holds(node):
-            continue
-        if any(isinstance(r, Assignment) and r.node is first for r in referents) or (
-                node.value in ("super", "__class__") and all(isinstance(r, BuiltinAssignment) for r in referents)):
-            uses_first = True
-        if any(selection.in_chain(r.scope) and not selection.assigned_inside(r) for r in referents):
-            found.append((selection.parsed.span(node)[0], node.value))
-    names: list[str] = []
-    for _, name in sorted(found):
-        if name not in names:
-            names.append(name)
-    return names, uses_first
-
-
-def _returns(selection: _Selection) -> list[str]:
-    """Variables assigned in the selection and read after it (or anywhere in an enclosing
-    loop, or from a nested function), in order of first assignment."""
-    parsed = selection.parsed
-    assigned: dict[str, int] = {}
-    for assignment in selection.scope.assignments:
-        if isinstance(assignment, Assignment) and selection.assigned_inside(assignment):
-            offset = parsed.span(assignment.node)[0]
-            assigned[assignment.name] = min(offset, assigned.get(assignment.name, offset))
-    loop = _outermost_loop(selection)
-    loop_span = parsed.span(loop) if loop is not None else (0, 0)
-    read: set[str] = set()
-    for node, scope, referents in selection.reads():
-        if node.value not in assigned or selection.holds(node):
-            continue
-        if not any(r.scope is selection.scope for r in referents):
-            continue
-        offset = parsed.span(node)[0]
-        if offset >= selection.end or scope is not selection.scope or loop_span[0] <= offset < loop_span[1]:
-            read.add(node.value)
-    return sorted(read, key=assigned.__getitem__)
-
-
-def _maybe_kept(selection: _Selection, returns: Iterable[str]) -> list[str]:
-    """Returned variables the selection may leave unassigned (``if c: x = 1``) that are
-    bound before it: passed in too, so the helper returns the old value when it keeps it."""
-    parsed = selection.parsed
-    loop = _outermost_loop(selection)
-    loop_span = parsed.span(loop) if loop is not None else (0, 0)
-    kept = []
-    for name in returns:
-        assignments = [a for a in selection.scope.assignments[name] if isinstance(a, Assignment)]
-        if any(_surely_assigns(selection, a) for a in assignments if selection.assigned_inside(a)):
-            continue
-        before = [a for a in assignments if not selection.assigned_inside(a) and (
-            isinstance(a.node, cst.Param) or parsed.span(a.node)[0] < selection.start
-            or loop_span[0] <= parsed.span(a.node)[0] < loop_span[1])]
-        if before:
-            kept.append(name)
-    return kept
-
-
-_UNCONDITIONAL = (cst.Name, cst.Tuple, cst.List, cst.StarredElement, cst.Element, cst.AssignTarget, cst.Assign,
-                  cst.AnnAssign, cst.Import, cst.ImportFrom, cst.ImportAlias, cst.AsName, cst.WithItem, cst.With,
-                  cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef)
-
-
-def _surely_assigns(selection: _Selection, assignment: Assignment) -> bool:
-    """Whether the assignment is one of the selected statements (or part of one) and not
-    under an ``if``, a loop, a ``try`` or an expression that may skip it."""
-    node: cst.CSTNode | None = assignment.node
-    top = {id(statement) for statement in selection.statements}
-    while node is not None and isinstance(node, _UNCONDITIONAL):
-        if isinstance(node, cst.AnnAssign) and node.value is None:  # ``x: int`` binds nothing
-            return False
-        if id(node) in top:
-            return True
-        node = selection.parsed.parents.get(node)
-    return False
-
-
-def _outermost_loop(selection: _Selection) -> cst.For | cst.While | None:
-    loop = None
-    node = selection.parsed.parents.get(selection.statements[0])
-    while node is not None and node is not selection.function:
-        if isinstance(node, (cst.For, cst.While)):
-            loop = node
-        node = selection.parsed.parents.get(node)
-    return loop
-
-
-def _first_param(function: cst.FunctionDef) -> cst.Param | None:
-    params = [*function.params.posonly_params, *function.params.params]
-    return params[0] if params else None
-
-
 # -- placement and text ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Placement:
@@ -410,7 +222,7 @@ class _Placement:
     owner_scope: Scope | None
 
 
-def _placement(selection: _Selection, name: str, uses_first: bool) -> _Placement:
+def _placement(selection: Selection, name: str, uses_first: bool) -> _Placement:
     parsed, function = selection.parsed, selection.function
     block = parsed.parents.get(function)
     owner = parsed.parents.get(block) if isinstance(block, cst.IndentedBlock) else None
@@ -421,7 +233,7 @@ def _placement(selection: _Selection, name: str, uses_first: bool) -> _Placement
         _refuse_private_names(selection)
         return _Placement(_after(parsed, top), "", 2, None, None, name, None, None)
     kinds = decorator_names(function)
-    first = _first_param(function)
+    first = first_param(function)
     indent = _indentation(parsed, function)
     offset, scope = _after(parsed, function), parsed.scopes.get(function)
     if "staticmethod" not in kinds and first is not None:
@@ -434,7 +246,7 @@ def _placement(selection: _Selection, name: str, uses_first: bool) -> _Placement
                       owner, scope)
 
 
-def _class_path(selection: _Selection, owner: cst.ClassDef) -> str:
+def _class_path(selection: Selection, owner: cst.ClassDef) -> str:
     """How the static method reaches its class: ``C``, or ``Outer.C`` for a nested class."""
     parsed = selection.parsed
     path, outermost = [owner.name.value], owner
@@ -451,7 +263,7 @@ def _class_path(selection: _Selection, owner: cst.ClassDef) -> str:
     return ".".join(path)
 
 
-def _refuse_private_names(selection: _Selection) -> None:
+def _refuse_private_names(selection: Selection) -> None:
     """``self.__x`` is mangled inside a class only; a module-level function would break it."""
     node: cst.CSTNode | None = selection.function
     while node is not None and not isinstance(node, cst.ClassDef):
@@ -466,7 +278,7 @@ def _refuse_private_names(selection: _Selection) -> None:
 
 
 def _indentation(parsed: ParsedFile, node: cst.CSTNode) -> str:
-    start = _span(parsed, node)[0]
+    start = span(parsed, node)[0]
     line = position(parsed.line_starts, start)[0]
     return parsed.source.text[parsed.line_starts[line]:start]
 
@@ -476,7 +288,7 @@ def _after(parsed: ParsedFile, node: cst.CSTNode) -> int:
     that follow it (they belong to it)."""
     text, starts = parsed.source.text, parsed.line_starts
     depth = len(_indentation(parsed, node))
-    line = position(starts, _span(parsed, node)[1])[0] + 1
+    line = position(starts, span(parsed, node)[1])[0] + 1
     offset = starts[line] if line < len(starts) else len(text)
     for index in range(line, len(starts)):
         content = _line(text, starts, index)
@@ -494,7 +306,7 @@ def _line(text: str, starts: Sequence[int], index: int) -> str:
     return text[starts[index]:end].rstrip("\r\n")
 
 
-def _edit(selection: _Selection, name: str, placement: _Placement, params: list[str], returns: list[str],
+def _edit(selection: Selection, name: str, placement: _Placement, params: list[str], returns: list[str],
           is_async: bool) -> FileEdit:
     parsed = selection.parsed
     text, starts, module = parsed.source.text, parsed.line_starts, parsed.module
@@ -520,7 +332,7 @@ def _edit(selection: _Selection, name: str, placement: _Placement, params: list[
                      [(selection.start, end, call), (placement.offset, placement.offset, definition)])
 
 
-def _reindent(selection: _Selection, start: int, end: int, indent: str) -> str:
+def _reindent(selection: Selection, start: int, end: int, indent: str) -> str:
     """The text from ``start`` to ``end`` with the selection's indentation replaced by
     ``indent``; lines that continue a multi-line string keep theirs, and so do
     continuation lines that do not start with the selection's indentation."""
