@@ -11,14 +11,14 @@ candidate table is marked as needing a model. Nothing here prints or knows LSP.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from specpilot.spec import clarity
 from specpilot.spec.authoring import Author
+from specpilot.spec.build_log import log_entry, new_log, task_prompt
 from specpilot.spec.clauses import added_note, repair
 from specpilot.spec.consistency import check_consistency
 from specpilot.spec.documents import (
@@ -291,18 +291,8 @@ class SpecWorkflow:
             raise SpecError(f"{info.name} has no task {task_id} (its tasks: "
                             f"{', '.join(t.id for t in tasks.tasks) or 'none'})")
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
-        cited = [requirements.item(r) for r in task.requirements]
-        lines = [f"Do task {task.id} of the spec {info.name} ({requirements.title}): {task.title}."]
-        for label, value in (("Inputs", task.inputs), ("Outputs", task.outputs),
-                             ("Acceptance test", task.acceptance_test)):
-            if value:
-                lines.append(f"{label}: {value}")
-        lines += [f"Requirement {i.id}: {i.text}" for i in cited if i is not None]
-        several = len(self.store.list()) > 1  # then a citation names its spec: 002-csv-export/R1.2
-        cite = ", ".join(f"{info.name}/{r}" if several else r for r in task.requirements) or "R?"
-        lines.append(f"Cite the requirements in the code and tests you write with a comment `# Requirements: {cite}`"
-                     ", and run the tests.")
-        result = run_agent("\n".join(lines))
+        prompt = task_prompt(info.name, task, requirements, several_specs=len(self.store.list()) > 1)
+        result = run_agent(prompt)
         edit = getattr(result, "edit", None)
         files = [f.path for f in edit.files] if edit is not None else []
         applied = False
@@ -314,16 +304,10 @@ class SpecWorkflow:
             applied = True
             # tasks.md as it is now (the user may have edited it during the run), ticked, compare-and-swap
             self.store.write(info, "tasks", set_task_done(self.store.read(info, "tasks"), task.id, True))
-        tests = _tests_run(getattr(result, "trajectory", None))
-        at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        outcome = f"{result.stop}{' (applied)' if applied else ' (proposed, not written)' if edit else ''}: " \
-                  f"{_first_line(result.answer)}"
-        entry = [f"## {task.id} {task.title} ({at})", "", f"- Outcome: {outcome}",
-                 f"- Files touched: {', '.join(files) if files else '(none)'}",
-                 f"- Tests run: {tests or '(none)'}", ""]
+        entry = log_entry(task, result, applied=applied, files=files, edited=edit is not None)
         log = self.store.read(info, "build_log") if self.store.has(info, "build_log") else \
-            f"---\nspec: {info.name}\nstage: implementation\n---\n# Build log: {requirements.title}\n"
-        path = self.store.write(info, "build_log", log.rstrip("\n") + "\n\n" + "\n".join(entry))
+            new_log(info.name, requirements.title)
+        path = self.store.write(info, "build_log", log.rstrip("\n") + "\n\n" + entry)
         self._set_stage(info, "implementation")
         gate = GateResult("implementation", result.stop in ("answered", "offline"), [] if result.stop in (
             "answered", "offline") else [f"the agent stopped: {result.stop}"])
@@ -473,30 +457,3 @@ def _citing(spec: str, requirements: Requirements, found: list[Citation]) -> lis
     known = {item.id for item in requirements.items}
     narrowed = [n for c in found if (n := c.for_spec(spec)) is not None]
     return [c for c in narrowed if known & set(c.ids) or c.by_name]
-
-
-def _first_line(text: str) -> str:
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    return line if len(line) <= 160 else line[:159] + "…"
-
-
-def _tests_run(trajectory: Path | None) -> str:
-    """The run_tests calls of an agent run and their first lines, from its trajectory."""
-    if trajectory is None or not Path(trajectory).is_file():
-        return ""
-    from specpilot.agents.trajectory import read
-
-    runs = [event for event in read(Path(trajectory)) if event.get("kind") == "tool"
-            and event.get("call", {}).get("name") == "run_tests"]
-    return "; ".join(f"{_first_line(str(e.get('content', '')))}" for e in runs)
-
-
-def answers_from(pairs: Sequence[str]) -> dict[str, str]:
-    """``["Q1=No; --force overwrites", ...]`` -> ``{"Q1": "No; --force overwrites"}``."""
-    answers = {}
-    for pair in pairs:
-        qid, sep, text = pair.partition("=")
-        if not sep or not qid.strip() or not text.strip():
-            raise SpecError(f"an answer is QID=TEXT, e.g. Q1=\"only on --force\"; got {pair!r}")
-        answers[qid.strip().upper()] = text.strip()
-    return answers

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def add_parser(sub: Any) -> None:
 
 def cmd_spec(args: argparse.Namespace) -> int:
     from specpilot.spec.store import SpecError
-    from specpilot.spec.workflow import SpecWorkflow, answers_from
+    from specpilot.spec.workflow import SpecWorkflow
 
     root = (args.workspace or Path.cwd()).resolve()
     flow = SpecWorkflow(root, retrieve=_retriever(root) if args.action == "design" else None,
@@ -221,3 +222,14 @@ def _retriever(root: Path) -> Any:
         finally:
             index.close()
     return retrieve
+
+
+def answers_from(pairs: Sequence[str]) -> dict[str, str]:
+    """``["Q1=No; --force overwrites", ...]`` -> ``{"Q1": "No; --force overwrites"}`` (``spec clarify --answer``)."""
+    answers = {}
+    for pair in pairs:
+        qid, sep, text = pair.partition("=")
+        if not sep or not qid.strip() or not text.strip():
+            raise SpecCliError(f"an answer is QID=TEXT, e.g. Q1=\"only on --force\"; got {pair!r}")
+        answers[qid.strip().upper()] = text.strip()
+    return answers

@@ -1,0 +1,64 @@
+"""The implementation stage's record: the prompt an agent gets for one task of tasks.md, and the build_log.md
+entry each run leaves (task, outcome, files touched, tests run)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from specpilot.spec.documents import Item, Requirements, Task
+
+
+def task_prompt(spec: str, task: Task, requirements: Requirements, *, several_specs: bool) -> str:
+    """What the agent is asked: the task, its inputs, outputs and acceptance test, the requirements it cites, and
+    how to cite them in code (``# Requirements: 002-csv-export/R1.2`` when the workspace has several specs)."""
+    cited: Sequence[Item | None] = [requirements.item(r) for r in task.requirements]
+    lines = [f"Do task {task.id} of the spec {spec} ({requirements.title}): {task.title}."]
+    for label, value in (("Inputs", task.inputs), ("Outputs", task.outputs), ("Acceptance test", task.acceptance_test)):
+        if value:
+            lines.append(f"{label}: {value}")
+    lines += [f"Requirement {i.id}: {i.text}" for i in cited if i is not None]
+    cite = ", ".join(f"{spec}/{r}" if several_specs else r for r in task.requirements) or "R?"
+    lines.append(f"Cite the requirements in the code and tests you write with a comment `# Requirements: {cite}`"
+                 ", and run the tests.")
+    return "\n".join(lines)
+
+
+def log_entry(task: Task, result: Any, *, applied: bool, files: Sequence[str], edited: bool) -> str:
+    """One run's entry: ``result`` is the agent's (its ``stop``, ``answer`` and ``trajectory``)."""
+    at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    outcome = f"{result.stop}{' (applied)' if applied else ' (proposed, not written)' if edited else ''}: " \
+              f"{first_line(result.answer)}"
+    tests = tests_run(getattr(result, "trajectory", None))
+    return "\n".join([f"## {task.id} {task.title} ({at})", "", f"- Outcome: {outcome}",
+                      f"- Files touched: {', '.join(files) if files else '(none)'}",
+                      f"- Tests run: {tests or '(none)'}", ""])
+
+
+def new_log(spec: str, title: str) -> str:
+    return f"---\nspec: {spec}\nstage: implementation\n---\n# Build log: {title}\n"
+
+
+def first_line(text: str) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= 160 else line[:159] + "…"
+
+
+def tests_run(trajectory: Path | None) -> str:
+    """The run_tests calls of an agent run and their first lines, read from its trajectory (JSON lines; a torn
+    line is skipped)."""
+    if trajectory is None or not Path(trajectory).is_file():
+        return ""
+    runs = []
+    for line in Path(trajectory).read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict) and event.get("kind") == "tool" and \
+                (event.get("call") or {}).get("name") == "run_tests":
+            runs.append(event)
+    return "; ".join(first_line(str(e.get("content", ""))) for e in runs)
