@@ -50,6 +50,11 @@ class Embedder(ABC):
     def prepare_for_queries(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Get ready to embed queries while a long ``embed`` runs."""
 
+    def embed_few(self, texts: list[str]) -> np.ndarray:
+        """A few texts now (a saved file's changed chunks), without waiting behind a
+        long ``embed`` where the embedder can avoid it."""
+        return self.embed(texts)
+
     bulk_threads: int = 0  # CPU threads for a large ``embed`` (0: the library's default)
 
 
@@ -171,6 +176,20 @@ class SentenceTransformerEmbedder(Embedder):
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             return self._encode(self._model, texts)
+
+    def embed_few(self, texts: list[str]) -> np.ndarray:
+        """On the main copy when it is free, else on the query copy: a background
+        ``embed`` of a large batch holds the main copy for seconds."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._lock.acquire(blocking=False):
+            try:
+                return self._encode(self._model, texts)
+            finally:
+                self._lock.release()
+        self.prepare_for_queries()
+        with self._query_lock:
+            return self._encode(self._query_model, texts)
 
     def _encode(self, model: Any, texts: list[str]) -> np.ndarray:
         import torch

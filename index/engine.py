@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +29,16 @@ from specpilot.index.identity import index_identity
 from specpilot.index.identity import model_dimension as model_dimension  # re-exported: callers import it here
 from specpilot.index.ignore import specpilot_owned
 from specpilot.index.manifest import FileRecord, Manifest
-from specpilot.index.model import ParsedFile, embed_text
+from specpilot.index.model import Chunk, ParsedFile, embed_text
 from specpilot.index.neighbours import neighbour_files
 from specpilot.index.parse_pool import ParseJob, ParseResult, parse_all
 from specpilot.index.query_encoder import QueryEncoderSlot
+
+# The engine's report types, re-exported: callers import them from here.
+from specpilot.index.reports import IndexStatus as IndexStatus
+from specpilot.index.reports import Progress as Progress
+from specpilot.index.reports import ProgressCallback as ProgressCallback
+from specpilot.index.reports import UpdateReport as UpdateReport
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore
 from specpilot.paths import ensure_cache
@@ -41,48 +47,8 @@ log = logging.getLogger("specpilot.index")
 
 WRITE_BATCH_FILES = 200
 EMBED_BATCH_ROWS = 256
-INLINE_EMBED_LIMIT = 64  # chunks embedded synchronously by update_paths
+INLINE_EMBED_LIMIT = 64  # chunks of an edit embedded by update_paths right after its write
 EMBED_OPTIMIZE_ROWS = 5120  # rows given vectors between optimizes while embedding in bulk
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    stage: str  # scan | chunk | embed | optimize
-    done: int
-    total: int
-    detail: str = ""
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(slots=True)
-class UpdateReport:
-    files_seen: int = 0
-    files_changed: int = 0
-    files_deleted: int = 0
-    chunks_written: int = 0
-    embedded: int = 0  # vectors computed by the model
-    reused: int = 0  # vectors taken from the content-hash cache
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    syntax_errors: list[tuple[str, str]] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    cancelled: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class IndexStatus:
-    root: str
-    files: int
-    chunks: int
-    embedded: int
-    disk_bytes: int
-    last_update: float
-    model: str
-
-    @property
-    def embedded_percent(self) -> float:
-        return 100.0 * self.embedded / self.chunks if self.chunks else 100.0
 
 
 class WorkspaceIndex:
@@ -114,6 +80,9 @@ class WorkspaceIndex:
         self.store = IndexStore(self.folder, dim=self._dim, model=self._model, sidecars=True)
         self.graph = GraphStore(self.folder / health.GRAPH)
         self.manifest = Manifest(self.folder / health.MANIFEST)
+        # Files whose write a crash cut short (they may have rows the manifest does not list), until
+        # they are written again: kept here, as later write batches of a pass replace ``in_flight``.
+        self._unfinished = set(self.manifest.in_flight)
         # The repair emptied the index: the source files must be indexed again (``update``).
         self.needs_reindex = self.store.rebuilt
 
@@ -196,6 +165,8 @@ class WorkspaceIndex:
         """Re-index just these workspace-relative paths (changed, created or deleted).
 
         ``texts`` supplies contents that win over disk (open editor buffers).
+        ``embed``: the chunks written without a vector get one right after the write
+        (``embed_written``); without it they are left in ``report.waiting``.
         ``optimize=False`` leaves a due compaction to ``optimize_if_due`` (the server
         answers the edit first).
         """
@@ -229,13 +200,14 @@ class WorkspaceIndex:
                 jobs.append((rel, str(absolute), stat.st_size, stat.st_mtime_ns, None))
             self._remove(gone)
             report.files_deleted = len(gone)
-            inline = embed and self.settings.embedder.enabled
-            self._index_files(jobs, report, None, inline_embed=inline)
+            self._index_files(jobs, report, None, waiting=report.waiting)
             self.manifest.last_update = time.time()
             self.manifest.save()
             if optimize and self._optimize_due():
                 self.store.optimize()
             report.seconds["update"] = time.perf_counter() - started
+        if embed and self.settings.embedder.enabled:
+            self.embed_written(report)
         return report
 
     def _remove(self, paths: list[str]) -> None:
@@ -245,9 +217,10 @@ class WorkspaceIndex:
         self.graph.delete_paths(paths)
         for path in paths:
             self.manifest.files.pop(path, None)
+        self._unfinished -= set(paths)
 
     def _index_files(self, jobs: list[tuple[str, str, int, int, str | None]], report: UpdateReport,
-                     progress: ProgressCallback | None, inline_embed: bool = False) -> None:
+                     progress: ProgressCallback | None, waiting: list[Chunk] | None = None) -> None:
         cfg = self.settings.index
         started = time.perf_counter()
         parse_jobs = [(rel, ab, cfg.max_file_bytes, cfg.max_chunk_lines, cfg.window_lines,
@@ -280,11 +253,11 @@ class WorkspaceIndex:
             pending_hashes[rel] = digest
             terms.update((c.id, t) for c, t in zip(parsed.chunks, texts))
             if len(pending) >= WRITE_BATCH_FILES:
-                write_seconds += self._write(pending, pending_hashes, meta, report, terms, inline_embed)
+                write_seconds += self._write(pending, pending_hashes, meta, report, terms, waiting)
             if progress and (done % 50 == 0 or done == len(parse_jobs)):
                 progress(Progress("chunk", done, len(parse_jobs), rel))
         if pending:
-            write_seconds += self._write(pending, pending_hashes, meta, report, terms, inline_embed)
+            write_seconds += self._write(pending, pending_hashes, meta, report, terms, waiting)
         if progress:
             progress(Progress("chunk", len(parse_jobs), len(parse_jobs)))
         report.seconds["parse+chunk"] = time.perf_counter() - started - write_seconds
@@ -295,38 +268,68 @@ class WorkspaceIndex:
 
     def _write(self, pending: dict[str, ParsedFile], hashes: dict[str, str],
                meta: dict[str, tuple[int, int]], report: UpdateReport, terms: dict[str, str],
-               inline_embed: bool = False) -> float:
+               waiting: list[Chunk] | None = None) -> float:
+        """Write a batch of parsed files; ``waiting`` collects the chunks written without a vector."""
         started = time.perf_counter()
         chunks_by_path = {rel: parsed.chunks for rel, parsed in pending.items()}
         all_chunks = [c for chunks in chunks_by_path.values() for c in chunks]
         all_hashes = [c.content_hash for c in all_chunks]
-        vectors = self.store.cached_vectors(all_hashes) if all_hashes else {}
-        report.reused += sum(1 for h in all_hashes if h in vectors)
-        if inline_embed:
-            # A save touches a few chunks: embed them now so one write makes them
-            # fully searchable; a large change is left to the background embedder.
-            missing = {c.content_hash: c for c in all_chunks if c.content_hash not in vectors}
-            if 0 < len(missing) <= INLINE_EMBED_LIMIT:
-                fresh = self.embedder.embed([c.embed_text() for c in missing.values()])
-                self.store.cache_vectors(list(missing), fresh)
-                vectors.update(zip(missing, fresh))
-                report.embedded += len(missing)
-        existing = {rel for rel in pending if rel in self.manifest.files or rel in self.manifest.in_flight}
-        self.manifest.in_flight = sorted(set(self.manifest.in_flight) | set(pending))
+        if waiting is None:
+            vectors = self.store.cached_vectors(all_hashes) if all_hashes else {}
+            report.reused += sum(1 for h in all_hashes if h in vectors)
+        else:  # an edit: written at once; the vectors of its new chunks follow (``embed_written``)
+            vectors = {}
+        recovering = set(pending) & self._unfinished  # their last write was cut short (a crash)
+        existing = {rel for rel in pending if rel in self.manifest.files or rel in recovering}
+        self.manifest.in_flight = sorted(self._unfinished | set(pending))
         self.manifest.save()
-        self.store.replace_files(chunks_by_path, vectors, existing=existing, search_texts=terms)
+        without = self.store.replace_files(chunks_by_path, vectors, existing=existing, search_texts=terms,
+                                           recovering=recovering)
+        if waiting is not None:
+            waiting.extend(without)
         self.graph.replace_files({rel: parsed.symbols for rel, parsed in pending.items()}, existing)
         for rel, parsed in pending.items():
             size, mtime = meta[rel]
             self.manifest.files[rel] = FileRecord(hashes[rel], size, mtime, len(parsed.chunks))
         report.files_changed += len(pending)
         report.chunks_written += len(all_hashes)
-        self.manifest.in_flight = []
+        self._unfinished -= set(pending)
+        self.manifest.in_flight = sorted(self._unfinished)
         self.manifest.save()
         pending.clear()
         hashes.clear()
         terms.clear()
         return time.perf_counter() - started
+
+    def embed_written(self, report: UpdateReport) -> None:
+        """Vectors for the chunks ``update_paths`` just wrote without one (``report.waiting``;
+        what is left there had none): from the embedding cache, else from a free copy of the
+        model, not behind the background pass. A save is searchable by its words at once, and
+        by meaning a model call later. A large change (more than ``INLINE_EMBED_LIMIT`` to
+        compute), or a model that fails, is left to the background embedder."""
+        chunks = report.waiting
+        if not chunks:
+            return
+        unique = {c.content_hash: c for c in chunks}
+        vectors = self.store.cached_vectors(list(unique))
+        cached = set(vectors)
+        missing = [h for h in unique if h not in vectors]
+        fresh = None
+        if 0 < len(missing) <= INLINE_EMBED_LIMIT:
+            try:
+                fresh = self.embedder.embed_few([unique[h].embed_text() for h in missing])
+                vectors.update(zip(missing, fresh))
+            except EmbedderError as exc:
+                log.warning("the edited chunks wait for their vectors: %s", exc)
+        with self._update_lock:
+            if self.cancel_event.is_set():  # e.g. ``close``
+                return
+            if fresh is not None:
+                self.store.cache_vectors(missing, fresh)
+            given = self.store.give_vectors(chunks, vectors)
+        report.embedded += sum(1 for c in given if c.content_hash not in cached)
+        report.reused += sum(1 for c in given if c.content_hash in cached)
+        report.waiting = [c for c in chunks if c.content_hash not in vectors]
 
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
         """Give a vector to every chunk that lacks one; returns how many chunks got one."""
@@ -336,7 +339,8 @@ class WorkspaceIndex:
     def embed_missing(self, progress: ProgressCallback | None = None, limit: int | None = None, *,
                       optimize: bool = True, optimize_every_rows: int = EMBED_OPTIMIZE_ROWS,
                       first: Sequence[str] = (), only_first: bool = False,
-                      top: Sequence[str] = ()) -> tuple[int, int]:
+                      top: Sequence[str] = (),
+                      guard: AbstractContextManager[object] = nullcontext()) -> tuple[int, int]:
         """(vectors computed, vectors reused from the cache) for chunks lacking one.
 
         Chunks of the files in ``first`` (e.g. the open files and their neighbours) go
@@ -346,57 +350,52 @@ class WorkspaceIndex:
         ``limit`` stops after about that many chunks (callers that embed in steps
         pass ``optimize=False`` and leave the final optimize to idle time). Every
         ``optimize_every_rows`` new vectors, an optimize compacts the vector table and
-        folds them into the ANN index (or builds it, once there are enough)."""
-        total = self.store.pending_count()
-        if total == 0:
-            return 0, 0
+        folds them into the ANN index (or builds it, once there are enough).
+
+        Only the reads and writes hold ``guard`` (``embed_step``: the update lock), not the
+        model: an edit applied from another thread waits for a table write, not for a batch
+        to be embedded (a step of 64 chunks takes seconds on a busy CPU)."""
+        with guard:
+            total = self.store.pending_count()
         done = fresh_count = 0
-        while not self.cancel_event.is_set():
-            rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first,
-                                                only_first=only_first, top=top)
+        while total and not self.cancel_event.is_set():
+            with guard:
+                rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first,
+                                                    only_first=only_first, top=top)
+                hashes = [r["content_hash"] for r in rows]
+                known = self.store.cached_vectors(hashes) if rows else {}
             if not rows:
                 break
-            hashes = [r["content_hash"] for r in rows]
-            known = self.store.cached_vectors(hashes)
             missing = {r["content_hash"]: r for r in rows if r["content_hash"] not in known}
-            if missing:
-                texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"],
-                                    r["docstring"], r["text"]) for r in missing.values()]
-                fresh = self.embedder.embed(texts)
-                fresh_count += len(texts)
-                self.store.cache_vectors(list(missing), fresh)
-                known.update(zip(missing, fresh))
-
-            self.store.set_vectors([r["id"] for r in rows], hashes, np.stack([known[h] for h in hashes]))
-            done += len(rows)
+            texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"], r["docstring"],
+                                r["text"]) for r in missing.values()]
+            fresh = self.embedder.embed(texts) if texts else None
+            with guard:
+                if self.cancel_event.is_set():  # e.g. ``close`` (the store may be closed by now)
+                    break
+                if fresh is not None:
+                    fresh_count += len(missing)
+                    self.store.cache_vectors(list(missing), fresh)
+                    known.update(zip(missing, fresh))
+                # Rows an edit rewrote meanwhile are left alone (their hash no longer matches).
+                self.store.set_vectors([r["id"] for r in rows], hashes, np.stack([known[h] for h in hashes]))
+                done += len(rows)
+                if self.store.vectors_since_optimize >= optimize_every_rows:
+                    self.store.optimize()  # compact, and fold the new vectors into the ANN index
             if progress:
                 progress(Progress("embed", min(done, total), total))
-            if self.store.vectors_since_optimize >= optimize_every_rows:
-                self.store.optimize()  # compact, and fold the new vectors into the ANN index
             if limit is not None and done >= limit:
                 break
         if done and optimize:
-            self.store.optimize()
+            with guard:
+                self.store.optimize()
         return fresh_count, done - fresh_count
 
     def embed_step(self, limit: int, first: Sequence[str] = (), top: Sequence[str] = ()) -> tuple[int, int]:
-        """One step of at most about ``limit`` chunks (see ``embed_missing``), under the
-        update lock: edits applied from other threads (a save, the watcher) run between
-        steps, never in the middle of one."""
-        with self._update_lock:
-            return self.embed_missing(None, limit, optimize=False, first=first, top=top)
-
-    def embed_paths(self, paths: Sequence[str], limit: int = INLINE_EMBED_LIMIT) -> int:
-        """Vectors for the chunks of these files that lack one, if there are at most
-        ``limit`` of them (a large change is left to the background pass); returns how
-        many. An edit written with ``embed=False`` is searchable by its words at once and
-        by meaning after this."""
-        with self._update_lock:
-            waiting = self.store.pending_embeddings(limit + 1, paths, only_first=True)
-            if not waiting or len(waiting) > limit:
-                return 0
-            fresh, reused = self.embed_missing(None, limit, optimize=False, first=paths, only_first=True)
-            return fresh + reused
+        """One step of at most about ``limit`` chunks (see ``embed_missing``); its table reads
+        and writes hold the update lock, so edits applied from other threads (a save, the
+        watcher) run between them, and while the model computes."""
+        return self.embed_missing(None, limit, optimize=False, first=first, top=top, guard=self._update_lock)
 
     def neighbour_files(self, paths: Sequence[str]) -> list[str]:
         """``paths`` (indexed ones), then the indexed Python files they import and those
@@ -427,6 +426,7 @@ class WorkspaceIndex:
             self.graph.clear()
             self.manifest.clear()
             self.manifest.save()
+            self._unfinished = set()
         return self.update(progress, embed=embed)
 
     # -- reading -----------------------------------------------------------------------------

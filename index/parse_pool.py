@@ -17,9 +17,9 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from specpilot.index import scanner
+from specpilot.index.chunk_rows import search_text
 from specpilot.index.chunker import chunk_file
 from specpilot.index.model import ParsedFile, content_hash
-from specpilot.index.store import search_text
 
 log = logging.getLogger("specpilot.index.engine")
 

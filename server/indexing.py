@@ -5,7 +5,10 @@
   in small steps so that editor updates queued on the index thread run between
   steps instead of waiting for the whole model pass.
 * ``schedule``: debounced re-indexing of paths from open buffers (their text wins
-  over the disk), saves, closes and file events.
+  over the disk), saves, closes and file events. An edit is written first (searchable
+  by its words), then its few new chunks get vectors from the loaded model at a lower
+  CPU priority; spec diagnostics and a due compaction wait for it (``index_settled``,
+  ``_arm_optimize``).
 * ``specpilot/indexStatus`` after each stage and about once a second while busy.
 """
 
@@ -14,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -23,7 +28,7 @@ from lsprotocol import types
 from specpilot.index.embedder import EmbedderError
 from specpilot.index.engine import Progress, UpdateReport
 from specpilot.index.watch import IndexWatcher
-from specpilot.server.app import SpecPilotServer
+from specpilot.server.app import SpecPilotServer, lower_thread_priority
 from specpilot.server.folders import Folder
 
 log = logging.getLogger("specpilot.server.indexing")
@@ -32,9 +37,13 @@ CHUNK_SHARE = 40  # percent of the progress bar for scan + chunk + write; embedd
 STATUS_INTERVAL = 1.0
 REPORT_INTERVAL = 0.2
 IDLE_OPTIMIZE_SECONDS = 30.0
+OPTIMIZE_QUIET_SECONDS = 2.0
 FILE_EVENT_DELAY_MS = 50
 # Buffer, save and file-event updates, one at a time in the order they come (normal priority).
 EDIT_POOL = ThreadPoolExecutor(1, thread_name_prefix="specpilot-edit")
+# The vectors of an edit's few chunks, right after its write, below the searches in CPU priority.
+EDIT_VECTORS_POOL = ThreadPoolExecutor(1, thread_name_prefix="specpilot-edit-vectors",
+                                       initializer=lower_thread_priority)
 
 
 class ProgressReporter:
@@ -278,50 +287,105 @@ def schedule(ls: SpecPilotServer, folder: Folder, rel: str, text: str | None, de
     buffer's contents; None: read the file, or drop it if it is gone). ``delay_ms``
     0 (a save): at once, with whatever else is waiting."""
     folder.pending[rel] = text
+    _settled_event(folder).clear()
     if folder.timer is not None:
         folder.timer.cancel()
+    if folder.optimize_timer is not None:  # no compaction while edits come in (see _arm_optimize)
+        folder.optimize_timer.cancel()
     folder.timer = asyncio.get_running_loop().call_later(
         delay_ms / 1000, lambda: ls.spawn(flush(ls, folder), "index update"))
 
 
+# By folder and event loop (a test may serve the same folder again from another loop).
+_settled: dict[tuple[Path, int], asyncio.Event] = {}
+_flushing: dict[Path, int] = {}
+
+
+def _settled_event(folder: Folder) -> asyncio.Event:
+    key = (folder.root, id(asyncio.get_running_loop()))
+    event = _settled.get(key)
+    if event is None:
+        event = _settled[key] = asyncio.Event()
+        if not folder.pending:
+            event.set()
+    return event
+
+
+async def index_settled(folder: Folder, timeout: float = 5.0) -> None:
+    """Return once no index update of ``folder`` is waiting or running (at most ``timeout``
+    seconds): work that follows an edit (spec diagnostics) runs after the edit is searchable
+    instead of competing with it for the cores."""
+    try:
+        await asyncio.wait_for(_settled_event(folder).wait(), timeout)
+    except TimeoutError:
+        log.debug("%s: index update still running after %.1fs", folder.root, timeout)
+
+
 async def flush(ls: SpecPilotServer, folder: Folder) -> None:
+    _flushing[folder.root] = _flushing.get(folder.root, 0) + 1
+    try:
+        await _flush(ls, folder)
+    finally:
+        _flushing[folder.root] -= 1
+        if not _flushing[folder.root] and not folder.pending:
+            _settled_event(folder).set()
+
+
+async def _flush(ls: SpecPilotServer, folder: Folder) -> None:
     batch, folder.pending = folder.pending, {}
     if not batch or ls.closed:
         return
     texts = {rel: text for rel, text in batch.items() if text is not None}
+    index = folder.index
     # Not on the index thread: it runs at a lower priority for the bulk work, and on a busy machine an
-    # edit queued there waits for the cores. The engine's update lock keeps it out of an embedding step.
+    # edit queued there waits for the cores. The engine's update lock is held by an embedding step only
+    # for its table reads and writes, not while the model computes.
     loop = asyncio.get_running_loop()
-    # Written without vectors, the edit is searchable by its words at once; its few new chunks get their
-    # vectors right after (the model is not loaded here for it: the background pass does that).
-    report = await loop.run_in_executor(EDIT_POOL, partial(folder.index.update_paths, list(batch), texts,
+    report = await loop.run_in_executor(EDIT_POOL, partial(index.update_paths, list(batch), texts,
                                                           embed=False, optimize=False))
+    # Searchable by its words from here on.
     if report.files_changed or report.files_deleted:
         ls.notify_status(folder)
     for path, reason in report.skipped:
         log.info("not indexed: %s (%s)", path, reason)
-    if report.files_changed and folder.settings.embedder.enabled and folder.index.embedder_loaded \
-            and not ls.closed:
-        try:
-            await loop.run_in_executor(EDIT_POOL, folder.index.embed_paths, list(batch))
-        except EmbedderError as exc:
-            log.warning("%s: no vectors for the edited chunks: %s", folder.root, exc)
-    if not ls.closed:  # a due compaction runs after the edit is searchable, not before
-        await ls.in_index_thread(folder.index.optimize_if_due)
-    _arm_idle_optimize(ls, folder)
+    # Then by meaning: the few changed chunks get their vectors right away from the model already loaded
+    # (it is not loaded for an edit), at a lower CPU priority than the search the user sends after saving.
+    if folder.settings.embedder.enabled and index.embedder_loaded and report.waiting and not ls.closed:
+        await loop.run_in_executor(EDIT_VECTORS_POOL, index.embed_written, report)
+        if report.embedded:
+            ls.notify_status(folder)
+        if report.waiting:  # too many for now: the background pass takes them
+            _embed_leftovers(ls, folder)
+    _arm_optimize(ls, folder)
 
 
-def _arm_idle_optimize(ls: SpecPilotServer, folder: Folder) -> None:
-    """Fold rewritten rows back into the indexes once edits pause (the watcher does
-    the same for outside changes; a second optimize finds nothing to do)."""
+def _embed_leftovers(ls: SpecPilotServer, folder: Folder) -> None:
+    """An edit too large to embed at once (a pasted file): the background pass gives it vectors,
+    unless one is running already (it takes them in turn)."""
+    if folder.state == "ready" and (folder.job is None or folder.job.done()):
+        folder.job = ls.spawn(_embed_after_change(ls, folder), "embedding after a large edit")
+
+
+def _arm_optimize(ls: SpecPilotServer, folder: Folder) -> None:
+    """A compaction that is due (enough writes or rows since the last) runs once edits pause for
+    ``OPTIMIZE_QUIET_SECONDS``, not right after an edit: it holds the store for hundreds of
+    milliseconds, and the next save would wait for it. Rewritten rows are folded back into the
+    indexes after ``IDLE_OPTIMIZE_SECONDS`` of quiet in any case (the watcher does the same for
+    outside changes; a second optimize finds nothing to do)."""
     if folder.optimize_timer is not None:
         folder.optimize_timer.cancel()
 
-    def fire() -> None:
-        if not ls.closed:
-            ls.spawn(ls.in_index_thread(folder.index.optimize), "optimize on idle")
+    def fire(work: Callable[[], None], what: str, then: bool) -> None:
+        if ls.closed:
+            return
+        ls.spawn(ls.in_index_thread(work), what)
+        if then:
+            folder.optimize_timer = asyncio.get_running_loop().call_later(
+                IDLE_OPTIMIZE_SECONDS - OPTIMIZE_QUIET_SECONDS,
+                fire, folder.index.optimize, "optimize on idle", False)
 
-    folder.optimize_timer = asyncio.get_running_loop().call_later(IDLE_OPTIMIZE_SECONDS, fire)
+    folder.optimize_timer = asyncio.get_running_loop().call_later(
+        OPTIMIZE_QUIET_SECONDS, fire, folder.index.optimize_if_due, "optimize when due", True)
 
 
 def status_payloads(ls: SpecPilotServer) -> list[dict[str, Any]]:

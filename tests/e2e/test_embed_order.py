@@ -77,3 +77,36 @@ async def test_a_save_is_searchable_when_its_status_arrives(client: LanguageClie
 async def _found(client: LanguageClient, name: str) -> bool:
     hits = (await search(client, query=name, mode="bm25", k=5))["hits"]
     return any(hit["qualifiedName"] == name for hit in hits)
+
+
+async def test_a_saved_function_is_found_by_meaning_and_a_removed_one_is_gone(client: LanguageClient,
+                                                                              project: Path) -> None:
+    await start(client, project)  # with the embedding model
+    path = project / "billing" / "invoice.py"
+    uri, text = path.as_uri(), path.read_text()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    assert await _found(client, "format_money")
+    text = text.split("\n\ndef format_money")[0] + (
+        "\n\n\ndef late_payment_fee(days_overdue: int) -> int:\n"
+        '    """Charge a penalty for every day an invoice stays unpaid after its due date."""\n'
+        "    return 150 * days_overdue\n")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    path.write_text(text)
+    seen = len(client.statuses)  # type: ignore[attr-defined]
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+
+    async def by_meaning() -> bool:
+        hits = (await search(client, query="penalty for paying a bill too late", mode="vector", k=3))["hits"]
+        return any(hit["qualifiedName"] == "late_payment_fee" for hit in hits)
+
+    assert await until(by_meaning, timeout=30)
+    # The vector came with the save itself, not from a background embedding pass.
+    after = client.statuses[seen:]  # type: ignore[attr-defined]
+    assert after and all(s["state"] == "ready" for s in after) and after[-1]["embedded"] == after[-1]["chunks"]
+    assert await _found(client, "late_payment_fee")
+    assert not await _found(client, "format_money")
+    hits = (await search(client, query="render an amount of cents with the currency code", k=10))["hits"]
+    assert all(hit["qualifiedName"] != "format_money" for hit in hits)

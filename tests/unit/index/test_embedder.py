@@ -3,7 +3,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from specpilot.index.embedder import Embedder, EmbedderError, create_embedder, pick_device, resolve_model_path
+from specpilot.index.embedder import (
+    Embedder,
+    EmbedderError,
+    SentenceTransformerEmbedder,
+    create_embedder,
+    pick_device,
+    resolve_model_path,
+)
 from specpilot.index.engine import model_dimension
 
 
@@ -45,3 +52,19 @@ def test_vectors_are_normalised_and_meaningful(embedder: Embedder) -> None:
     single = embedder.embed_query("parse the http headers")  # the single-threaded path
     assert np.allclose(single, vectors[0], atol=1e-5)
     assert embedder.embed([]).shape == (0, 384)
+
+
+def test_a_few_texts_do_not_wait_behind_a_long_embed(embedder: Embedder) -> None:
+    import threading
+
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    expected = embedder.embed(["refund the order"])
+    out: list[np.ndarray] = []
+    with embedder._lock:  # the main copy is busy (a background batch)
+        worker = threading.Thread(target=lambda: out.append(embedder.embed_few(["refund the order"])))
+        worker.start()
+        worker.join(60)
+        done = not worker.is_alive()
+    worker.join(60)
+    assert done and np.allclose(out[0], expected, atol=1e-5)
+    assert embedder.embed_few([]).shape == (0, 384)

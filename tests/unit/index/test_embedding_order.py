@@ -3,8 +3,10 @@ import neighbours first, definitions before module and window chunks."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from specpilot.config import Settings
@@ -77,13 +79,59 @@ def test_a_partial_embedding_pass_covers_the_open_file_first(shop: Path, embedde
     assert len(embedded) < len(stored)
 
 
-def test_an_edited_file_gets_its_vectors_alone_and_a_large_one_is_left_to_the_background(
-        shop: Path, embedder: Embedder) -> None:
+def test_an_edit_gets_its_vectors_right_after_its_write_and_a_large_one_is_left_to_the_background(
+        shop: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     index = WorkspaceIndex(shop, Settings(), embedder=embedder)
+    index.update()
+    cart = "shop/cart.py"
+    text = (shop / cart).read_text() + "\n\ndef discount(items):\n    return total(items) * 0.9\n"
+    report = index.update_paths([cart], {cart: text}, embed=False)
+    assert [c.qualified_name for c in report.waiting] == ["discount"]  # the unchanged chunks kept theirs
+    assert index.store.pending_count() == 1
+    assert [h.qualified_name for h in index.search("discount", mode="bm25", k=1)] == ["discount"]  # words: now
+    index.embed_written(report)
+    assert (report.waiting, report.embedded, index.store.pending_count()) == ([], 1, 0)
+    assert "discount" in [h.qualified_name for h in index.search("lower the sum by a tenth", mode="vector", k=3)]
+    # More than the limit: nothing computed now, the chunks stay for the background pass.
+    monkeypatch.setattr("specpilot.index.engine.INLINE_EMBED_LIMIT", 1)
+    text += "\n\ndef surcharge(items):\n    return total(items) * 1.1\n\ndef rebate(items):\n    return 5\n"
+    report = index.update_paths([cart], {cart: text})
+    assert len(report.waiting) == 2 and report.embedded == 0 and index.store.pending_count() == 2
+
+
+class GatedEmbedder(Embedder):
+    """The real model, held back until the test lets it go."""
+
+    def __init__(self, real: Embedder) -> None:
+        self.real, self.name, self.dim = real, real.name, real.dim
+        self.started, self.go = threading.Event(), threading.Event()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.started.set()
+        assert self.go.wait(30)
+        return self.real.embed(texts)
+
+
+def test_an_edit_is_written_while_an_embedding_step_computes(shop: Path, embedder: Embedder) -> None:
+    gated = GatedEmbedder(embedder)
+    index = WorkspaceIndex(shop, Settings(), embedder=gated)
     index.update(embed=False)
-    assert index.embed_paths(["shop/cart.py", "shop/tax.py"], limit=2) == 0  # more than 2 waiting: left alone
-    done = index.embed_paths(["shop/cart.py"])
-    stored = index.store.positions.stored(sorted(index.manifest.files))  # type: ignore[union-attr]
-    embedded = {key for key, (_, has_vector) in stored.items() if has_vector}
-    assert done == len(embedded) > 0 and set(_paths(sorted(embedded))) == {"shop/cart.py"}
-    assert index.embed_paths(["shop/cart.py"]) == 0  # nothing left to do
+    cart = "shop/cart.py"
+    before = list(index.store.positions.stored([cart]))  # type: ignore[union-attr]
+    step = threading.Thread(target=index.embed_step, args=(64,))
+    step.start()
+    assert gated.started.wait(30)  # the step is in the model now
+    edit = threading.Thread(target=index.update_paths, args=([cart], {cart: "def refund(items):\n    return 0\n"}),
+                            kwargs={"embed": False})
+    edit.start()
+    edit.join(10)
+    written = not edit.is_alive()
+    gated.go.set()
+    step.join(30)
+    edit.join(30)
+    assert written  # the edit did not wait for the step's model call
+    assert [h.qualified_name for h in index.search("refund", mode="bm25", k=1)] == ["refund"]
+    assert list(index.store.positions.stored([cart])) == [f"{cart}::refund::0"]  # type: ignore[union-attr]
+    assert index.store.vectors_for(before) == {}  # the step's vectors for cart's replaced chunks were dropped
+    chunks = index.store.count()
+    assert index.store.vectors.table.count_rows() == chunks - index.store.pending_count()  # no stale vector

@@ -190,3 +190,38 @@ def test_tables_read_their_schema_once_and_still_answer(tmp_path: Path) -> None:
     store.replace_files({"a.py": [chunk("a.py", "parse_headers", "x")]}, {})
     reopened = IndexStore(tmp_path, dim=4, model="m")
     assert [r["name"] for r in reopened.fts_search("parse", 5)] == ["parse_headers"]
+
+
+def _ids_in_table(store: IndexStore) -> list[str]:
+    return sorted(r["id"] for r in store.chunks.search().select(["id"]).limit(None).to_list())
+
+
+def test_an_edit_rewrites_only_its_changed_chunks_and_keeps_the_other_vectors(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    one, two, three = chunk("a.py", "one", "x"), chunk("a.py", "two", "y"), chunk("a.py", "three", "z")
+    vectors = {c.content_hash: vec(i + 1, 1, 0, 0) for i, c in enumerate((one, two, three))}
+    assert store.replace_files({"a.py": [one, two, three]}, vectors) == []  # every chunk got its vector
+    store.optimize()
+    added, changed = chunk("a.py", "four", "w"), chunk("a.py", "two", "y changed")
+    # two changes, three goes, four is new: one stays as it was (row and vector)
+    waiting = store.replace_files({"a.py": [one, changed, added]}, {}, existing={"a.py"})
+    assert sorted(c.id for c in waiting) == sorted([changed.id, added.id])
+    assert _ids_in_table(store) == sorted([one.id, changed.id, added.id])  # no duplicate, three is gone
+    assert {r["id"]: r["text"] for r in store.rows_for_path("a.py")}[changed.id] == "y changed"
+    assert store.pending_count() == 2 and list(store.vectors_for([one.id, changed.id, three.id])) == [one.id]
+    assert store.rows_since_optimize == 2  # the unchanged chunk was not rewritten
+    assert [h["name"] for h in store.fts_search("four", 5)] == ["four"]
+    assert store.fts_search("three", 5) == []
+    given = store.give_vectors(waiting, {c.content_hash: vec(0, 0, 1, 0) for c in waiting})
+    assert sorted(c.id for c in given) == sorted(c.id for c in waiting) and store.pending_count() == 0
+    assert store.give_vectors(waiting, {c.content_hash: vec(0, 0, 1, 0) for c in waiting}) == []  # has one now
+    assert store.vector_search(vec(0, 0, 1, 0), 5)[0]["id"] in {changed.id, added.id}
+
+
+def test_a_file_whose_write_a_crash_cut_short_is_matched_by_path(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path, dim=4, model="m")
+    old = chunk("a.py", "one", "x")
+    store.replace_files({"a.py": [old, chunk("a.py", "gone", "q")]}, {})
+    store.positions.delete_paths(["a.py"])  # type: ignore[union-attr]  # rows written, positions not: a crash
+    store.replace_files({"a.py": [old, chunk("a.py", "two", "y")]}, {}, existing={"a.py"}, recovering={"a.py"})
+    assert _ids_in_table(store) == sorted([old.id, chunk("a.py", "two", "y").id])  # no duplicate, no leftover
