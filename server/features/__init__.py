@@ -5,6 +5,7 @@ Each module has ``register(server)`` that adds its handlers; nothing happens at 
 
 from __future__ import annotations
 
+from specpilot.server import commands
 from specpilot.server.features import (
     agent,
     code_actions,
@@ -18,4 +19,4 @@ from specpilot.server.features import (
     symbols,
 )
 
-FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, steering, doctor)
+FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, steering, doctor, commands)

@@ -5,7 +5,7 @@ this", "Write tests for this function", "Implement this" and "Fix this
 diagnostic"; each runs the command below. Listing starts no model
 (agents/actions.py reads the buffer with ``ast``).
 
-``specpilot.agent.run {task} | {uri, version, offer}`` runs the agent
+``specpilot.agent.run {task, ask?, uri?} | {uri, version?, offer}`` (server/command_args.py) runs the agent
 (agents/session.py) in a worker thread with work-done progress; cancelling the
 progress or the request stops it after the current step. Its answer comes back
 as a message and in the result; a proposed edit is sent with
@@ -35,6 +35,8 @@ from specpilot.agents.actions import FIX, AgentOffer, Diagnostic, agent_offers, 
 from specpilot.agents.loop import AgentEvent, RunResult
 from specpilot.ast_tools.edits import EDIT, EditResult
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
+from specpilot.server.command_args import AgentOfferArgs, AgentTaskArgs
+from specpilot.server.commands import typed_command
 from specpilot.server.features.refactor import check_unchanged, workspace_of
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import ProgressReporter
@@ -83,23 +85,18 @@ def folder_for(ls: SpecPilotServer, uri: str | None) -> Folder:
     return folders[0]
 
 
-def _task(ls: SpecPilotServer, given: dict[str, Any]) -> tuple[str, bool, str]:
+def _task(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) -> tuple[str, bool, str]:
     """(task, read-only, short title) from the command's argument."""
-    if isinstance(given.get("offer"), dict):
-        version, uri = given.get("version"), given.get("uri")
-        current = ls.workspace.get_text_document(uri).version if uri else None
-        if version is not None and current is not None and current != version:
-            raise ContentModified(f"the document changed (version {version} -> {current}); ask for the actions again")
-        try:
-            offer = AgentOffer.from_data(given["offer"])
-        except TypeError as exc:
-            raise RequestFailed(f"bad offer argument: {exc}") from None
-        task, ask = task_for(offer)
-        return task, ask, offer.title.removeprefix("SpecPilot: ")
-    task = given.get("task")
-    if not isinstance(task, str) or not task.strip():
-        raise RequestFailed("expected one argument {task} or {uri, version, offer}")
-    return task.strip(), bool(given.get("ask", False)), "agent"
+    if isinstance(given, AgentTaskArgs):
+        return given.task.strip(), given.ask, "agent"
+    current = ls.workspace.get_text_document(given.uri).version
+    if given.version is not None and current is not None and current != given.version:
+        raise ContentModified(f"the document changed (version {given.version} -> {current}); "
+                              "ask for the actions again")
+    data = given.offer
+    offer = AgentOffer(data.kind, data.title, data.path, data.qualified, data.line, data.diagnostic)
+    task, ask = task_for(offer)
+    return task, ask, offer.title.removeprefix("SpecPilot: ")
 
 
 async def open_session(ls: SpecPilotServer, folder: Folder) -> AgentSession:
@@ -219,8 +216,8 @@ def _uri(change: Any) -> str:
     return str(change.text_document.uri if isinstance(change, types.TextDocumentEdit) else getattr(change, "uri", ""))
 
 
-async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
-    folder = folder_for(ls, given.get("uri"))
+async def run_agent(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) -> dict[str, Any]:
+    folder = folder_for(ls, given.uri)
     task, ask, title = _task(ls, given)
     session = await open_session(ls, folder)
     try:
@@ -240,11 +237,8 @@ async def run_agent(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
 
 
 def register(server: SpecPilotServer) -> None:
-    @server.command(RUN_COMMAND)
-    async def agent_run(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        given = plain(args[0]) if args else None
-        if not isinstance(given, dict):
-            raise RequestFailed("expected one argument {task} or {uri, version, offer}")
+    @typed_command(server, RUN_COMMAND)
+    async def agent_run(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) -> dict[str, Any]:
         return await run_agent(ls, given)
 
     @server.feature(API_KEY_NOTIFICATION)

@@ -16,6 +16,8 @@ Commands (positions are LSP positions in the client's encoding):
 * ``specpilot.refactor.addDecorator {uri, version, line, character, decorator?}``
 * ``specpilot.refactor.changeSignature {uri, version, line, character, add?, remove?, rename?, order?}``
 * ``specpilot.refactor.apply {document}``: the structured edit API (ast_tools/structured.py)
+
+The argument types are in server/command_args.py; arguments that do not fit answer InvalidParams.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from specpilot.ast_tools.decorators import add_decorator
 from specpilot.ast_tools.edits import EditResult, Refusal, split_lines
 from specpilot.ast_tools.offers import EXTRACT, NEEDS_INPUT, Offer, offers, resolve
 from specpilot.ast_tools.signature import NewParameter, SignatureChange, change_signature
-from specpilot.ast_tools.structured import apply_document
+from specpilot.ast_tools.structured import EditDocument, apply_document
 from specpilot.ast_tools.workspace import Workspace
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
+from specpilot.server.command_args import AddDecoratorArgs, ChangeSignatureArgs
+from specpilot.server.commands import typed_command
 from specpilot.server.features.agent import AGENT_KINDS, agent_actions
 from specpilot.server.features.refactor import as_workspace_edit, cursor, target, workspace_of
 from specpilot.server.folders import Folder
@@ -124,20 +128,13 @@ def _edit(ls: SpecPilotServer, folder: Folder, version: Any, uri: str, offer: Of
 
 
 def _position_args(ls: SpecPilotServer,
-                   args: tuple[Any, ...]) -> tuple[Folder, Workspace, str, tuple[int, int], dict[str, Any]]:
-    """(folder, its workspace with the open buffers, path, code-point position, all
-    arguments) of a command's argument object."""
-    given = plain(args[0]) if args else None
-    if not isinstance(given, dict) or not {"uri", "line", "character"} <= set(given):
-        raise RequestFailed("expected one argument {uri, line, character, ...}")
-    line, character = given["line"], given["character"]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31 for v in (line, character)):
-        raise RequestFailed(f"line and character must be whole numbers from 0, got {line!r} and {character!r}")
-    folder, rel = target(ls, given["uri"])
-    _check_version(ls, given["uri"], given.get("version"))
+                   given: AddDecoratorArgs | ChangeSignatureArgs) -> tuple[Folder, Workspace, str, tuple[int, int]]:
+    """(folder, its workspace with the open buffers, path, code-point position) of a command's argument."""
+    folder, rel = target(ls, given.uri)
+    _check_version(ls, given.uri, given.version)
     ws = workspace_of(ls, folder)
-    where = cursor(ls, split_lines(ws.read(rel).text), types.Position(line, character))
-    return folder, ws, rel, where, given
+    where = cursor(ls, split_lines(ws.read(rel).text), types.Position(given.line, given.character))
+    return folder, ws, rel, where
 
 
 async def _apply(ls: SpecPilotServer, folder: Folder, result: EditResult, label: str) -> dict[str, Any]:
@@ -173,12 +170,10 @@ def register(server: SpecPilotServer) -> None:
             raise RequestFailed(str(exc)) from None
         return action
 
-    @server.command("specpilot.refactor.addDecorator")
-    async def add_decorator_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        folder, ws, rel, where, given = _position_args(ls, args)
-        decorator = given.get("decorator")
-        if decorator is not None and not isinstance(decorator, str):
-            raise RequestFailed(f"decorator must be a name such as 'staticmethod', got {decorator!r}")
+    @typed_command(server, "specpilot.refactor.addDecorator")
+    async def add_decorator_command(ls: SpecPilotServer, given: AddDecoratorArgs) -> dict[str, Any]:
+        folder, ws, rel, where = _position_args(ls, given)
+        decorator = given.decorator
         if not decorator:
             choice = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
                 type=types.MessageType.Info, message="Add which decorator?",
@@ -187,44 +182,35 @@ def register(server: SpecPilotServer) -> None:
                 return {"applied": False, "reason": "no decorator chosen"}
             decorator = choice.title
         try:
-            result = await ls.in_query_thread(lambda: add_decorator(ws, rel, where, decorator))
+            result = await ls.in_query_thread(add_decorator, ws, rel, where, decorator)
         except Refusal as exc:
             raise RequestFailed(str(exc)) from None
         return await _apply(ls, folder, result, f"add @{decorator}")
 
-    @server.command("specpilot.refactor.changeSignature")
-    async def change_signature_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        folder, ws, rel, where, given = _position_args(ls, args)
+    @typed_command(server, "specpilot.refactor.changeSignature")
+    async def change_signature_command(ls: SpecPilotServer, given: ChangeSignatureArgs) -> dict[str, Any]:
+        folder, ws, rel, where = _position_args(ls, given)
+        change = SignatureChange(add=[NewParameter(p.name, p.default, p.index) for p in given.add],
+                                 remove=list(given.remove), rename=dict(given.rename),
+                                 order=list(given.order) if given.order is not None else None)
         try:
-            change = SignatureChange(
-                add=[NewParameter(p["name"], p.get("default", "None"), p.get("index")) for p in given.get("add", [])],
-                remove=list(given.get("remove", [])), rename=dict(given.get("rename", {})),
-                order=list(given["order"]) if given.get("order") is not None else None)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise RequestFailed(f"bad signature change arguments ({exc}); expected add: [{{name, default, index}}], "
-                                "remove: [name], rename: {old: new}, order: [name]") from None
-        try:
-            result = await ls.in_query_thread(lambda: change_signature(ws, rel, where, change))
+            result = await ls.in_query_thread(change_signature, ws, rel, where, change)
         except Refusal as exc:
             raise RequestFailed(str(exc)) from None
         return await _apply(ls, folder, result, "change signature")
 
-    @server.command("specpilot.refactor.apply")
-    async def apply_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        document = plain(args[0]) if args else None
-        if not isinstance(document, dict) or not isinstance(document.get("file_path"), str):
-            raise RequestFailed("expected one argument: an edit document {file_path, actions}")
-        given = document["file_path"]
+    @typed_command(server, "specpilot.refactor.apply")
+    async def apply_command(ls: SpecPilotServer, document: EditDocument) -> dict[str, Any]:
+        given = document.file_path
         path = uri_to_path(given) if given.startswith("file:") else Path(given) if Path(given).is_absolute() else None
-        file_path = str(path) if path is not None else given
         candidates = list(ls.folders.values())
         found = ls.folder_of(path) if path is not None else None
         folder = found[0] if found else (candidates[0] if len(candidates) == 1 else None)
         if folder is None:
             raise RequestFailed("give file_path as a file: URI or an absolute path inside a workspace folder")
+        checked = document.model_copy(update={"file_path": str(path) if path is not None else given})
         try:
-            result = await ls.in_query_thread(
-                lambda: apply_document(workspace_of(ls, folder), {**document, "file_path": file_path}))
+            result = await ls.in_query_thread(apply_document, workspace_of(ls, folder), checked)
         except Refusal as exc:
             raise RequestFailed(str(exc)) from None
         return await _apply(ls, folder, result, "edit")

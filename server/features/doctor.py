@@ -13,21 +13,12 @@ import asyncio
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
 
 from specpilot.server.app import SpecPilotServer
+from specpilot.server.command_args import DoctorArgs
+from specpilot.server.commands import typed_command
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import index_folder, stop_folder
-from specpilot.server.lsp_utils import plain
-
-
-def parse_repair(args: tuple[Any, ...]) -> bool:
-    data = plain(args[0]) if args else None
-    if data is None:
-        return False
-    if not isinstance(data, dict) or not isinstance(data.get("repair", False), bool) or set(data) - {"repair"}:
-        raise JsonRpcInvalidParams('specpilot.doctor takes an optional {"repair": true|false}')
-    return bool(data.get("repair", False))
 
 
 async def doctor(ls: SpecPilotServer, folder: Folder, repair: bool) -> dict[str, Any]:
@@ -43,7 +34,6 @@ async def doctor(ls: SpecPilotServer, folder: Folder, repair: bool) -> dict[str,
 
 
 def register(server: SpecPilotServer) -> None:
-    @server.command("specpilot.doctor")
-    async def doctor_command(ls: SpecPilotServer, *args: Any) -> list[dict[str, Any]]:
-        repair = parse_repair(args)
-        return [await doctor(ls, folder, repair) for folder in list(ls.folders.values())]
+    @typed_command(server, "specpilot.doctor")
+    async def doctor_command(ls: SpecPilotServer, given: DoctorArgs) -> list[dict[str, Any]]:
+        return [await doctor(ls, folder, given.repair) for folder in list(ls.folders.values())]

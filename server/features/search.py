@@ -4,59 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from specpilot.index.search import MODES, SearchError, SearchFilters, SearchHit
-from specpilot.server.app import SpecPilotServer
+from specpilot.index.search import SearchError, SearchFilters, SearchHit
+from specpilot.server.app import RequestFailed, SpecPilotServer
+from specpilot.server.command_args import (
+    BadArguments,
+    IndexRebuildArgs,
+    IndexStatusArgs,
+    SearchArgs,
+    SearchFilterArgs,
+    parse_argument,
+)
+from specpilot.server.commands import typed_command
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import index_folder, stop_folder
 from specpilot.server.lsp_utils import hit_json, plain, uri_to_path
 
 log = logging.getLogger("specpilot.server.search")
-MAX_K = 200
 
 
-@dataclass(frozen=True)
-class SearchRequest:
-    query: str
-    k: int | None
-    mode: str | None
-    filters: SearchFilters
-    folder: str | None  # a folder URI; None searches every folder
+SEARCH_COMMAND = "specpilot.search"
 
 
-def parse_search(raw: Any) -> SearchRequest:
-    """Validate ``{query, k?, mode?, filters?: {path?, language?, kind?}, folder?}``."""
+def parse_search(raw: Any) -> SearchArgs:
+    """The ``specpilot/search`` request's params, or the command's arguments: ``{query, k?, mode?,
+    filters?: {path?, language?, kind?}, folder?}`` or just the query (server/command_args.py)."""
     data = plain(raw)
-    if isinstance(data, list) and len(data) == 1:
-        data = data[0]  # executeCommand passes its arguments as a list
-    if isinstance(data, str):
-        data = {"query": data}
-    if not isinstance(data, dict):
-        raise JsonRpcInvalidParams("specpilot/search expects an object with a 'query' string")
-    query = data.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise JsonRpcInvalidParams("'query' must be a non-empty string")
-    k = data.get("k")
-    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K):
-        raise JsonRpcInvalidParams(f"'k' must be a whole number from 1 to {MAX_K}, got {k!r}")
-    mode = data.get("mode")
-    if mode is not None and mode not in MODES:
-        raise JsonRpcInvalidParams(f"'mode' must be one of {', '.join(MODES)}, got {mode!r}")
-    filters = data.get("filters") or {}
-    if not isinstance(filters, dict) or any(not isinstance(v, (str, type(None))) for v in filters.values()):
-        raise JsonRpcInvalidParams("'filters' must be an object of strings: path, language, kind")
-    unknown = set(filters) - {"path", "language", "kind"}
-    if unknown:
-        raise JsonRpcInvalidParams(f"unknown filter {sorted(unknown)[0]!r}; use path, language or kind")
-    folder = data.get("folder")
-    if folder is not None and not isinstance(folder, str):
-        raise JsonRpcInvalidParams("'folder' must be a folder URI")
-    return SearchRequest(query, k, mode, SearchFilters(filters.get("path"), filters.get("language"),
-                                                       filters.get("kind")), folder)
+    try:
+        argument = parse_argument(SEARCH_COMMAND, data if isinstance(data, list) else [data])
+    except BadArguments as exc:
+        raise JsonRpcInvalidParams(f"invalid arguments for specpilot/search: {exc}") from None
+    return SearchArgs(query=argument) if isinstance(argument, str) else argument
+
+
+def _filters(request: SearchArgs) -> SearchFilters:
+    given = request.filters or SearchFilterArgs()
+    return SearchFilters(given.path, given.language, given.kind)
 
 
 def _folders(ls: SpecPilotServer, uri: str | None) -> list[Folder]:
@@ -64,21 +50,20 @@ def _folders(ls: SpecPilotServer, uri: str | None) -> list[Folder]:
         return list(ls.folders.values())
     path = uri_to_path(uri)
     folder = ls.folders.get(path.resolve()) if path is not None else None
-    if folder is None:
-        raise JsonRpcInvalidParams(f"{uri} is not a workspace folder of this server")
+    if folder is None:  # the workspace's state, not the argument's shape
+        raise RequestFailed(f"{uri} is not a workspace folder of this server")
     return [folder]
 
 
-def _search(folder: Folder, request: SearchRequest) -> list[SearchHit]:
+def _search(folder: Folder, request: SearchArgs) -> list[SearchHit]:
     try:
-        return folder.index.search(request.query, k=request.k, mode=request.mode, filters=request.filters,
+        return folder.index.search(request.query, k=request.k, mode=request.mode, filters=_filters(request),
                                    wait_for_model=False)
     except SearchError as exc:
         raise JsonRpcInvalidParams(str(exc)) from exc
 
 
-async def run_search(ls: SpecPilotServer, raw: Any) -> dict[str, Any]:
-    request = parse_search(raw)
+async def run_search(ls: SpecPilotServer, request: SearchArgs) -> dict[str, Any]:
     folders = _folders(ls, request.folder)
     answers = await asyncio.gather(*(ls.in_query_thread(_search, f, request) for f in folders))
     pairs = sorted(((hit, f.root) for f, hits in zip(folders, answers) for hit in hits), key=lambda p: -p[0].score)
@@ -125,23 +110,16 @@ async def rebuild(ls: SpecPilotServer, folder_uri: str | None) -> list[dict[str,
 def register(server: SpecPilotServer) -> None:
     @server.feature("specpilot/search")
     async def search(ls: SpecPilotServer, params: Any) -> dict[str, Any]:
-        return await run_search(ls, params)
+        return await run_search(ls, parse_search(params))
 
-    @server.command("specpilot.search")
-    async def search_command(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        return await run_search(ls, list(args))
+    @typed_command(server, SEARCH_COMMAND)
+    async def search_command(ls: SpecPilotServer, given: str | SearchArgs) -> dict[str, Any]:
+        return await run_search(ls, SearchArgs(query=given) if isinstance(given, str) else given)
 
-    @server.command("specpilot.index.status")
-    async def status_command(ls: SpecPilotServer, *args: Any) -> list[dict[str, Any]]:
+    @typed_command(server, "specpilot.index.status")
+    async def status_command(ls: SpecPilotServer, given: IndexStatusArgs) -> list[dict[str, Any]]:
         return await index_status(ls)
 
-    @server.command("specpilot.index.rebuild")
-    async def rebuild_command(ls: SpecPilotServer, *args: Any) -> list[dict[str, Any]]:
-        target = plain(args[0]) if args else None
-        if isinstance(target, dict):
-            target = target.get("folder")
-        if target is not None and not isinstance(target, str):
-            raise JsonRpcInvalidParams("specpilot.index.rebuild takes an optional folder URI")
-        return await rebuild(ls, target)
-
-
+    @typed_command(server, "specpilot.index.rebuild")
+    async def rebuild_command(ls: SpecPilotServer, given: str | IndexRebuildArgs) -> list[dict[str, Any]]:
+        return await rebuild(ls, given if isinstance(given, str) else given.folder)

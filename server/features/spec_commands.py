@@ -4,7 +4,8 @@
 ``specpilot.spec.design {name?, force?}``, ``specpilot.spec.tasks {name?, force?}``,
 ``specpilot.spec.review {name?}``, ``specpilot.spec.runTask {name?, taskId, apply?}`` and
 ``specpilot.spec.markDone {name?, taskId, done}``; every argument object may carry ``uri`` to pick the workspace
-folder. A stage refused by its gate, or any other user error, is an error answer (RequestFailed) whose message
+folder (the argument types are in server/command_args.py; arguments that do not fit answer InvalidParams).
+A stage refused by its gate, or any other user error, is an error answer (RequestFailed) whose message
 names the failing checks. ``runTask`` runs the agent (agents/session.py) on the task; its edit goes to the
 editor with ``workspace/applyEdit`` under a change annotation that needs confirmation, never written by the
 server, and with ``apply`` the task is ticked once the editor accepts the edit.
@@ -22,11 +23,21 @@ from lsprotocol import types
 from specpilot.agents.loop import AgentEvent, RunResult
 from specpilot.index.engine import Progress
 from specpilot.server.app import RequestFailed, SpecPilotServer
+from specpilot.server.command_args import (
+    SpecClarifyArgs,
+    SpecDesignArgs,
+    SpecMarkDoneArgs,
+    SpecNewArgs,
+    SpecReviewArgs,
+    SpecRunTaskArgs,
+    SpecTasksArgs,
+)
+from specpilot.server.commands import typed_command
 from specpilot.server.features import specs
 from specpilot.server.features.agent import folder_for, open_session, send_edit, with_progress
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import ProgressReporter, start_watcher
-from specpilot.server.lsp_utils import path_to_uri, plain
+from specpilot.server.lsp_utils import path_to_uri
 from specpilot.spec.documents import SpecFormatError, set_task_done
 from specpilot.spec.store import SpecError
 from specpilot.spec.workflow import SpecWorkflow, StageResult
@@ -35,25 +46,8 @@ log = logging.getLogger("specpilot.server.spec_commands")
 T = TypeVar("T")
 
 
-def _folder(ls: SpecPilotServer, given: dict[str, Any]) -> Folder:
-    uri = given.get("uri")
-    if uri is not None and not isinstance(uri, str):
-        raise RequestFailed(f"uri must be a file URI in a workspace folder, got {uri!r}")
+def _folder(ls: SpecPilotServer, uri: str | None) -> Folder:
     return folder_for(ls, uri or None)
-
-
-def _argument(args: tuple[Any, ...], expected: str) -> dict[str, Any]:
-    given = plain(args[0]) if args else {}
-    if not isinstance(given, dict):
-        raise RequestFailed(f"expected one argument {expected}")
-    return given
-
-
-def _name(given: dict[str, Any]) -> str | None:
-    name = given.get("name")
-    if name is not None and not isinstance(name, str):
-        raise RequestFailed(f"name must be a spec's name (a string), got {name!r}")
-    return name or None
 
 
 def _result(folder: Folder, result: StageResult) -> dict[str, Any]:
@@ -142,17 +136,15 @@ async def _run(ls: SpecPilotServer, folder: Folder, title: str, work: Callable[[
         specs.refresh_lenses(ls)
 
 
-async def run_task(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
-    folder = _folder(ls, given)
-    task_id = given.get("taskId")
-    if not isinstance(task_id, str) or not task_id.strip():
-        raise RequestFailed("expected one argument {name?, taskId, apply?}")
+async def run_task(ls: SpecPilotServer, given: SpecRunTaskArgs) -> dict[str, Any]:
+    folder = _folder(ls, given.uri)
+    task_id = given.task_id.strip()
     session = await open_session(ls, folder)
     label = f"SpecPilot: task {task_id}"
     def work(on_event: Callable[[AgentEvent], None], cancelled: Callable[[], bool]) -> tuple[RunResult, StageResult]:
         def run(task: str) -> RunResult:
             return session.run(task, on_event=on_event, cancelled=cancelled)
-        return SpecWorkflow(folder.root).run_task(task_id.strip(), _name(given), apply=False, run_agent=run)
+        return SpecWorkflow(folder.root).run_task(task_id, given.name or None, apply=False, run_agent=run)
 
     try:
         result, stage = await with_progress(ls, session, label, work)
@@ -161,8 +153,8 @@ async def run_task(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]
         raise RequestFailed(str(exc)) from None
     finally:
         session.close()
-    if applied and given.get("apply"):
-        await mark_done(ls, {**given, "name": stage.spec.name, "taskId": task_id, "done": True})
+    if applied and given.apply:
+        await mark_done(ls, SpecMarkDoneArgs(task_id=task_id, name=stage.spec.name, done=True, uri=given.uri))
     specs.forget(folder)
     specs.refresh(ls, folder)
     specs.refresh_lenses(ls)
@@ -170,21 +162,19 @@ async def run_task(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]
             "applied": applied}
 
 
-async def mark_done(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+async def mark_done(ls: SpecPilotServer, given: SpecMarkDoneArgs) -> dict[str, Any]:
     """Tick or clear a task's checkbox: through the editor when tasks.md is open there (its unsaved text wins),
     else on disk."""
-    folder = _folder(ls, given)
-    task_id, done = given.get("taskId"), given.get("done", True)
-    if not isinstance(task_id, str) or not isinstance(done, bool):
-        raise RequestFailed("expected one argument {name?, taskId, done}")
+    folder = _folder(ls, given.uri)
+    task_id, done = given.task_id.strip(), given.done
     workflow = SpecWorkflow(folder.root)
     try:
-        info = workflow.store.resolve(_name(given))
+        info = workflow.store.resolve(given.name or None)
         path = workflow.store.path(info, "tasks")
         uri = path_to_uri(path)
         document = ls.workspace.text_documents.get(uri)
         old = document.source if document is not None else workflow.store.read(info, "tasks")
-        new = set_task_done(old, task_id.strip(), done)
+        new = set_task_done(old, task_id, done)
     except (SpecError, SpecFormatError) as exc:
         raise RequestFailed(str(exc)) from None
     if new != old and document is not None:
@@ -208,59 +198,48 @@ async def mark_done(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
     specs.forget(folder)
     specs.refresh(ls, folder)
     specs.refresh_lenses(ls)
-    return {"spec": info.name, "taskId": task_id.strip(), "done": done, "changed": new != old}
+    return {"spec": info.name, "taskId": task_id, "done": done, "changed": new != old}
 
 
 def register(server: SpecPilotServer) -> None:
-    @server.command("specpilot.spec.new")
-    async def spec_new(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        given = _argument(args, "{idea, title?, profile?}")
-        folder = _folder(ls, given)
-        idea, title, profile = given.get("idea"), given.get("title"), given.get("profile")
-        if not isinstance(idea, str) or not all(v is None or isinstance(v, str) for v in (title, profile)):
-            raise RequestFailed("expected one argument {idea, title?, profile?} of strings")
+    @typed_command(server, "specpilot.spec.new")
+    async def spec_new(ls: SpecPilotServer, given: SpecNewArgs) -> dict[str, Any]:
+        folder = _folder(ls, given.uri)
         result = await _run(ls, folder, "new spec", lambda w: w.new(
-            idea, title=given.get("title") or None, profile=given.get("profile") or None))
+            given.idea, title=given.title or None, profile=given.profile or None))
         return _result(folder, result)
 
-    @server.command("specpilot.spec.clarify")
-    async def spec_clarify(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        given = _argument(args, "{name?, answers?: {Q1: text}}")
-        folder = _folder(ls, given)
-        answers = given.get("answers") or {}
-        if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-            raise RequestFailed("answers is an object of question IDs to text, e.g. {\"Q1\": \"only on --force\"}")
-        result, questions = await _run(ls, folder, "clarify", lambda w: w.clarify(
-            _name(given), {str(k).upper(): v for k, v in answers.items()}))
+    @typed_command(server, "specpilot.spec.clarify")
+    async def spec_clarify(ls: SpecPilotServer, given: SpecClarifyArgs) -> dict[str, Any]:
+        folder = _folder(ls, given.uri)
+        answers = {key.upper(): text for key, text in (given.answers or {}).items()}
+        result, questions = await _run(ls, folder, "clarify", lambda w: w.clarify(given.name or None, answers))
         return {**_result(folder, result),
                 "questions": [{"id": q.id, "item": q.item, "text": q.text} for q in questions]}
 
-    @server.command("specpilot.spec.design")
-    async def spec_design(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        given = _argument(args, "{name?, force?}")
-        folder = _folder(ls, given)
-        result = await _run(ls, folder, "design", lambda w: w.design(_name(given), force=bool(given.get("force"))),
+    @typed_command(server, "specpilot.spec.design")
+    async def spec_design(ls: SpecPilotServer, given: SpecDesignArgs) -> dict[str, Any]:
+        folder = _folder(ls, given.uri)
+        result = await _run(ls, folder, "design", lambda w: w.design(given.name or None, force=given.force),
                             prepare=index_first)
         return _result(folder, result)
 
-    @server.command("specpilot.spec.tasks")
-    async def spec_tasks(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        given = _argument(args, "{name?, force?}")
-        folder = _folder(ls, given)
-        result = await _run(ls, folder, "tasks", lambda w: w.tasks(_name(given), force=bool(given.get("force"))))
+    @typed_command(server, "specpilot.spec.tasks")
+    async def spec_tasks(ls: SpecPilotServer, given: SpecTasksArgs) -> dict[str, Any]:
+        folder = _folder(ls, given.uri)
+        result = await _run(ls, folder, "tasks", lambda w: w.tasks(given.name or None, force=given.force))
         return _result(folder, result)
 
-    @server.command("specpilot.spec.review")
-    async def spec_review(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        given = _argument(args, "{name?}")
-        folder = _folder(ls, given)
-        result = await _run(ls, folder, "review", lambda w: w.review(_name(given)))
+    @typed_command(server, "specpilot.spec.review")
+    async def spec_review(ls: SpecPilotServer, given: SpecReviewArgs) -> dict[str, Any]:
+        folder = _folder(ls, given.uri)
+        result = await _run(ls, folder, "review", lambda w: w.review(given.name or None))
         return _result(folder, result)
 
-    @server.command("specpilot.spec.runTask")
-    async def spec_run_task(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        return await run_task(ls, _argument(args, "{name?, taskId, apply?}"))
+    @typed_command(server, "specpilot.spec.runTask")
+    async def spec_run_task(ls: SpecPilotServer, given: SpecRunTaskArgs) -> dict[str, Any]:
+        return await run_task(ls, given)
 
-    @server.command("specpilot.spec.markDone")
-    async def spec_mark_done(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        return await mark_done(ls, _argument(args, "{name?, taskId, done}"))
+    @typed_command(server, "specpilot.spec.markDone")
+    async def spec_mark_done(ls: SpecPilotServer, given: SpecMarkDoneArgs) -> dict[str, Any]:
+        return await mark_done(ls, given)

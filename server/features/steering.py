@@ -11,23 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from specpilot.server.app import RequestFailed, SpecPilotServer
+from specpilot.server.command_args import SteeringInitArgs
+from specpilot.server.commands import typed_command
 from specpilot.server.features.agent import folder_for
 from specpilot.server.folders import Folder
-from specpilot.server.lsp_utils import plain, uri_to_path
+from specpilot.server.lsp_utils import uri_to_path
 from specpilot.spec.steering import SteeringError, init
-
-USAGE = 'specpilot.steering.init takes an optional {"folder": "<workspace folder URI>", "force": true|false}'
-
-
-def parse_arguments(args: tuple[Any, ...]) -> tuple[str | None, bool]:
-    given = plain(args[0]) if args else None
-    given = {} if given is None else given
-    if not isinstance(given, dict) or set(given) - {"folder", "force"}:
-        raise RequestFailed(USAGE)
-    folder, force = given.get("folder"), given.get("force", False)
-    if (folder is not None and not isinstance(folder, str)) or not isinstance(force, bool):
-        raise RequestFailed(USAGE)
-    return folder or None, force
 
 
 def folder_named(ls: SpecPilotServer, uri: str | None) -> Folder:
@@ -52,8 +41,7 @@ def draft(folder: Folder, force: bool) -> dict[str, Any]:
 
 
 def register(server: SpecPilotServer) -> None:
-    @server.command("specpilot.steering.init")
-    async def steering_init(ls: SpecPilotServer, *args: Any) -> dict[str, Any]:
-        uri, force = parse_arguments(args)
-        folder = folder_named(ls, uri)
-        return await ls.in_query_thread(draft, folder, force)
+    @typed_command(server, "specpilot.steering.init")
+    async def steering_init(ls: SpecPilotServer, given: SteeringInitArgs) -> dict[str, Any]:
+        folder = folder_named(ls, given.folder or None)
+        return await ls.in_query_thread(draft, folder, given.force)

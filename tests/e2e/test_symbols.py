@@ -78,7 +78,7 @@ async def test_search_request_with_filters_and_bad_params(client: LanguageClient
     assert {"name", "qualifiedName", "kind", "range", "startLine", "score", "snippet", "uri", "path"} <= set(first)
     with pytest.raises(JsonRpcInvalidParams, match="'mode' must be one of"):
         await search(client, query="header", mode="fuzzy")
-    with pytest.raises(JsonRpcInvalidParams, match="'query' must be a non-empty string"):
+    with pytest.raises(JsonRpcInvalidParams, match="'query' is required"):
         await search(client, k=3)
 
 
