@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_settings, cli_spec, cli_steering
+from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_schema, cli_settings, cli_spec, cli_steering
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.errors import SpecPilotError, UsageError
 from specpilot.log_redaction import RedactingFormatter
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_doctor.add_parser(sub, _common)
     cli_settings.add_parser(sub)
     cli_steering.add_parser(sub, _common)
+    cli_schema.add_parser(sub)
 
     p_serve = sub.add_parser("serve", help="run the language server (stdio unless --tcp)")
     p_serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -421,7 +422,7 @@ COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "gra
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
-            "steering": cli_steering.cmd_steering}
+            "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema}
 
 
 def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
