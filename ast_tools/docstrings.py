@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -110,7 +111,7 @@ def _is_text_string(value: cst.BaseExpression) -> bool:
     return False
 
 
-def _with_docstring(statements: list[cst.BaseStatement], literal: str) -> list[cst.BaseStatement]:
+def _with_docstring(statements: Sequence[cst.BaseStatement], literal: str) -> list[cst.BaseStatement]:
     """``statements`` with the docstring's string replaced by ``literal``, or a new first line."""
     string = cst.SimpleString(literal)
     if statements:

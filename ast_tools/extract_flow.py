@@ -60,9 +60,9 @@ class Selection:
                     yield access.node, scope, set(access.referents)
         for node in walk(self.parsed.module):
             if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
-                scope = self.parsed.scopes.get(node.target)
-                if scope is not None:
-                    yield node.target, scope, set(scope[node.target.value])
+                target_scope = self.parsed.scopes.get(node.target)
+                if target_scope is not None:
+                    yield node.target, target_scope, set(target_scope[node.target.value])
 
 
 # -- checks ---------------------------------------------------------------------------------------

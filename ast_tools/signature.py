@@ -167,8 +167,8 @@ class _Reshape:
         nodes = {} if constructor else self._occurrences_of(parsed, function.name)
         target_file = self.files.get(self.rel, parsed)
         self.files.setdefault(self.rel, target_file)
-        _, function = find_definition(target_file, self.qualified)
-        function = _function(function, self.qualified)
+        _, found_again = find_definition(target_file, self.qualified)
+        function = _function(found_again, self.qualified)
         self.function = function
         self.kind = _kind(target_file, function)
         self.old_positional = [self.renamed.get(n, n) for n in _positional(function)]

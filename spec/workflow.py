@@ -122,7 +122,7 @@ class SpecWorkflow:
                              "--profile default overrides it")
         draft = draft_requirements(idea, title=title, profile=profile)  # refuses a bad profile before a folder exists
         if self.author is not None:
-            front = {"stage": "requirements", "status": "draft", "profile": profile}
+            front: dict[str, object] = {"stage": "requirements", "status": "draft", "profile": profile}
             written, note = self.author.requirements(idea, profile=profile, front=front)
             notes += [note] if note else []
             if written is not None:  # every clause stays: what the model's draft left out is added (spec/clauses.py)
@@ -197,7 +197,8 @@ class SpecWorkflow:
         affected: list[AffectedCode] = []
         notes: list[str] = []
         if self.retrieve is not None:
-            query = " ".join([model.title, *(i.text for i in model.items if i.kind in ("story", "criterion"))])
+            query = " ".join([model.title or info.title,
+                              *(i.text for i in model.items if i.kind in ("story", "criterion"))])
             try:
                 found = self.retrieve(query, 8)
             except Exception as exc:  # retrieval helps; without it the design still gets written
@@ -213,7 +214,8 @@ class SpecWorkflow:
             written, note = self.author.design(self.store.read(info, "requirements"), found, profile=profile,
                                                front={"spec": info.name, "stage": "design"})
             notes += [note] if note else []
-        text = written or draft_design(model.title, _items(model), affected, spec=info.name, profile=profile)
+        text = written or draft_design(model.title or info.title, _items(model), affected, spec=info.name,
+                                       profile=profile)
         return self._write_design(info, text, profile, force=force, skipped=skipped, notes=notes)
 
     def _write_design(self, info: SpecInfo, text: str, profile: str, *, force: bool, skipped: GateResult | None,
@@ -262,7 +264,7 @@ class SpecWorkflow:
             if remaining and not force:
                 raise GateFailed(GateResult("design", False, remaining))
             skipped = GateResult("design", not remaining, remaining)
-        text = draft_tasks(_items(model), title=model.title, spec=info.name, profile=profile)
+        text = draft_tasks(_items(model), title=model.title or info.title, spec=info.name, profile=profile)
         tasks, _ = parse_tasks(text)
         gate = tasks_gate(tasks, model)
         notes: list[str] = []
@@ -306,7 +308,7 @@ class SpecWorkflow:
             self.store.write(info, "tasks", set_task_done(self.store.read(info, "tasks"), task.id, True))
         entry = log_entry(task, result, applied=applied, files=files, edited=edit is not None)
         log = self.store.read(info, "build_log") if self.store.has(info, "build_log") else \
-            new_log(info.name, requirements.title)
+            new_log(info.name, requirements.title or info.title)
         path = self.store.write(info, "build_log", log.rstrip("\n") + "\n\n" + entry)
         self._set_stage(info, "implementation")
         gate = GateResult("implementation", result.stop in ("answered", "offline"), [] if result.stop in (

@@ -70,7 +70,7 @@ def cmd_spec(args: argparse.Namespace) -> int:
         if args.action == "new":
             staged.append(_stage(flow.new(args.idea, title=args.title, profile=args.profile), args))
         elif args.action == "from-code":
-            staged = flow.from_code(args.path, title=args.title)
+            staged = list(flow.from_code(args.path, title=args.title))
             if args.json:  # one JSON document: a list of the two stage results
                 print(json.dumps([_stage_json(result, []) for result in staged], indent=2))
             else:

@@ -7,7 +7,8 @@ time; every other tool works without it, and without importing LanceDB.
 from __future__ import annotations
 
 import textwrap
-from typing import Annotated, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -75,7 +76,8 @@ class GraphNeighbours(Tool[GraphArgs]):
                      + (f"  -> {e.definitions[0].path}:{e.definitions[0].line}" if len(e.definitions) == 1 else "")
                      for e in edges]
             return self.ok(f"{args.symbol} calls:\n" + "\n".join(calls), data=edges)
-        lookup = {"callers": graph.callers, "neighbours": graph.neighbours, "definitions": graph.definitions}
+        lookup: dict[str, Callable[[str], Sequence[Any]]] = {
+            "callers": graph.callers, "neighbours": graph.neighbours, "definitions": graph.definitions}
         nodes = lookup[args.relation](args.symbol)
         if not nodes:
             return self.ok(f"no {args.relation} found for {args.symbol}", data=[])

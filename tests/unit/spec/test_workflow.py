@@ -182,3 +182,18 @@ def test_the_review_verdict_agrees_with_its_own_report(tmp_path: Path) -> None:
     review, _ = parse_review(result.path.read_text(encoding="utf-8"))
     assert review.gaps and all(gap.endswith("no code") for gap in review.gaps)
     assert review.verdict == f"Changes needed: {len(review.gaps)} gap(s) under Gaps."
+
+
+def test_a_requirements_document_without_a_title_gives_stages_the_specs_name(tmp_path: Path) -> None:
+    """A hand-edited requirements.md that lost its heading and title: later stages use the spec's name, never
+    the word None."""
+    from specpilot.spec.workflow import SpecWorkflow
+
+    flow = SpecWorkflow(tmp_path)
+    path = flow.new("Users can export the report as CSV. The export SHALL finish within 2 seconds.").path
+    kept = [line for line in path.read_text().splitlines() if not line.startswith(("# ", "title:"))]
+    path.write_text("\n".join(kept) + "\n")
+    design = flow.design(force=True).path.read_text()
+    tasks = flow.tasks(force=True).path.read_text()
+    assert "# Design: export the report as csv" in design
+    assert "None" not in design and "None" not in tasks
