@@ -13,7 +13,11 @@ more than flask's), indexed once with torch, it measures:
 * warm: one process, the query embedding and the whole hybrid search, p50/p95 over
   25 queries, torch vs ONNX;
 * agreement: cosine between ONNX and torch vectors of 1,000 queries (first sentences
-  of stdlib docstrings).
+  of stdlib docstrings);
+* with a server: a ``specpilot serve`` for the workspace is running (it answers over its
+  query socket); wall time of the same fresh ``specpilot search`` processes, whether the
+  server answered each, and whether the answers equal the cold ONNX path's (``--json``);
+  plus the socket round trip alone (request to answer, in this process).
 
 Writes the ``query_speed`` section of RESULTS.md.
 """
@@ -22,14 +26,17 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("LANCE_LOG", "error")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -91,15 +98,106 @@ def prepare(workdir: Path) -> Path:
     return ws
 
 
-def cold(ws: Path, cache: Path, mode: str, query: str) -> float:
+def cold(ws: Path, cache: Path, mode: str, query: str) -> tuple[float, str, str]:
+    """(wall time, --json output, stderr) of one fresh `specpilot search` process."""
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     started = time.perf_counter()
-    done = subprocess.run([SPECPILOT, "search", query, "--mode", mode, "-k", "10", "-w", str(ws)],
+    done = subprocess.run([SPECPILOT, "search", query, "--mode", mode, "-k", "10", "-w", str(ws), "--json", "-v"],
                           capture_output=True, text=True, env=env)
     took = time.perf_counter() - started
-    if done.returncode != 0 or "no results" in done.stdout:
+    if done.returncode != 0 or done.stdout.strip() == "[]":
         raise SystemExit(f"search failed: {done.stderr or done.stdout}")
-    return took
+    return took, done.stdout, done.stderr
+
+
+FLOORS = {"python": "pass", "lancedb": "import lancedb"}
+
+
+def floor_process(code: str) -> float:
+    """Wall time of a fresh process that only runs ``code`` (start the interpreter, import LanceDB)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - t0
+
+
+PROFILED = ("lancedb", "lance_namespace", "pyarrow", "numpy", "onnxruntime", "tokenizers", "pathspec",
+            "specpilot.cli", "specpilot.index.engine", "specpilot.index.store", "specpilot.index.query_encoder")
+
+
+def import_profile(ws: Path, cache: Path) -> tuple[dict[str, float], float, float]:
+    """``-X importtime`` of one cold hybrid search: cumulative ms of the big imports, the sum of
+    our own modules' self times, and the whole import time (ms)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "specpilot", "search", QUERIES[0],
+                           "-w", str(ws), "--no-server"], capture_output=True, text=True, env=env, check=True)
+    cumulative: dict[str, float] = {}
+    ours = total = 0.0
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
+            continue
+        _, own, cum, name = (part.strip() for part in line.replace("import time:", "|").split("|"))
+        if name in PROFILED:
+            cumulative[name] = max(cumulative.get(name, 0.0), float(cum) / 1000)
+        if name.startswith("specpilot"):
+            ours += float(own) / 1000
+        if not line.split("|")[2].startswith("  "):  # a top-level import
+            total += float(cum) / 1000
+    return cumulative, ours, total
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def start_server(ws: Path, cache: Path) -> subprocess.Popen[bytes]:
+    """`specpilot serve` for ``ws`` (stdio), initialized; it then loads the model and checks the index."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    server = subprocess.Popen([SPECPILOT, "serve"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=env)
+    assert server.stdin is not None
+    server.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": os.getpid(), "capabilities": {}, "workspaceFolders": [{"uri": ws.as_uri(), "name": ws.name}]}}))
+    server.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+    server.stdin.flush()
+    return server
+
+
+def wait_for_server(ws: Path, cache: Path, server: subprocess.Popen[bytes]) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < 300:
+        if server.poll() is not None:
+            raise SystemExit("the server exited")
+        _, _, stderr = cold(ws, cache, "hybrid", QUERIES[0])
+        if "answered by the running server" in stderr:
+            return time.perf_counter() - started
+        time.sleep(1)
+    raise SystemExit("the server never answered a hybrid search on its socket")
+
+
+def socket_round_trips(ws: Path, n: int) -> list[float]:
+    """Request to answer over the socket in this process (no process start, no imports)."""
+    from specpilot.config import load_settings
+    from specpilot.paths import cache_dir
+    from specpilot.query_socket import ask, settings_fingerprint
+
+    settings, _ = load_settings(ws, [])
+    fingerprint = settings_fingerprint(settings, cache_dir(ws, settings.cache_path))
+    times = []
+    for query in (QUERIES * 5)[:n]:
+        t0 = time.perf_counter()
+        ask(ws, {"op": "search", "workspace": str(ws), "settings": fingerprint, "query": query, "k": 10,
+                 "mode": None, "graph": None, "filters": {}})
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def compare(server_out: str, cold_out: str) -> tuple[bool, bool, float]:
+    """(identical output, same ranked chunks, largest score difference)."""
+    ours, theirs = json.loads(server_out), json.loads(cold_out)
+    same_rank = [(h["path"], h["start_line"]) for h in ours] == [(h["path"], h["start_line"]) for h in theirs]
+    diff = max((abs(a["score"] - b["score"]) for a, b in zip(ours, theirs)), default=0.0)
+    return server_out == cold_out, same_rank, diff
 
 
 def warm(ws: Path, cache: Path, torch_path: bool) -> tuple[list[float], list[float]]:
@@ -134,7 +232,9 @@ def main() -> None:
     args = parser.parse_args()
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    ws = prepare(workdir)
+    # A private socket folder: no server outside this benchmark can answer its searches.
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="spqb", dir="/tmp")
+    ws = prepare(workdir).resolve()
     onnx_cache, torch_cache = workdir / "xdg-onnx", workdir / "xdg-empty"
     os.environ["XDG_CACHE_HOME"] = str(onnx_cache)
     from specpilot.index.embedder import create_embedder
@@ -153,15 +253,52 @@ def main() -> None:
     chunks = counted.store.count()
     counted.close()
 
-    results: dict[str, list[float]] = {"torch": [], "onnx": [], "bm25": []}
+    results: dict[str, list[float]] = {"torch": [], "onnx": [], "bm25": [], "server": [], "python": [],
+                                       "lancedb": []}
+    cold_answers: dict[str, str] = {}
     assert not torch_cache.exists()
-    log("cold processes (the three kinds in turn, so that other load hits them alike)")
+    load_start = os.getloadavg()[0]
+    log("cold processes (the five kinds in turn, so that other load hits them alike)")
     for i in range(args.runs):
         query = QUERIES[i % len(QUERIES)]
         for label, cache, mode in (("torch", torch_cache, "hybrid"), ("onnx", onnx_cache, "hybrid"),
                                    ("bm25", onnx_cache, "bm25")):
-            results[label].append(cold(ws, cache, mode, query))
-    load_start = os.getloadavg()[0]
+            took, out, stderr = cold(ws, cache, mode, query)
+            assert "answered by the running server" not in stderr
+            results[label].append(took)
+            if label == "onnx":
+                cold_answers[query] = out
+        for label, code in FLOORS.items():
+            results[label].append(floor_process(code))
+    load_cold = os.getloadavg()[0]
+
+    log("the import profile")
+    profile, own_ms, imports_ms = import_profile(ws, onnx_cache)
+
+    log("with a server running")
+    server = start_server(ws, onnx_cache)
+    try:
+        ready_s = wait_for_server(ws, onnx_cache, server)
+        fallbacks, identical, same_rank, score_diff = 0, 0, 0, 0.0
+        for i in range(args.runs * 2):
+            query = QUERIES[i % len(QUERIES)]
+            took, out, stderr = cold(ws, onnx_cache, "hybrid", query)
+            if "answered by the running server" not in stderr:
+                fallbacks += 1
+                continue
+            results["server"].append(took)
+            if query in cold_answers:
+                equal, ranked, diff = compare(out, cold_answers[query])
+                identical += equal
+                same_rank += ranked
+                score_diff = max(score_diff, diff)
+        compared = sum(1 for i in range(args.runs * 2) if QUERIES[i % len(QUERIES)] in cold_answers)
+        round_trips = socket_round_trips(ws, 25)
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(120)
+    load_server = os.getloadavg()[0]
     log("warm")
     torch_embed, torch_search = warm(ws, torch_cache, torch_path=True)
     onnx_embed, onnx_search = warm(ws, onnx_cache, torch_path=False)
@@ -182,7 +319,8 @@ def main() -> None:
         return f"| {name} | {statistics.median(values) * 1000:.1f} | {pct(values, 0.95) * 1000:.1f} | {len(values)} |"
 
     lines = [
-        f"{machine_info()}; load average {load_start:.1f} (other jobs were running)",
+        f"{machine_info()}; 1-minute load average {load_start:.1f} before the cold runs, {load_cold:.1f} after "
+        f"them, {load_server:.1f} after the server runs (2 cores shared with other jobs)",
         "",
         f"Workspace: copy of the stdlib `{'`, `'.join(PACKAGES)}` packages, {chunks} chunks (flask has fewer), "
         "every chunk embedded. Query: `specpilot search QUERY` (hybrid, the default), a fresh process each time.",
@@ -192,6 +330,17 @@ def main() -> None:
         row("hybrid, torch query embedding (no ONNX export)", results["torch"]),
         row("hybrid, ONNX query encoder", results["onnx"]),
         row("bm25 only (floor: no query embedding)", results["bm25"]),
+        row("hybrid, a `specpilot serve` running (answered over its socket)", results["server"]),
+        "",
+        f"With the server: {len(results['server'])} of {args.runs * 2} searches answered by the server "
+        f"({fallbacks} fell back to the process' own search); the server answered hybrid searches "
+        f"{ready_s:.0f} s after it started (it loads the torch model first; until then the CLI searches "
+        f"itself). Of {compared} answers compared with the cold ONNX path's `--json` output: {identical} "
+        f"identical byte for byte, {same_rank} with the same chunks in the same order, largest score "
+        f"difference {score_diff:.2g} (the server embeds the query with torch, the cold path with ONNX). "
+        f"Socket round trip alone (request to answer, hybrid, k=10, in one process): "
+        f"p50 {statistics.median(round_trips) * 1000:.1f} ms, p95 {pct(round_trips, 0.95) * 1000:.1f} ms "
+        f"over {len(round_trips)} queries.",
         "",
         "| warm, one process | p50 ms | p95 ms | queries |",
         "|---|---|---|---|",
@@ -207,9 +356,19 @@ def main() -> None:
         "",
         f"The ONNX path adds {statistics.median(results['onnx']) - statistics.median(results['bm25']):.2f} s "
         "(p50) to the bm25 floor (onnxruntime import, reading the 90 MB model, one query); the floor itself "
-        "(interpreter, LanceDB import, opening the index) is what remains. "
-        "With a `specpilot serve` running: not measured (the CLI "
-        "does not ask a running server yet).",
+        "(interpreter, LanceDB import, opening the index) is what remains:",
+        "",
+        "| fresh process that only … (run in turn with the cold searches above) | p50 s | p95 s | runs |",
+        "|---|---|---|---|",
+        row("starts the interpreter (`python -c pass`)", results["python"]),
+        row("imports LanceDB (`python -c 'import lancedb'`)", results["lancedb"]),
+        "",
+        f"Import profile of one cold hybrid search (`python -X importtime`, which inflates every figure; "
+        f"all imports {imports_ms:.0f} ms): "
+        + ", ".join(f"`{name}` {profile[name]:.0f} ms" for name in PROFILED if name in profile)
+        + f"; SpecPilot's own modules (their own code, without what they import) {own_ms:.0f} ms. "
+        "`lance_namespace` (the REST client of LanceDB's namespace API, pydantic models built at import) "
+        "is imported by `lancedb` itself for any local table; only LanceDB can make it lazy.",
     ]
     text = "\n".join(lines)
     print(text)

@@ -40,7 +40,8 @@ from typing import Any
 log = logging.getLogger("specpilot.query_socket")
 
 PROTOCOL_VERSION = 1
-MAX_LINE_BYTES = 256 * 1024  # a request or an answer line; queries are short
+MAX_LINE_BYTES = 256 * 1024  # a request line; queries are short
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # an answer: up to 200 hits with their snippets
 MAX_SOCKET_PATH = 100  # sun_path holds 104-108 bytes depending on the system
 CONNECT_TIMEOUT_S = 0.1
 ANSWER_TIMEOUT_S = 5.0
@@ -105,7 +106,7 @@ def settings_fingerprint(settings: Any, cache: Path) -> str:
 
 
 # -- the client ------------------------------------------------------------------------------------
-def _read_line(conn: socket.socket) -> bytes:
+def _read_line(conn: socket.socket, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -118,8 +119,8 @@ def _read_line(conn: socket.socket) -> bytes:
             break
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_LINE_BYTES:
-            raise ValueError(f"line longer than {MAX_LINE_BYTES} bytes")
+        if size > limit:
+            raise ValueError(f"line longer than {limit} bytes")
     return b"".join(chunks)
 
 
@@ -144,7 +145,7 @@ def ask(workspace: Path, request: dict[str, Any], *, timeout: float = ANSWER_TIM
         conn.settimeout(timeout)
         try:
             conn.sendall(json.dumps({"v": PROTOCOL_VERSION, **request}).encode() + b"\n")
-            line = _read_line(conn)
+            line = _read_line(conn, MAX_ANSWER_BYTES)
         except (OSError, ValueError) as exc:
             raise SocketUnavailable(f"the server did not answer ({exc})") from None
     finally:
@@ -280,7 +281,7 @@ class QuerySocket:
             log.warning("query socket of %s: refused a client of user %d", self.workspace, uid)
             return error_answer("forbidden", "this socket answers its owner only")
         try:
-            line = _read_line(conn)
+            line = _read_line(conn, MAX_LINE_BYTES)
             request = json.loads(line)
         except (OSError, ValueError) as exc:
             return error_answer("bad-request", f"expected one JSON line: {exc}")

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,24 @@ def test_the_server_answers_with_the_output_of_a_search_in_the_process(
     assert "searching in this process" in here.stderr
     assert through_server.stdout == here.stdout
     assert through_server.stdout.strip()
+
+
+def test_garbage_on_the_socket_gets_an_error_and_the_server_keeps_answering(
+        server: Server, workspace: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", env["XDG_RUNTIME_DIR"])
+    path = socket_path(workspace)
+    assert path is not None
+    for payload in (b"GET / HTTP/1.1\r\n\r\n", b'{"v": 1, "op": "search", "query": 5}\n', b"\x00" * 1000 + b"\n"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(30)
+            conn.connect(str(path))
+            conn.sendall(payload)
+            conn.shutdown(socket.SHUT_WR)
+            answer = json.loads(conn.makefile("rb").readline())
+        assert answer["ok"] is False and answer["error"] == "bad-request"
+    assert server.process.poll() is None
+    after = cli("search", "-v", "-w", str(workspace), "slugify", env=env)
+    assert f"answered by the running server (pid {server.process.pid})" in after.stderr
 
 
 def test_other_settings_are_searched_in_the_process(server: Server, workspace: Path, env: dict[str, str]) -> None:

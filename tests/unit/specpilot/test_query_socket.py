@@ -209,3 +209,15 @@ def test_a_file_that_is_not_a_socket_is_never_connected_to(runtime: Path, tmp_pa
     path.write_text("not a socket")
     with pytest.raises(SocketUnavailable, match="not this user's socket"):
         ask(tmp_path, {"op": "search", "query": "q"})
+
+
+def test_a_long_answer_arrives_whole(runtime: Path, tmp_path: Path) -> None:
+    """200 hits with their snippets are far longer than a request may be."""
+    hits = [{"path": f"pkg/module_{i}.py", "snippet": "x = 1\n" * 300} for i in range(200)]
+    listener = QuerySocket(tmp_path, lambda request: {"ok": True, "hits": hits})
+    assert listener.start()
+    try:
+        answer = ask(tmp_path, {"op": "search", "query": "q"})
+    finally:
+        listener.stop()
+    assert answer["hits"] == hits and len(json.dumps(answer)) > MAX_LINE_BYTES
