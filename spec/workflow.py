@@ -18,7 +18,6 @@ from typing import Any
 
 from specpilot.spec import clarity
 from specpilot.spec.authoring import Author
-from specpilot.spec.build_log import log_entry, new_log, task_prompt
 from specpilot.spec.clauses import added_note, repair
 from specpilot.spec.consistency import check_consistency
 from specpilot.spec.documents import (
@@ -51,6 +50,7 @@ from specpilot.spec.gates import (
     review_gate,
     tasks_gate,
 )
+from specpilot.spec.implementation import log_entry, new_log, task_prompt
 from specpilot.spec.review_report import excerpts, readme_mentions, verdict
 from specpilot.spec.store import SpecError, SpecInfo, SpecStore
 from specpilot.spec.trace import Citation, find_citations, traceability, unknown_citations

@@ -1,5 +1,6 @@
-"""The implementation stage's record: the prompt an agent gets for one task of tasks.md, and the build_log.md
-entry each run leaves (task, outcome, files touched, tests run)."""
+"""The implementation stage: the prompt an agent gets for one task of tasks.md, and the build_log.md entry each
+run leaves (task, outcome, files touched, tests run), rendered by the build log's own model
+(spec/documents/build_log.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from specpilot.spec.documents import Item, Requirements, Task
+from specpilot.spec.documents.build_log import BuildLog, LogEntry, render_build_log
 
 
 def task_prompt(spec: str, task: Task, requirements: Requirements, *, several_specs: bool) -> str:
@@ -28,18 +30,18 @@ def task_prompt(spec: str, task: Task, requirements: Requirements, *, several_sp
 
 
 def log_entry(task: Task, result: Any, *, applied: bool, files: Sequence[str], edited: bool) -> str:
-    """One run's entry: ``result`` is the agent's (its ``stop``, ``answer`` and ``trajectory``)."""
-    at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """One run's entry as build_log.md text: ``result`` is the agent's (its ``stop``, ``answer`` and
+    ``trajectory``)."""
     outcome = f"{result.stop}{' (applied)' if applied else ' (proposed, not written)' if edited else ''}: " \
               f"{first_line(result.answer)}"
-    tests = tests_run(getattr(result, "trajectory", None))
-    return "\n".join([f"## {task.id} {task.title} ({at})", "", f"- Outcome: {outcome}",
-                      f"- Files touched: {', '.join(files) if files else '(none)'}",
-                      f"- Tests run: {tests or '(none)'}", ""])
+    entry = LogEntry(task.id, task.title, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), outcome=outcome,
+                     files_touched=list(files) or ["(none)"],
+                     tests_run=tests_run(getattr(result, "trajectory", None)) or "(none)")
+    return render_build_log(BuildLog(entries=[entry]))
 
 
 def new_log(spec: str, title: str) -> str:
-    return f"---\nspec: {spec}\nstage: implementation\n---\n# Build log: {title}\n"
+    return render_build_log(BuildLog(front={"spec": spec, "stage": "implementation"}, title=f"Build log: {title}"))
 
 
 def first_line(text: str) -> str:
