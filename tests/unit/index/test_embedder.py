@@ -68,3 +68,19 @@ def test_a_few_texts_do_not_wait_behind_a_long_embed(embedder: Embedder) -> None
     worker.join(60)
     assert done and np.allclose(out[0], expected, atol=1e-5)
     assert embedder.embed_few([]).shape == (0, 384)
+
+
+def test_a_query_asked_again_is_not_embedded_again(embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    first = embedder.embed_query("split a mail header into lines")
+    calls: list[str] = []
+    real = embedder._embed_query
+    monkeypatch.setattr(embedder, "_embed_query", lambda text: calls.append(text) or real(text))
+    again = embedder.embed_query("split a mail header into lines")
+    assert again is first and calls == [] and not again.flags.writeable
+    monkeypatch.setattr("specpilot.index.embedder.QUERY_CACHE", 2)
+    for text in ("one query", "another query", "a third query"):
+        embedder.embed_query(text)
+    assert calls == ["one query", "another query", "a third query"]
+    embedder.embed_query("split a mail header into lines")  # pushed out by the three: embedded again
+    assert calls[-1] == "split a mail header into lines" and len(embedder._queries) == 2
