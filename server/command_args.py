@@ -13,9 +13,11 @@ No pygls here: the CLI prints the schema without loading the server.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, with_config
@@ -367,6 +369,11 @@ def summary(name: str) -> str:
 
 def command_schemas() -> dict[str, Any]:
     """One JSON Schema (2020-12) document: for each command, the schema of its ``arguments`` array."""
+    return copy.deepcopy(_built_schemas())  # built once (about 50 ms); callers may change their copy
+
+
+@cache
+def _built_schemas() -> dict[str, Any]:
     mode: Literal["validation"] = "validation"
     keys = [(name, mode, command.adapter) for name, command in COMMANDS.items()]
     by_key, defs = TypeAdapter.json_schemas(keys, ref_template="#/$defs/{model}")
