@@ -3,10 +3,11 @@
 Each command takes at most one argument: an object (``arguments: [{...}]``) whose shape is one class
 below, camelCase on the wire. ``COMMANDS`` maps a command to its argument type; ``parse_argument``
 checks a call's ``arguments`` against it and ``command_schemas`` publishes the same types as JSON
-Schema (the VS Code extension's input, ``specpilot schema commands``, the ``specpilot/commandSchemas``
-request). Validation and schema come from one pydantic ``TypeAdapter`` per command, so what the schema
-allows is exactly what the server accepts. Validation is strict (a ``"5"`` is not a number, a ``1`` is
-not ``true``) and unknown keys are refused, so a typo names itself instead of being ignored.
+Schema (``command_schema.json`` next to this module, for the VS Code extension's build; ``specpilot
+schema commands``; the ``specpilot/commandSchemas`` request). Validation and schema come from one
+pydantic ``TypeAdapter`` per command, so what the schema allows is exactly what the server accepts.
+Validation is strict (a ``"5"`` is not a number, a ``1`` is not ``true``) and unknown keys are
+refused, so a typo names itself instead of being ignored.
 
 No pygls here: the CLI prints the schema without loading the server.
 """
@@ -18,6 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, with_config
@@ -27,6 +29,7 @@ from specpilot.ast_tools.structured import EditDocument
 from specpilot.errors import UsageError
 
 SCHEMA_ID = "https://specpilot.dev/schemas/command-arguments.json"
+SCHEMA_PATH = Path(__file__).with_name("command_schema.json")  # the published copy; a test keeps it current
 ARGUMENTS = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, use_attribute_docstrings=True)
 C = TypeVar("C")
 
