@@ -19,7 +19,6 @@ from typing import Any
 from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_schema, cli_settings, cli_spec, cli_steering
 from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.errors import SpecPilotError, UsageError
-from specpilot.log_redaction import RedactingFormatter
 from specpilot.memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -151,6 +150,8 @@ def _workspace(path: Path | None) -> Path:
 
 def configure_logging(level: str) -> None:
     """Our own messages at the chosen level; third-party libraries only when they warn."""
+    from specpilot.log_redaction import RedactingFormatter  # here: a search the server answers logs nothing
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("specpilot: %(levelname)s: %(message)s"))
     ours = logging.getLogger("specpilot")
