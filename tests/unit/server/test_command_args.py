@@ -161,3 +161,11 @@ def test_wire_names_are_camel_case_and_parse_to_python_names() -> None:
     parsed = parse_argument("specpilot.spec.runTask", [{"taskId": "T3", "apply": True}])
     assert (parsed.task_id, parsed.apply, parsed.name) == ("T3", True, None)
     assert not server_accepts("specpilot.spec.runTask", [{"task_id": "T3"}])
+
+
+def test_a_command_without_an_argument_type_cannot_be_registered() -> None:
+    from specpilot.server.app import SpecPilotServer
+    from specpilot.server.commands import typed_command
+
+    with pytest.raises(KeyError, match="specpilot.nope has no argument type"):
+        typed_command(SpecPilotServer(), "specpilot.nope")
