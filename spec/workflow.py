@@ -101,11 +101,13 @@ def _items(model: Requirements) -> list[RequirementItem]:
 
 
 class SpecWorkflow:
-    def __init__(self, root: Path, *, retrieve: Retrieve | None = None, author: Author | None = None) -> None:
+    def __init__(self, root: Path, *, retrieve: Retrieve | None = None, author: Author | None = None,
+                 store: SpecStore | None = None) -> None:
         """``author``: a model that writes requirements and designs (spec/authoring.py);
-        None or an offline one: the deterministic drafter writes them."""
+        None or an offline one: the deterministic drafter writes them. ``store``: the workspace's spec store
+        (one that sees the editor's buffers); None: a store of the folder."""
         self.root = root.resolve()
-        self.store = SpecStore(self.root)
+        self.store = store if store is not None else SpecStore(self.root)
         self.retrieve = retrieve
         self.author = author if author is not None and author.available else None
 

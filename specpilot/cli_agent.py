@@ -63,15 +63,15 @@ def cmd_agent(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
     from specpilot.agents.loop import AgentEvent
-    from specpilot.agents.session import AgentSession, SessionError
     from specpilot.ast_tools.edits import Refusal, apply
+    from specpilot.project import open_project
 
     root = (args.workspace or Path.cwd()).resolve()
     printer = None if args.quiet or args.json else _printer()
-    try:
-        session = AgentSession.open(root)
-    except SessionError as exc:
-        raise AgentCliError(str(exc)) from None
+    project = open_project(root)
+    for problem in project.problems:
+        print(f"specpilot: {problem}", file=sys.stderr)
+    session = project.agent_session()
     for note in session.notes:
         print(f"specpilot: {note}", file=sys.stderr)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +59,16 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_spec(args: argparse.Namespace) -> int:
+    from specpilot.project import open_project
     from specpilot.spec.store import SpecError
-    from specpilot.spec.workflow import SpecWorkflow
 
     root = (args.workspace or Path.cwd()).resolve()
-    flow = SpecWorkflow(root, retrieve=_retriever(root) if args.action == "design" else None,
-                        author=_author(root) if args.action in ("new", "design", "review") else None)
+    project = open_project(root)
+    if args.action == "design":
+        project.prepare_index = _index_first(project)
     staged: list[Any] = []  # the stage results whose gate decides the exit status
     try:
+        flow = project.workflow(author=args.action in ("new", "design", "review"), retrieval=args.action == "design")
         if args.action == "new":
             staged.append(_stage(flow.new(args.idea, title=args.title, profile=args.profile), args))
         elif args.action == "from-code":
@@ -84,13 +86,15 @@ def cmd_spec(args: argparse.Namespace) -> int:
         elif args.action == "tasks":
             staged.append(_stage(flow.tasks(args.name, force=args.force), args))
         elif args.action == "run-task":
-            _run_task(flow, args)
+            _run_task(project, flow, args)
         elif args.action == "review":
             staged.append(_stage(flow.review(args.name), args))
         else:
             _status(flow, args)
     except (SpecError, ValueError) as exc:
         raise SpecCliError(str(exc)) from None
+    finally:
+        project.close()
     failed = [result.document for result in staged if not result.gate.passed]
     if failed:  # the document is written, but the stage is not done: exit 1, as a refused stage does
         print(f"specpilot: error: the {' and '.join(failed)} gate fails (see the problems above)", file=sys.stderr)
@@ -126,13 +130,10 @@ def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = 
     return result
 
 
-def _run_task(flow: Any, args: argparse.Namespace) -> None:
-    from specpilot.agents.session import AgentSession, SessionError
-
-    try:
-        session = AgentSession.open(flow.root)
-    except SessionError as exc:
-        raise SpecCliError(str(exc)) from None
+def _run_task(project: Any, flow: Any, args: argparse.Namespace) -> None:
+    for problem in project.problems:
+        print(f"specpilot: {problem}", file=sys.stderr)
+    session = project.agent_session()
     for note in session.notes:
         print(f"specpilot: {note}", file=sys.stderr)
     try:
@@ -173,55 +174,24 @@ def _status(flow: Any, args: argparse.Namespace) -> None:
               f"{marks[g['design']]:<7} {marks[g['tasks']]:<6} {marks[g['review']]}{stale}")
 
 
-def _author(root: Path) -> Any:
-    """The configured model as the planner, architect and reviewer; None without one (the drafter writes)."""
-    from specpilot.agents.llm.factory import make_provider
-    from specpilot.agents.llm.settings import ModelConfigError
-    from specpilot.agents.prompt_templates import PromptLibrary
-    from specpilot.agents.safety.redact import redact_messages
-    from specpilot.config import load_settings
-    from specpilot.spec.authoring import Author
-
-    settings, _ = load_settings(root)
-    try:
-        provider = make_provider(settings.model)
-    except ModelConfigError as exc:
-        raise SpecCliError(str(exc)) from None
-    if provider.offline:
-        return None
-    return Author(provider, PromptLibrary(root / ".specpilot" / "prompts"), redact_messages, root=root,
-                  context_tokens=settings.agent.context_tokens)
-
-
-def _retriever(root: Path) -> Any:
-    """Affected code for the design from the workspace index. A workspace that was never indexed is indexed
-    first (what ``specpilot index`` does, with its progress on stderr), so the design can cite code."""
-    from specpilot.config import load_settings
+def _index_first(project: Any) -> Callable[[Any], None]:
+    """Before the design's first search: a workspace that was never indexed is indexed first (what
+    ``specpilot index`` does, with its progress on stderr), so the design can cite code."""
     from specpilot.paths import cache_dir
 
-    settings, _ = load_settings(root)
+    never_indexed = not (cache_dir(project.root, project.settings.cache_path) / "index").exists()  # not opened yet
 
-    def retrieve(query: str, k: int) -> list[tuple[str, str, int]]:
+    def prepare(index: Any) -> None:
         from specpilot.cli_progress import ProgressView
-        from specpilot.index.engine import WorkspaceIndex
 
-        never_indexed = not (cache_dir(root, settings.cache_path) / "index").exists()
-        index = WorkspaceIndex(root, settings)
-        try:
-            for notice in index.store.notices:
-                print(f"specpilot: {notice.message}", file=sys.stderr)
-            if never_indexed or index.needs_reindex:  # none yet, or a repair on open emptied it
-                print("specpilot: indexing the workspace first, for the design's affected code", file=sys.stderr)
-                with ProgressView() as view:
-                    report = index.update(view.update, embed=never_indexed)
-                print(f"specpilot: indexed {report.files_seen} files", file=sys.stderr)
-            if not index.manifest.files:  # nothing to cite: no need to load the embedding model
-                return []
-            return [(h.path, h.qualified_name or h.name, h.start_line) for h in index.search(query, k=k)
-                    if h.kind != "module"]
-        finally:
-            index.close()
-    return retrieve
+        for notice in index.store.notices:
+            print(f"specpilot: {notice.message}", file=sys.stderr)
+        if never_indexed or index.needs_reindex:  # none yet, or a repair on open emptied it
+            print("specpilot: indexing the workspace first, for the design's affected code", file=sys.stderr)
+            with ProgressView() as view:
+                report = index.update(view.update, embed=never_indexed)
+            print(f"specpilot: indexed {report.files_seen} files", file=sys.stderr)
+    return prepare
 
 
 def answers_from(pairs: Sequence[str]) -> dict[str, str]:

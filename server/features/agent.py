@@ -37,13 +37,14 @@ from specpilot.ast_tools.edits import EDIT, EditResult
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
 from specpilot.server.command_args import AgentOfferArgs, AgentTaskArgs
 from specpilot.server.commands import typed_command
-from specpilot.server.features.refactor import check_unchanged, workspace_of
+from specpilot.server.features.refactor import check_unchanged
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import ProgressReporter
 from specpilot.server.lsp_utils import path_to_uri, plain, uri_to_path, workspace_edit
 
 if TYPE_CHECKING:
     from specpilot.agents.session import AgentSession
+    from specpilot.project import Project
 
 log = logging.getLogger("specpilot.server.agent")
 T = TypeVar("T")
@@ -99,16 +100,21 @@ def _task(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) -> tuple[s
     return task, ask, offer.title.removeprefix("SpecPilot: ")
 
 
+def project_of(ls: SpecPilotServer, folder: Folder) -> Project:
+    """The folder's engine façade (specpilot/project.py), as the CLI builds it, with what the server holds: the
+    folder's settings and open index, the editor's buffers and key; searches never wait for the model."""
+    from specpilot.project import open_project
+    from specpilot.server.features.refactor import on_loop, open_buffers
+
+    buffers = on_loop(ls, lambda: open_buffers(ls, folder))
+    return open_project(folder.root, settings=folder.settings, buffers=buffers, index=folder.index,
+                        api_key=ls.api_key, interactive=True)
+
+
 async def open_session(ls: SpecPilotServer, folder: Folder) -> AgentSession:
     """An agent session on ``folder`` with the editor's buffers, its index and the editor's key."""
-    from specpilot.agents.session import AgentSession, SessionError
-
-    ws = workspace_of(ls, folder)
-    try:
-        session = await ls.in_query_thread(AgentSession.open, folder.root, settings=folder.settings,
-                                           api_key=ls.api_key, buffers=dict(ws.buffers), index=folder.index)
-    except SessionError as exc:
-        raise RequestFailed(str(exc)) from None
+    project = project_of(ls, folder)
+    session = await ls.in_query_thread(project.agent_session)
     for note in session.notes:
         log.info("agent: %s", note)
     return session

@@ -34,7 +34,7 @@ from specpilot.server.command_args import (
 )
 from specpilot.server.commands import typed_command
 from specpilot.server.features import specs
-from specpilot.server.features.agent import folder_for, open_session, send_edit, with_progress
+from specpilot.server.features.agent import folder_for, open_session, project_of, send_edit, with_progress
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import ProgressReporter, start_watcher
 from specpilot.server.lsp_utils import path_to_uri
@@ -58,25 +58,9 @@ def _result(folder: Folder, result: StageResult) -> dict[str, Any]:
 
 
 def workflow_for(ls: SpecPilotServer, folder: Folder) -> SpecWorkflow:
-    """The workflow with the folder's index for the design's affected code and, when a model is
+    """The workflow of the folder's project: its index for the design's affected code and, when a model is
     configured (settings, or the editor's key), the model as planner, architect and reviewer."""
-    from specpilot.agents.llm.factory import make_provider
-    from specpilot.agents.llm.settings import ModelConfigError
-    from specpilot.agents.prompt_templates import PromptLibrary
-    from specpilot.agents.safety.redact import redact_messages
-    from specpilot.spec.authoring import Author
-
-    def retrieve(query: str, k: int) -> list[tuple[str, str, int]]:
-        return [(h.path, h.qualified_name or h.name, h.start_line)
-                for h in folder.index.search(query, k=k, wait_for_model=False) if h.kind != "module"]
-
-    try:
-        provider = make_provider(folder.settings.model, api_key=ls.api_key)
-    except ModelConfigError as exc:
-        raise RequestFailed(str(exc)) from None
-    author = Author(provider, PromptLibrary(folder.root / ".specpilot" / "prompts"), redact_messages,
-                    root=folder.root, context_tokens=folder.settings.agent.context_tokens)
-    return SpecWorkflow(folder.root, retrieve=retrieve, author=author)
+    return project_of(ls, folder).workflow()
 
 
 FIRST_PASS = ("starting", "indexing")
@@ -139,12 +123,14 @@ async def _run(ls: SpecPilotServer, folder: Folder, title: str, work: Callable[[
 async def run_task(ls: SpecPilotServer, given: SpecRunTaskArgs) -> dict[str, Any]:
     folder = _folder(ls, given.uri)
     task_id = given.task_id.strip()
+    project = project_of(ls, folder)
     session = await open_session(ls, folder)
     label = f"SpecPilot: task {task_id}"
     def work(on_event: Callable[[AgentEvent], None], cancelled: Callable[[], bool]) -> tuple[RunResult, StageResult]:
         def run(task: str) -> RunResult:
             return session.run(task, on_event=on_event, cancelled=cancelled)
-        return SpecWorkflow(folder.root).run_task(task_id, given.name or None, apply=False, run_agent=run)
+        return project.workflow(author=False, retrieval=False).run_task(task_id, given.name or None, apply=False,
+                                                                         run_agent=run)
 
     try:
         result, stage = await with_progress(ls, session, label, work)
@@ -167,7 +153,7 @@ async def mark_done(ls: SpecPilotServer, given: SpecMarkDoneArgs) -> dict[str, A
     else on disk."""
     folder = _folder(ls, given.uri)
     task_id, done = given.task_id.strip(), given.done
-    workflow = SpecWorkflow(folder.root)
+    workflow = project_of(ls, folder).workflow(author=False, retrieval=False)
     try:
         info = workflow.store.resolve(given.name or None)
         path = workflow.store.path(info, "tasks")

@@ -1,0 +1,126 @@
+"""One workspace's engine, as both faces use it: the façade the CLI and the language server build with
+:func:`open_project`, so they wire the spec workflow, the model and the agent the same way.
+
+A :class:`Project` holds the workspace's settings, its index (the server lends the one it keeps open; the CLI's
+is opened when first needed and closed with the project), its one spec store (which sees the editor's open
+buffers), the configured model as the spec stages' author, and the agent session factory. It imports engines
+only, never a face: the server and the CLI import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from specpilot.config import ConfigProblem, Settings, load_settings
+from specpilot.spec.store import SpecStore
+from specpilot.spec.workflow import SpecWorkflow
+
+if TYPE_CHECKING:
+    from specpilot.agents.session import AgentSession
+    from specpilot.index.engine import WorkspaceIndex
+    from specpilot.rl.policy import Policy
+    from specpilot.spec.authoring import Author
+
+Buffers = Mapping[str, tuple[str, int]]
+PrepareIndex = Callable[["WorkspaceIndex"], None]
+
+
+@dataclass
+class Project:
+    """See the module docstring. ``interactive``: searches never wait for the embedding model (the server
+    answers with what is embedded so far); ``prepare_index`` runs on an index the project opens itself before
+    its first search (the CLI indexes a never-indexed workspace there, with progress)."""
+
+    root: Path
+    settings: Settings
+    problems: list[ConfigProblem] = field(default_factory=list)
+    buffers: Buffers = field(default_factory=dict)
+    api_key: str | None = None
+    interactive: bool = False
+    prepare_index: PrepareIndex | None = None
+    _index: WorkspaceIndex | None = None
+    _owns_index: bool = True
+    _prepared: bool = False
+    specs: SpecStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.specs = SpecStore(self.root, self.buffers)
+
+    # -- the index ----------------------------------------------------------------------------------------------
+    @property
+    def index(self) -> WorkspaceIndex:
+        """The workspace's index: the one lent by the server, or one this project opens (and closes)."""
+        if self._index is None:
+            from specpilot.index.engine import WorkspaceIndex
+
+            self._index = WorkspaceIndex(self.root, self.settings)
+            self._owns_index = True
+        if self.prepare_index is not None and not self._prepared and self._owns_index:
+            self._prepared = True
+            self.prepare_index(self._index)
+        return self._index
+
+    def retrieve(self, query: str, k: int) -> list[tuple[str, str, int]]:
+        """Affected code for a spec: (path, symbol, line) of the best definitions (modules left out)."""
+        index = self.index
+        if not index.manifest.files:  # nothing to cite: no need to load the embedding model
+            return []
+        hits = index.search(query, k=k, wait_for_model=not self.interactive)
+        return [(h.path, h.qualified_name or h.name, h.start_line) for h in hits if h.kind != "module"]
+
+    # -- the model and the spec workflow ------------------------------------------------------------------------
+    def author(self) -> Author | None:
+        """The configured model as planner, architect and reviewer; None when none is configured (the
+        deterministic drafter writes). A model setting that cannot work is a SpecPilotError saying why."""
+        from specpilot.agents.llm.factory import make_provider
+        from specpilot.agents.prompt_templates import PromptLibrary
+        from specpilot.agents.safety.redact import redact_messages
+        from specpilot.spec.authoring import Author
+
+        provider = make_provider(self.settings.model, api_key=self.api_key)
+        if provider.offline:
+            return None
+        return Author(provider, PromptLibrary(self.root / ".specpilot" / "prompts"), redact_messages,
+                      root=self.root, context_tokens=self.settings.agent.context_tokens)
+
+    def workflow(self, *, author: bool = True, retrieval: bool = True) -> SpecWorkflow:
+        """The spec workflow over this project's store; ``author``: with the configured model (when there is
+        one); ``retrieval``: the design cites code from the index."""
+        return SpecWorkflow(self.root, retrieve=self.retrieve if retrieval else None,
+                            author=self.author() if author else None, store=self.specs)
+
+    # -- the agent ----------------------------------------------------------------------------------------------
+    def agent_session(self, policy: Policy | None = None) -> AgentSession:
+        """An agent session on this workspace, with the editor's buffers, this project's index when one is open,
+        and ``policy`` (None: the fixed default) making its choices."""
+        from specpilot.agents.session import AgentSession
+
+        session = AgentSession.open(self.root, settings=self.settings, api_key=self.api_key,
+                                    buffers=dict(self.buffers), index=self._index)
+        if policy is not None:
+            session.policy = policy
+        return session
+
+    def close(self) -> None:
+        if self._index is not None and self._owns_index:
+            self._index.close()
+        self._index = None
+
+
+def open_project(root: Path, *, settings: Settings | None = None, buffers: Buffers | None = None,
+                 index: WorkspaceIndex | None = None, api_key: str | None = None, interactive: bool = False,
+                 prepare_index: PrepareIndex | None = None) -> Project:
+    """The one way both faces build a workspace's engine. ``settings`` None: read from the workspace (its
+    problems are kept on the project for the face to report); ``index``: an open index to lend (the server's)."""
+    root = Path(root).resolve()
+    problems: list[ConfigProblem] = []
+    if settings is None:
+        settings, problems = load_settings(root)
+    project = Project(root, settings, problems, buffers if buffers is not None else {}, api_key, interactive,
+                      prepare_index)
+    if index is not None:
+        project._index, project._owns_index = index, False
+    return project
