@@ -14,9 +14,11 @@ from specpilot.server.features import (
     lifecycle,
     refactor,
     search,
+    spec_commands,
     specs,
     steering,
     symbols,
 )
 
-FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, steering, doctor, commands)
+FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, spec_commands, steering,
+            doctor, commands)

@@ -5,8 +5,8 @@ The handlers are thin: :mod:`specpilot.spec.lookup` finds IDs and builds the ans
 (a snapshot of the folder's specs and citations, open buffers over the disk), cached per folder until a
 document changes or a command writes a spec. Diagnostics are recomputed for the open documents of a folder
 after a pause in typing (``server.bufferDebounceMs``), once the index update of the same edit is written, and
-cleared when a document closes. The stage commands
-live in ``spec_commands.py``.
+cleared when a document closes. The stage commands live in ``spec_commands.py``, which imports this module (never
+the reverse).
 """
 
 from __future__ import annotations
@@ -203,10 +203,6 @@ async def spec_tree(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
 
 # -- registration ---------------------------------------------------------------------------------------------
 def register(server: SpecPilotServer) -> None:
-    from specpilot.server.features import spec_commands
-
-    spec_commands.register(server)
-
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: SpecPilotServer, params: types.HoverParams) -> types.Hover | None:
         found = await _id_at(ls, params.text_document.uri, params.position)
