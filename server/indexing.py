@@ -248,7 +248,9 @@ def start_watcher(ls: SpecPilotServer, folder: Folder) -> None:
         return
 
     def on_update(report: UpdateReport, paths: list[str]) -> None:  # watcher thread
-        ls.call_on_loop(_after_external_change, ls, folder, report)
+        # Saving a file also reports its folder as modified: nothing to tell, nothing to embed.
+        if report.files_changed or report.files_deleted or report.skipped:
+            ls.call_on_loop(_after_external_change, ls, folder, report)
 
     def is_open(rel: str) -> bool:
         return open_text(ls, folder, rel) is not None
