@@ -175,6 +175,33 @@ def _peer_uid(conn: socket.socket) -> int | None:
     return int(struct.unpack("3i", raw)[1])
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        ours, named = os.fstat(fd), os.lstat(path)
+    except OSError:
+        return False
+    return (ours.st_dev, ours.st_ino) == (named.st_dev, named.st_ino)
+
+
+def _take_lock(path: Path) -> int | None:
+    """An open, exclusively locked ``path``; None when another live process holds it. A server
+    that exits removes its lock file while it still holds the lock, so a lock taken on a file
+    that no longer has that name is given up and taken again on the new file."""
+    import fcntl
+
+    for _ in range(5):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        if _same_file(fd, path):
+            return fd
+        os.close(fd)
+    return None
+
+
 class QuerySocket:
     """Listens on ``workspace``'s socket and answers each request line with ``handler``."""
 
@@ -195,13 +222,12 @@ class QuerySocket:
         if path is None:
             log.info("no query socket for %s: no private folder for it, or its path is too long", self.workspace)
             return False
-        lock_fd = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         try:
-            import fcntl
-
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(lock_fd)
+            lock_fd = _take_lock(Path(str(path) + ".lock"))
+        except OSError as exc:
+            log.warning("no query socket for %s: %s", self.workspace, exc)
+            return False
+        if lock_fd is None:
             log.info("another server answers searches for %s; this one does not listen", self.workspace)
             return False
         try:
@@ -240,6 +266,10 @@ class QuerySocket:
                 if (info.st_dev, info.st_ino) == self._inode:
                     self.path.unlink()
         if self._lock_fd is not None:
+            lock = Path(str(self.path) + ".lock")
+            with contextlib.suppress(OSError):
+                if _same_file(self._lock_fd, lock):  # removed while still locked: see _take_lock
+                    lock.unlink()
             os.close(self._lock_fd)  # releases the flock
         self._listener = self._lock_fd = self._thread = None
 

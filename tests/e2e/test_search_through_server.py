@@ -187,5 +187,5 @@ def test_the_socket_goes_when_the_server_exits_and_a_killed_servers_socket_is_re
     replacement = Server(workspace, env, tmp_path / "replacement.log")
     wait_until_answering(workspace, env, replacement)  # took the stale socket over
     assert replacement.exit() == 0
-    assert not path.exists()
+    assert not path.exists() and not Path(str(path) + ".lock").exists()
 

@@ -168,6 +168,7 @@ def test_one_listener_per_workspace_and_the_socket_file_goes_when_it_stops(runti
     assert first.path is not None and first.path.exists()
     first.stop()
     assert not first.path.exists()
+    assert not Path(str(first.path) + ".lock").exists()  # nothing is left behind
     with pytest.raises(SocketUnavailable, match="no server is running"):
         ask(tmp_path, {"op": "search", "query": "q"})
     assert second.start()  # free again
@@ -221,3 +222,21 @@ def test_a_long_answer_arrives_whole(runtime: Path, tmp_path: Path) -> None:
     finally:
         listener.stop()
     assert answer["hits"] == hits and len(json.dumps(answer)) > MAX_LINE_BYTES
+
+
+def test_a_lock_file_removed_by_its_exiting_owner_is_taken_afresh(tmp_path: Path) -> None:
+    import fcntl
+
+    from specpilot.query_socket import _take_lock
+
+    lock = tmp_path / "ws.sock.lock"
+    holder = _take_lock(lock)
+    assert holder is not None and _take_lock(lock) is None  # held by a live owner
+    late = os.open(lock, os.O_RDWR)  # a second server opened the file just before the owner exits
+    lock.unlink()
+    os.close(holder)
+    fcntl.flock(late, fcntl.LOCK_EX | fcntl.LOCK_NB)  # it would win the lock of a file with no name ...
+    os.close(late)
+    taken = _take_lock(lock)  # ... which is why a lock counts only on the file the path names now
+    assert taken is not None and lock.exists() and os.fstat(taken).st_ino == lock.stat().st_ino
+    os.close(taken)
