@@ -14,6 +14,8 @@ with the results). The embedding model is the configured one; the cache starts e
   the time until ``specpilot/search`` finds it (polled every 10 ms), and until the
   server's ``specpilot/indexStatus`` after the save.
 * unsaved edit: the same through ``didChange`` only (so the buffer debounce counts).
+* for both: the first status after the edit that says every chunk has its vector
+  (read at the end of the 0.3 s pause after each edit), and the load average.
 
 ``--base-commit`` runs the same scenario first against that commit (a git
 worktree; the server imports its modules instead of the working tree's; parse
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -128,13 +131,15 @@ async def _until_found(client: TimedClient, name: str, limit: float = 10.0) -> f
     return float("inf")
 
 
-async def edits(client: TimedClient, root: Path, count: int, save: bool, tag: str) -> dict[str, list[float]]:
+async def edits(client: TimedClient, root: Path, count: int, save: bool, tag: str) -> dict[str, Any]:
     rel = "email/quoprimime.py" if save else "email/base64mime.py"
     path = root / rel
     uri, text = _open(client, root, rel)
     await asyncio.sleep(1.0)
     searchable: list[float] = []
     status: list[float] = []
+    vectors: list[float] = []  # until a status says every chunk has its vector (seen by the end of the pause)
+    load = [os.getloadavg()[0]]
     for n in range(count):
         name = f"zz_{tag}_helper_{n}"
         addition = f"\n\ndef {name}(value):\n    return value * {n + 2}\n"
@@ -155,7 +160,10 @@ async def edits(client: TimedClient, root: Path, count: int, save: bool, tag: st
         if len(client.statuses) > before:
             status.append(client.status_times[before] - t0)
         await asyncio.sleep(0.3)
-    return {"searchable": searchable, "status": status}
+        vectors.extend([at - t0 for at, s in zip(client.status_times[before:], client.statuses[before:])
+                        if s.get("embedded") == s.get("chunks")][:1])
+    load.append(os.getloadavg()[0])
+    return {"searchable": searchable, "status": status, "vectors": vectors, "load": load}
 
 
 class TimedClient(LanguageClient):
@@ -218,8 +226,9 @@ async def scenario(command: list[str], label: str, saves: int, edit_count: int) 
     finally:
         await client.stop()
     return {"files": files, "lines": lines, "chunks": chunks, "ready_s": ready, "first": first,
-            "save": saved["searchable"], "save_status": saved["status"], "edit": unsaved["searchable"],
-            "edit_status": unsaved["status"]}
+            "save": saved["searchable"], "save_status": saved["status"], "save_vectors": saved["vectors"],
+            "edit": unsaved["searchable"], "edit_status": unsaved["status"], "edit_vectors": unsaved["vectors"],
+            "load": saved["load"] + unsaved["load"]}
 
 
 def base_command(commit: str, label: str = "base") -> list[str]:
@@ -264,6 +273,11 @@ def report(runs: dict[str, dict[str, Any]], commit: str | None, after_commit: st
     row(f"unsaved edit → searchable, p50 / p95 ms (n={len(some['edit'])}; debounce 400 ms)",
         lambda r: ms(r["edit"]))
     row("unsaved edit → the server's indexStatus, p50 / p95 ms", lambda r: ms(r["edit_status"]))
+    for key, what in (("save_vectors", "save"), ("edit_vectors", "unsaved edit")):
+        row(f"{what} → a status with every chunk embedded, p50 / p95 ms (edits seen within the pause)",
+            lambda r, k=key, n=len(some["save"]): f"{ms(r[k])} ({len(r[k])}/{n})" if k in r else "-")
+    row("load average (1 min) over the edits: min–max (2 cores, shared)",
+        lambda r: f"{min(r['load']):.1f}–{max(r['load']):.1f}" if r.get("load") else "-")
     head = [machine_info(), "", f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Workspace: a copy of "
             f"the stdlib `email` package without `mime/` ({some['files']} files, {some['lines']} lines, "
             f"{some['chunks']} chunks; "
