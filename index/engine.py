@@ -22,6 +22,7 @@ from specpilot import memory
 from specpilot.config import Settings
 from specpilot.deny import is_denied
 from specpilot.index import health, scanner
+from specpilot.index.edit_barrier import EditBarrier
 from specpilot.index.embedder import Embedder, EmbedderError, create_embedder
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.health import HealthReport
@@ -69,6 +70,7 @@ class WorkspaceIndex:
         self._update_lock = threading.Lock()
         self._embedder_lock = threading.Lock()
         self.cancel_event = threading.Event()
+        self.edits = EditBarrier()  # searches sent right after a save wait for its write (briefly)
         self._warned_lexical_only = False
         # Parse processes for a large pass (None: up to 4, one per core). The server
         # leaves a core to the editor; even 1 worker keeps parsing out of this process.
@@ -174,7 +176,7 @@ class WorkspaceIndex:
         texts = texts or {}
         cfg = self.settings.index
         matcher = scanner.IgnoreMatcher(self.root, exclude=cfg.exclude, cache_dir=self.cache)
-        with self._update_lock:
+        with self._update_lock, self.edits.writing():
             started = time.perf_counter()
             jobs: list[tuple[str, str, int, int, str | None]] = []
             gone: list[str] = []
@@ -434,7 +436,9 @@ class WorkspaceIndex:
                filters: SearchFilters | None = None, graph_neighbours: bool | None = None, *,
                wait_for_model: bool = True) -> list[SearchHit]:
         """Ranked chunks. ``wait_for_model=False`` (the server): while the embedding
-        model is still loading, hybrid answers from full text instead of waiting."""
+        model is still loading, hybrid answers from full text instead of waiting. A search
+        started while an announced edit is being written waits for it (``EditBarrier``)."""
+        self.edits.wait()
         cfg = self.settings.search
         mode = mode or cfg.mode
         embedder = None

@@ -290,6 +290,8 @@ def schedule(ls: SpecPilotServer, folder: Folder, rel: str, text: str | None, de
     0 (a save): at once, with whatever else is waiting."""
     folder.pending[rel] = text
     _settled_event(folder).clear()
+    if delay_ms == 0:  # a search sent from now on sees the save (it waits for the write, briefly)
+        folder.index.edits.expect()
     if folder.timer is not None:
         folder.timer.cancel()
     if folder.optimize_timer is not None:  # no compaction while edits come in (see _arm_optimize)
@@ -343,6 +345,7 @@ async def _flush(ls: SpecPilotServer, folder: Folder) -> None:
     # edit queued there waits for the cores. The engine's update lock is held by an embedding step only
     # for its table reads and writes, not while the model computes.
     loop = asyncio.get_running_loop()
+    index.edits.expect()  # likewise for a buffer edit once its debounce is over
     report = await loop.run_in_executor(EDIT_POOL, partial(index.update_paths, list(batch), texts,
                                                           embed=False, optimize=False))
     # Searchable by its words from here on.
