@@ -40,8 +40,8 @@ editors:
 # Lint first (ruff and mypy, pinned), then the suite; pytest exit code 5
 # (no tests collected) must fail the run.
 test: $(STAMP) editors
-	$(VENV)/bin/ruff check specpilot index server ast_tools agents rl spec bench/*.py tests
-	$(VENV)/bin/mypy specpilot index server ast_tools agents spec
+	$(VENV)/bin/ruff check specpilot/*.py core index ast_tools rl llm spec agents server bench/*.py tests
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 

@@ -2,7 +2,7 @@
 
 One ``Agent.run(task)``:
 
-1. assembles the prompt from a versioned template (agents/prompt_templates.py),
+1. assembles the prompt from a versioned template (llm/prompt_templates.py),
    the team's steering documents (``.specpilot/steering/*.md``) and code found by
    searching the index for the task, under a token budget;
 2. asks the model; each tool call it makes goes through the tool registry (which
@@ -33,12 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from specpilot.agents.llm.base import ChatResponse, Message, Provider, ProviderError, ToolCall, ToolSpec, Usage
-from specpilot.agents.prompt_templates import PromptLibrary, estimate_tokens
 from specpilot.agents.trajectory import TrajectoryWriter, wire_messages, wire_tools
 from specpilot.ast_tools.edits import CREATE, DELETE, EDIT, EditResult, text_change
-from specpilot.config import AgentSettings
-from specpilot.rl.policy import (
+from specpilot.core.config import AgentSettings
+from specpilot.core.policy import (
     CONTEXT,
     CONTEXT_OPTIONS,
     CRITIC,
@@ -50,11 +48,13 @@ from specpilot.rl.policy import (
     Policy,
     snippet_count,
 )
+from specpilot.llm.base import ChatResponse, Message, Provider, ProviderError, ToolCall, ToolSpec, Usage
+from specpilot.llm.prompt_templates import PromptLibrary, as_data, estimate_tokens
 from specpilot.spec.steering import read_steering
 
 log = logging.getLogger("specpilot.agents")
 
-PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")  # agents/safety/redact.py's
+PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")  # llm/safety/redact.py's
 MAX_CRITIQUES = 2
 REPEAT_LIMIT = 3  # the same call (tool and arguments) made this many times stops the run
 
@@ -138,8 +138,8 @@ class Agent:
                  cancelled: Callable[[], bool] | None = None, critic: bool = True,
                  retrieve: Callable[[str, int], list[str]] | None = None, policy: Policy | None = None) -> None:
         """``retrieve(query, k)`` gives code snippets for the prompt (the index's search);
-        ``redactor`` cleans every outgoing message list (agents/safety/redact.py); ``policy`` makes the
-        run's choices (rl/policy.py; the fixed default keeps today's behaviour) and they are recorded."""
+        ``redactor`` cleans every outgoing message list (llm/safety/redact.py); ``policy`` makes the
+        run's choices (core/policy.py; the fixed default keeps today's behaviour) and they are recorded."""
         self.provider, self.registry, self.ctx, self.settings = provider, registry, ctx, settings
         self.prompts = prompts or PromptLibrary()
         self.trajectory_dir = trajectory_dir
@@ -366,12 +366,6 @@ _STOPS = {
     "offline": "finished without a model",
     "error": "stopped: the model call failed",
 }
-
-
-def as_data(source: str, content: str) -> str:
-    """Content the model must treat as data: delimited, with any closing tag inside defused."""
-    safe = content.replace("</data>", "</data\u200b>")
-    return f'<data source="{source}">\n{safe}\n</data>'
 
 
 def _steering(root: Path, budget: int) -> str:

@@ -13,17 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specpilot.agents.llm.base import Provider
 from specpilot.agents.loop import Agent, AgentEvent, RunResult
-from specpilot.agents.prompt_templates import PromptLibrary
-from specpilot.agents.safety.redact import redact_messages
 from specpilot.agents.tools.context import ToolContext
 from specpilot.agents.tools.registry import ToolRegistry, default_registry
 from specpilot.agents.trajectory import record_feedback, run_choices
-from specpilot.config import Settings, load_settings
-from specpilot.errors import SpecPilotError
-from specpilot.paths import cache_dir, ensure_cache
-from specpilot.rl.policy import FixedPolicy, Policy, choices_from_json
+from specpilot.core.config import Settings, load_settings
+from specpilot.core.errors import SpecPilotError
+from specpilot.core.paths import cache_dir, ensure_cache
+from specpilot.core.policy import FixedPolicy, Policy, choices_from_json
+from specpilot.llm.base import Provider
+from specpilot.llm.prompt_templates import PromptLibrary
+from specpilot.llm.safety.redact import redact_messages
 
 READ_ONLY_TOOLS = ("search_code", "read_file", "list_symbols", "find_references", "graph_neighbours", "read_spec")
 SNIPPET_CHARS = 1200
@@ -51,8 +51,8 @@ class AgentSession:
     def open(cls, root: Path, *, settings: Settings | None = None, api_key: str | None = None,
              buffers: dict[str, tuple[str, int]] | None = None, index: object | None = None,
              env: Mapping[str, str] = os.environ) -> AgentSession:
-        from specpilot.agents.llm.factory import make_provider
-        from specpilot.agents.llm.settings import ModelConfigError
+        from specpilot.llm.factory import make_provider
+        from specpilot.llm.settings import ModelConfigError
 
         root = root.resolve()
         notes: list[str] = []

@@ -23,8 +23,8 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from specpilot.agents.llm.base import Message, ToolSpec
-from specpilot.redaction import redact_json
+from specpilot.llm.base import Message, ToolSpec
+from specpilot.llm.safety.redaction import redact_json
 
 
 def new_run_id() -> str:
@@ -70,7 +70,7 @@ def record_feedback(folder: Path, run_id: str, accepted: bool, note: str = "") -
 
 
 def run_choices(folder: Path, run_id: str) -> list[dict[str, Any]]:
-    """The policy's choices recorded when the run started (rl/policy.py), as JSON objects."""
+    """The policy's choices recorded when the run started (core/policy.py), as JSON objects."""
     start = next((e for e in read(_run_path(folder, run_id)) if e.get("kind") == "start"), {})
     choices = start.get("choices")
     return choices if isinstance(choices, list) else []

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from specpilot import cas
-from specpilot.errors import SpecPilotError
+from specpilot.core import cas
+from specpilot.core.errors import SpecPilotError
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -116,7 +116,7 @@ def offset(starts: Sequence[int], line: int, column: int) -> int:
 
 def apply(result: EditResult, root: Path) -> list[Path]:
     """Write every file of ``result`` under ``root`` through the compare-and-swap writer
-    (specpilot/cas.py): each file's content must still be the text the edit was computed
+    (core/cas.py): each file's content must still be the text the edit was computed
     from (a created file must still not exist), or nothing at all is written. Files
     outside ``root`` are refused. Returns the paths written (deleted ones included)."""
     root = Path(root).resolve()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specpilot.ast_tools.edits import Refusal
-from specpilot.config import Settings
-from specpilot.deny import denied_reason, is_denied
-from specpilot.index.scanner import workspace_files
+from specpilot.core.config import Settings
+from specpilot.core.deny import denied_reason, is_denied
+from specpilot.core.scanner import workspace_files
 
 MAX_SOURCE_BYTES = 2_000_000
 

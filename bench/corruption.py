@@ -35,7 +35,7 @@ SAMPLE = ROOT / "examples" / "sample_workspace"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine_info, write_section  # noqa: E402
 
-from specpilot.config import Settings  # noqa: E402
+from specpilot.core.config import Settings  # noqa: E402
 from specpilot.index import health  # noqa: E402
 from specpilot.index.embedder import Embedder  # noqa: E402
 from specpilot.index.engine import WorkspaceIndex  # noqa: E402

@@ -44,7 +44,7 @@ FOLDERS = ("specpilot", "index", "agents", "ast_tools", "spec", "server", "rl")
 RUNNER = r"""
 import json, sys, time
 from pathlib import Path
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.engine import WorkspaceIndex
 root, symbols = sys.argv[1], json.loads(sys.stdin.read())
 settings = Settings()

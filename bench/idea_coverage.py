@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))  # tests.loopback: the scripted model server the t
 from results import machine_info, write_section  # noqa: E402
 
 import tests.loopback.openai_server as wire  # noqa: E402
-from specpilot.agents.llm.factory import make_provider  # noqa: E402
-from specpilot.config import ModelSettings  # noqa: E402
+from specpilot.core.config import ModelSettings  # noqa: E402
+from specpilot.llm.factory import make_provider  # noqa: E402
 from specpilot.spec import clarity, ears  # noqa: E402
 from specpilot.spec.authoring import Author  # noqa: E402
 from specpilot.spec.clauses import Clause, clauses, covers, sentence_clauses, split_sentences, uncovered  # noqa: E402

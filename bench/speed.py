@@ -35,7 +35,7 @@ sys.path.insert(0, str(BENCH))
 
 from results import machine_info, write_section  # noqa: E402
 
-from specpilot.config import Settings  # noqa: E402
+from specpilot.core.config import Settings  # noqa: E402
 from specpilot.index.engine import Progress, WorkspaceIndex  # noqa: E402
 
 DEFAULT_WORKDIR = BENCH / ".work" / "speed"

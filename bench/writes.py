@@ -1,7 +1,7 @@
 """Edits land only where meant: lost concurrent writes and misapplied stale edits.
 
 (a) Concurrent writes. Writers in threads and in processes append unique lines to one
-file by read-modify-write through ``specpilot.cas`` (retrying when it reports a
+file by read-modify-write through ``specpilot.core.cas`` (retrying when it reports a
 conflict), while foreign programs append to the same file in place (no lock, no
 hash: an editor or a formatter would not ask). A write is lost when its line is
 missing at the end: some write replaced the file without having seen it. The same
@@ -45,7 +45,7 @@ from pygls.lsp.client import LanguageClient
 sys.path.insert(0, str(Path(__file__).parent))
 from results import machine_info, write_section  # noqa: E402
 
-from specpilot import cas  # noqa: E402
+from specpilot.core import cas  # noqa: E402
 
 THREADS = 20
 PROCESSES = 20
@@ -304,7 +304,7 @@ line is missing at the end. Latency is per write, retries included.
 
 {race_head}
 |---|---|---|---|---|---|---|---|
-{race_row("specpilot.cas (now)", cas_race, True)}
+{race_row("specpilot.core.cas (now)", cas_race, True)}
 {race_row("check-then-replace (before)", naive, False)}
 
 Stale edits misapplied (goal 0). {stale['tries']} renames against the real server over stdio, each raced

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
 
 log = logging.getLogger("specpilot.index.embedder")
 

@@ -18,22 +18,23 @@ from pathlib import Path
 
 import numpy as np
 
-from specpilot import memory
-from specpilot.config import Settings
-from specpilot.deny import is_denied
-from specpilot.index import health, scanner
+from specpilot.core import memory, scanner
+from specpilot.core.config import Settings
+from specpilot.core.deny import is_denied
+from specpilot.core.ignore import specpilot_owned
+from specpilot.core.paths import ensure_cache
+from specpilot.index import health
 from specpilot.index.edit_barrier import EditBarrier
 from specpilot.index.embedder import Embedder, EmbedderError, create_embedder
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.health import HealthReport
 from specpilot.index.identity import index_identity
 from specpilot.index.identity import model_dimension as model_dimension  # re-exported: callers import it here
-from specpilot.index.ignore import specpilot_owned
 from specpilot.index.manifest import FileRecord, Manifest
 from specpilot.index.model import Chunk, ParsedFile, embed_text
 from specpilot.index.neighbours import neighbour_files
 from specpilot.index.parse_pool import ParseJob, ParseResult, parse_all
-from specpilot.index.query_encoder import QueryEncoderSlot
+from specpilot.index.query_encoder import OnnxQueryEncoder, QueryEncoderSlot
 
 # The engine's report types, re-exported: callers import them from here.
 from specpilot.index.reports import IndexStatus as IndexStatus
@@ -42,7 +43,6 @@ from specpilot.index.reports import ProgressCallback as ProgressCallback
 from specpilot.index.reports import UpdateReport as UpdateReport
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore
-from specpilot.paths import ensure_cache
 
 log = logging.getLogger("specpilot.index")
 
@@ -441,7 +441,7 @@ class WorkspaceIndex:
         self.edits.wait()
         cfg = self.settings.search
         mode = mode or cfg.mode
-        embedder = None
+        embedder: Embedder | OnnxQueryEncoder | None = None
         if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
             embedder = None if self.embedder_loaded else self._query_encoder.get()
             if embedder is None and not wait_for_model and not self.embedder_loaded:

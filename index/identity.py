@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
+from specpilot.core.paths import cache_dir
 from specpilot.index import health
 from specpilot.index.embedder import Embedder, EmbedderError, resolve_model_path
 from specpilot.index.health import HealthReport
 from specpilot.index.open_lock import checking
 from specpilot.index.store import store_layout
-from specpilot.paths import cache_dir
 
 
 def model_dimension(model: str) -> int:

@@ -2,7 +2,7 @@
 
 :func:`parse_all` parses jobs in this process below :data:`PARALLEL_MIN_FILES`
 files, else in a pool of spawned workers that end with this process, even when it
-is killed (``specpilot.lifeline``). A pool that cannot start (a ``__main__`` that
+is killed (``specpilot.core.lifeline``). A pool that cannot start (a ``__main__`` that
 spawn cannot re-import) falls back to this process.
 """
 
@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
-from specpilot.index import scanner
+from specpilot.core import scanner
 from specpilot.index.chunk_rows import search_text
 from specpilot.index.chunker import chunk_file
 from specpilot.index.model import ParsedFile, content_hash
@@ -56,8 +56,8 @@ def parse_all(jobs: list[ParseJob], parse_workers: int | None) -> Iterator[Parse
             yield _parse(job)
         return
     # spawn, not fork: torch/OpenMP threads in this process must not be forked.
-    # The workers end with this process, even when it is killed (specpilot/lifeline.py).
-    from specpilot.lifeline import exit_with_parent
+    # The workers end with this process, even when it is killed (core/lifeline.py).
+    from specpilot.core.lifeline import exit_with_parent
 
     done = 0
     try:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.embedder import Embedder, EmbedderError, resolve_model_path
 
 log = logging.getLogger("specpilot.index.query_encoder")

@@ -1,4 +1,4 @@
-"""Answers the query socket's requests (``specpilot.query_socket``) from an open index.
+"""Answers the query socket's requests (``specpilot.core.query_socket``) from an open index.
 
 The answer is the one ``specpilot search`` would print itself, or a refusal that sends
 the CLI back to its own search: another workspace, other search settings, an index
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from specpilot.core.paths import cache_dir
+from specpilot.core.query_socket import Answer, error_answer, settings_fingerprint
 from specpilot.index.engine import WorkspaceIndex
 from specpilot.index.search import MODES, SearchError, SearchFilters
-from specpilot.paths import cache_dir
-from specpilot.query_socket import Answer, error_answer, settings_fingerprint
 
 Hits = list[dict[str, Any]]
 MAX_K = 200

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pathspec
 
-from specpilot.config import SearchSettings
-from specpilot.deny import is_denied
-from specpilot.errors import SpecPilotError
+from specpilot.core.config import SearchSettings
+from specpilot.core.deny import is_denied
+from specpilot.core.errors import SpecPilotError
+from specpilot.core.ignore import specpilot_owned
 from specpilot.index.fusion import convex
 from specpilot.index.graph_store import GraphStore
-from specpilot.index.ignore import specpilot_owned
 from specpilot.index.predicates import in_list, quote
 from specpilot.index.store import IndexStore
 from specpilot.index.tokens import looks_like_identifier, term_text

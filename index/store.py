@@ -34,7 +34,7 @@ import lancedb
 import numpy as np
 from lancedb.index import FTS, Bitmap, BTree
 
-from specpilot import memory
+from specpilot.core import memory
 from specpilot.index import health
 from specpilot.index.chunk_rows import ROW_COLUMNS as ROW_COLUMNS  # re-exported
 from specpilot.index.chunk_rows import STORED_COLUMNS, chunk_rows, chunks_schema

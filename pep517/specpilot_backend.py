@@ -1,11 +1,11 @@
 """The build backend: setuptools' own, with one notice of an editable install left out.
 
-SpecPilot's folders (index/, server/, agents/, ...) install as ``specpilot.<folder>``,
-so an editable install needs setuptools' meta path finder, and setuptools then always
-prints "Editable installation: be careful with folders in your working directory with
-the same name as your package". That notice cannot apply here (the only such folder,
-specpilot/, *is* the package) and it is the one thing ``pip install -e .`` printed as a
-warning; every other warning still shows.
+The package folder specpilot/ sits at the repository root (with links to the layers'
+folders, see ARCHITECTURE.md), so setuptools' editable install always prints "Editable
+installation: be careful with folders in your working directory with the same name as
+your package". That notice cannot apply here (the only such folder, specpilot/, *is* the
+package) and it is the one thing ``pip install -e .`` printed as a warning; every other
+warning still shows.
 """
 
 from __future__ import annotations

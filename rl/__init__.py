@@ -1,2 +1,3 @@
-"""Learning from what users accept and reject. Today: the policy seam (policy.py) that the agent asks for
-its choices; the bandits, PPO and prompt evolution of the learning issue plug in behind it."""
+"""Learning from what users accept and reject: bandits, PPO and prompt evolution (the learning issue).
+Its policies implement core/policy.py's Policy protocol, which the agent asks for its choices; the
+faces decide which policy a session gets."""

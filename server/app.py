@@ -24,9 +24,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace import Workspace
 
 from specpilot import __version__
-from specpilot.config import ServerSettings
+from specpilot.core.config import ServerSettings
+from specpilot.core.query_socket import QuerySocket
 from specpilot.index.query_service import answer_search
-from specpilot.query_socket import QuerySocket
 from specpilot.server.folders import EmbedderPool, Folder
 from specpilot.server.guard import ContentModified, GuardedProtocol, RequestFailed
 from specpilot.server.logs import EditorLogHandler

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, dataclass_transform
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, with_config
 from pydantic.alias_generators import to_camel
 
 from specpilot.ast_tools.structured import EditDocument
-from specpilot.errors import UsageError
+from specpilot.core.errors import UsageError
 
 SCHEMA_ID = "https://specpilot.dev/schemas/command-arguments.json"
 SCHEMA_PATH = Path(__file__).with_name("command_schema.json")  # the published copy; a test keeps it current
@@ -34,6 +34,7 @@ ARGUMENTS = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, us
 C = TypeVar("C")
 
 
+@dataclass_transform(frozen_default=True)
 def arguments(cls: type[C]) -> type[C]:
     """A command's argument object: a frozen dataclass, strict, camelCase, no unknown keys."""
     return with_config(ARGUMENTS)(dataclass(frozen=True)(cls))  # type: ignore[no-any-return]

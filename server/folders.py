@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specpilot.config import ConfigProblem, Settings, load_settings
+from specpilot.core.config import ConfigProblem, Settings, load_settings
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import IndexStatus, WorkspaceIndex
 from specpilot.index.watch import IndexWatcher

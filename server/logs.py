@@ -12,7 +12,7 @@ import logging.handlers
 from collections.abc import Callable
 from pathlib import Path
 
-from specpilot.log_redaction import RedactingFormatter
+from specpilot.llm.safety.log_redaction import RedactingFormatter
 
 LOG_FILE = "server.log"
 LOG_FILE_BYTES = 2 << 20

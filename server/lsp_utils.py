@@ -11,7 +11,7 @@ from pygls import uris
 from pygls.workspace.position_codec import PositionCodec
 
 from specpilot.ast_tools.edits import EditResult, split_lines
-from specpilot.config import camel
+from specpilot.core.config import camel
 from specpilot.index.search import SearchHit
 from specpilot.index.symbols import OutlineSymbol
 

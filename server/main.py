@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from specpilot.memory import freeze_heap
+from specpilot.core.memory import freeze_heap
 from specpilot.server.app import SpecPilotServer
 from specpilot.server.features import FEATURES
 from specpilot.server.logs import configure

@@ -2,7 +2,7 @@
 verdict.
 
 With a configured model, ``spec new``, ``spec design`` and ``spec review`` ask it in a role
-(agents/prompts/spec.planner.md, spec.architect.md, spec.reviewer.md); the answer must be the
+(llm/prompts/spec.planner.md, spec.architect.md, spec.reviewer.md); the answer must be the
 document (or, for the reviewer, the Verdict and Reviewer notes sections) in the documented format. What
 comes back is checked like a hand-written file: it must parse without errors (else the deterministic draft is
 used and the note says why), items the model left unscored get the rule-based clarity score, and the same
@@ -21,9 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from specpilot.agents.llm.base import Message, Provider, ProviderError
-from specpilot.agents.loop import as_data
-from specpilot.agents.prompt_templates import PromptLibrary
+from specpilot.llm.base import Message, Provider, ProviderError
+from specpilot.llm.prompt_templates import PromptLibrary, as_data
 from specpilot.spec import clarity
 from specpilot.spec.documents import Problem, parse_design, parse_requirements, parse_review, set_clarity
 from specpilot.spec.frontmatter import set_fields

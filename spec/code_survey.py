@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specpilot.deny import is_denied
-from specpilot.errors import SpecPilotError
-from specpilot.index.scanner import workspace_files
+from specpilot.core.deny import is_denied
+from specpilot.core.errors import SpecPilotError
+from specpilot.core.scanner import workspace_files
 
 UNDOCUMENTED_SCORE = 0.3
 _TEXT_SUFFIXES = {".py", ".pyi", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c", ".h", ".cpp", ".hpp",

@@ -43,8 +43,8 @@ from typing import Any
 
 import yaml
 
-from specpilot.config import Settings, load_settings
-from specpilot.index.scanner import read_source, workspace_files
+from specpilot.core.config import Settings, load_settings
+from specpilot.core.scanner import read_source, workspace_files
 from specpilot.spec.fact_model import (
     CONFIG_DIRS,
     NUMBER,

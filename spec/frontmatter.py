@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FENCES = ("---", "...")

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specpilot import cas
-from specpilot.config import Settings
-from specpilot.errors import SpecPilotError
+from specpilot.core import cas
+from specpilot.core.config import Settings
+from specpilot.core.errors import SpecPilotError
+from specpilot.core.paths import cache_dir
+from specpilot.core.scanner import workspace_files
 from specpilot.index.languages import language_for_path
-from specpilot.index.scanner import workspace_files
-from specpilot.paths import cache_dir
-from specpilot.redaction import redact
+from specpilot.llm.safety.redaction import redact
 from specpilot.spec import steering_draft
 
 STEERING_DIR = Path(".specpilot") / "steering"

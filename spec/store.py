@@ -2,7 +2,7 @@
 
 A spec's title, stage and status come from the front matter of its requirements.md (the title falls back to the
 document's ``# heading``, then to the folder's slug). Documents are read and written as bytes decoded as UTF-8,
-so CRLF line breaks survive; every write goes through the compare-and-swap writer (specpilot/cas.py): a
+so CRLF line breaks survive; every write goes through the compare-and-swap writer (core/cas.py): a
 temporary file in the same folder replaces the document, so a crash never leaves half a file behind, and a
 document that changed since this store read it is not overwritten.
 
@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from specpilot import cas
-from specpilot.errors import SpecPilotError
-from specpilot.paths import SPECPILOT_DIR
-from specpilot.redaction import redact
+from specpilot.core import cas
+from specpilot.core.errors import SpecPilotError
+from specpilot.core.paths import SPECPILOT_DIR
+from specpilot.llm.safety.redaction import redact
 from specpilot.spec.documents import Requirements, parse_requirements, render_requirements
 
 SPECS_DIR = f"{SPECPILOT_DIR}/specs"

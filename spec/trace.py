@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from specpilot.config import Settings, load_settings
-from specpilot.index.scanner import read_source, workspace_files
+from specpilot.core.config import Settings, load_settings
+from specpilot.core.scanner import read_source, workspace_files
 from specpilot.spec.documents import Item, MatrixRow, Requirements, Tasks
 
 __all__ = [

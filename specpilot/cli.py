@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_schema, cli_settings, cli_spec, cli_steering
-from specpilot.config import ConfigProblem, Settings, load_settings, parse_override
-from specpilot.errors import SpecPilotError, UsageError
-from specpilot.memory import limit_malloc_arenas
+from specpilot.core.config import ConfigProblem, Settings, load_settings, parse_override
+from specpilot.core.errors import SpecPilotError, UsageError
+from specpilot.core.memory import limit_malloc_arenas
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -132,7 +132,7 @@ def _report_problems(problems: Sequence[ConfigProblem]) -> None:
 
 def _require_index(args: argparse.Namespace, workspace: Path) -> None:
     """Refuse a workspace that was never indexed, before anything is created in it."""
-    from specpilot.paths import cache_dir
+    from specpilot.core.paths import cache_dir
 
     settings, _ = _settings_and_problems(args, workspace)  # problems are reported when the index opens
     if not (cache_dir(workspace, settings.cache_path) / "index").is_dir():
@@ -150,7 +150,7 @@ def _workspace(path: Path | None) -> Path:
 
 def configure_logging(level: str) -> None:
     """Our own messages at the chosen level; third-party libraries only when they warn."""
-    from specpilot.log_redaction import RedactingFormatter  # here: a search the server answers logs nothing
+    from specpilot.llm.safety.log_redaction import RedactingFormatter  # here: a search the server answers logs nothing
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("specpilot: %(levelname)s: %(message)s"))
@@ -242,8 +242,8 @@ def _filters(args: argparse.Namespace, item: dict[str, Any] | None = None):  # t
 def _ask_server(args: argparse.Namespace, workspace: Path) -> list[dict[str, Any]] | None:
     """The hits from a running ``specpilot serve`` of this workspace (its socket), or None when
     none answers for the same settings; imports nothing heavy, so an answer costs milliseconds."""
-    from specpilot.paths import cache_dir
-    from specpilot.query_socket import SocketUnavailable, ask, settings_fingerprint
+    from specpilot.core.paths import cache_dir
+    from specpilot.core.query_socket import SocketUnavailable, ask, settings_fingerprint
 
     settings, problems = _settings_and_problems(args, workspace)
     started = time.perf_counter()

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
 
 EXIT_OK = 0
 
@@ -173,7 +173,7 @@ def _printer() -> Any:
 def cmd_export_finetune(args: argparse.Namespace) -> int:
     from specpilot.agents.session import trajectory_dir
     from specpilot.agents.trajectory import export_finetune
-    from specpilot.config import load_settings
+    from specpilot.core.config import load_settings
 
     root = (args.workspace or Path.cwd()).resolve()
     settings, problems = load_settings(root)  # the runs are where the workspace's cachePath put them

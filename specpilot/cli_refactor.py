@@ -1,7 +1,7 @@
 """``specpilot refactor ...``: the refactoring engine from the command line.
 
 Without ``--apply`` the edit is printed as a unified diff and nothing is written;
-with it, files are written compare-and-swap (specpilot/cas.py): each must still hold
+with it, files are written compare-and-swap (core/cas.py): each must still hold
 the text the edit was computed from, else none is written and the error names it.
 """
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
 
 if TYPE_CHECKING:
     from specpilot.ast_tools.edits import EditResult
@@ -115,7 +115,7 @@ def _report(result: EditResult, args: argparse.Namespace, root: Path) -> None:
         return
     if args.apply:
         before = len(result.warnings)
-        written = apply(result, root)  # compare-and-swap: all files or none (specpilot/cas.py)
+        written = apply(result, root)  # compare-and-swap: all files or none (core/cas.py)
         for warning in result.warnings[before:]:
             print(f"specpilot: warning: {warning}", file=sys.stderr)
         print(f"changed {len(written)} file{'s' if len(written) != 1 else ''}: "

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
 
 EXIT_OK = 0
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from specpilot.config import contributes_configuration, load_settings
+from specpilot.core.config import contributes_configuration, load_settings
 
 
 def add_parser(sub: Any) -> None:

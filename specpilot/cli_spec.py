@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
@@ -177,7 +177,7 @@ def _status(flow: Any, args: argparse.Namespace) -> None:
 def _index_first(project: Any) -> Callable[[Any], None]:
     """Before the design's first search: a workspace that was never indexed is indexed first (what
     ``specpilot index`` does, with its progress on stderr), so the design can cite code."""
-    from specpilot.paths import cache_dir
+    from specpilot.core.paths import cache_dir
 
     never_indexed = not (cache_dir(project.root, project.settings.cache_path) / "index").exists()  # not opened yet
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from specpilot.config import ConfigProblem, Settings, load_settings
+from specpilot.core.config import ConfigProblem, Settings, load_settings
 from specpilot.spec.store import SpecStore
 from specpilot.spec.workflow import SpecWorkflow
 
 if TYPE_CHECKING:
     from specpilot.agents.session import AgentSession
+    from specpilot.core.policy import Policy
     from specpilot.index.engine import WorkspaceIndex
-    from specpilot.rl.policy import Policy
     from specpilot.spec.authoring import Author
 
 Buffers = Mapping[str, tuple[str, int]]
@@ -75,9 +75,9 @@ class Project:
     def author(self) -> Author | None:
         """The configured model as planner, architect and reviewer; None when none is configured (the
         deterministic drafter writes). A model setting that cannot work is a SpecPilotError saying why."""
-        from specpilot.agents.llm.factory import make_provider
-        from specpilot.agents.prompt_templates import PromptLibrary
-        from specpilot.agents.safety.redact import redact_messages
+        from specpilot.llm.factory import make_provider
+        from specpilot.llm.prompt_templates import PromptLibrary
+        from specpilot.llm.safety.redact import redact_messages
         from specpilot.spec.authoring import Author
 
         provider = make_provider(self.settings.model, api_key=self.api_key)

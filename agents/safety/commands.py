@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from specpilot.agents.safety import sandbox as sandboxes
 from specpilot.agents.safety.paths import SafetyError
-from specpilot.agents.safety.redact import redact
+from specpilot.llm.safety.redact import redact
 
 ALLOWED_MODULES: tuple[str, ...] = ("pytest", "pyflakes", "ruff")  # run as ``python -m <module>``
 ALLOWED_PROGRAMS: tuple[str, ...] = ("ruff",)  # run directly

@@ -4,7 +4,7 @@ A path is resolved against the workspace root with symlinks followed; the result
 must stay inside the root. ``.git/``, the cache folder and files that usually
 hold secrets (``.env``, ``*.pem``, ``id_rsa``, ...) are refused, whatever the
 model asked for and however the path was spelled (the one deny rule,
-``specpilot.deny``, which the indexer and search use too): the checks look at the path as
+``specpilot.core.deny``, which the indexer and search use too): the checks look at the path as
 written *and* at the file it resolves to, and ignore case (``.ENV``, ``ID_RSA``,
 ``.Git/`` on a case-insensitive disk are the same files).
 """
@@ -15,8 +15,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from specpilot.deny import denied_name, denied_reason
-from specpilot.errors import SpecPilotError
+from specpilot.core.deny import denied_name, denied_reason
+from specpilot.core.errors import SpecPilotError
 
 
 class SafetyError(SpecPilotError):

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from specpilot.agents.llm.base import ToolSpec
 from specpilot.ast_tools.edits import EditResult
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
+from specpilot.llm.base import ToolSpec
 
 if TYPE_CHECKING:
     from specpilot.agents.tools.context import ToolContext

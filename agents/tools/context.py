@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from specpilot.agents.safety.paths import PathGuard, SafetyError
 from specpilot.agents.tools.base import ToolError
 from specpilot.ast_tools.workspace import Workspace
-from specpilot.config import Settings
-from specpilot.deny import denied_dir, denied_name
-from specpilot.index.scanner import read_source, workspace_files
-from specpilot.paths import cache_dir
-from specpilot.redaction import redact
+from specpilot.core.config import Settings
+from specpilot.core.deny import denied_dir, denied_name
+from specpilot.core.paths import cache_dir
+from specpilot.core.scanner import read_source, workspace_files
+from specpilot.llm.safety.redaction import redact
 
 if TYPE_CHECKING:
     from specpilot.index.engine import WorkspaceIndex
@@ -119,7 +119,7 @@ class ToolContext:
         """Teach the redactor the secrets in the files a command is about to run on (``paths``: files
         or folders, ``pytest`` node ids allowed; empty: the workspace). A linter or a test may quote a
         piece of a secret with nothing around it that says so; once learned, every later occurrence
-        is redacted before it leaves (``specpilot.known_secrets``). Each file is read once per
+        is redacted before it leaves (``specpilot.llm.safety.known_secrets``). Each file is read once per
         version; at most ``LEARN_MAX_FILES`` files. Returns how many files were read."""
         targets = [p.split("::", 1)[0] for p in paths] or ["."]
         wanted: list[str] = []

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from specpilot.ast_tools.edits import split_lines
-from specpilot.errors import SpecPilotError
+from specpilot.core.errors import SpecPilotError
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 DEV_NULL = "/dev/null"

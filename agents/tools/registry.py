@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from specpilot.agents.llm.base import ToolSpec
 from specpilot.agents.safety.paths import SafetyError
 from specpilot.agents.tools.base import Observation, Tool, ToolError, truncate
 from specpilot.agents.tools.code import FindReferences, ListSymbols, ReadFile
@@ -27,6 +26,7 @@ from specpilot.agents.tools.run import RunLint, RunTests
 from specpilot.agents.tools.search import GraphNeighbours, SearchCode
 from specpilot.agents.tools.spec import ReadSpec, UpdateSpec
 from specpilot.ast_tools.edits import Refusal
+from specpilot.llm.base import ToolSpec
 
 log = logging.getLogger("specpilot.agents.tools")
 

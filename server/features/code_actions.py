@@ -109,7 +109,7 @@ def _offer(data: dict[str, Any]) -> Offer:
     fits = isinstance(raw, dict) and isinstance(uri, str) and (version is None or type(version) is int) and all(
         type(raw[key]) is kind and (kind is str or raw[key] >= 0)
         for key, kind in OFFER_FIELDS.items() if key in raw)
-    if not fits:
+    if not fits or not isinstance(raw, dict):
         raise RequestFailed("not a SpecPilot code action: its data was changed; ask for the code actions again")
     return Offer.from_data(raw)
 

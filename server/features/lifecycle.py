@@ -11,9 +11,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from specpilot.config import ConfigProblem, Settings
-from specpilot.memory import lasting_allocations
-from specpilot.paths import cache_dir
+from specpilot.core.config import ConfigProblem, Settings
+from specpilot.core.memory import lasting_allocations
+from specpilot.core.paths import cache_dir
 from specpilot.server import logs
 from specpilot.server.app import SpecPilotServer
 from specpilot.server.features.documents import adopt_open_documents

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from specpilot.agents.trajectory import TrajectoryWriter, record_feedback
-from specpilot.paths import ensure_cache
+from specpilot.core.paths import ensure_cache
 
 
 def export(root: Path, out: Path) -> subprocess.CompletedProcess[str]:

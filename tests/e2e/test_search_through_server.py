@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import pytest
 
-from specpilot.query_socket import socket_path
+from specpilot.core.query_socket import socket_path
 from tests.fixtures import copy_workspace
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"

@@ -9,7 +9,7 @@ headers, ``raw`` body text, ``body`` as parsed JSON), so a test can assert what
 was sent -- and that nothing that must stay local ever was (``server.seen()``).
 
 The wire shapes live in ``openai_server.py`` and ``anthropic_server.py``. The
-``openai_server`` and ``anthropic_server`` fixtures are in tests/unit/agents/conftest.py
+``openai_server`` and ``anthropic_server`` fixtures are in tests/unit/conftest.py
 (a fixture here would share its name with the submodule, and an import of the
 submodule would replace it); another test folder's conftest can define them the
 same way with ``serving``.

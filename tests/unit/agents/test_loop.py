@@ -15,7 +15,7 @@ import tests.loopback.openai_server as openai_wire
 from specpilot.agents.loop import AgentEvent
 from specpilot.agents.session import AgentSession, trajectory_dir
 from specpilot.agents.trajectory import export_finetune, read
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from tests.loopback import LoopbackServer
 
 KEY = "sk-test-LoopKey0123456789abcdefXYZ"

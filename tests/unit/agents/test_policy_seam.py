@@ -1,4 +1,4 @@
-"""The agent asks its policy (rl/policy.py) for the run's choices, obeys them, records them in the
+"""The agent asks its policy (core/policy.py) for the run's choices, obeys them, records them in the
 trajectory, and reports the user's verdict back to the policy: the seam the learning issue plugs into."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import tests.loopback.openai_server as openai_wire
 from specpilot.agents.session import trajectory_dir
 from specpilot.agents.trajectory import read
-from specpilot.config import Settings
+from specpilot.core.config import Settings
+from specpilot.core.policy import Choice, Decision, FixedPolicy
 from specpilot.index.engine import WorkspaceIndex
-from specpilot.rl.policy import Choice, Decision, FixedPolicy
 from tests.loopback import LoopbackServer
 from tests.unit.agents.test_loop import session
 

@@ -23,7 +23,7 @@ from specpilot.agents.safety.paths import SafetyError
 from specpilot.agents.tools.base import Observation
 from specpilot.agents.tools.context import ToolContext
 from specpilot.agents.tools.registry import default_registry
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 
 BWRAP = sandbox.bubblewrap_problem() is None
 needs_bwrap = pytest.mark.skipif(not BWRAP, reason=f"bubblewrap cannot run here: {sandbox.bubblewrap_problem()}")

@@ -13,9 +13,9 @@ import pytest
 
 import tests.loopback.anthropic_server as anthropic_wire
 import tests.loopback.openai_server as openai_wire
-from specpilot.config import Settings
+from specpilot.core.config import Settings
+from specpilot.core.scanner import scan
 from specpilot.index.engine import WorkspaceIndex
-from specpilot.index.scanner import scan
 from specpilot.index.search import SearchFilters
 from specpilot.spec.trace import find_citations
 from tests.loopback import LoopbackServer
@@ -178,8 +178,8 @@ def test_a_linter_quoting_a_bare_piece_of_a_key_does_not_leak_it(tmp_path: Path,
 
 
 def test_a_secret_found_once_is_redacted_in_any_later_shape() -> None:
-    from specpilot.known_secrets import KnownSecrets
-    from specpilot.redaction import redact
+    from specpilot.llm.safety.known_secrets import KnownSecrets
+    from specpilot.llm.safety.redaction import redact
 
     body = fake(ALNUM, 40)
     assert f"ghp_{body[:36]}" not in redact(f"token: ghp_{body[:36]}").text

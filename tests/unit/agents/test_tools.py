@@ -15,7 +15,7 @@ import pytest
 from specpilot.agents.tools import Observation, Tool, ToolArgs, ToolContext, ToolRegistry, default_registry
 from specpilot.agents.tools.code import MAX_READ_LINES
 from specpilot.agents.tools.run import linter_argv
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from tests.fixtures import copy_workspace
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample_workspace"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.embedder import Embedder, create_embedder
 from tests.fixtures import copy_workspace
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import WorkspaceIndex
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import WorkspaceIndex
 from specpilot.index.search import SearchError, SearchFilters

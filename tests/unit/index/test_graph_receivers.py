@@ -177,7 +177,7 @@ def test_neighbours_skip_ambiguous_calls_with_several_candidates(graph: GraphSto
 def test_a_graph_written_before_receivers_is_rebuilt_on_open(tmp_path: Path) -> None:
     import sqlite3
 
-    from specpilot.config import Settings
+    from specpilot.core.config import Settings
     from specpilot.index.engine import WorkspaceIndex
     from specpilot.index.health import GRAPH
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index import health
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import WorkspaceIndex

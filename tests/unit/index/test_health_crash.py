@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.engine import WorkspaceIndex
 
 FUNCTIONS = "\n\n".join(f"def step_{i}(value):\n    return value + {i}\n" for i in range(30))

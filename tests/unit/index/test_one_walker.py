@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from specpilot.ast_tools.workspace import Workspace
-from specpilot.config import load_settings
+from specpilot.core.config import load_settings
+from specpilot.core.paths import ensure_cache
+from specpilot.core.scanner import workspace_files
 from specpilot.index.engine import WorkspaceIndex
-from specpilot.index.scanner import workspace_files
-from specpilot.paths import ensure_cache
 from specpilot.spec.brownfield import survey
 from specpilot.spec.facts import gather
 from specpilot.spec.trace import find_citations

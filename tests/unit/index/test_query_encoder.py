@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.embedder import DEFAULT_MODEL, Embedder
 from specpilot.index.engine import WorkspaceIndex
 from specpilot.index.query_encoder import (

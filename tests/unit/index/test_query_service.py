@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.engine import WorkspaceIndex
 from specpilot.index.query_service import answer_search, fingerprint_of
 from specpilot.index.search import SearchFilters

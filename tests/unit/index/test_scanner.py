@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specpilot.index import scanner
-from specpilot.index.scanner import (
+from specpilot.core import scanner
+from specpilot.core.scanner import (
     BINARY,
     BROKEN_LINK,
     NOT_UTF8,
@@ -191,7 +191,7 @@ def test_results_are_sorted_relative_posix_paths_with_stat_data(tmp_path: Path) 
 
 def test_skips_are_logged_at_debug_level(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     make_tree(tmp_path, {"blob.bin": b"\x00\x01"})
-    with caplog.at_level(logging.DEBUG, logger="specpilot.index.scanner"):
+    with caplog.at_level(logging.DEBUG, logger="specpilot.core.scanner"):
         scan(tmp_path)
     assert any("blob.bin" in r.getMessage() and BINARY in r.getMessage() for r in caplog.records)
 

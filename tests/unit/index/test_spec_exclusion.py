@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
+from specpilot.core.ignore import IgnoreMatcher, specpilot_owned
+from specpilot.core.scanner import scan
 from specpilot.index.engine import UpdateReport, WorkspaceIndex
-from specpilot.index.ignore import IgnoreMatcher, specpilot_owned
-from specpilot.index.scanner import scan
 from specpilot.index.search import SearchFilters
 
 SPEC = ".specpilot/specs/001-rate-limits/requirements.md"

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import WorkspaceIndex
 from specpilot.index.watch import IndexWatcher

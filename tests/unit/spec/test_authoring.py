@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import tests.loopback.openai_server as wire
-from specpilot.agents.llm.factory import make_provider
-from specpilot.agents.safety.redact import redact_messages
-from specpilot.config import ModelSettings
+from specpilot.core.config import ModelSettings
+from specpilot.llm.factory import make_provider
+from specpilot.llm.safety.redact import redact_messages
 from specpilot.spec.authoring import Author
 from specpilot.spec.documents import parse_requirements, parse_review
 from specpilot.spec.workflow import SpecWorkflow

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import tests.loopback.openai_server as wire
-from specpilot.agents.llm.factory import make_provider
-from specpilot.config import ModelSettings
+from specpilot.core.config import ModelSettings
+from specpilot.llm.factory import make_provider
 from specpilot.spec.authoring import Author
 from specpilot.spec.clauses import clauses, uncovered
 from specpilot.spec.documents import parse_requirements

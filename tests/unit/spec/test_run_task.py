@@ -11,7 +11,7 @@ import pytest
 
 import tests.loopback.openai_server as wire
 from specpilot.agents.session import AgentSession
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.spec.documents import parse_build_log, parse_tasks
 from specpilot.spec.store import SpecError
 from specpilot.spec.workflow import SpecWorkflow

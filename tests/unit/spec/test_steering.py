@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 import tests.loopback.openai_server as wire
-from specpilot.agents.llm.factory import make_provider
-from specpilot.agents.prompt_templates import PromptLibrary
-from specpilot.agents.safety.redact import redact_messages
 from specpilot.agents.session import AgentSession
-from specpilot.config import ModelSettings, Settings
+from specpilot.core.config import ModelSettings, Settings
 from specpilot.index.manifest import FileRecord, Manifest
+from specpilot.llm.factory import make_provider
+from specpilot.llm.prompt_templates import PromptLibrary
+from specpilot.llm.safety.redact import redact_messages
 from specpilot.spec.authoring import Author
 from specpilot.spec.steering import STEERING_DIR, edited, init, read_steering, survey
 from specpilot.spec.workflow import SpecWorkflow

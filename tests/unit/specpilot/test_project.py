@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from specpilot.config import Settings
+from specpilot.core.config import Settings
 from specpilot.index.engine import WorkspaceIndex
 from specpilot.project import open_project
 

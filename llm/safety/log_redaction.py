@@ -1,0 +1,18 @@
+"""Log lines pass through redaction before they are written anywhere.
+
+:class:`RedactingFormatter` formats a record as ``logging.Formatter`` does
+(message, arguments, traceback) and then redacts the whole line, so a secret in
+an exception message, a request dump or a model's answer never reaches a log
+file, stderr or the editor's output panel. Every handler SpecPilot installs uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from specpilot.llm.safety.redaction import redact
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record)).text

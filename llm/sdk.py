@@ -1,0 +1,70 @@
+"""What the SDK-backed providers share: one model turn with retries, streaming and cost.
+
+Every request is redacted here, whole, right before the SDK sends it
+(``agents.safety.redact.redact_request``): callers cannot skip it.
+
+A subclass builds the request for its SDK (``request``) and answers it whole
+(``_complete``) or streamed (``_stream``, which appends every piece it passes to
+``on_text`` to ``shown``: once text has reached the user, a failure is final and
+is not retried, so nothing is shown twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from specpilot.llm.base import ChatResponse, Message, Provider, TextCallback, ToolSpec
+from specpilot.llm.pricing import estimate_cost
+from specpilot.llm.retry import with_retries
+from specpilot.llm.safety.redact import Finding, Redaction, redact_request
+from specpilot.llm.settings import ResolvedModel
+
+log = logging.getLogger("specpilot.llm")
+
+
+class SDKProvider(Provider):
+    def __init__(self, resolved: ResolvedModel, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.resolved = resolved
+        self.model = resolved.model
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.resolved!r})"
+
+    @abstractmethod
+    def request(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> dict[str, Any]:
+        """The keyword arguments of the SDK's create call for this turn."""
+
+    @abstractmethod
+    def _complete(self, kwargs: dict[str, Any]) -> ChatResponse: ...
+
+    @abstractmethod
+    def _stream(self, kwargs: dict[str, Any], on_text: TextCallback, shown: list[str]) -> ChatResponse: ...
+
+    def chat(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
+             on_text: TextCallback | None = None) -> ChatResponse:
+        # The one redaction pass on what leaves: the SDK's request as built, after every formatting step.
+        findings: list[Finding] = []
+        kwargs = redact_request(self.request(messages, tools), findings=findings)
+        if findings:
+            log.info("%s: %s", self.name, Redaction("", tuple(findings)).summary())
+        log.debug("%s: %s, %d messages, %d tools, stream=%s", self.name, self.model, len(messages), len(tools),
+                  on_text is not None)
+        shown: list[str] = []  # text already passed to on_text: once there is some, a failure is final
+
+        def call() -> ChatResponse:
+            if on_text is None:
+                return self._complete(kwargs)
+            return self._stream(kwargs, on_text, shown)
+
+        response = with_retries(call, provider=self.name, max_retries=self.resolved.max_retries, sleep=self._sleep,
+                                endpoint=self.resolved.endpoint, timeout_s=self.resolved.timeout_s,
+                                secrets=(self.resolved.api_key,), may_retry=lambda: not shown)
+        response.usage.cost_usd = estimate_cost(self.model, response.usage.input_tokens, response.usage.output_tokens)
+        log.debug("%s: %d input + %d output tokens, estimated cost %s", self.name, response.usage.input_tokens,
+                  response.usage.output_tokens, response.usage.cost_usd)
+        return response
