@@ -21,14 +21,13 @@ from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.workspace import Workspace
 
 from specpilot import __version__
 from specpilot.core.config import ServerSettings
 from specpilot.core.query_socket import QuerySocket
 from specpilot.index.query_service import answer_search
 from specpilot.server.folders import EmbedderPool, Folder
-from specpilot.server.guard import ContentModified, GuardedProtocol, RequestFailed
+from specpilot.server.guard import ContentModified, RequestFailed, SpecPilotProtocol
 from specpilot.server.logs import EditorLogHandler
 from specpilot.server.shared_maps import LockedDict
 from specpilot.server.transport import run_stdio, run_tcp
@@ -52,31 +51,6 @@ def lower_thread_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
     except (AttributeError, OSError) as exc:
         log.debug("background work keeps normal priority: %s", exc)
-
-
-class SpecPilotProtocol(GuardedProtocol):
-    """pygls answers ``$/cancelRequest`` by cancelling the request's future, but a
-    command handler runs as a task of its own that the cancel never reaches; long
-    handlers register a callback for their request id (``SpecPilotServer.on_cancel``).
-    The workspace's open documents and folders are ``LockedDict``s: worker threads
-    iterate them while the loop changes them."""
-
-    @property
-    def _workspace(self) -> Workspace | None:
-        return self._guarded_workspace
-
-    @_workspace.setter
-    def _workspace(self, workspace: Workspace | None) -> None:
-        if workspace is not None:
-            workspace._text_documents = LockedDict(workspace._text_documents)
-            workspace._folders = LockedDict(workspace._folders)
-        self._guarded_workspace = workspace
-
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        super()._handle_cancel_notification(msg_id)
-        callback = getattr(self._server, "cancel_callbacks", {}).pop(msg_id, None)
-        if callback is not None:
-            callback()
 
 
 class SpecPilotServer(LanguageServer):

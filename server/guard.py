@@ -14,6 +14,14 @@ place for every handler:
   logged, none is a popup;
 * requests before ``initialize`` answer ServerNotInitialized, after ``shutdown``
   InvalidRequest; an answer that cannot be encoded becomes an InternalError answer.
+
+This is the one module that relies on pygls' private parts, because pygls 2.x has no public hook for them:
+``_send_handler_result``, ``_send_response`` and ``_send_data`` (where every answer goes out, so none is lost),
+``_handle_cancel_notification`` (a cancel must reach a command handler running as a task of its own),
+the ``_workspace`` attribute with its ``_text_documents`` and ``_folders`` (made thread-safe for worker
+threads), and the attributes ``_request_futures``, ``_result_types``, ``_converter``, ``_shutdown``,
+``_include_headers`` and ``_server``. tests/unit/server/test_pygls_seams.py fails if a pygls upgrade renames,
+re-signs or stops calling any of them.
 """
 
 from __future__ import annotations
@@ -30,9 +38,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
+from pygls.workspace import Workspace
 
 from specpilot.core.errors import SpecPilotError
 from specpilot.server.framing import Oversized
+from specpilot.server.shared_maps import LockedDict
 
 log = logging.getLogger("specpilot.server.guard")
 
@@ -261,3 +271,28 @@ class GuardedProtocol(LanguageServerProtocol):
         written = self.writer.write(payload)
         if inspect.isawaitable(written):
             asyncio.ensure_future(written)
+
+
+class SpecPilotProtocol(GuardedProtocol):
+    """pygls answers ``$/cancelRequest`` by cancelling the request's future, but a
+    command handler runs as a task of its own that the cancel never reaches; long
+    handlers register a callback for their request id (``SpecPilotServer.on_cancel``).
+    The workspace's open documents and folders are ``LockedDict``s: worker threads
+    iterate them while the loop changes them."""
+
+    @property
+    def _workspace(self) -> Workspace | None:
+        return self._guarded_workspace
+
+    @_workspace.setter
+    def _workspace(self, workspace: Workspace | None) -> None:
+        if workspace is not None:
+            workspace._text_documents = LockedDict(workspace._text_documents)
+            workspace._folders = LockedDict(workspace._folders)
+        self._guarded_workspace = workspace
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        super()._handle_cancel_notification(msg_id)
+        callback = getattr(self._server, "cancel_callbacks", {}).pop(msg_id, None)
+        if callback is not None:
+            callback()

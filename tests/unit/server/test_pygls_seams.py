@@ -1,7 +1,7 @@
-"""The private parts of pygls the server relies on (pygls 2.x has no public hook for them): where an answer is
-sent (server/guard.py answers every request), how a cancel arrives (server/app.py reaches long command
-handlers) and how the workspace keeps its documents (server/app.py makes them thread-safe). If a pygls upgrade
-renames, re-signs or stops calling one of them, these tests fail before any user sees a request go unanswered."""
+"""The private parts of pygls the server relies on, all kept in server/guard.py (pygls 2.x has no public hook
+for them): where an answer is sent (every request is answered), how a cancel arrives (it reaches long command
+handlers) and how the workspace keeps its documents (thread-safe maps). If a pygls upgrade renames, re-signs or
+stops calling one of them, these tests fail before any user sees a request go unanswered."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any
 from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import Workspace
 
-from specpilot.server.app import SpecPilotProtocol, SpecPilotServer
+from specpilot.server.app import SpecPilotServer
+from specpilot.server.guard import SpecPilotProtocol
 from specpilot.server.main import create_server
 from specpilot.server.shared_maps import LockedDict
 
