@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,7 +34,6 @@ from specpilot.index.identity import model_dimension as model_dimension  # re-ex
 from specpilot.index.manifest import FileRecord, Manifest
 from specpilot.index.model import Chunk, ParsedFile, embed_text
 from specpilot.index.neighbours import neighbour_files
-from specpilot.index.parse_pool import ParseJob, ParseResult, parse_all
 from specpilot.index.query_encoder import OnnxQueryEncoder, QueryEncoderSlot
 
 # The engine's report types, re-exported: callers import them from here.
@@ -43,6 +43,9 @@ from specpilot.index.reports import ProgressCallback as ProgressCallback
 from specpilot.index.reports import UpdateReport as UpdateReport
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore
+
+if TYPE_CHECKING:
+    from specpilot.index.parse_pool import ParseJob, ParseResult
 
 log = logging.getLogger("specpilot.index")
 
@@ -266,6 +269,8 @@ class WorkspaceIndex:
         report.seconds["write"] = report.seconds.get("write", 0.0) + write_seconds
 
     def _parse_all(self, jobs: list[ParseJob]) -> Iterator[ParseResult]:
+        from specpilot.index.parse_pool import parse_all  # tree-sitter and the chunker: indexing only, not search
+
         return parse_all(jobs, self.parse_workers)
 
     def _write(self, pending: dict[str, ParsedFile], hashes: dict[str, str],

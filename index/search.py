@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pathspec
 
 from specpilot.core.config import SearchSettings
 from specpilot.core.deny import is_denied
@@ -30,6 +29,8 @@ from specpilot.index.store import IndexStore
 from specpilot.index.tokens import looks_like_identifier, term_text
 
 if TYPE_CHECKING:
+    import pathspec
+
     from specpilot.index.embedder import Embedder
 
 log = logging.getLogger("specpilot.index.search")
@@ -81,7 +82,10 @@ class SearchFilters:
 
 @lru_cache(maxsize=64)
 def _glob_spec(glob: str) -> pathspec.GitIgnoreSpec:
-    """Compiled once per glob: ``accepts`` runs for every candidate of every query."""
+    """Compiled once per glob: ``accepts`` runs for every candidate of every query. (pathspec is imported here:
+    a search without a path filter, the cold CLI's usual one, never needs it.)"""
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines([glob])
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from specpilot.llm.safety.redaction import redact
-
 
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        from specpilot.llm.safety.redaction import redact  # loaded with the first line logged, not at start
+
         return redact(super().format(record)).text
