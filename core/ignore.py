@@ -27,7 +27,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from specpilot.core.deny import denied_dir, denied_name
+from specpilot.core.deny import denied_dir, denied_name, is_denied
 from specpilot.core.paths import DEFAULT_CACHE_DIR, SPECPILOT_DIR
 
 log = logging.getLogger("specpilot.core.ignore")
@@ -59,6 +59,13 @@ def specpilot_owned(rel_path: str) -> bool:
     deeper down is a nested workspace's and is left out too.
     """
     return SPECPILOT_DIR in rel_path.replace(os.sep, "/").split("/")
+
+
+def never_indexed(rel_path: str) -> bool:
+    """Whether a workspace-relative path may never be indexed or returned by a search, whatever the ignore files
+    say: the deny rule refuses it, or it is SpecPilot's own (:func:`specpilot_owned`). The walker applies both;
+    this one test serves the paths that do not come from the walker (editor buffers, rows of an old index)."""
+    return is_denied(rel_path) or specpilot_owned(rel_path)
 
 
 # --- gitignore patterns -----------------------------------------------------------

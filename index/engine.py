@@ -21,8 +21,7 @@ import numpy as np
 
 from specpilot.core import memory, scanner
 from specpilot.core.config import Settings
-from specpilot.core.deny import is_denied
-from specpilot.core.ignore import specpilot_owned
+from specpilot.core.ignore import never_indexed
 from specpilot.core.paths import ensure_cache
 from specpilot.index import health
 from specpilot.index.edit_barrier import EditBarrier
@@ -185,7 +184,7 @@ class WorkspaceIndex:
             gone: list[str] = []
             for rel in dict.fromkeys(paths):
                 absolute = self.root / rel
-                if is_denied(rel) or specpilot_owned(rel):  # both hold for editor buffers too
+                if never_indexed(rel):  # both hold for editor buffers too
                     if rel in self.manifest.files:
                         gone.append(rel)
                     continue

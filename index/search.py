@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from specpilot.core.config import SearchSettings
-from specpilot.core.deny import is_denied
 from specpilot.core.errors import SpecPilotError
-from specpilot.core.ignore import specpilot_owned
+from specpilot.core.ignore import never_indexed
 from specpilot.index.fusion import convex
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.predicates import in_list, quote
@@ -73,7 +72,7 @@ class SearchFilters:
     def accepts(self, path: str) -> bool:
         # The deny rule and SpecPilot's own files first: an index written before a file was refused
         # (or before .specpilot/ was left out) must not return it either.
-        if is_denied(path) or specpilot_owned(path):
+        if never_indexed(path):
             return False
         if not self.path_glob:
             return True
