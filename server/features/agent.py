@@ -111,9 +111,10 @@ def project_of(ls: SpecPilotServer, folder: Folder) -> Project:
                         api_key=ls.api_key, interactive=True)
 
 
-async def open_session(ls: SpecPilotServer, folder: Folder) -> AgentSession:
-    """An agent session on ``folder`` with the editor's buffers, its index and the editor's key."""
-    project = project_of(ls, folder)
+async def open_session(ls: SpecPilotServer, folder: Folder, project: Project | None = None) -> AgentSession:
+    """An agent session on ``folder`` with the editor's buffers, its index and the editor's key; ``project``: the
+    folder's façade when the caller holds one already (one snapshot of the buffers for both)."""
+    project = project if project is not None else project_of(ls, folder)
     session = await ls.in_query_thread(project.agent_session)
     for note in session.notes:
         log.info("agent: %s", note)

@@ -124,7 +124,7 @@ async def run_task(ls: SpecPilotServer, given: SpecRunTaskArgs) -> dict[str, Any
     folder = _folder(ls, given.uri)
     task_id = given.task_id.strip()
     project = project_of(ls, folder)
-    session = await open_session(ls, folder)
+    session = await open_session(ls, folder, project)
     label = f"SpecPilot: task {task_id}"
     def work(on_event: Callable[[AgentEvent], None], cancelled: Callable[[], bool]) -> tuple[RunResult, StageResult]:
         def run(task: str) -> RunResult:
