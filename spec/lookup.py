@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from specpilot.core.config import Settings
 from specpilot.spec.documents import Item, Problem, Requirements, Task, Tasks, parse_requirements, parse_tasks
 from specpilot.spec.drift import check
 from specpilot.spec.frontmatter import split_front_matter
@@ -371,9 +372,11 @@ def _gate(text: str | None) -> bool | None:
     return bool(gate.get("passed")) if isinstance(gate, dict) else None
 
 
-def load(root: Path, buffers: Mapping[str, str] | None = None) -> Catalog:
+def load(root: Path, buffers: Mapping[str, str] | None = None, *, settings: Settings | None = None) -> Catalog:
     """A snapshot of the specs and citations under ``root``; ``buffers`` (relative path -> text) are the
-    editor's open documents, which win over the disk."""
+    editor's open documents, which win over the disk. ``settings`` decide which files the walker lists for
+    citations (``index.exclude``, ``index.maxFileBytes``); the server passes the folder's, editor settings
+    included; without them the workspace's own are read."""
     root = Path(root).resolve()
     buffers = dict(buffers or {})
     store = SpecStore(root)
@@ -389,7 +392,7 @@ def load(root: Path, buffers: Mapping[str, str] | None = None) -> Catalog:
     # A workspace without specs has nothing to check code against: no scan (a big
     # workspace would pay for it after every keystroke's pause).
     has_specs = store.folder.is_dir() and any(store.folder.iterdir())
-    citations = [c for c in find_citations(root) if c.path not in buffers] if has_specs else []
+    citations = [c for c in find_citations(root, settings) if c.path not in buffers] if has_specs else []
     for rel, text in buffers.items():
         if spec_document_of(rel) is None and not PurePosixPath(rel).parts[:1] == (".specpilot",):
             citations.extend(citations_in(rel, text))

@@ -56,7 +56,7 @@ async def catalog_of(ls: SpecPilotServer, folder: Folder) -> Catalog:
     cached = _catalogs.get(folder.root)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    catalog = await ls.in_query_thread(load, folder.root, buffers_of(ls, folder))
+    catalog = await ls.in_query_thread(load, folder.root, buffers_of(ls, folder), settings=folder.settings)
     _catalogs[folder.root] = (time.monotonic(), catalog)
     return catalog
 

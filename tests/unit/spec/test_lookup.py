@@ -228,3 +228,22 @@ def test_code_diagnostics_name_unknown_specs_and_ambiguous_ids(two_specs: Path) 
         (7, "warning", "unknown-id", "9/R1.1: no spec is named 9 (001-csv-export, 002-json-export)"),
         (7, "warning", "unknown-id", "R7 is not a requirement of spec 002-json-export"),
     ]
+
+
+def test_the_settings_passed_decide_which_files_are_cited(root: Path) -> None:
+    """The server passes its folder's settings (editor settings included): a file they exclude cites nothing,
+    though the workspace's own settings (no pyproject here) would list it."""
+    from specpilot.core.config import Settings
+
+    found = id_at("report/csv.py", CODE, 2, CODE.splitlines()[1].index("R1.1") + 1)
+    assert found is not None
+    lens = (line_of(REQUIREMENTS, "- R1.1"), "1 task · 1 test")
+    assert lens in {(x.line, x.title) for x in load(root).lenses(f"{SPEC}/requirements.md")}
+    editor = Settings()
+    editor.index.exclude = ["tests/"]
+    catalog = load(root, settings=editor)
+    assert {c.path for c in catalog.citations} == {"report/csv.py"}
+    refs = [(r.path, r.line) for r in catalog.references(found, include_declaration=False)]
+    assert refs == [(f"{SPEC}/tasks.md", line_of(TASKS, "T1 Add")), ("report/csv.py", 2)]
+    lens = (line_of(REQUIREMENTS, "- R1.1"), "1 task · 0 tests")
+    assert lens in {(x.line, x.title) for x in catalog.lenses(f"{SPEC}/requirements.md")}
