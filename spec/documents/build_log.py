@@ -15,13 +15,15 @@ from specpilot.spec.documents.markdown import (
     BULLET,
     FIELD,
     body_lines,
+    document_text,
     heading_name,
     indent_of,
     one_line,
     split_sections,
+    title_lines,
     title_of,
 )
-from specpilot.spec.frontmatter import Problem, dump_front_matter
+from specpilot.spec.frontmatter import Problem
 
 _LOG_HEADING = re.compile(r"^(T\d+)\b[ \t]*(.*?)(?:[ \t]*\(([^()]*)\))?$")
 _LOG_FIELDS = {"outcome": "outcome", "files touched": "files_touched", "tests run": "tests_run"}
@@ -76,7 +78,7 @@ def parse_build_log(text: str) -> tuple[BuildLog, list[Problem]]:
 
 
 def render_build_log(model: BuildLog) -> str:
-    out: list[str] = [f"# {model.title}", ""] if model.title is not None else []
+    out: list[str] = title_lines(model.title)
     for entry in model.entries:
         out.append(f"## {entry.task_id} {one_line(entry.title)}" + (f" ({entry.at})" if entry.at else ""))
         out.append("")
@@ -88,4 +90,4 @@ def render_build_log(model: BuildLog) -> str:
             out.append(f"- Tests run: {one_line(entry.tests_run)}")
         out += [f"- {name}: {one_line(value)}" for name, value in entry.fields.items()]
         out.append("")
-    return dump_front_matter(model.front) + "\n".join(out).rstrip("\n") + "\n"
+    return document_text(model.front, out)

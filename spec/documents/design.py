@@ -18,15 +18,18 @@ from specpilot.spec.documents.markdown import (
     BULLET,
     Section,
     body_lines,
+    document_text,
     first_table,
     heading_name,
     indent_of,
     render_table,
     split_sections,
     text_of,
+    text_sections,
+    title_lines,
     title_of,
 )
-from specpilot.spec.frontmatter import Problem, dump_front_matter
+from specpilot.spec.frontmatter import Problem
 
 _DESIGN_SECTIONS = {"candidates", "choice", "affected code", "data flow", "risks", "models", "dataset plan"}
 _AFFECTED = re.compile(r"`([^`]+)`(?:[ \t]+`([^`]+)`)?(?:.*?\(line[ \t]+(\d+)\))?")
@@ -110,7 +113,7 @@ def parse_design(text: str) -> tuple[Design, list[Problem]]:
 
 
 def render_design(model: Design) -> str:
-    out: list[str] = [f"# {model.title}", ""] if model.title is not None else []
+    out: list[str] = title_lines(model.title)
     if model.candidates is not None:
         out += ["## Candidates", "", *render_table(model.candidates.columns, model.candidates.rows), ""]
     if model.choice is not None:
@@ -122,6 +125,5 @@ def render_design(model: Design) -> str:
             where = f" (line {entry.code_line})" if entry.code_line else ""
             out.append(f"- {entry.text}" if entry.text else f"- `{entry.path}`{symbol}{where}")
         out.append("")
-    for name, body in model.texts.items():
-        out += [f"## {name}", ""] + ([body, ""] if body else [])
-    return dump_front_matter(model.front) + "\n".join(out).rstrip("\n") + "\n"
+    out += text_sections(model.texts)
+    return document_text(model.front, out)

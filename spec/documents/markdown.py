@@ -1,5 +1,6 @@
 """The Markdown every spec document is read with: body lines outside fenced code blocks, ``##`` sections,
-``- bullets`` and ``Key: value`` fields, item IDs, pipe tables, and line-exact replacement.
+``- bullets`` and ``Key: value`` fields, item IDs, pipe tables, and line-exact replacement; and the
+renderers' common pieces (the title, sections kept as text, the document with its front matter).
 
 The document modules beside this one build on these; nothing outside :mod:`specpilot.spec.documents` should.
 Lines inside fenced code blocks (three backticks or tildes) are never read as structure. A :class:`Line` keeps
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from specpilot.spec.frontmatter import Problem, split_front_matter, split_lines, strip_break
+from specpilot.spec.frontmatter import Problem, dump_front_matter, split_front_matter, split_lines, strip_break
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*$")
 BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+(.*?)[ \t]*$")
@@ -105,6 +106,27 @@ def text_of(lines: list[Line]) -> str:
 def heading_name(line: Line) -> str:
     found = HEADING.match(line.content)
     return found.group(2) if found else ""
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+
+
+def title_lines(title: str | None) -> list[str]:
+    """A rendered document's ``# title`` and the blank line after it; nothing without a title."""
+    return [f"# {title}", ""] if title is not None else []
+
+
+def text_sections(texts: dict[str, str]) -> list[str]:
+    """Sections kept as text (``## name``, a blank line, the body and a blank line when there is a body)."""
+    out: list[str] = []
+    for name, body in texts.items():
+        out += [f"## {name}", ""] + ([body, ""] if body else [])
+    return out
+
+
+def document_text(front: dict[str, Any], out: list[str]) -> str:
+    """The whole document: its front matter, then the rendered lines without trailing blank lines."""
+    return dump_front_matter(front) + "\n".join(out).rstrip("\n") + "\n"
 
 
 # --- tables (design.md candidates, review.md matrix) --------------------------------------------------------

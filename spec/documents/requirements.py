@@ -27,14 +27,15 @@ from specpilot.spec.documents.markdown import (
     Line,
     Section,
     body_lines,
+    document_text,
     indent_of,
     one_line,
     replace_lines,
+    title_lines,
 )
 from specpilot.spec.frontmatter import (
     Problem,
     SpecFormatError,
-    dump_front_matter,
     line_break_of,
     split_lines,
     strip_break,
@@ -376,9 +377,7 @@ def render_requirements(model: Requirements) -> str:
     """requirements.md written from scratch: stories each followed by their criteria, then SLAs, constraints,
     compatibility and questions; sections named in ``model.sections`` appear even when empty."""
     named = {section.name.lower() for section in model.sections}
-    out: list[str] = []
-    if model.title is not None:
-        out += [f"# {model.title}", ""]
+    out: list[str] = title_lines(model.title)
 
     def section(name: str, body: list[str]) -> None:
         if body or name.lower() in named:
@@ -401,4 +400,4 @@ def render_requirements(model: Requirements) -> str:
     section("Clarifying questions", questions)
     for extra in model.extra:
         out += [f"## {extra.name}", ""] + ([extra.body, ""] if extra.body else [])
-    return dump_front_matter(model.front) + "\n".join(out).rstrip("\n") + "\n"
+    return document_text(model.front, out)

@@ -16,6 +16,7 @@ from specpilot.spec.documents.markdown import (
     NONE_WORDS,
     Section,
     body_lines,
+    document_text,
     first_table,
     heading_name,
     indent_of,
@@ -23,9 +24,11 @@ from specpilot.spec.documents.markdown import (
     render_table,
     split_sections,
     text_of,
+    text_sections,
+    title_lines,
     title_of,
 )
-from specpilot.spec.frontmatter import Problem, dump_front_matter
+from specpilot.spec.frontmatter import Problem
 
 _MATRIX_COLUMNS = ["requirement", "tasks", "code", "tests", "status"]
 _REVIEW_SECTIONS = {"traceability", "traceability matrix", "gaps", "readme and code", "reviewer notes", "verdict"}
@@ -93,15 +96,14 @@ def parse_review(text: str) -> tuple[Review, list[Problem]]:
 
 
 def render_review(model: Review) -> str:
-    out: list[str] = [f"# {model.title}", ""] if model.title is not None else []
+    out: list[str] = title_lines(model.title)
     rows = [[row.requirement, ", ".join(row.tasks), ", ".join(row.code), ", ".join(row.tests), row.status]
             for row in model.matrix]
     out += ["## Traceability matrix", "", *render_table(["Requirement", "Tasks", "Code", "Tests", "Status"], rows), ""]
     out += ["## Gaps", "", *(f"- {one_line(gap)}" for gap in model.gaps)] + ([""] if model.gaps else [])
     if model.readme is not None:
         out += ["## README and code", "", model.readme, ""]
-    for name, body in model.texts.items():
-        out += [f"## {name}", ""] + ([body, ""] if body else [])
+    out += text_sections(model.texts)
     if model.verdict is not None:
         out += ["## Verdict", "", model.verdict, ""]
-    return dump_front_matter(model.front) + "\n".join(out).rstrip("\n") + "\n"
+    return document_text(model.front, out)

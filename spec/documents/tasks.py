@@ -21,10 +21,12 @@ from specpilot.spec.documents.markdown import (
     ITEM_ID,
     NONE_WORDS,
     body_lines,
+    document_text,
     one_line,
     replace_lines,
+    title_lines,
 )
-from specpilot.spec.frontmatter import Problem, SpecFormatError, dump_front_matter, split_lines, strip_break
+from specpilot.spec.frontmatter import Problem, SpecFormatError, split_lines, strip_break
 
 _CHECKBOX = re.compile(r"^\[([ xX])\][ \t]+(.*)$")
 _REQ_ID = re.compile(r"^(?:R\d+(?:\.\d+)?|[SCK]\d+)$")
@@ -152,7 +154,7 @@ def set_task_done(text: str, task_id: str, done: bool) -> str:
 
 
 def render_tasks(model: Tasks) -> str:
-    out: list[str] = [f"# {model.title}", ""] if model.title is not None else []
+    out: list[str] = title_lines(model.title)
     for task in model.tasks:
         out.append(f"- [{'x' if task.done else ' '}] {task.id} {one_line(task.title)}")
         for label, value in (("Inputs", task.inputs), ("Outputs", task.outputs),
@@ -163,4 +165,4 @@ def render_tasks(model: Tasks) -> str:
             out.append(f"  - {label}: {one_line(value)}")
         out.append(f"  - Depends on: {', '.join(task.depends_on) or '(none)'}")
         out.append(f"  - _Requirements: {', '.join(task.requirements)}_")
-    return dump_front_matter(model.front) + "\n".join(out).rstrip("\n") + "\n"
+    return document_text(model.front, out)
