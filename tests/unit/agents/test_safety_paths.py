@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from specpilot.agents.safety.paths import PathGuard, SafetyError
+from tests.fixtures import write_files
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     root = tmp_path / "project"
-    for rel, text in {
+    write_files(root, {
         "src/app.py": "print('hi')\n",
         "src/notes.txt": "notes\n",
         ".git/config": "[core]\n",
@@ -24,9 +25,7 @@ def workspace(tmp_path: Path) -> Path:
         ".env.example": "DB_PASSWORD=\n",
         "certs/server.pem": "pem",
         "deploy/id_rsa": "key",
-    }.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    })
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text("outside\n")

@@ -16,7 +16,7 @@ from specpilot.agents.tools import Observation, Tool, ToolArgs, ToolContext, Too
 from specpilot.agents.tools.code import MAX_READ_LINES
 from specpilot.agents.tools.run import linter_argv
 from specpilot.core.config import Settings
-from tests.fixtures import copy_workspace
+from tests.fixtures import copy_workspace, write_files
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "sample_workspace"
 REGISTRY = default_registry()
@@ -47,10 +47,7 @@ def call(ctx: ToolContext, tool: str, /, **arguments: Any) -> Observation:
 
 
 def workspace(root: Path, files: dict[str, str], settings: Settings | None = None) -> ToolContext:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return ToolContext.create(root, settings)
+    return ToolContext.create(write_files(root, files), settings)
 
 
 @pytest.fixture

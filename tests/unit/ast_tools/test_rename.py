@@ -7,14 +7,11 @@ import pytest
 from specpilot.ast_tools.edits import Refusal, apply
 from specpilot.ast_tools.rename import rename
 from specpilot.ast_tools.workspace import Workspace
+from tests.fixtures import write_files
 
 
 def write(root: Path, files: dict[str, str]) -> Workspace:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode())
-    return Workspace(root)
+    return Workspace(write_files(root, files))
 
 
 def at(text: str, needle: str, nth: int = 0) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from specpilot.index.engine import WorkspaceIndex
 from specpilot.spec.brownfield import survey
 from specpilot.spec.facts import gather
 from specpilot.spec.trace import find_citations
+from tests.fixtures import write_files
 
 KEPT = {"app/main.py", "app/util.py"}
 
@@ -36,9 +37,7 @@ def workspace(tmp_path: Path) -> Path:
         "secrets.yaml": "token: 1\n",
         ".specpilot/specs/001-x/requirements.md": "# X\n",
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    write_files(root, files)
     (ensure_cache(root, "sp-cache") / "stale.py").write_text("def helper():\n    return 5\n")
     return root
 

@@ -25,17 +25,7 @@ from specpilot.core.scanner import (
     read_source,
     scan,
 )
-
-
-def make_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
+from tests.fixtures import write_files
 
 
 def listed(root: Path, **kwargs: object) -> list[str]:
@@ -54,7 +44,7 @@ needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt
 
 
 def test_root_gitignore_hides_files_folders_and_anchored_names(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".gitignore": "*.log\nbuild/\n/top.txt\n",
         "a.py": "x = 1\n",
         "debug.log": "",
@@ -69,7 +59,7 @@ def test_root_gitignore_hides_files_folders_and_anchored_names(tmp_path: Path) -
 
 
 def test_nested_gitignore_rules_are_relative_to_their_folder(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".gitignore": "*.gen.py\n",
         "pkg/.gitignore": "/local.txt\n!keep.gen.py\n",
         "local.txt": "",
@@ -85,7 +75,7 @@ def test_nested_gitignore_rules_are_relative_to_their_folder(tmp_path: Path) -> 
 
 
 def test_nothing_inside_an_ignored_folder_comes_back(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".gitignore": "logs/\n!logs/keep.txt\n",
         "logs/keep.txt": "",
         "logs/.gitignore": "!*\n",  # not read: git never looks inside ignored folders
@@ -95,7 +85,7 @@ def test_nothing_inside_an_ignored_folder_comes_back(tmp_path: Path) -> None:
 
 
 def test_double_star_patterns(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".gitignore": "docs/**/draft.md\n**/tmp/\n",
         "docs/draft.md": "",
         "docs/a/b/draft.md": "",
@@ -108,7 +98,7 @@ def test_double_star_patterns(tmp_path: Path) -> None:
 
 
 def test_specpilotignore_hides_files_and_overrides_gitignore_in_its_folder(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".gitignore": "generated.py\n",
         ".specpilotignore": "fixtures/\n!generated.py\n",
         "generated.py": "",
@@ -123,7 +113,7 @@ def test_specpilotignore_hides_files_and_overrides_gitignore_in_its_folder(tmp_p
 
 
 def test_exclude_patterns_add_to_ignore_files_but_cannot_reinclude(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".gitignore": "secret.txt\n",
         "vendor/lib.js": "",
         "app.min.js": "",
@@ -140,7 +130,7 @@ def test_exclude_patterns_add_to_ignore_files_but_cannot_reinclude(tmp_path: Pat
 
 
 def test_vcs_cache_and_junk_folders_are_skipped(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".git/config": "",
         ".specpilot/cache/index/data.txt": "",
         ".specpilot/specs/feature.md": "",  # SpecPilot's own folder: specs are no code (issue 16)
@@ -156,7 +146,7 @@ def test_vcs_cache_and_junk_folders_are_skipped(tmp_path: Path) -> None:
 
 
 def test_custom_cache_dir_inside_root_is_skipped(tmp_path: Path) -> None:
-    make_tree(tmp_path, {"idx/chunks.txt": "", "src/idx/real.py": "", "main.py": ""})
+    write_files(tmp_path, {"idx/chunks.txt": "", "src/idx/real.py": "", "main.py": ""})
     assert listed(tmp_path, cache_dir=tmp_path / "idx") == ["main.py", "src/idx/real.py"]
     assert listed(tmp_path, cache_dir=Path("idx")) == ["main.py", "src/idx/real.py"]  # root-relative
 
@@ -165,7 +155,7 @@ def test_custom_cache_dir_inside_root_is_skipped(tmp_path: Path) -> None:
 
 
 def test_binary_file_is_skipped_with_reason_unless_content_checks_are_off(tmp_path: Path) -> None:
-    make_tree(tmp_path, {"logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a.py": "x = 1\n"})
+    write_files(tmp_path, {"logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a.py": "x = 1\n"})
     result = scan(tmp_path)
     assert [f.path for f in result.files] == ["a.py"]
     assert result.skipped == [SkippedFile("logo.png", BINARY)]
@@ -173,14 +163,14 @@ def test_binary_file_is_skipped_with_reason_unless_content_checks_are_off(tmp_pa
 
 
 def test_file_over_the_size_limit_is_skipped_with_its_size(tmp_path: Path) -> None:
-    make_tree(tmp_path, {"big.txt": "x" * 101, "edge.txt": "x" * 100})
+    write_files(tmp_path, {"big.txt": "x" * 101, "edge.txt": "x" * 100})
     result = scan(tmp_path, max_file_bytes=100)
     assert [f.path for f in result.files] == ["edge.txt"]
     assert result.skipped == [SkippedFile("big.txt", "larger than 100 bytes (101)")]
 
 
 def test_results_are_sorted_relative_posix_paths_with_stat_data(tmp_path: Path) -> None:
-    make_tree(tmp_path, {"b/z.py": "zz", "a.py": "a", "b/a/y.py": "yyy", "B.txt": ""})
+    write_files(tmp_path, {"b/z.py": "zz", "a.py": "a", "b/a/y.py": "yyy", "B.txt": ""})
     files = scan(tmp_path).files
     assert [f.path for f in files] == ["B.txt", "a.py", "b/a/y.py", "b/z.py"]
     y = files[2]
@@ -190,7 +180,7 @@ def test_results_are_sorted_relative_posix_paths_with_stat_data(tmp_path: Path) 
 
 
 def test_skips_are_logged_at_debug_level(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    make_tree(tmp_path, {"blob.bin": b"\x00\x01"})
+    write_files(tmp_path, {"blob.bin": b"\x00\x01"})
     with caplog.at_level(logging.DEBUG, logger="specpilot.core.scanner"):
         scan(tmp_path)
     assert any("blob.bin" in r.getMessage() and BINARY in r.getMessage() for r in caplog.records)
@@ -200,7 +190,7 @@ def test_unreadable_folder_and_file_are_skipped_not_raised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Simulated: the tests may run as root, where chmod 000 denies nothing.
-    make_tree(tmp_path, {"locked/a.py": "", "secret.py": "x = 1\n", "ok.py": ""})
+    write_files(tmp_path, {"locked/a.py": "", "secret.py": "x = 1\n", "ok.py": ""})
     real_scandir, real_open = os.scandir, open
 
     def scandir(path: str) -> object:
@@ -228,13 +218,13 @@ def test_unreadable_folder_and_file_are_skipped_not_raised(
 
 
 def test_read_source_returns_text_and_strips_a_utf8_bom(tmp_path: Path) -> None:
-    make_tree(tmp_path, {"bom.py": "\ufeffprint('hé')\n".encode("utf-8"), "plain.py": "x = 'é'\n"})
+    write_files(tmp_path, {"bom.py": "\ufeffprint('hé')\n".encode("utf-8"), "plain.py": "x = 'é'\n"})
     assert read_source(tmp_path / "bom.py") == "print('hé')\n"
     assert read_source(tmp_path / "plain.py") == "x = 'é'\n"
 
 
 def test_read_source_reports_non_utf8_binary_and_too_large(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         "latin1.txt": "café\n".encode("latin-1"),
         "blob.bin": b"abc\x00def",
         "big.txt": "x" * 11,
@@ -254,8 +244,8 @@ def test_read_source_reports_non_utf8_binary_and_too_large(tmp_path: Path) -> No
 @pytest.fixture
 def workspace_and_outside(tmp_path: Path) -> tuple[Path, Path]:
     root, outside = tmp_path / "ws", tmp_path / "outside"
-    make_tree(root, {"src/real.py": "x = 1\n"})
-    make_tree(outside, {"leak.py": "password = 1\n", "lib/mod.py": ""})
+    write_files(root, {"src/real.py": "x = 1\n"})
+    write_files(outside, {"leak.py": "password = 1\n", "lib/mod.py": ""})
     return root, outside
 
 
@@ -286,7 +276,7 @@ def test_symlink_to_a_file_inside_is_listed_under_the_link_path(
 
 @needs_symlinks
 def test_symlink_loops_end_and_are_reported(tmp_path: Path) -> None:
-    make_tree(tmp_path, {"sub/a.py": ""})
+    write_files(tmp_path, {"sub/a.py": ""})
     (tmp_path / "sub" / "up").symlink_to("..", target_is_directory=True)
     (tmp_path / "ping").symlink_to("pong")
     (tmp_path / "pong").symlink_to("ping")
@@ -299,7 +289,7 @@ def test_symlink_loops_end_and_are_reported(tmp_path: Path) -> None:
 
 
 def test_matcher_answers_for_single_paths(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
+    write_files(tmp_path, {
         ".gitignore": "build/\n*.log\n",
         "pkg/.gitignore": "!keep.log\n",
         "env/pyvenv.cfg": "",
@@ -319,7 +309,7 @@ def test_matcher_answers_for_single_paths(tmp_path: Path) -> None:
 
 
 def test_matcher_sees_a_changed_gitignore_after_invalidate(tmp_path: Path) -> None:
-    make_tree(tmp_path, {"pkg/.gitignore": "*.txt\n"})
+    write_files(tmp_path, {"pkg/.gitignore": "*.txt\n"})
     m = IgnoreMatcher(tmp_path)
     assert m.is_ignored("pkg/notes.txt")
     (tmp_path / "pkg" / ".gitignore").write_text("*.md\n", encoding="utf-8")
@@ -368,7 +358,7 @@ def workspaces(draw: st.DrawFn) -> tuple[list[str], dict[str, str]]:
 def test_matcher_agrees_with_scan(ws: tuple[list[str], dict[str, str]], exclude: list[str]) -> None:
     files, ignores = ws
     with tempfile.TemporaryDirectory() as tmp:
-        root = make_tree(Path(tmp), {**{f: "" for f in files}, **ignores})
+        root = write_files(Path(tmp), {**{f: "" for f in files}, **ignores})
         on_disk = files + list(ignores)
         expected = sorted(p for p in on_disk if not IgnoreMatcher(root, exclude=exclude).is_ignored(p))
         assert listed(root, exclude=exclude) == expected
@@ -384,7 +374,7 @@ def test_gitignore_handling_matches_git(ws: tuple[list[str], dict[str, str]]) ->
     files, ignores = ws
     gitignores = {p: text for p, text in ignores.items() if p.endswith(".gitignore")}
     with tempfile.TemporaryDirectory() as tmp:
-        root = make_tree(Path(tmp), {**{f: "" for f in files}, **gitignores})
+        root = write_files(Path(tmp), {**{f: "" for f in files}, **gitignores})
         env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp, "XDG_CONFIG_HOME": tmp,
                "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
         subprocess.run([GIT, "init", "-q"], cwd=root, env=env, check=True)

@@ -12,6 +12,7 @@ from specpilot.core.ignore import IgnoreMatcher, specpilot_owned
 from specpilot.core.scanner import scan
 from specpilot.index.engine import UpdateReport, WorkspaceIndex
 from specpilot.index.search import SearchFilters
+from tests.fixtures import write_files
 
 SPEC = ".specpilot/specs/001-rate-limits/requirements.md"
 SPEC_TEXT = ("# Requirements: throttle uploads\n\n- R1.1 WHEN a client exceeds the quota THE SYSTEM SHALL "
@@ -25,13 +26,11 @@ def workspace(tmp_path: Path) -> Path:
     (root / "app").mkdir(parents=True)
     (root / "app" / "limits.py").write_text(CODE)
     (root / "app" / "specpilot_notes.md").write_text("throttle_uploads notes\n")  # not SpecPilot's: indexed
-    for rel, text in {SPEC: SPEC_TEXT,
-                      ".specpilot/specs/001-rate-limits/design.md": "throttle_uploads design\n",
-                      ".specpilot/steering/product.md": "throttle_uploads matters\n",
-                      ".specpilot/prompts/architect.md": "def throttle_uploads(): pass\n",
-                      "vendor/.specpilot/specs/002-x/tasks.md": "- [ ] T1 throttle_uploads\n"}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    write_files(root, {SPEC: SPEC_TEXT,
+                       ".specpilot/specs/001-rate-limits/design.md": "throttle_uploads design\n",
+                       ".specpilot/steering/product.md": "throttle_uploads matters\n",
+                       ".specpilot/prompts/architect.md": "def throttle_uploads(): pass\n",
+                       "vendor/.specpilot/specs/002-x/tasks.md": "- [ ] T1 throttle_uploads\n"})
     # An ignore file cannot bring them back.
     (root / ".specpilotignore").write_text("!.specpilot/\n!.specpilot/**\n")
     return root

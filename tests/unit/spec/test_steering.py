@@ -22,6 +22,7 @@ from specpilot.llm.safety.redact import redact_messages
 from specpilot.spec.authoring import Author
 from specpilot.spec.steering import STEERING_DIR, edited, init, read_steering, survey
 from specpilot.spec.workflow import SpecWorkflow
+from tests.fixtures import write_files
 from tests.loopback import serving
 from tests.loopback.openai_server import OpenAIServer
 
@@ -54,10 +55,7 @@ def workspace(tmp_path: Path) -> Path:
         "web/app.ts": "export const answer = 42;\n",
         "tests/test_basket.py": "from shop.basket import add\n\n\ndef test_add():\n    assert add(1) == [1]\n",
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+    return write_files(root, files)
 
 
 def steering(root: Path, name: str) -> str:

@@ -14,6 +14,7 @@ from specpilot.spec.trace import (
     traceability,
     unknown_citations,
 )
+from tests.fixtures import write_files
 
 REQUIREMENTS = """\
 # CSV export
@@ -84,15 +85,8 @@ def helper_r1_3():
 '''
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
 def workspace(root: Path) -> list[Citation]:
-    write(root, {
+    write_files(root, {
         "report/export.py": EXPORT_PY,
         "web/app.ts": APP_TS,
         "tests/test_export.py": TEST_EXPORT_PY,
@@ -126,7 +120,7 @@ def test_ignored_folders_and_non_code_files_are_skipped(tmp_path: Path) -> None:
 
 
 def test_test_files_are_recognised_by_folder_and_name(tmp_path: Path) -> None:
-    write(tmp_path, {"pkg/test_io.py": "# Requirements: R1.1\n", "pkg/io_test.go": "// Requirements: R1.1\n",
+    write_files(tmp_path, {"pkg/test_io.py": "# Requirements: R1.1\n", "pkg/io_test.go": "// Requirements: R1.1\n",
                      "pkg/io.go": "// Requirements: R1.1\n", "web/app.test.ts": "// Requirements: R1.1\n"})
     assert {(c.path, c.is_test) for c in find_citations(tmp_path)} == {
         ("pkg/test_io.py", True), ("pkg/io_test.go", True), ("pkg/io.go", False), ("web/app.test.ts", True)}
@@ -189,7 +183,8 @@ def test_a_citation_may_name_its_spec_by_folder_number_or_slug() -> None:
 
 def test_unknown_citations_leave_other_specs_ids_to_them(tmp_path: Path) -> None:
     requirements, _ = parse_requirements(REQUIREMENTS)
-    write(tmp_path, {"a.py": "# Requirements: R1.1, R5, 002-json-export/R6, 001-csv-export/R7, 002-json-export/R1.1\n"})
+    write_files(tmp_path, {
+        "a.py": "# Requirements: R1.1, R5, 002-json-export/R6, 001-csv-export/R7, 002-json-export/R1.1\n"})
     found = find_citations(tmp_path)
     unknown = unknown_citations(requirements, found, spec="001-csv-export", elsewhere={"R5"})
     assert [u.id for u in unknown] == ["R7"]  # R5 is the other spec's; R6 is qualified with it
