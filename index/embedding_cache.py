@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-import lancedb
 import numpy as np
 import pyarrow as pa
 
-from specpilot.index.lance import fixed_schema
+from specpilot.index.lance import fixed_schema, lancedb
 from specpilot.index.predicates import in_list
 
 TABLE = "embeddings"

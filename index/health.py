@@ -42,13 +42,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import lancedb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from specpilot.index import graph_store, manifest, positions
 from specpilot.index.embedding_cache import embeddings_schema
+from specpilot.index.lance import lancedb
 from specpilot.index.open_lock import LOCK_NAME
 from specpilot.index.predicates import in_list, quote
 from specpilot.index.vectors import CARRIED_COLUMNS

@@ -30,9 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import lancedb
 import numpy as np
-from lancedb.index import FTS, Bitmap, BTree
 
 from specpilot.core import memory
 from specpilot.index import health
@@ -41,7 +39,7 @@ from specpilot.index.chunk_rows import STORED_COLUMNS, chunk_rows, chunks_schema
 from specpilot.index.chunk_rows import search_text as search_text  # re-exported
 from specpilot.index.embedding_cache import TABLE as CACHE_TABLE
 from specpilot.index.embedding_cache import EmbeddingCache, embeddings_schema
-from specpilot.index.lance import fixed_schema
+from specpilot.index.lance import FTS, Bitmap, BTree, fixed_schema, lancedb
 from specpilot.index.model import Chunk
 from specpilot.index.open_lock import OpenLock
 from specpilot.index.positions import ChunkPositions

@@ -22,12 +22,10 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import Bitmap, BTree, IvfHnswSq
 
-from specpilot.index.lance import fixed_schema
+from specpilot.index.lance import Bitmap, BTree, IvfHnswSq, fixed_schema, lancedb
 from specpilot.index.predicates import in_list
 
 log = logging.getLogger("specpilot.index.vectors")
