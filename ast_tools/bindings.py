@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from specpilot.ast_tools.edits import Refusal, line_starts
+from specpilot.ast_tools.per_source import built_once
 from specpilot.ast_tools.workspace import Source, Workspace
 
 BINDING_KINDS = frozenset({"store", "del", "param", "def", "class", "import", "except", "match"})
@@ -415,10 +416,4 @@ _HANDLERS: dict[type[ast.AST], Callable[[FileNames, Any, Scope], None]] = {
 
 def file_names(ws: Workspace, path: str) -> FileNames:
     """The names of ``path``, built once per workspace (and again if its text changed)."""
-    source = ws.read(path)
-    cached = ws.names.get(source.path)
-    if isinstance(cached, FileNames) and cached.source is source:
-        return cached
-    names = FileNames(source)
-    ws.names[source.path] = names
-    return names
+    return built_once(ws, ws.names, path, FileNames, FileNames)

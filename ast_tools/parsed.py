@@ -18,6 +18,7 @@ from libcst.metadata import (
 )
 
 from specpilot.ast_tools.edits import Refusal, line_starts
+from specpilot.ast_tools.per_source import built_once
 from specpilot.ast_tools.workspace import Source, Workspace
 
 
@@ -116,13 +117,7 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 def parse_file(ws: Workspace, path: str) -> ParsedFile:
     """``path`` of the workspace parsed, once per workspace: a refactoring that reads a
     file several times (definitions, imports, string mentions) parses it once."""
-    source = ws.read(path)
-    cached = ws.parsed.get(source.path)
-    if isinstance(cached, ParsedFile) and cached.source is source:
-        return cached
-    parsed = parse(source)
-    ws.parsed[source.path] = parsed
-    return parsed
+    return built_once(ws, ws.parsed, path, ParsedFile, parse)
 
 
 def parse(source: Source) -> ParsedFile:
