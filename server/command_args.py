@@ -162,6 +162,12 @@ AgentRunArgs = Annotated[
     Discriminator(_object_with("offer", "offer", "task"))]
 
 
+def _or_shorthand(model: type, name: str, shorthand: Any) -> Any:
+    """``model``'s object, or a bare string (of type ``shorthand``) that stands for its field ``name``."""
+    return Annotated[Annotated[shorthand, Tag(name)] | Annotated[model, Tag("object")],
+                     Discriminator(lambda value: name if isinstance(value, str) else "object")]
+
+
 # -- refactorings (server/features/code_actions.py) ----------------------------------------------------------
 @arguments
 class AddDecoratorArgs:
@@ -221,9 +227,7 @@ class SearchArgs:
     """a workspace folder URI; without it, every folder"""
 
 
-SearchCommandArgs = Annotated[
-    Annotated[NonBlank, Tag("query")] | Annotated[SearchArgs, Tag("object")],
-    Discriminator(lambda value: "query" if isinstance(value, str) else "object")]
+SearchCommandArgs = _or_shorthand(SearchArgs, "query", NonBlank)
 
 
 @arguments
@@ -237,9 +241,7 @@ class IndexRebuildArgs:
     """a workspace folder URI; without it, every folder"""
 
 
-IndexRebuildCommandArgs = Annotated[
-    Annotated[str, Tag("folder")] | Annotated[IndexRebuildArgs, Tag("object")],
-    Discriminator(lambda value: "folder" if isinstance(value, str) else "object")]
+IndexRebuildCommandArgs = _or_shorthand(IndexRebuildArgs, "folder", str)
 
 
 @arguments
