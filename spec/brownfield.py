@@ -148,19 +148,24 @@ def _option_criteria(module: ModuleSurvey, story: str, start: int) -> list[_Item
     return items
 
 
+def _story(story_id: str, user: str, summary: str | None, kind: str, benefits: tuple[str, str], question: str) -> _Item:
+    """The user story of a module or class (``user``): what its docstring's ``summary`` says, else a placeholder
+    that scores low and asks ``question``. ``benefits``: the "so that I can ..." of each case."""
+    if summary:
+        return _scored(story_id, f"As a developer using {user}, I want it to work as documented "
+                       f"(\"{summary.rstrip('.')}\"), so that I can {benefits[0]}.", True)
+    return _scored(story_id, f"As a developer using {user}, I want what the {kind} provides, "
+                   f"so that I can {benefits[1]}.", False, question)
+
+
 def _stories(found: Survey) -> list[tuple[_Item, list[_Item]]]:
     stories: list[tuple[_Item, list[_Item]]] = []
     for module in found.modules:
         functions = [s for s in module.symbols if s.kind == "function"]
         story_id = f"R{len(stories) + 1}"
-        if module.summary:
-            text = f"As a developer using `{module.path}`, I want it to work as documented " \
-                   f"(\"{module.summary.rstrip('.')}\"), so that I can rely on what the module does today."
-            story = _scored(story_id, text, True)
-        else:
-            story = _scored(story_id, f"As a developer using `{module.path}`, I want what the module provides, "
-                            "so that I can rely on it.", False,
-                            f"What is `{module.path}` for? It has no module docstring.")
+        story = _story(story_id, f"`{module.path}`", module.summary, "module",
+                       ("rely on what the module does today", "rely on it"),
+                       f"What is `{module.path}` for? It has no module docstring.")
         criteria = _criteria(module, functions, story_id)
         criteria += _option_criteria(module, story_id, len(criteria) + 1)
         stories.append((story, criteria))
@@ -168,14 +173,9 @@ def _stories(found: Survey) -> list[tuple[_Item, list[_Item]]]:
             story_id = f"R{len(stories) + 1}"
             methods = [s for s in module.symbols
                        if s.kind in ("method", "property") and s.name.startswith(f"{cls.name}.")]
-            if cls.summary:
-                text = f"As a developer using `{cls.name}` from `{module.path}`, I want it to work as documented " \
-                       f"(\"{cls.summary.rstrip('.')}\"), so that I can build on it."
-                story = _scored(story_id, text, True)
-            else:
-                story = _scored(story_id, f"As a developer using `{cls.name}` from `{module.path}`, I want what the "
-                                "class provides, so that I can build on it.", False,
-                                f"What is `{cls.name}` in `{module.path}` for? It has no docstring.")
+            story = _story(story_id, f"`{cls.name}` from `{module.path}`", cls.summary, "class",
+                           ("build on it", "build on it"),
+                           f"What is `{cls.name}` in `{module.path}` for? It has no docstring.")
             stories.append((story, _criteria(module, methods, story_id)))
     return stories
 
