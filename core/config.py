@@ -239,11 +239,14 @@ def get_setting(settings: Settings, path: str) -> Any:
 
 
 def _set_setting(settings: Settings, path: str, value: Any) -> None:
-    *groups, name = path.split(".")
-    target: Any = settings
-    for part in groups:
-        target = getattr(target, part)
-    setattr(target, name, value)
+    group, _, name = path.rpartition(".")
+    setattr(get_setting(settings, group) if group else settings, name, value)
+
+
+def _fit_overlap(index: IndexSettings) -> None:
+    """A window overlap that does not fit the windows (not chosen, or refused) follows them: the default, at
+    most half a window."""
+    index.window_overlap = min(IndexSettings.window_overlap, index.window_lines // 2)
 
 
 def _apply(target: Any, data: Mapping[str, Any], prefix: str, problems: list[ConfigProblem],
@@ -280,13 +283,13 @@ def _check_combinations(settings: Settings, problems: list[ConfigProblem], outco
     """Rules that tie two settings together."""
     cfg = settings.index
     if cfg.window_overlap >= cfg.window_lines and "index.window_overlap" not in outcome:
-        cfg.window_overlap = min(IndexSettings.window_overlap, cfg.window_lines // 2)  # not chosen: it follows
+        _fit_overlap(cfg)  # not chosen: it follows
     elif cfg.window_overlap >= cfg.window_lines:
         problems.append(ConfigProblem(
             "index.windowOverlap", f"must be smaller than index.windowLines ({cfg.window_lines}), "
             f"got {cfg.window_overlap}", "index.window_overlap"))
         outcome["index.window_overlap"] = False
-        cfg.window_overlap = min(IndexSettings.window_overlap, cfg.window_lines // 2)
+        _fit_overlap(cfg)
 
 
 def _finish(settings: Settings, problems: list[ConfigProblem], outcome: dict[str, bool],
@@ -298,7 +301,7 @@ def _finish(settings: Settings, problems: list[ConfigProblem], outcome: dict[str
             if not accepted:
                 _set_setting(settings, path, get_setting(previous, path))
         if settings.index.window_overlap >= settings.index.window_lines:  # the kept pair must still fit
-            settings.index.window_overlap = min(IndexSettings.window_overlap, settings.index.window_lines // 2)
+            _fit_overlap(settings.index)
     for problem in problems:
         if problem.setting:
             problem.message += f"; keeping {get_setting(settings, problem.setting)!r}"
