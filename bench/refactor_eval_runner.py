@@ -133,42 +133,37 @@ def _failed(exc: BaseException, start: float, refusal: type[BaseException] | tup
     return ToolError("error", f"{type(exc).__name__}: {exc}"[:500] + where, seconds)
 
 
-def ours_rename(root: Path, case: Any) -> tuple[float, dict[str, Any]]:
-    """Our engine, from a cold start: a fresh Workspace, rename, apply. (seconds, facts)."""
+def _ours_run(root: Path, edit_for: Any) -> tuple[float, dict[str, Any]]:
+    """Our engine from a cold start: a fresh Workspace, the edit ``edit_for(workspace)`` computes, applied;
+    timed. (seconds, facts)."""
     from specpilot.ast_tools.edits import Refusal, apply
-    from specpilot.ast_tools.rename import rename
     from specpilot.ast_tools.workspace import Workspace
 
     start = time.perf_counter()
     try:
-        ws = Workspace(root)
-        result = rename(ws, case.file, case.line, case.column, case.new)
+        result = edit_for(Workspace(root))
         apply(result, root)
     except Exception as exc:
         raise _failed(exc, start, Refusal) from exc
     seconds = time.perf_counter() - start
     return seconds, {"files": sorted(f.path for f in result.files),
                      "edits": sum(len(f.edits) for f in result.files), "warnings": len(result.warnings)}
+
+
+def ours_rename(root: Path, case: Any) -> tuple[float, dict[str, Any]]:
+    """Our engine's rename."""
+    from specpilot.ast_tools.rename import rename
+
+    return _ours_run(root, lambda ws: rename(ws, case.file, case.line, case.column, case.new))
 
 
 def ours_signature(root: Path, case: Any) -> tuple[float, dict[str, Any]]:
     """Our engine's change_signature: add ``new_param=None`` after the last positional-or-keyword parameter."""
-    from specpilot.ast_tools.edits import Refusal, apply
     from specpilot.ast_tools.signature import NewParameter, SignatureChange, change_signature  # type: ignore
-    from specpilot.ast_tools.workspace import Workspace
 
     target = case.target if case.target is not None else (case.line, case.column)
-    start = time.perf_counter()
-    try:
-        ws = Workspace(root)
-        result = change_signature(ws, case.file, target, SignatureChange(add=[NewParameter(name=case.new,
-                                                                                           default="None")]))
-        apply(result, root)
-    except Exception as exc:
-        raise _failed(exc, start, Refusal) from exc
-    seconds = time.perf_counter() - start
-    return seconds, {"files": sorted(f.path for f in result.files),
-                     "edits": sum(len(f.edits) for f in result.files), "warnings": len(result.warnings)}
+    change = SignatureChange(add=[NewParameter(name=case.new, default="None")])
+    return _ours_run(root, lambda ws: change_signature(ws, case.file, target, change))
 
 
 def _rope_refusals() -> tuple[type[BaseException], ...]:
