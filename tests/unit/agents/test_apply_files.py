@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 import tests.loopback.openai_server as openai_wire
 from specpilot.ast_tools.edits import CREATE, DELETE, EDIT
 from tests.loopback import LoopbackServer
-from tests.unit.agents.test_loop import CALC, FIX, KEY, call, project, session  # noqa: F401 (fixture)
+from tests.unit.agents.test_loop import CALC, FIX, call, model_from_env, project, session  # noqa: F401 (fixture)
 
 NEW_TEST = ("--- /dev/null\n+++ b/tests/test_mul.py\n@@ -0,0 +1,5 @@\n+from calc import mul\n+\n+\n"
             "+def test_mul():\n+    assert mul(2, 3) == 6\n")
@@ -20,12 +19,7 @@ DELETE_OLD = ("--- a/legacy.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-# unused\n-OLD 
 
 @pytest.fixture
 def cli_model(openai_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, project: Path) -> LoopbackServer:  # noqa: F811
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "ANTHROPIC_", "SPECPILOT_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SPECPILOT_PROVIDER", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    model_from_env(monkeypatch, openai_server)
     (project / "pyproject.toml").write_text('[tool.specpilot.embedder]\nenabled = false\n')
     (project / "legacy.py").write_text("# unused\nOLD = 1\n")
     return openai_server

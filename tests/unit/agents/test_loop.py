@@ -261,17 +261,23 @@ def test_accepted_runs_export_as_a_finetuning_dataset(project: Path, openai_serv
     assert {t["function"]["name"] for t in example["tools"]} >= {"read_file", "propose_patch", "run_tests"}
 
 
+def model_from_env(monkeypatch: pytest.MonkeyPatch, server: LoopbackServer, key: str = KEY) -> None:
+    """The environment the CLI reads its model from: the loopback ``server`` with ``key``, and no other
+    OPENAI_, ANTHROPIC_ or SPECPILOT_ variable of the caller's."""
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "ANTHROPIC_", "SPECPILOT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SPECPILOT_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+
+
 def test_the_cli_runs_the_agent_and_applies_with_apply(project: Path, openai_server: LoopbackServer,
                                                        monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from specpilot.cli import main
 
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "ANTHROPIC_", "SPECPILOT_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SPECPILOT_PROVIDER", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    model_from_env(monkeypatch, openai_server)
     (project / "pyproject.toml").write_text('[tool.specpilot.embedder]\nenabled = false\n')
     openai_server.push(streamed(calls=(call("propose_patch", {"diff": FIX}),)), streamed("Fixed add."),
                        openai_wire.answer("DONE"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import tests.loopback.openai_server as openai_wire
 from specpilot.agents.safety.risk import high_risk_reason, hold_back_risky
 from specpilot.ast_tools.edits import EditResult, text_change
 from tests.loopback import LoopbackServer
+from tests.unit.agents.test_loop import model_from_env
 
 KEY = "sk-test-RiskKey0123456789abcdefXYZ"
 PYPROJECT = '[project]\nname = "demo"\nversion = "1.0"\ndependencies = []\n\n[tool.ruff]\nline-length = 100\n'
@@ -79,12 +79,7 @@ class Terminal(io.StringIO):
 def run_cli(project: Path, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
     from specpilot.cli import main
 
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "ANTHROPIC_", "SPECPILOT_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SPECPILOT_PROVIDER", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    model_from_env(monkeypatch, server, KEY)
     server.push(openai_wire.answer(tool_calls=[("c1", "propose_patch", json.dumps({"diff": FIX + HOSTILE}))]),
                 openai_wire.answer("Fixed add and added a conftest."), openai_wire.answer("DONE"))
     return main(["agent", "run", "-w", str(project), "--quiet", "--no-critic", "Fix add", "--apply", *extra])
