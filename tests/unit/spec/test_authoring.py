@@ -3,10 +3,7 @@ OpenAI-compatible server); the same parser and gates judge them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import tests.loopback.openai_server as wire
 from specpilot.core.config import ModelSettings
@@ -15,7 +12,6 @@ from specpilot.llm.safety.redact import redact_messages
 from specpilot.spec.authoring import Author
 from specpilot.spec.documents import parse_requirements, parse_review
 from specpilot.spec.workflow import SpecWorkflow
-from tests.loopback import serving
 from tests.loopback.openai_server import OpenAIServer
 
 PLANNED = """# CSV export
@@ -54,12 +50,6 @@ Rows go from export to csv.writer.
 ## Risks
 - Large reports: stream rows.
 """
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with serving(OpenAIServer()) as server:
-        yield server
 
 
 def author(server: OpenAIServer) -> Author:

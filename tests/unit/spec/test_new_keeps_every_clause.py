@@ -3,10 +3,7 @@ leaves clauses of the idea out; the written requirements.md has a criterion for 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import tests.loopback.openai_server as wire
 from specpilot.core.config import ModelSettings
@@ -16,7 +13,6 @@ from specpilot.spec.clauses import clauses, uncovered
 from specpilot.spec.documents import parse_requirements
 from specpilot.spec.gates import requirements_gate
 from specpilot.spec.workflow import SpecWorkflow
-from tests.loopback import serving
 from tests.loopback.openai_server import OpenAIServer
 
 IDEA = ("Add a plugin API to the editor. Plugins should be fast and not break existing apps. Each plugin runs in "
@@ -36,12 +32,6 @@ DROPPING = """# Plugin API
 ## Clarifying questions
 - Q1 (R1.1) How fast, in ms?
 """
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with serving(OpenAIServer()) as server:
-        yield server
 
 
 def _author(server: OpenAIServer) -> Author:

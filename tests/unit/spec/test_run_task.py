@@ -4,7 +4,6 @@ records it; --apply writes the edit and ticks the task."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,11 @@ from specpilot.agents.session import AgentSession
 from specpilot.core.config import Settings
 from specpilot.spec.documents import parse_build_log, parse_tasks
 from specpilot.spec.store import SpecError
-from specpilot.spec.workflow import SpecWorkflow
-from tests.loopback import serving
 from tests.loopback.openai_server import OpenAIServer
+from tests.unit.spec.test_store_writes import planned
 
-IDEA = "WHEN the user calls add(a, b) THE SYSTEM SHALL return the sum of a and b."
 CALC = "def add(a, b):\n    return a - b\n"
 FIX = "--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b\n"
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with serving(OpenAIServer()) as server:
-        yield server
 
 
 def agent(root: Path, server: OpenAIServer) -> AgentSession:
@@ -40,12 +31,7 @@ def agent(root: Path, server: OpenAIServer) -> AgentSession:
 def test_a_task_runs_the_agent_records_the_build_log_and_apply_ticks_it(tmp_path: Path,
                                                                         model: OpenAIServer) -> None:
     (tmp_path / "calc.py").write_text(CALC)
-    flow = SpecWorkflow(tmp_path)
-    flow.new(IDEA, title="Adding")
-    flow.design(force=True)
-    flow.tasks(force=True)
-    spec = flow.store.resolve(None)
-    first = parse_tasks(flow.store.read(spec, "tasks"))[0].tasks[0]
+    flow, spec, first = planned(tmp_path)
     model.push(wire.answer(tool_calls=[("c1", "propose_patch", json.dumps({"diff": FIX}))]),
                wire.answer("add now adds (calc.py:2)."), wire.answer("DONE"))
     session = agent(tmp_path, model)

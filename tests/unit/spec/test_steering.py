@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from specpilot.spec.authoring import Author
 from specpilot.spec.steering import STEERING_DIR, edited, init, read_steering, survey
 from specpilot.spec.workflow import SpecWorkflow
 from tests.fixtures import write_files
-from tests.loopback import serving
 from tests.loopback.openai_server import OpenAIServer
 
 GUIDANCE = "Every public function returns a Result; never raise across the API boundary."
@@ -161,12 +159,6 @@ def test_the_command_line_drafts_and_reports_json(workspace: Path) -> None:
 
 
 # -- the prompts a model receives -----------------------------------------------------------
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with serving(OpenAIServer()) as server:
-        yield server
-
-
 def _write_guidance(root: Path) -> None:
     init(root)
     tech = root / STEERING_DIR / "tech.md"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from specpilot.spec.documents import parse_tasks
-from specpilot.spec.store import SpecError, SpecStore
+from specpilot.spec.documents import Task, parse_tasks
+from specpilot.spec.store import SpecError, SpecInfo, SpecStore
 from specpilot.spec.workflow import SpecWorkflow
 
 IDEA = "WHEN the user calls add(a, b) THE SYSTEM SHALL return the sum of a and b."
@@ -52,16 +52,22 @@ class EditsTasksDuringTheRun:
                                    "trajectory": None})()
 
 
-def test_tasks_ticking_keeps_an_edit_made_during_the_run(tmp_path: Path) -> None:
-    from specpilot.ast_tools.edits import EditResult, text_change
-
-    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
-    flow = SpecWorkflow(tmp_path)
+def planned(root: Path) -> tuple[SpecWorkflow, SpecInfo, Task]:
+    """A spec of IDEA taken through requirements, design and tasks in ``root``: the workflow, the spec's
+    name and its first task."""
+    flow = SpecWorkflow(root)
     flow.new(IDEA, title="Adding")
     flow.design(force=True)
     flow.tasks(force=True)
     spec = flow.store.resolve(None)
-    first = parse_tasks(flow.store.read(spec, "tasks"))[0].tasks[0]
+    return flow, spec, parse_tasks(flow.store.read(spec, "tasks"))[0].tasks[0]
+
+
+def test_tasks_ticking_keeps_an_edit_made_during_the_run(tmp_path: Path) -> None:
+    from specpilot.ast_tools.edits import EditResult, text_change
+
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    flow, spec, first = planned(tmp_path)
     tasks = flow.store.path(spec, "tasks")
     user = EditsTasksDuringTheRun(tasks)
 
