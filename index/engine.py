@@ -3,7 +3,7 @@
 This is what the CLI and the language server both drive. It holds no LSP types.
 Writes are serialised through one ``IndexStore`` (one writer per table); chunks
 become searchable by full text as soon as their batch is written, and vectors
-fill in afterwards (``embed_pending``), so lexical search never waits for the
+fill in afterwards (``embed_pending``, ``vector_fill.py``), so lexical search never waits for the
 embedder.
 """
 
@@ -17,8 +17,6 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from specpilot.core import memory, scanner
 from specpilot.core.config import Settings
 from specpilot.core.ignore import never_indexed
@@ -31,7 +29,7 @@ from specpilot.index.health import HealthReport
 from specpilot.index.identity import index_identity
 from specpilot.index.identity import model_dimension as model_dimension  # re-exported: callers import it here
 from specpilot.index.manifest import FileRecord, Manifest
-from specpilot.index.model import Chunk, ParsedFile, embed_text
+from specpilot.index.model import Chunk, ParsedFile
 from specpilot.index.neighbours import neighbour_files
 from specpilot.index.query_encoder import OnnxQueryEncoder, QueryEncoderSlot
 
@@ -42,6 +40,7 @@ from specpilot.index.reports import ProgressCallback as ProgressCallback
 from specpilot.index.reports import UpdateReport as UpdateReport
 from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore
+from specpilot.index.vector_fill import fill_missing, fill_written
 
 if TYPE_CHECKING:
     from specpilot.index.parse_pool import ParseJob, ParseResult
@@ -49,7 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("specpilot.index")
 
 WRITE_BATCH_FILES = 200
-EMBED_BATCH_ROWS = 256
 INLINE_EMBED_LIMIT = 64  # chunks of an edit embedded by update_paths right after its write
 EMBED_OPTIMIZE_ROWS = 5120  # rows given vectors between optimizes while embedding in bulk
 
@@ -313,29 +311,8 @@ class WorkspaceIndex:
         model, not behind the background pass. A save is searchable by its words at once, and
         by meaning a model call later. A large change (more than ``INLINE_EMBED_LIMIT`` to
         compute), or a model that fails, is left to the background embedder."""
-        chunks = report.waiting
-        if not chunks:
-            return
-        unique = {c.content_hash: c for c in chunks}
-        vectors = self.store.cached_vectors(list(unique))
-        cached = set(vectors)
-        missing = [h for h in unique if h not in vectors]
-        fresh = None
-        if 0 < len(missing) <= INLINE_EMBED_LIMIT:
-            try:
-                fresh = self.embedder.embed_few([unique[h].embed_text() for h in missing])
-                vectors.update(zip(missing, fresh))
-            except EmbedderError as exc:
-                log.warning("the edited chunks wait for their vectors: %s", exc)
-        with self._update_lock:
-            if self.cancel_event.is_set():  # e.g. ``close``
-                return
-            if fresh is not None:
-                self.store.cache_vectors(missing, fresh)
-            given = self.store.give_vectors(chunks, vectors)
-        report.embedded += sum(1 for c in given if c.content_hash not in cached)
-        report.reused += sum(1 for c in given if c.content_hash in cached)
-        report.waiting = [c for c in chunks if c.content_hash not in vectors]
+        fill_written(self.store, lambda: self.embedder, self._update_lock, self.cancel_event, report,
+                     inline_limit=INLINE_EMBED_LIMIT)
 
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
         """Give a vector to every chunk that lacks one; returns how many chunks got one."""
@@ -361,41 +338,9 @@ class WorkspaceIndex:
         Only the reads and writes hold ``guard`` (``embed_step``: the update lock), not the
         model: an edit applied from another thread waits for a table write, not for a batch
         to be embedded (a step of 64 chunks takes seconds on a busy CPU)."""
-        with guard:
-            total = self.store.pending_count()
-        done = fresh_count = 0
-        while total and not self.cancel_event.is_set():
-            with guard:
-                rows = self.store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first,
-                                                    only_first=only_first, top=top)
-                hashes = [r["content_hash"] for r in rows]
-                known = self.store.cached_vectors(hashes) if rows else {}
-            if not rows:
-                break
-            missing = {r["content_hash"]: r for r in rows if r["content_hash"] not in known}
-            texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"], r["docstring"],
-                                r["text"]) for r in missing.values()]
-            fresh = self.embedder.embed(texts) if texts else None
-            with guard:
-                if self.cancel_event.is_set():  # e.g. ``close`` (the store may be closed by now)
-                    break
-                if fresh is not None:
-                    fresh_count += len(missing)
-                    self.store.cache_vectors(list(missing), fresh)
-                    known.update(zip(missing, fresh))
-                # Rows an edit rewrote meanwhile are left alone (their hash no longer matches).
-                self.store.set_vectors([r["id"] for r in rows], hashes, np.stack([known[h] for h in hashes]))
-                done += len(rows)
-                if self.store.vectors_since_optimize >= optimize_every_rows:
-                    self.store.optimize()  # compact, and fold the new vectors into the ANN index
-            if progress:
-                progress(Progress("embed", min(done, total), total))
-            if limit is not None and done >= limit:
-                break
-        if done and optimize:
-            with guard:
-                self.store.optimize()
-        return fresh_count, done - fresh_count
+        return fill_missing(self.store, lambda: self.embedder, self.cancel_event, progress, limit,
+                            optimize=optimize, optimize_every_rows=optimize_every_rows, first=first,
+                            only_first=only_first, top=top, guard=guard)
 
     def embed_step(self, limit: int, first: Sequence[str] = (), top: Sequence[str] = ()) -> tuple[int, int]:
         """One step of at most about ``limit`` chunks (see ``embed_missing``); its table reads

@@ -1,0 +1,100 @@
+"""Giving written chunks their vectors: the two passes ``WorkspaceIndex`` runs after a write.
+
+- ``fill_written``: the few chunks an edit just wrote without a vector, right after the write (from the
+  embedding cache, else from the model when there are few enough);
+- ``fill_missing``: every chunk that still lacks one, in batches, open files and definitions first.
+
+Both take the store, the embedder (a callable: the model loads on first use) and the engine's cancel
+event; the engine decides which lock guards the table reads and writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+
+import numpy as np
+
+from specpilot.index.embedder import Embedder, EmbedderError
+from specpilot.index.model import embed_text
+from specpilot.index.reports import Progress, ProgressCallback, UpdateReport
+from specpilot.index.store import IndexStore
+
+log = logging.getLogger("specpilot.index")
+
+EMBED_BATCH_ROWS = 256
+
+
+def fill_written(store: IndexStore, embedder: Callable[[], Embedder], lock: AbstractContextManager[object],
+                 cancel_event: threading.Event, report: UpdateReport, *, inline_limit: int) -> None:
+    """Vectors for ``report.waiting`` (what is left there had none): from the embedding cache, else from
+    the model when at most ``inline_limit`` are to be computed; a model that fails leaves them waiting.
+    The store's writes hold ``lock``; the model call does not."""
+    chunks = report.waiting
+    if not chunks:
+        return
+    unique = {c.content_hash: c for c in chunks}
+    vectors = store.cached_vectors(list(unique))
+    cached = set(vectors)
+    missing = [h for h in unique if h not in vectors]
+    fresh = None
+    if 0 < len(missing) <= inline_limit:
+        try:
+            fresh = embedder().embed_few([unique[h].embed_text() for h in missing])
+            vectors.update(zip(missing, fresh))
+        except EmbedderError as exc:
+            log.warning("the edited chunks wait for their vectors: %s", exc)
+    with lock:
+        if cancel_event.is_set():  # e.g. ``close``
+            return
+        if fresh is not None:
+            store.cache_vectors(missing, fresh)
+        given = store.give_vectors(chunks, vectors)
+    report.embedded += sum(1 for c in given if c.content_hash not in cached)
+    report.reused += sum(1 for c in given if c.content_hash in cached)
+    report.waiting = [c for c in chunks if c.content_hash not in vectors]
+
+
+def fill_missing(store: IndexStore, embedder: Callable[[], Embedder], cancel_event: threading.Event,
+                 progress: ProgressCallback | None, limit: int | None, *, optimize: bool,
+                 optimize_every_rows: int, first: Sequence[str] = (), only_first: bool = False,
+                 top: Sequence[str] = (), guard: AbstractContextManager[object] = nullcontext()) -> tuple[int, int]:
+    """(vectors computed, vectors reused from the cache) for chunks lacking one; see
+    ``WorkspaceIndex.embed_missing`` for the order, ``limit``, ``optimize`` and ``guard``."""
+    with guard:
+        total = store.pending_count()
+    done = fresh_count = 0
+    while total and not cancel_event.is_set():
+        with guard:
+            rows = store.pending_embeddings(min(EMBED_BATCH_ROWS, limit or EMBED_BATCH_ROWS), first,
+                                            only_first=only_first, top=top)
+            hashes = [r["content_hash"] for r in rows]
+            known = store.cached_vectors(hashes) if rows else {}
+        if not rows:
+            break
+        missing = {r["content_hash"]: r for r in rows if r["content_hash"] not in known}
+        texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"], r["docstring"],
+                            r["text"]) for r in missing.values()]
+        fresh = embedder().embed(texts) if texts else None
+        with guard:
+            if cancel_event.is_set():  # e.g. ``close`` (the store may be closed by now)
+                break
+            if fresh is not None:
+                fresh_count += len(missing)
+                store.cache_vectors(list(missing), fresh)
+                known.update(zip(missing, fresh))
+            # Rows an edit rewrote meanwhile are left alone (their hash no longer matches).
+            store.set_vectors([r["id"] for r in rows], hashes, np.stack([known[h] for h in hashes]))
+            done += len(rows)
+            if store.vectors_since_optimize >= optimize_every_rows:
+                store.optimize()  # compact, and fold the new vectors into the ANN index
+        if progress:
+            progress(Progress("embed", min(done, total), total))
+        if limit is not None and done >= limit:
+            break
+    if done and optimize:
+        with guard:
+            store.optimize()
+    return fresh_count, done - fresh_count
