@@ -12,7 +12,7 @@ from specpilot.index import health
 from specpilot.index.embedder import Embedder, EmbedderError, resolve_model_path
 from specpilot.index.health import HealthReport
 from specpilot.index.open_lock import checking
-from specpilot.index.store import store_layout
+from specpilot.index.store_tables import store_layout
 
 
 def model_dimension(model: str) -> int:

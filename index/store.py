@@ -10,7 +10,8 @@
   vector" per chunk id.
 
 All writes go through one ``IndexStore`` and its lock (one writer per table).
-A ``meta.json`` records the schema version and the embedding model. On open the
+A ``meta.json`` records the schema version and the embedding model (the tables,
+their layout and meta.json: index/store_tables.py). On open the
 store checks every part (index/health.py): an index written by another model is
 rebuilt; a damaged, missing or disagreeing part is repaired (the embedding cache
 survives, so no chunk is embedded again), with one notice the caller shows.
@@ -18,7 +19,6 @@ survives, so no chunk is embedded again), with one notice the caller shows.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -35,34 +35,22 @@ import numpy as np
 from specpilot.core import memory
 from specpilot.index import health
 from specpilot.index.chunk_rows import ROW_COLUMNS as ROW_COLUMNS  # re-exported
-from specpilot.index.chunk_rows import STORED_COLUMNS, chunk_rows, chunks_schema
+from specpilot.index.chunk_rows import STORED_COLUMNS, chunk_rows
 from specpilot.index.chunk_rows import search_text as search_text  # re-exported
-from specpilot.index.embedding_cache import TABLE as CACHE_TABLE
-from specpilot.index.embedding_cache import EmbeddingCache, embeddings_schema
-from specpilot.index.lance import FTS, Bitmap, BTree, fixed_schema, lancedb
 from specpilot.index.model import Chunk
 from specpilot.index.open_lock import OpenLock
 from specpilot.index.positions import ChunkPositions
 from specpilot.index.predicates import in_list, quote
-from specpilot.index.vectors import CARRIED_COLUMNS, RANK_COLUMNS, ChunkVectors, vectors_schema
-from specpilot.index.vectors import TABLE as VECTORS_TABLE
+from specpilot.index.store_tables import CHUNKS, connect, create_chunk_indexes, store_layout, write_meta
+from specpilot.index.vectors import CARRIED_COLUMNS, RANK_COLUMNS
 
 log = logging.getLogger("specpilot.index.store")
 # Opt in to LanceDB's coming default now, which also silences a warning per index listing.
 os.environ.setdefault("LANCE_INCLUDE_VECTOR_CENTROIDS", "false")
 
-# 5: line numbers moved out of the rows into positions.sqlite; 6: vectors in their own table
-SCHEMA_VERSION = 6
-CHUNKS = "chunks"
 FLAT_FTS_MAX_NEW_ROWS = 2000
 KEEP_OLD_VERSIONS = timedelta(minutes=2)  # long enough for any query in flight
-INDEX_CACHE_BYTES = 256 << 20
-METADATA_CACHE_BYTES = 64 << 20
 POSITIONS = health.POSITIONS
-def store_layout(dim: int, model: str, *, sidecars: bool) -> health.Layout:
-    """What a healthy index folder holds (see index/health.py)."""
-    return health.Layout(SCHEMA_VERSION, model, dim, {CHUNKS: chunks_schema(), VECTORS_TABLE: vectors_schema(dim),
-                                                      CACHE_TABLE: embeddings_schema(dim)}, sidecars=sidecars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +79,6 @@ class IndexStore:
         self._open()
 
     # -- opening, the self-check and repairs ------------------------------------------------
-    def _meta_path(self) -> Path:
-        return self.folder / health.META
-
     def layout(self) -> health.Layout:
         return store_layout(self.dim, self.model, sidecars=self.sidecars)
 
@@ -141,30 +126,15 @@ class IndexStore:
         self.notices.append(StoreNotice(message))
 
     def _connect(self) -> None:
-        # Bounded caches: LanceDB's defaults let a long embedding run grow without limit.
-        session = lancedb.Session(index_cache_size_bytes=INDEX_CACHE_BYTES,
-                                  metadata_cache_size_bytes=METADATA_CACHE_BYTES)
-        self.db = lancedb.connect(str(self.folder), session=session)
-        existing = set(self.db.list_tables().tables)
-        if CHUNKS in existing:
-            self.chunks = fixed_schema(self.db.open_table(CHUNKS))
-            self.chunks.count_rows()  # touch the data so corruption shows up now
-        else:
-            self.chunks = fixed_schema(self.db.create_table(CHUNKS, schema=chunks_schema()))
-        self.vectors = ChunkVectors(self.db, self.dim, create=VECTORS_TABLE not in existing)
-        self.cache = EmbeddingCache(self.db, self.dim, create=CACHE_TABLE not in existing)
-        fts = next((ix for ix in self.chunks.list_indices() if ix.index_type == "FTS"), None)
-        self._fts_ready = fts is not None
-        if fts is not None:  # rows a previous process wrote and did not fold in (it stopped first)
-            stats = self.chunks.index_stats(fts.name)
-            unindexed = stats.num_unindexed_rows if stats is not None else 0
-            self._writes_since_optimize = 1 if unindexed else 0
-            self._rows_since_optimize = self._rewritten_since_optimize = unindexed
+        """Open the tables (index/store_tables.py) and positions.sqlite, and record meta.json."""
+        tables = connect(self.folder, self.dim)
+        self.db, self.chunks, self.vectors, self.cache = tables.db, tables.chunks, tables.vectors, tables.cache
+        self._fts_ready = tables.fts
+        if tables.fts:  # rows a previous process wrote and did not fold in (it stopped first)
+            self._writes_since_optimize = 1 if tables.unindexed else 0
+            self._rows_since_optimize = self._rewritten_since_optimize = tables.unindexed
         self.positions = ChunkPositions(self.folder / POSITIONS)
-        tmp = self._meta_path().with_suffix(".tmp")
-        meta = {"schema_version": SCHEMA_VERSION, "model": self.model, "dim": self.dim}
-        tmp.write_text(json.dumps(meta), encoding="utf-8")
-        tmp.replace(self._meta_path())
+        write_meta(self.folder, self.model, self.dim)
 
     # -- writes ------------------------------------------------------------------------------
     def replace_files(self, chunks_by_path: dict[str, list[Chunk]], vectors: dict[str, np.ndarray],
@@ -301,15 +271,7 @@ class IndexStore:
         merge/delete on the standard library). Rows added later are searched
         unindexed until ``optimize()`` folds them in."""
         with self._lock:
-            self.chunks.create_index(
-                "search_text", config=FTS(base_tokenizer="whitespace", lower_case=True, stem=True,
-                                          remove_stop_words=True, ascii_folding=True),
-                replace=True,
-            )
-            self.chunks.create_index("id", config=BTree(), replace=True)
-            self.chunks.create_index("path", config=BTree(), replace=True)
-            self.chunks.create_index("language", config=Bitmap(), replace=True)
-            self.chunks.create_index("kind", config=Bitmap(), replace=True)
+            create_chunk_indexes(self.chunks)
             self._fts_ready = True
 
     def rebuild_vector_index(self, reason: str = "rebuilt") -> None:

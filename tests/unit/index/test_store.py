@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from specpilot.index.model import Chunk, content_hash
-from specpilot.index.store import SCHEMA_VERSION, IndexStore
+from specpilot.index.store import IndexStore
+from specpilot.index.store_tables import SCHEMA_VERSION
 
 
 def chunk(path: str, name: str, text: str, ordinal: int = 0) -> Chunk:
@@ -182,8 +183,8 @@ def test_a_changed_chunk_loses_its_vector_and_a_vanished_one_takes_it_along(tmp_
 
 
 def test_tables_read_their_schema_once_and_still_answer(tmp_path: Path) -> None:
+    from specpilot.index.chunk_rows import chunks_schema
     from specpilot.index.lance import FixedSchemaTable
-    from specpilot.index.store import chunks_schema
 
     store = IndexStore(tmp_path, dim=4, model="m")
     assert isinstance(store.chunks, FixedSchemaTable) and store.chunks.schema == chunks_schema()
