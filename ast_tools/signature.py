@@ -7,7 +7,7 @@ aliases, ``module.f``, methods through ``self``/``cls``/the class and, where
 provable, other receivers: see members.py); overrides in the class's family get
 the same change, so they keep matching.
 
-At each call the arguments are rewritten so every parameter receives the same
+At each call the arguments are rewritten (call_arguments.py) so every parameter receives the same
 value as before:
 
 * a renamed parameter's keyword argument is renamed;
@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import FunctionScope
 
+from specpilot.ast_tools.call_arguments import ArgumentPlan, rearranged
 from specpilot.ast_tools.constructors import defines, names_a_type, own_calls, super_calls
 from specpilot.ast_tools.cst_lists import (
     NO_SPACE_EQUAL,
@@ -57,7 +58,7 @@ from specpilot.ast_tools.cst_lists import (
     with_flat,
 )
 from specpilot.ast_tools.edits import EditResult, Refusal, text_change
-from specpilot.ast_tools.parsed import ParsedFile, code, parse_file, walk
+from specpilot.ast_tools.parsed import ParsedFile, parse_file, walk
 from specpilot.ast_tools.rename import check_identifier, references
 from specpilot.ast_tools.targets import Target, decorator_names, find_definition
 from specpilot.ast_tools.workspace import Workspace
@@ -177,6 +178,8 @@ class _Reshape:
         self.new_positional = _positional(new_function)
         self.positional_only = {p.name.value for p in new_function.params.posonly_params}
         self.added = {p.name for p in self.change.add}
+        plan = ArgumentPlan(self.old_positional, self.new_positional, self.positional_only, self.renamed,
+                            self.change.remove)
         definitions: dict[str, dict[cst.FunctionDef, cst.FunctionDef]] = {self.rel: {function: new_function}}
         calls: dict[str, dict[cst.Call, int]] = {}
         if constructor:
@@ -191,7 +194,7 @@ class _Reshape:
         for path in sorted(set(definitions) | set(calls)):
             parsed_file = self.files[path]
             file_definitions = definitions.get(path, {})
-            new_calls = {call: self._arguments(parsed_file, call, offset)
+            new_calls = {call: rearranged(plan, parsed_file, call, offset, self.warnings)
                          for call, offset in calls.get(path, {}).items()}
             if not file_definitions and not any(new is not None for new in new_calls.values()):
                 continue
@@ -364,49 +367,6 @@ class _Reshape:
             return 0 if unbound else 1
         return 1 if self.kind == "classmethod" else 0
 
-    def _arguments(self, parsed: ParsedFile, call: cst.Call, offset: int) -> list[cst.Arg] | None:
-        """The call's new arguments, or None when they stay as they are."""
-        where = f"{parsed.path}:{parsed.line_of(call)}"
-        args = list(call.args)
-        positional = [a for a in args if a.keyword is None and a.star == ""]
-        starred = [a for a in args if a.star == "*"]
-        passed = self.old_positional[offset:offset + len(positional)]
-        by_keyword = {self.renamed.get(a.keyword.value, a.keyword.value) for a in args if a.keyword is not None}
-        for name in self.change.remove:
-            if name in passed or name in by_keyword:
-                raise Refusal(f"{where} passes {name!r}, which the change removes")
-            if any(a.star == "**" for a in args):
-                self.warnings.append(f"{where}: **{code(next(a.value for a in args if a.star == '**'))} "
-                                     f"might pass {name!r}, which the change removes")
-        values = dict(zip(passed, positional))
-        extras = positional[len(passed):]  # they go to the function's *args
-        moved = self._positions_move()
-        if starred and moved:
-            raise Refusal(f"{where} unpacks *{code(starred[0].value)}: cannot tell which parameters it fills")
-        if extras and moved:
-            raise Refusal(f"{where} passes extra positional arguments to *args; the change would move them")
-        new_args: list[cst.Arg] = []
-        keywords: list[cst.Arg] = []
-        open_run = True
-        for name in self.new_positional[offset:]:
-            if name not in values:
-                open_run = False
-                continue
-            if open_run:
-                new_args.append(values.pop(name))
-            else:
-                if name in self.positional_only:
-                    raise Refusal(f"{where}: {name!r} is positional-only and would have to be passed by keyword")
-                keywords.append(values.pop(name).with_changes(keyword=cst.Name(name), equal=NO_SPACE_EQUAL))
-        new_args.extend(extras)
-        rest = [a for a in args if not (a.keyword is None and a.star == "")]
-        rest = [a.with_changes(keyword=cst.Name(self.renamed[a.keyword.value]))
-                if a.keyword is not None and a.keyword.value in self.renamed else a for a in rest]
-        rebuilt = comma_slots([*new_args, *keywords, *rest], args)
-        if [code(a) for a in rebuilt] == [code(a) for a in args]:
-            return None
-        return rebuilt
-
     # -- __init__: the calls of its class ------------------------------------------------------
     def _constructor_calls(self, parsed: ParsedFile, function: cst.FunctionDef,
                            calls: dict[str, dict[cst.Call, int]]) -> None:
@@ -461,8 +421,3 @@ class _Reshape:
         elif not names_a_type(parsed, expression):
             self._value_use(parsed, node)
         return None
-
-    def _positions_move(self) -> bool:
-        """Whether a positional argument can land on another parameter than before;
-        appending parameters cannot do that (a valid call passed no more than before)."""
-        return self.new_positional[:len(self.old_positional)] != self.old_positional
