@@ -1,7 +1,7 @@
 """The spec workflow's stages, shared by ``specpilot spec ...`` and the language server.
 
 ``new`` drafts requirements.md from an idea; ``clarify`` lists the open
-questions and writes answers back (rescoring the items they clarify); ``design``
+questions and writes answers back (rescoring the items they clarify: spec/answers.py); ``design``
 and ``tasks`` draft the next documents. Each stage first checks the previous
 stage's gate and refuses, naming what fails, unless forced. Without a model the
 drafts come from the deterministic drafter (spec/drafter.py), and the design's
@@ -10,13 +10,12 @@ candidate table is marked as needing a model. Nothing here prints or knows LSP.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specpilot.spec import clarity
+from specpilot.spec.answers import OpenQuestion, answer_questions, open_questions
 from specpilot.spec.authoring import Author
 from specpilot.spec.clauses import added_note, repair
 from specpilot.spec.consistency import check_consistency
@@ -27,8 +26,6 @@ from specpilot.spec.documents import (
     parse_requirements,
     parse_tasks,
     render_review,
-    set_answer,
-    set_clarity,
     set_task_done,
 )
 from specpilot.spec.drafter import (
@@ -78,14 +75,6 @@ class StageResult:
     path: Path
     gate: GateResult
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class OpenQuestion:
-    id: str
-    item: str
-    text: str
-    answer: str | None
 
 
 @dataclass(slots=True)
@@ -164,29 +153,9 @@ class SpecWorkflow:
         """Write ``answers`` (question id -> text), rescore the items they clarify, and list
         the questions still open."""
         info = self.store.resolve(name)
-        text = self.store.read(info, "requirements")
-        model, _ = parse_requirements(text)
-        notes: list[str] = []
-        for qid, answer in (answers or {}).items():
-            question = model.question(qid)
-            if question is None:
-                known = ", ".join(q.id for q in model.questions) or "none"
-                raise SpecError(f"{info.name} has no question {qid} (its questions: {known})")
-            if (question.answer or "").strip() == answer.strip():
-                continue  # the answer it has already: nothing to rescore (repeating answers changes nothing)
-            text = set_answer(text, qid, answer.strip())
-            model, _ = parse_requirements(text)  # as written so far: a second answer sees the first's score
-            item = model.item(question.item) if question.item else None
-            if item is not None:
-                new = rescore(model, item.id, answer.strip())
-                text = set_clarity(text, item.id, new)
-                model, _ = parse_requirements(text)
-                notes.append(f"{item.id}: clarity {item.clarity if item.clarity is not None else '?'} -> {new:.2f}")
+        text, notes = answer_questions(self.store.read(info, "requirements"), answers or {}, spec=info.name)
         result = self._write_requirements(info, text, notes)
-        model, _ = parse_requirements(self.store.read(info, "requirements"))
-        open_questions = [OpenQuestion(q.id, q.item or "", q.text, q.answer) for q in model.questions
-                          if not q.answer]
-        return result, open_questions
+        return result, open_questions(self.store.read(info, "requirements"))
 
     def design(self, name: str | None = None, *, force: bool = False) -> StageResult:
         info = self.store.resolve(name)
@@ -422,25 +391,6 @@ class SpecWorkflow:
             return None
         gate = split_front_matter(self.store.read(info, document)).fields.get("gate")
         return bool(gate.get("passed")) if isinstance(gate, dict) else None
-
-
-def rescore(model: Requirements, item_id: str, answer: str) -> float:
-    """An item's clarity after ``answer`` to one of its questions: the item's text scored with every answer its
-    questions have (so the score depends on the answers, not on the order they came in). It never goes below the
-    current score unless ``answer`` itself adds vague words the item did not have."""
-    item = model.item(item_id)
-    if item is None:
-        raise SpecError(f"requirements.md has no item {item_id}")
-    answers = [q.answer.strip().rstrip(".") for q in model.questions
-               if q.answer and item_id in re.split(r"[,\s]+", q.item or "")]
-    combined = clarity.score(". ".join([item.text.rstrip("."), *answers]) + ".").score
-    current = item.clarity if item.clarity is not None else 0.0
-    others = list(answers)
-    if answer.strip().rstrip(".") in others:
-        others.remove(answer.strip().rstrip("."))
-    already = set(clarity.score(". ".join([item.text, *others])).vague)  # vague words it had without this answer
-    adds_vagueness = bool(set(clarity.score(answer).vague) - already)
-    return combined if adds_vagueness else max(current, combined)
 
 
 def _forced(gate: GateResult, skipped: GateResult | None, notes: list[str]) -> GateResult:
