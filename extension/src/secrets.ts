@@ -1,0 +1,51 @@
+/**
+ * API keys live in VS Code's SecretStorage, one per provider, and reach the server only through
+ * the `specpilot/setApiKey` notification, which the server keeps in memory. A key is never
+ * written to settings, to the log or to disk by the extension.
+ */
+
+import * as vscode from "vscode";
+import type { LanguageClient } from "vscode-languageclient/node";
+
+export const PROVIDERS = ["openai", "anthropic", "local"] as const;
+export type Provider = (typeof PROVIDERS)[number];
+export const API_KEY_NOTIFICATION = "specpilot/setApiKey";
+
+export function secretName(provider: string): string {
+  return `specpilot.apiKey.${provider}`;
+}
+
+export function configuredProvider(): string {
+  return vscode.workspace.getConfiguration("specpilot").get<string>("model.provider") ?? "none";
+}
+
+/** Send the configured provider's key (or none) to a running server. */
+export async function sendKey(secrets: vscode.SecretStorage, client: LanguageClient | undefined): Promise<void> {
+  if (!client) return;
+  const provider = configuredProvider();
+  const key = (PROVIDERS as readonly string[]).includes(provider) ? await secrets.get(secretName(provider)) : undefined;
+  await client.sendNotification(API_KEY_NOTIFICATION, { provider, key: key ?? null });
+}
+
+export async function setApiKey(secrets: vscode.SecretStorage, client: LanguageClient | undefined): Promise<void> {
+  const current = configuredProvider();
+  const picked = await vscode.window.showQuickPick(
+    PROVIDERS.map((p) => ({ label: p, description: p === current ? "the provider in use (specpilot.model.provider)" : undefined })),
+    { title: "SpecPilot: Set API Key", placeHolder: "Which provider's key?" });
+  if (!picked) return;
+  const key = await vscode.window.showInputBox({
+    title: `SpecPilot: API key for ${picked.label}`,
+    prompt: "Stored in VS Code's secret storage; sent to the SpecPilot server in memory only. Leave empty to remove it.",
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (key === undefined) return;
+  if (key.trim()) {
+    await secrets.store(secretName(picked.label), key.trim());
+  } else {
+    await secrets.delete(secretName(picked.label));
+  }
+  await sendKey(secrets, client);
+  void vscode.window.showInformationMessage(
+    key.trim() ? `SpecPilot: the ${picked.label} API key is stored.` : `SpecPilot: the ${picked.label} API key is removed.`);
+}
