@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,10 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from specpilot.server.lsp_utils import plain
+from tests.loopback import serving
+from tests.loopback.openai_server import OpenAIServer
+from tests.lsp_messages import did_open
+from tests.waiting import until  # noqa: F401 (the e2e tests import it from here)
 
 DATA = Path(__file__).parents[1] / "data" / "server"
 SERVER = [sys.executable, "-m", "specpilot", "serve"]
@@ -30,6 +34,13 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(DATA / "project", root)
     return root
+
+
+@pytest.fixture
+def model() -> Iterator[OpenAIServer]:
+    """A loopback OpenAI-compatible model server (tests/loopback) for the agent and spec tests."""
+    with serving(OpenAIServer()) as server:
+        yield server
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
@@ -91,18 +102,6 @@ async def wait_for_status(client: LanguageClient, predicate: Callable[[dict[str,
     raise AssertionError(f"no matching indexStatus in {timeout:.0f}s; got {statuses[after:]}")
 
 
-async def until(check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    """Await ``check()`` (a coroutine function) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"condition not met in {timeout:.0f}s (last answer: {last!r})")
-
-
 async def symbols(client: LanguageClient, query: str) -> list[str]:
     found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
     return [s.name for s in found or []]
@@ -110,3 +109,23 @@ async def symbols(client: LanguageClient, query: str) -> list[str]:
 
 async def search(client: LanguageClient, **params: Any) -> dict[str, Any]:
     return plain(await client.protocol.send_request_async("specpilot/search", params))
+
+
+def open_document(client: LanguageClient, path: Path, text: str | None = None, version: int = 1,
+                  language: str = "python") -> str:
+    """Open ``path`` in the editor with ``text`` (default: what is on disk) at ``version``; returns its URI."""
+    uri = path.as_uri()
+    client.text_document_did_open(did_open(uri, path.read_text() if text is None else text, version, language))
+    return uri
+
+
+def record_edits(client: LanguageClient) -> list[types.WorkspaceEdit]:
+    """Accept every ``workspace/applyEdit`` the server sends; returns the list its edits are appended to."""
+    received: list[types.WorkspaceEdit] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        received.append(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    return received

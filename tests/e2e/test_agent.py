@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 import tests.loopback.openai_server as wire
 from specpilot.agents.trajectory import read
-from tests.e2e.conftest import start
+from tests.e2e.conftest import open_document, record_edits, start
 from tests.e2e.test_code_actions import command_of
-from tests.e2e.test_rename import open_buffer
-from tests.loopback import Reply, serving
+from tests.loopback import Reply
 from tests.loopback.openai_server import OpenAIServer
 
 KEY = "sk-test-EditorSecretKey0123456789"
@@ -34,12 +31,6 @@ def shout(text):
 PATCH = ("--- a/text.py\n+++ b/text.py\n@@ -1,3 +1,3 @@\n def slugify(title):\n"
          '     """Lower-case ``title`` and join its words with dashes."""\n-    raise NotImplementedError\n'
          '+    return "-".join(title.lower().split())\n')
-
-
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with serving(OpenAIServer()) as server:
-        yield server
 
 
 def options(server: OpenAIServer) -> dict[str, Any]:
@@ -64,7 +55,7 @@ async def test_agent_actions_are_offered_where_they_apply(client: LanguageClient
                                                           model: OpenAIServer) -> None:
     (project / "text.py").write_text(SOURCE)
     await start(client, project, options=options(model))
-    open_buffer(client, project / "text.py", SOURCE, 1)
+    open_document(client, project / "text.py", SOURCE, 1)
     titles = [a.title for a in await listed(client, project, 0)]
     assert [t for t in titles if t.startswith("SpecPilot")] == [
         "SpecPilot: Explain this", "SpecPilot: Implement this", "SpecPilot: Write tests for this function"]
@@ -79,16 +70,10 @@ async def test_agent_actions_are_offered_where_they_apply(client: LanguageClient
 async def test_implement_this_runs_the_agent_and_previews_its_edit(client: LanguageClient, project: Path,
                                                                    model: OpenAIServer) -> None:
     (project / "text.py").write_text(SOURCE)
-    received: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        received.append(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
+    received = record_edits(client)
     await start(client, project, options=options(model))
     client.protocol.notify("specpilot/setApiKey", {"key": KEY})
-    open_buffer(client, project / "text.py", SOURCE, 4)
+    open_document(client, project / "text.py", SOURCE, 4)
     implement = next(a for a in await listed(client, project, 0) if a.title == "SpecPilot: Implement this")
     model.push(streamed(calls=(("c1", "read_file", json.dumps({"path": "text.py"})),)),
                streamed(calls=(("c2", "propose_patch", json.dumps({"diff": PATCH})),)),

@@ -11,32 +11,21 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import start
-from tests.e2e.test_agent import KEY, PATCH, SOURCE, model, options, streamed  # noqa: F401 (fixture)
-from tests.e2e.test_rename import open_buffer
+from tests.e2e.conftest import open_document, record_edits, start
+from tests.e2e.test_agent import KEY, PATCH, SOURCE, options, streamed
 from tests.loopback import Reply
 from tests.loopback.openai_server import OpenAIServer, answer
+from tests.lsp_messages import did_insert
 
 CREATE = "--- /dev/null\n+++ b/helpers.py\n@@ -0,0 +1,2 @@\n+def twice(x):\n+    return 2 * x\n"
 DELETE = "--- a/legacy.py\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-OLD = 1\n"
-
-
-def recorder(client: LanguageClient) -> list[types.WorkspaceEdit]:
-    received: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        received.append(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
-    return received
 
 
 async def test_created_and_deleted_files_are_resource_operations(client: LanguageClient, project: Path,
                                                                  model: OpenAIServer) -> None:  # noqa: F811
     (project / "text.py").write_text(SOURCE)
     (project / "legacy.py").write_text("OLD = 1\n")
-    received = recorder(client)
+    received = record_edits(client)
     await start(client, project, options=options(model))
     client.protocol.notify("specpilot/setApiKey", {"key": KEY})
     model.push(streamed(calls=(("c1", "propose_patch", json.dumps({"diff": PATCH + CREATE + DELETE})),)),
@@ -62,10 +51,10 @@ async def test_created_and_deleted_files_are_resource_operations(client: Languag
 async def test_an_edit_whose_buffer_changed_during_the_run_is_not_sent(client: LanguageClient, project: Path,
                                                                        model: OpenAIServer) -> None:  # noqa: F811
     (project / "text.py").write_text(SOURCE)
-    received = recorder(client)
+    received = record_edits(client)
     await start(client, project, options=options(model))
     client.protocol.notify("specpilot/setApiKey", {"key": KEY})
-    open_buffer(client, project / "text.py", SOURCE, 3)
+    open_document(client, project / "text.py", SOURCE, 3)
     slow = streamed("Implemented slugify.")
     model.push(streamed(calls=(("c1", "propose_patch", json.dumps({"diff": PATCH})),)),
                Reply(status=slow.status, events=slow.events, delay_s=1.5), answer("DONE"))
@@ -75,10 +64,7 @@ async def test_an_edit_whose_buffer_changed_during_the_run_is_not_sent(client: L
         if len(model.requests) >= 2:
             break
         await asyncio.sleep(0.05)
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri=(project / "text.py").as_uri(), version=4),
-        [types.TextDocumentContentChangePartial(
-            range=types.Range(types.Position(0, 0), types.Position(0, 0)), text="# typed meanwhile\n")]))
+    client.text_document_did_change(did_insert((project / "text.py").as_uri(), 4, 0, "# typed meanwhile\n"))
     result = await asyncio.wait_for(running, 60)
     assert result is not None and result["stop"] == "answered" and result["applied"] is False
     assert received == []
@@ -89,7 +75,7 @@ async def test_an_edit_whose_buffer_changed_during_the_run_is_not_sent(client: L
 async def test_an_editor_without_document_changes_is_not_sent_a_file_creation(client: LanguageClient,
                                                                               project: Path,
                                                                               model: OpenAIServer) -> None:  # noqa: F811
-    received = recorder(client)
+    received = record_edits(client)
     await start(client, project, options=options(model), document_changes=False)
     client.protocol.notify("specpilot/setApiKey", {"key": KEY})
     model.push(streamed(calls=(("c1", "propose_patch", json.dumps({"diff": CREATE})),)),

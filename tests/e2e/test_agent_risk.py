@@ -5,17 +5,14 @@ annotations is not sent it at all, and is told."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 import tests.loopback.openai_server as wire
-from tests.e2e.conftest import capabilities, wait_for_status
-from tests.loopback import serving
+from tests.e2e.conftest import capabilities, record_edits, wait_for_status
 from tests.loopback.openai_server import OpenAIServer
 
 PATCH = ("--- a/text.py\n+++ b/text.py\n@@ -1,2 +1,2 @@\n def shout(text):\n-    return text\n"
@@ -23,22 +20,10 @@ PATCH = ("--- a/text.py\n+++ b/text.py\n@@ -1,2 +1,2 @@\n def shout(text):\n-   
          "--- /dev/null\n+++ b/conftest.py\n@@ -0,0 +1,1 @@\n+import os\n")
 
 
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with serving(OpenAIServer()) as server:
-        yield server
-
-
 async def run(client: LanguageClient, project: Path, model: OpenAIServer, *,
               annotations: bool) -> tuple[Any, list[types.WorkspaceEdit]]:
     (project / "text.py").write_text("def shout(text):\n    return text\n")
-    received: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        received.append(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
+    received = record_edits(client)
     caps = capabilities()
     if annotations:
         assert caps.workspace is not None and caps.workspace.workspace_edit is not None

@@ -13,8 +13,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import NO_MODEL, start
-from tests.e2e.test_rename import open_buffer
+from tests.e2e.conftest import NO_MODEL, open_document, record_edits, start
+from tests.lsp_messages import did_replace
 
 SHOP = """\
 import functools
@@ -85,7 +85,7 @@ async def test_extract_is_listed_without_an_edit_and_resolved_on_its_version(
         client: LanguageClient, project: Path) -> None:
     (project / "shop.py").write_text(SHOP)
     await start(client, project, options=NO_MODEL)
-    open_buffer(client, project / "shop.py", SHOP, 3)
+    open_document(client, project / "shop.py", SHOP, 3)
     listed = lazy(await actions(client, project, (5, 0), (8, 0)))
     extract = next(a for a in listed if a.title == "Extract function")
     assert extract.kind == types.CodeActionKind.RefactorExtract and extract.edit is None
@@ -101,11 +101,9 @@ async def test_extract_is_listed_without_an_edit_and_resolved_on_its_version(
 async def test_a_buffer_changed_after_listing_is_refused_at_resolve(client: LanguageClient, project: Path) -> None:
     (project / "shop.py").write_text(SHOP)
     await start(client, project, options=NO_MODEL)
-    open_buffer(client, project / "shop.py", SHOP, 1)
+    open_document(client, project / "shop.py", SHOP, 1)
     [stub] = [a for a in lazy(await actions(client, project, (4, 5), (4, 5))) if a.title.startswith("Add a docstring")]
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(version=2, uri=uri(project)),
-        [types.TextDocumentContentChangeWholeDocument(text="# edited\n" + SHOP)]))
+    client.text_document_did_change(did_replace(uri(project), 2, "# edited\n" + SHOP))
     with pytest.raises(JsonRpcException, match="the document changed"):
         await client.code_action_resolve_async(stub)
 
@@ -113,7 +111,7 @@ async def test_a_buffer_changed_after_listing_is_refused_at_resolve(client: Lang
 async def test_rewrites_on_a_definition_and_the_only_filter(client: LanguageClient, project: Path) -> None:
     (project / "shop.py").write_text(SHOP)
     await start(client, project, options=NO_MODEL)
-    open_buffer(client, project / "shop.py", SHOP, 1)
+    open_document(client, project / "shop.py", SHOP, 1)
     listed = await actions(client, project, (4, 5), (4, 5))
     titles = [a.title for a in listed]
     assert titles == ["Add a docstring stub to function total", "Remove decorator @functools.cache",
@@ -135,19 +133,14 @@ async def test_rewrites_on_a_definition_and_the_only_filter(client: LanguageClie
 
 async def test_commands_apply_their_edit_through_the_editor(client: LanguageClient, project: Path) -> None:
     (project / "shop.py").write_text(SHOP)
-    received: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        received.append(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
+    received = record_edits(client)
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     def choose(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         return next(a for a in params.actions or [] if a.title == "staticmethod")
 
     await start(client, project, options=NO_MODEL)
-    open_buffer(client, project / "shop.py", SHOP, 5)
+    open_document(client, project / "shop.py", SHOP, 5)
     listed = await actions(client, project, (4, 5), (4, 5))
     name, [given] = command_of(listed[3])
     arguments = {**given, "add": [{"name": "discount", "default": "0"}]}
@@ -172,11 +165,9 @@ async def test_no_actions_off_python_or_on_a_syntax_error_and_eager_edits_for_ol
         client: LanguageClient, project: Path) -> None:
     (project / "shop.py").write_text(SHOP)
     await start(client, project, options=NO_MODEL, resolve_edits=False)
-    open_buffer(client, project / "shop.py", SHOP.replace("def checkout():", "def checkout(:"), 1)
+    open_document(client, project / "shop.py", SHOP.replace("def checkout():", "def checkout(:"), 1)
     assert await actions(client, project, (4, 5), (4, 5)) == []
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(version=2, uri=uri(project)),
-        [types.TextDocumentContentChangeWholeDocument(text=SHOP)]))
+    client.text_document_did_change(did_replace(uri(project), 2, SHOP))
     listed = lazy(await actions(client, project, (5, 0), (8, 0)))
     extract = next(a for a in listed if a.title == "Extract function")
     assert extract.edit is not None and edits_of(extract.edit)[0].text_document.version == 2

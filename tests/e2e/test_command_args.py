@@ -19,6 +19,7 @@ from pytest_lsp import LanguageClient
 
 from specpilot.server.command_args import command_schemas
 from specpilot.server.lsp_utils import plain
+from tests.lsp_messages import did_open
 
 from .conftest import ENV, NO_MODEL, SERVER, start
 
@@ -138,8 +139,7 @@ async def test_fitting_arguments_reach_the_command(client: LanguageClient, proje
     await start(client, project, options=NO_MODEL)
     headers = project / "httpkit" / "headers.py"
     uri, elsewhere = headers.as_uri(), (tmp_path / "elsewhere").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=uri, language_id="python", version=3, text=headers.read_text())))
+    client.text_document_did_open(did_open(uri, headers.read_text(), 3))
     offer = {"kind": "explain", "title": "SpecPilot: Explain this", "path": "httpkit/headers.py",
              "qualified": "parse_headers", "line": 0}
     stale = {"uri": uri, "version": 1, "line": 0, "character": 4}

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lsprotocol import types
 from pytest_lsp import LanguageClient
+
+from tests.lsp_messages import did_open, did_replace
 
 from .conftest import NO_MODEL, search, start, symbols, until
 
@@ -27,15 +28,11 @@ async def test_files_of_secrets_never_reach_symbols_or_search(client: LanguageCl
 
     # Opened in the editor, the buffer is not indexed either.
     uri = (project / ".aws" / "helper.py").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=uri, language_id="python", version=1, text=SECRET_DEF + "def zebraquill_open():\n    pass\n")))
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        [types.TextDocumentContentChangeWholeDocument(text=SECRET_DEF + "def zebraquill_open2():\n    pass\n")]))
+    client.text_document_did_open(did_open(uri, SECRET_DEF + "def zebraquill_open():\n    pass\n"))
+    client.text_document_did_change(did_replace(uri, 2, SECRET_DEF + "def zebraquill_open2():\n    pass\n"))
     # A control: an ordinary buffer changed at the same time is indexed; once it is, the other had its chance.
     ok_uri = (project / "notes_ok.py").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=ok_uri, language_id="python", version=1, text="def zebraquill_buffer_ok():\n    return 2\n")))
+    client.text_document_did_open(did_open(ok_uri, "def zebraquill_buffer_ok():\n    return 2\n"))
     assert await until(lambda: _found(client, "zebraquill_buffer_ok"))
     for query in ("zebraquill_open", "zebraquill_open2", "zebraquill_token"):
         assert query not in await symbols(client, query)

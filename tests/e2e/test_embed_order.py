@@ -7,6 +7,8 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.lsp_messages import did_insert, did_open, did_replace
+
 from .conftest import NO_MODEL, search, start, until, wait_for_status
 
 FILLER = "\n\n".join(f"def filler_{n}(value):\n    return value + {n}" for n in range(10))
@@ -33,8 +35,7 @@ async def test_the_open_file_and_its_neighbours_are_embedded_first(client: Langu
     await start(client, root, wait=False,
                 options={"server": {"embed_step": 1}, "search": {"graph_neighbours": False}})
     uri = (root / "shop" / "cart.py").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=uri, language_id="python", version=1, text=(root / "shop" / "cart.py").read_text())))
+    client.text_document_did_open(did_open(uri, (root / "shop" / "cart.py").read_text()))
     # Stop the embedding pass part way (its progress is cancellable): what got a vector by then shows the order.
     await wait_for_status(client, lambda s: s["state"] == "embedding" and 0 < s["embedded"], timeout=180)
     [token] = list(client.progress_reports)
@@ -55,18 +56,14 @@ async def test_a_save_is_searchable_when_its_status_arrives(client: LanguageClie
     await start(client, project, options=NO_MODEL)
     path = project / "billing" / "invoice.py"
     uri, text = path.as_uri(), path.read_text()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    client.text_document_did_open(did_open(uri, text))
     await until(lambda: _found(client, "format_money"))
     for n in range(3):
         name = f"settle_account_{n}"
         addition = f"\n\ndef {name}(invoice):\n    return invoice.total_cents() - {n}\n"
         end = len(text.splitlines())
         text += addition
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=n + 2),
-            content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(types.Position(end, 0), types.Position(end, 0)), text=addition)]))
+        client.text_document_did_change(did_insert(uri, n + 2, end, addition))
         path.write_text(text)
         seen = len(client.statuses)  # type: ignore[attr-defined]
         client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
@@ -84,16 +81,13 @@ async def test_a_saved_function_is_found_by_meaning_and_a_removed_one_is_gone(cl
     await start(client, project)  # with the embedding model
     path = project / "billing" / "invoice.py"
     uri, text = path.as_uri(), path.read_text()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    client.text_document_did_open(did_open(uri, text))
     assert await _found(client, "format_money")
     text = text.split("\n\ndef format_money")[0] + (
         "\n\n\ndef late_payment_fee(days_overdue: int) -> int:\n"
         '    """Charge a penalty for every day an invoice stays unpaid after its due date."""\n'
         "    return 150 * days_overdue\n")
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+    client.text_document_did_change(did_replace(uri, 2, text))
     path.write_text(text)
     seen = len(client.statuses)  # type: ignore[attr-defined]
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))

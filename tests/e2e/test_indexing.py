@@ -7,6 +7,8 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.lsp_messages import did_insert, did_open
+
 from .conftest import NO_MODEL, search, start, symbols, until, wait_for_status
 
 
@@ -33,14 +35,10 @@ async def test_unsaved_buffer_edit_is_found_before_saving(client: LanguageClient
     await start(client, project, options=NO_MODEL)
     path = project / "billing" / "invoice.py"
     uri, text = path.as_uri(), path.read_text()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    client.text_document_did_open(did_open(uri, text))
     end = len(text.splitlines())
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(types.Position(end, 0), types.Position(end, 0)),
-            text="\n\ndef apply_volume_discount(invoice, percent):\n    return invoice.total_cents() * percent\n")]))
+    client.text_document_did_change(did_insert(
+        uri, 2, end, "\n\ndef apply_volume_discount(invoice, percent):\n    return invoice.total_cents() * percent\n"))
     found = await until(lambda: _locations(client, "apply_volume_discount"))
     assert found == [(uri, end + 2)]  # 0-based line of the new def, in the unsaved buffer
     assert "apply_volume_discount" not in path.read_text()  # nothing was saved
@@ -82,8 +80,7 @@ async def test_closing_a_buffer_drops_its_unsaved_text(client: LanguageClient, p
     await start(client, project, options=NO_MODEL)
     path = project / "httpkit" / "headers.py"
     uri = path.as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=1, text="def draft_only():\n    pass\n")))
+    client.text_document_did_open(did_open(uri, "def draft_only():\n    pass\n"))
     await until(lambda: _has(client, "draft_only"))
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
 

@@ -11,22 +11,17 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import NO_MODEL, start
+from tests.e2e.conftest import NO_MODEL, open_document, start
 
 APP_ON_DISK = "from httpkit.headers import parse_headers\n\nprint(parse_headers(b''))\n"
 APP_IN_EDITOR = "from httpkit.headers import parse_headers\n\nresult = parse_headers(b'')\nprint(result)\n"
-
-
-def open_buffer(client: LanguageClient, path: Path, text: str, version: int) -> None:
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=path.as_uri(), language_id="python", version=version, text=text)))
 
 
 async def test_rename_across_files_uses_the_open_buffer_and_its_version(
         client: LanguageClient, project: Path) -> None:
     (project / "app.py").write_text(APP_ON_DISK)
     await start(client, project, options=NO_MODEL)
-    open_buffer(client, project / "app.py", APP_IN_EDITOR, 7)
+    open_document(client, project / "app.py", APP_IN_EDITOR, 7)
     cursor = types.Position(line=2, character=10)  # parse_headers in "result = parse_headers(b'')"
     prepared = await client.text_document_prepare_rename_async(types.PrepareRenameParams(
         types.TextDocumentIdentifier((project / "app.py").as_uri()), cursor))

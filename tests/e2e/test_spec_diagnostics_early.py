@@ -12,26 +12,18 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import NO_MODEL, search, start, symbols, until, wait_for_status
-from tests.e2e.test_specs import open_document
-from tests.unit.spec.test_lookup import CODE, REQUIREMENTS, SPEC, TASKS, TEST
+from tests.e2e.conftest import NO_MODEL, open_document, search, start, symbols, until, wait_for_status
+from tests.lsp_messages import did_replace
+from tests.unit.spec.test_lookup import CODE, SPEC, write_spec_workspace
 
 
 async def test_documents_opened_with_initialized_get_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    (root / SPEC).mkdir(parents=True)
-    (root / SPEC / "requirements.md").write_text(REQUIREMENTS)
-    (root / SPEC / "tasks.md").write_text(TASKS)
-    (root / "report").mkdir()
-    (root / "report" / "csv.py").write_text(CODE)
-    (root / "tests").mkdir()
-    (root / "tests" / "test_csv.py").write_text(TEST)
-
+    root = write_spec_workspace(tmp_path / "ws")
     await start(client, root, options=NO_MODEL, wait=False)
     opened = time.monotonic()
     # What an editor does for every buffer already open: didOpen at once, the folder not ready yet.
-    requirements = open_document(client, root / SPEC / "requirements.md", "markdown")
-    tasks = open_document(client, root / SPEC / "tasks.md", "markdown")
+    requirements = open_document(client, root / SPEC / "requirements.md", language="markdown")
+    tasks = open_document(client, root / SPEC / "tasks.md", language="markdown")
     code = open_document(client, root / "report" / "csv.py")
 
     async def published() -> bool:
@@ -47,9 +39,7 @@ async def test_documents_opened_with_initialized_get_diagnostics(client: Languag
 
     # The early buffers were adopted by the index too: the code buffer's own text (not the disk's) is indexed,
     # and the open spec documents are not code.
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(uri=code, version=2),
-        [types.TextDocumentContentChangeWholeDocument(text=CODE + "\ndef export_spreadsheet_rows():\n    pass\n")]))
+    client.text_document_did_change(did_replace(code, 2, CODE + "\ndef export_spreadsheet_rows():\n    pass\n"))
     await wait_for_status(client, lambda s: s["state"] == "ready")
     assert await until(lambda: _has_symbol(client, "export_spreadsheet_rows"))
     found = await search(client, query="CSV export analyst spreadsheet overwriting", mode="bm25", k=20)

@@ -4,46 +4,26 @@ the edit goes to the editor to confirm, the build log records the run, apply tic
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 import tests.loopback.openai_server as wire
 from specpilot.spec.documents import parse_build_log, parse_tasks
-from tests.e2e.conftest import start
+from tests.e2e.conftest import record_edits, start
 from tests.e2e.test_specs import command
-from tests.loopback import serving
 from tests.loopback.openai_server import OpenAIServer
-from tests.unit.spec.test_lookup import CODE, REQUIREMENTS, SPEC, TASKS
+from tests.unit.spec.test_lookup import CODE, SPEC, TASKS, write_spec_workspace
 
 FIX = ("--- a/report/csv.py\n+++ b/report/csv.py\n@@ -1,1 +1,2 @@\n" + "\n".join(
     f" {line}" for line in CODE.splitlines()[:1]) + "\n+# exported by the agent\n")
 
 
-@pytest.fixture
-def model() -> Iterator[OpenAIServer]:
-    with serving(OpenAIServer()) as server:
-        yield server
-
-
 async def test_run_task_proposes_the_edit_records_it_and_ticks_the_task(client: LanguageClient, tmp_path: Path,
                                                                         model: OpenAIServer) -> None:
-    root = tmp_path / "ws"
-    (root / SPEC).mkdir(parents=True)
-    (root / SPEC / "requirements.md").write_text(REQUIREMENTS)
-    (root / SPEC / "tasks.md").write_text(TASKS)
-    (root / "report").mkdir()
-    (root / "report" / "csv.py").write_text(CODE)
-    received: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        received.append(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
+    root = write_spec_workspace(tmp_path / "ws", with_test=False)
+    received = record_edits(client)
     refreshed: list[None] = []
 
     @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)

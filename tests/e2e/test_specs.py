@@ -12,31 +12,18 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from specpilot.server.lsp_utils import plain
-from tests.e2e.conftest import NO_MODEL, start, until
-from tests.unit.spec.test_lookup import CODE, REQUIREMENTS, SPEC, TASKS, TEST, line_of
+from tests.e2e.conftest import NO_MODEL, open_document, record_edits, start, until
+from tests.lsp_messages import did_replace
+from tests.unit.spec.test_lookup import CODE, REQUIREMENTS, SPEC, TASKS, line_of, write_spec_workspace
 
 
 def command(command_id: str, /, **arguments: Any) -> types.ExecuteCommandParams:
     return types.ExecuteCommandParams(command_id, [arguments])
 
 
-def open_document(client: LanguageClient, path: Path, language: str = "python", version: int = 1) -> str:
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=path.as_uri(), language_id=language, version=version, text=path.read_text())))
-    return path.as_uri()
-
-
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    (root / SPEC).mkdir(parents=True)
-    (root / SPEC / "requirements.md").write_text(REQUIREMENTS)
-    (root / SPEC / "tasks.md").write_text(TASKS)
-    (root / "report").mkdir()
-    (root / "report" / "csv.py").write_text(CODE)
-    (root / "tests").mkdir()
-    (root / "tests" / "test_csv.py").write_text(TEST)
-    return root
+    return write_spec_workspace(tmp_path / "ws")
 
 
 async def test_stage_commands_report_progress_and_refuse_a_failing_gate(client: LanguageClient,
@@ -92,8 +79,8 @@ async def test_diagnostics_navigation_and_lenses(client: LanguageClient, workspa
     r11 = next(r for r in spec["requirements"] if r["id"] == "R1.1")
     assert r11["tasks"] == ["T1"] and r11["tests"] == 1 and r11["line"] == line_of(REQUIREMENTS, "- R1.1")
 
-    requirements = open_document(client, workspace / SPEC / "requirements.md", "markdown")
-    tasks = open_document(client, workspace / SPEC / "tasks.md", "markdown")
+    requirements = open_document(client, workspace / SPEC / "requirements.md", language="markdown")
+    tasks = open_document(client, workspace / SPEC / "tasks.md", language="markdown")
     code = open_document(client, workspace / "report" / "csv.py")
 
     async def published() -> bool:
@@ -136,13 +123,7 @@ async def test_diagnostics_navigation_and_lenses(client: LanguageClient, workspa
     assert commands == [("Run task", "specpilot.spec.runTask"), ("Mark done", "specpilot.spec.markDone"),
                         ("Run task", "specpilot.spec.runTask"), ("Mark not done", "specpilot.spec.markDone")]
 
-    received: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        received.append(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
+    received = record_edits(client)
     mark = next(lens.command for lens in task_lenses or [] if lens.command and lens.command.title == "Mark done")
     assert mark is not None
     done = await client.workspace_execute_command_async(types.ExecuteCommandParams(mark.command, mark.arguments))
@@ -155,9 +136,8 @@ async def test_diagnostics_navigation_and_lenses(client: LanguageClient, workspa
     assert (workspace / SPEC / "tasks.md").read_text() == TASKS  # not by the server
 
     # answering the question in the buffer clears the clarity warning once typing pauses
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        types.VersionedTextDocumentIdentifier(version=2, uri=requirements),
-        [types.TextDocumentContentChangeWholeDocument(REQUIREMENTS + "  - Answer: No; --force overwrites.\n")]))
+    client.text_document_did_change(
+        did_replace(requirements, 2, REQUIREMENTS + "  - Answer: No; --force overwrites.\n"))
 
     async def cleared() -> bool:
         return not [d for d in client.diagnostics.get(requirements, []) if d.code == "clarity"]

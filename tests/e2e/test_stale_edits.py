@@ -13,7 +13,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import NO_MODEL, start
+from tests.e2e.conftest import NO_MODEL, record_edits, start
+from tests.lsp_messages import did_insert, did_open
 
 OLD = "target"
 TEXT = "def target():\n    return 1\n\n\nvalue = target() + target()\n"
@@ -39,14 +40,18 @@ def misapplied(edit: types.WorkspaceEdit, uri: str, texts: dict[int, str]) -> li
     return problems
 
 
-async def test_a_rename_raced_with_did_change_is_never_misapplied(client: LanguageClient, project: Path) -> None:
+async def open_app(client: LanguageClient, project: Path) -> str:
+    """app.py written with TEXT, the server started, and app.py open at version 1; returns its URI."""
     app = project / "app.py"
     app.write_text(TEXT)
     await start(client, project, options=NO_MODEL)
-    uri = app.as_uri()
+    client.text_document_did_open(did_open(app.as_uri(), TEXT))
+    return app.as_uri()
+
+
+async def test_a_rename_raced_with_did_change_is_never_misapplied(client: LanguageClient, project: Path) -> None:
+    uri = await open_app(client, project)
     texts = {1: TEXT}
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=TEXT)))
     rng = random.Random(7)
     outcomes = {"refused": 0, "current": 0, "stale": 0}
     problems: list[str] = []
@@ -58,10 +63,7 @@ async def test_a_rename_raced_with_did_change_is_never_misapplied(client: Langua
         # a blank line above the use of ``target``: its two occurrences move down a line
         new_text = texts[version].replace("\n\n\n", "\n\n\n\n", 1)
         texts[version + 1] = new_text
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
-            [types.TextDocumentContentChangePartial(
-                range=types.Range(types.Position(2, 0), types.Position(2, 0)), text="\n")]))
+        client.text_document_did_change(did_insert(uri, version + 1, 2, "\n"))
         try:
             edit = await request
         except JsonRpcException as exc:
@@ -83,22 +85,14 @@ async def test_a_rename_answers_for_the_text_its_position_was_given_in(client: L
     """Rename and a didChange sent back to back (read by the server in one chunk): the position
     belongs to the text before the change, so the rename is computed there, never on the changed
     text where the same position holds something else."""
-    app = project / "app.py"
-    app.write_text(TEXT)
-    await start(client, project, options=NO_MODEL)
-    uri = app.as_uri()
+    uri = await open_app(client, project)
     texts = {1: TEXT}
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=TEXT)))
     for version in range(1, 21):
         request = asyncio.ensure_future(client.text_document_rename_async(types.RenameParams(
             types.TextDocumentIdentifier(uri), types.Position(version - 1, 5), "renamed")))
         await asyncio.sleep(0)  # the request is written when its coroutine first runs
         texts[version + 1] = "\n" + texts[version]  # a line above everything: line N is now line N+1
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
-            [types.TextDocumentContentChangePartial(
-                range=types.Range(types.Position(0, 0), types.Position(0, 0)), text="\n")]))
+        client.text_document_did_change(did_insert(uri, version + 1, 0, "\n"))
         try:
             edit = await request
         except JsonRpcException as exc:
@@ -144,16 +138,9 @@ async def test_ticking_a_task_in_an_open_tasks_md_is_a_versioned_edit(client: La
     tasks = flow.store.path(spec, "tasks")
     text = tasks.read_text() + "\n<!-- unsaved note -->\n"
     first = parse_tasks(text)[0].tasks[0]
-    received: list[types.WorkspaceEdit] = []
-
-    @client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        received.append(params.edit)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
+    received = record_edits(client)
     await start(client, project, options=NO_MODEL)
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=tasks.as_uri(), language_id="markdown", version=9, text=text)))
+    client.text_document_did_open(did_open(tasks.as_uri(), text, 9, "markdown"))
     await client.workspace_execute_command_async(types.ExecuteCommandParams(
         "specpilot.spec.markDone", [{"name": spec.name, "taskId": first.id, "done": True}]))
     [change] = received[-1].document_changes or []

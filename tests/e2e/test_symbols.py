@@ -11,6 +11,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
 from specpilot.server.lsp_utils import plain
+from tests.lsp_messages import did_open
 
 from .conftest import DATA, NO_MODEL, search, start, symbols
 
@@ -52,8 +53,7 @@ async def test_document_symbols_are_nested(client: LanguageClient, project: Path
 async def test_document_symbols_of_an_unsaved_buffer(client: LanguageClient, project: Path) -> None:
     await start(client, project, options=NO_MODEL)
     uri = (project / "web" / "retry.js").as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-        uri=uri, language_id="javascript", version=1, text="function draft(a) {\n  return a;\n}\n")))
+    client.text_document_did_open(did_open(uri, "function draft(a) {\n  return a;\n}\n", 1, "javascript"))
     found = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(types.TextDocumentIdentifier(uri)))
     assert [s.name for s in found or []] == ["draft"]

@@ -16,6 +16,7 @@ import asyncio
 import copy
 import random
 import statistics
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from wire import Answer, Wire
+
+if (ROOT := str(Path(__file__).resolve().parents[2])) not in sys.path:
+    sys.path.append(ROOT)  # this module is imported by name (tests/fuzz/conftest.py, bench/fuzz.py)
+from tests.waiting import until  # noqa: E402
 
 IN_FLIGHT = 6
 INTERNAL_ERROR = -32603
@@ -423,17 +428,6 @@ async def close_all(wire: Wire, generator: Generator) -> None:
     generator.open.clear()
 
 
-async def until(check: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"condition not met in {timeout:.0f}s (last: {last!r})")
-
-
 async def check_answers(wire: Wire, root: Path) -> None:
     """Answers that must be right after the storm (the fixture project, tests/data/server/project)."""
     headers = (root / "httpkit" / "headers.py").as_uri()
@@ -442,20 +436,20 @@ async def check_answers(wire: Wire, root: Path) -> None:
         answer = await wire.request("textDocument/documentSymbol", {"textDocument": {"uri": headers}})
         return [s["name"] for s in answer.result or []] or None
 
-    assert await until(outline) == ["HeaderMap", "parse_headers"]
+    assert await until(outline, interval=0.2) == ["HeaderMap", "parse_headers"]
 
     async def symbol() -> bool:
         answer = await wire.request("workspace/symbol", {"query": "parse_headers"})
         return any(s["name"] == "parse_headers" for s in answer.result or [])
 
-    await until(symbol)
+    await until(symbol, interval=0.2)
 
     async def search() -> bool:
         answer = await wire.request("specpilot/search", {"query": "format money cents currency", "mode": "bm25"})
         hits = (answer.result or {}).get("hits") or [{}]
         return hits[0].get("path") == "billing/invoice.py"
 
-    await until(search)
+    await until(search, interval=0.2)
     rename = await wire.request("textDocument/prepareRename", {
         "textDocument": {"uri": headers}, "position": {"line": 5, "character": 7}})
     assert rename.error is None and rename.result["placeholder"] == "HeaderMap", rename

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from specpilot.spec.lookup import Catalog, id_at, load, spec_document_of
+from tests.fixtures import write_files
 
 SPEC = ".specpilot/specs/001-csv-export"
 REQUIREMENTS = """\
@@ -57,16 +58,15 @@ def test_writes_rows():
 """
 
 
+def write_spec_workspace(root: Path, *, with_test: bool = True) -> Path:
+    """The CSV export spec (requirements and tasks), the code that cites it and, ``with_test``, its test."""
+    files = {f"{SPEC}/requirements.md": REQUIREMENTS, f"{SPEC}/tasks.md": TASKS, "report/csv.py": CODE}
+    return write_files(root, files | ({"tests/test_csv.py": TEST} if with_test else {}))
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    (tmp_path / SPEC).mkdir(parents=True)
-    (tmp_path / SPEC / "requirements.md").write_text(REQUIREMENTS)
-    (tmp_path / SPEC / "tasks.md").write_text(TASKS)
-    (tmp_path / "report").mkdir()
-    (tmp_path / "report" / "csv.py").write_text(CODE)
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_csv.py").write_text(TEST)
-    return tmp_path
+    return write_spec_workspace(tmp_path)
 
 
 def line_of(text: str, needle: str) -> int:
