@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+from lsp_client import BenchClient, did_insert, did_open, initialize, stop  # noqa: E402
 from results import machine_info, write_section  # noqa: E402
 from speed import pct  # noqa: E402
 
@@ -81,7 +81,7 @@ def make_workspace(dest: Path) -> tuple[int, int]:
     return len(files), sum(len(f.read_text().splitlines()) for f in files)
 
 
-async def search(client: TimedClient, query: str, k: int = 5, mode: str | None = None) -> list[dict[str, Any]]:
+async def search(client: BenchClient, query: str, k: int = 5, mode: str | None = None) -> list[dict[str, Any]]:
     params: dict[str, Any] = {"query": query, "k": k} | ({"mode": mode} if mode else {})
     answer = await client.protocol.send_request_async("specpilot/search", params)
     hits = answer["hits"] if isinstance(answer, dict) else answer.hits
@@ -96,7 +96,7 @@ def hit(found: list[str], targets: list[str]) -> bool:
     return any(n == t or n.endswith("." + t) for n in found for t in targets)
 
 
-async def first_answers(client: TimedClient, started: float) -> dict[str, Any]:
+async def first_answers(client: BenchClient, started: float) -> dict[str, Any]:
     found: dict[str, float] = {}
     ask: list[float] = []
     rounds_ready = 0  # rounds asked once every chunk had its vector
@@ -114,15 +114,14 @@ async def first_answers(client: TimedClient, started: float) -> dict[str, Any]:
     return {"found": found, "ask_ms_p50": statistics.median(ask) * 1000 if ask else 0.0}
 
 
-def _open(client: TimedClient, root: Path, rel: str) -> tuple[str, str]:
+def _open(client: BenchClient, root: Path, rel: str) -> tuple[str, str]:
     path = root / rel
     uri, text = path.as_uri(), path.read_text()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+    client.text_document_did_open(did_open(uri, text))
     return uri, text
 
 
-async def _until_found(client: TimedClient, name: str, limit: float = 10.0) -> float:
+async def _until_found(client: BenchClient, name: str, limit: float = 10.0) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < limit:
         if name in names(await search(client, name, 5)):
@@ -131,7 +130,7 @@ async def _until_found(client: TimedClient, name: str, limit: float = 10.0) -> f
     return float("inf")
 
 
-async def edits(client: TimedClient, root: Path, count: int, save: bool, tag: str) -> dict[str, Any]:
+async def edits(client: BenchClient, root: Path, count: int, save: bool, tag: str) -> dict[str, Any]:
     rel = "email/quoprimime.py" if save else "email/base64mime.py"
     path = root / rel
     uri, text = _open(client, root, rel)
@@ -145,10 +144,7 @@ async def edits(client: TimedClient, root: Path, count: int, save: bool, tag: st
         addition = f"\n\ndef {name}(value):\n    return value * {n + 2}\n"
         end = len(text.splitlines())
         text += addition
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=n + 2),
-            content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(types.Position(end, 0), types.Position(end, 0)), text=addition)]))
+        client.text_document_did_change(did_insert(uri, n + 2, end, addition))
         before = len(client.statuses)
         t0 = time.perf_counter()
         if save:
@@ -166,48 +162,16 @@ async def edits(client: TimedClient, root: Path, count: int, save: bool, tag: st
     return {"searchable": searchable, "status": status, "vectors": vectors, "load": load}
 
 
-class TimedClient(LanguageClient):
-    """A client that answers the server's requests and records when each status arrives."""
-
-    def __init__(self) -> None:
-        super().__init__("specpilot-bench", "1")
-        self.statuses: list[dict[str, Any]] = []
-        self.status_times: list[float] = []
-
-        @self.feature("specpilot/indexStatus")
-        def index_status(params: Any) -> None:
-            self.status_times.append(time.perf_counter())
-            self.statuses.append(params._asdict() if hasattr(params, "_asdict") else dict(params))
-
-        @self.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-        def create_progress(params: Any) -> None:
-            return None
-
-        @self.feature(types.WORKSPACE_CONFIGURATION)
-        def configuration(params: types.ConfigurationParams) -> list[Any]:
-            return [None for _ in params.items]
-
-        for method in (types.PROGRESS, types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE):
-            self.feature(method)(lambda params: None)
-
-    @property
-    def state(self) -> str:
-        return str(self.statuses[-1]["state"]) if self.statuses else "starting"
-
-
 async def scenario(command: list[str], label: str, saves: int, edit_count: int) -> dict[str, Any]:
     root = WORK / label
     files, lines = make_workspace(root)
-    client = TimedClient()
+    client = BenchClient()
     started = time.perf_counter()
     await client.start_io(*command, cwd=str(root))
     caps = types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=True),
         workspace=types.WorkspaceClientCapabilities(configuration=True, workspace_folders=True))
-    await client.initialize_async(types.InitializeParams(
-        capabilities=caps, root_uri=root.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
-    client.initialized(types.InitializedParams())
+    await initialize(client, root, caps)
     for rel in OPEN:
         _open(client, root, rel)
     first = await first_answers(client, started)
@@ -220,11 +184,7 @@ async def scenario(command: list[str], label: str, saves: int, edit_count: int) 
     chunks = client.statuses[-1].get("chunks") if client.statuses else None
     saved = await edits(client, root, saves, True, "saved")
     unsaved = await edits(client, root, edit_count, False, "typed")
-    try:
-        await asyncio.wait_for(client.shutdown_async(None), 60)
-        client.exit(None)
-    finally:
-        await client.stop()
+    await stop(client, 60)
     return {"files": files, "lines": lines, "chunks": chunks, "ready_s": ready, "first": first,
             "save": saved["searchable"], "save_status": saved["status"], "save_vectors": saved["vectors"],
             "edit": unsaved["searchable"], "edit_status": unsaved["status"], "edit_vectors": unsaved["vectors"],

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+from lsp_client import BenchClient, initialize, stop  # noqa: E402,F401 (stop: used by bench/code_actions.py)
 from results import machine_info, write_section  # noqa: E402
 from speed import QUERIES, copy_stdlib, pct  # noqa: E402
 
@@ -50,34 +50,10 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-class Client(LanguageClient):
+class Client(BenchClient):
     def __init__(self) -> None:
-        super().__init__("specpilot-bench", "1")
-        self.statuses: list[dict[str, Any]] = []
+        super().__init__()
         self.stderr_task: asyncio.Future[None] | None = None
-
-        @self.feature("specpilot/indexStatus")
-        def index_status(params: Any) -> None:
-            self.statuses.append(params._asdict() if hasattr(params, "_asdict") else dict(params))
-
-        @self.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-        def create_progress(params: Any) -> None:
-            return None
-
-        @self.feature(types.PROGRESS)
-        def progress(params: Any) -> None:
-            return None
-
-        @self.feature(types.WORKSPACE_CONFIGURATION)
-        def configuration(params: types.ConfigurationParams) -> list[Any]:
-            return [None for _ in params.items]
-
-        for method in (types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE):
-            self.feature(method)(lambda params: None)
-
-    @property
-    def state(self) -> str:
-        return self.statuses[-1]["state"] if self.statuses else "starting"
 
 
 async def start(command: list[str], root: Path, options: dict[str, Any] | None = None,
@@ -93,10 +69,7 @@ async def start(command: list[str], root: Path, options: dict[str, Any] | None =
             code_action=types.CodeActionClientCapabilities(
                 data_support=True, resolve_support=types.ClientCodeActionResolveOptions(
                     properties=["edit"] if resolve_code_actions else []))))
-    await client.initialize_async(types.InitializeParams(
-        capabilities=caps, root_uri=root.as_uri(), initialization_options=options,
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
-    client.initialized(types.InitializedParams())
+    await initialize(client, root, caps, options)
     return client
 
 
@@ -108,14 +81,6 @@ async def drain_stderr(client: Client, log_file: Path) -> None:
     with log_file.open("ab") as out:
         while line := await process.stderr.readline():
             out.write(line)
-
-
-async def stop(client: Client) -> None:
-    try:
-        await asyncio.wait_for(client.shutdown_async(None), 120)
-        client.exit(None)
-    finally:
-        await client.stop()
 
 
 def server_memory(client: Client) -> dict[str, float]:

@@ -40,9 +40,9 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+from lsp_client import BenchClient, did_insert, did_open, initialize  # noqa: E402
 from results import machine_info, write_section  # noqa: E402
 
 from specpilot.core import cas  # noqa: E402
@@ -156,27 +156,6 @@ OLD = "target"
 TEXT = "def other(): return 0\ndef target():\n    return 1\n\n\nvalue = target() + target() + other()\n"
 
 
-class Client(LanguageClient):
-    def __init__(self) -> None:
-        super().__init__("specpilot-bench-writes", "1")
-        self.statuses: list[Any] = []
-
-        @self.feature("specpilot/indexStatus")
-        def index_status(params: Any) -> None:
-            self.statuses.append(params._asdict() if hasattr(params, "_asdict") else dict(params))
-
-        for method in (types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE, types.PROGRESS):
-            self.feature(method)(lambda params: None)
-
-        @self.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-        def create_progress(params: Any) -> None:
-            return None
-
-        @self.feature(types.WORKSPACE_CONFIGURATION)
-        def configuration(params: types.ConfigurationParams) -> list[Any]:
-            return [None for _ in params.items]
-
-
 def misapplied(edit: types.WorkspaceEdit, uri: str, texts: dict[int, str]) -> int:
     """How many text edits of ``uri`` do not hold the old name in the text of their tagged version."""
     wrong = 0
@@ -197,15 +176,12 @@ def misapplied(edit: types.WorkspaceEdit, uri: str, texts: dict[int, str]) -> in
 async def stale_edits(tries: int) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="specpilot-stale-"))
     (root / "app.py").write_text(TEXT)
-    client = Client()
+    client = BenchClient("specpilot-bench-writes")
     await client.start_io(*SERVER, cwd=str(root))
     caps = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
         workspace_folders=True, configuration=True,
         workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True)))
-    await client.initialize_async(types.InitializeParams(
-        capabilities=caps, root_uri=root.as_uri(), initialization_options={"embedder": {"enabled": False}},
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
-    client.initialized(types.InitializedParams())
+    await initialize(client, root, caps, {"embedder": {"enabled": False}})
     deadline = time.monotonic() + 120
     while not any(s.get("state") == "ready" for s in client.statuses) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -217,8 +193,7 @@ async def stale_edits(tries: int) -> dict[str, Any]:
     for race_kind in kinds:
         texts = {1: TEXT}
         version = 1
-        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
-            uri=uri, language_id="python", version=1, text=TEXT)))
+        client.text_document_did_open(did_open(uri, TEXT))
         for attempt in range(tries // len(kinds)):
             text = texts[version]
             line = text.splitlines().index("def target():")
@@ -229,10 +204,7 @@ async def stale_edits(tries: int) -> dict[str, Any]:
             texts[version + 1] = new_text
 
             def change(version: int = version, at: int = at) -> None:
-                client.text_document_did_change(types.DidChangeTextDocumentParams(
-                    types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
-                    [types.TextDocumentContentChangePartial(
-                        range=types.Range(types.Position(at, 0), types.Position(at, 0)), text="\n")]))
+                client.text_document_did_change(did_insert(uri, version + 1, at, "\n"))
 
             if race_kind == "before":  # the change first: the request's position is in the new text
                 change()
