@@ -23,7 +23,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from specpilot import __version__
-from specpilot.core.config import ServerSettings
+from specpilot.core.config import ServerSettings, Settings
 from specpilot.core.query_socket import QuerySocket
 from specpilot.index.query_service import answer_search
 from specpilot.server.folders import EmbedderPool, Folder
@@ -61,7 +61,9 @@ class SpecPilotServer(LanguageServer):
         self.folders: dict[Path, Folder] = LockedDict()
         self.init_options: dict[str, Any] = {}
         self.editor_settings: dict[str, Any] = {}  # pushed by didChangeConfiguration (clients without pull)
-        self.api_key: str | None = None  # from the editor's secret storage (specpilot/setApiKey); memory only
+        # From the editor's secret storage (specpilot/setApiKey), by provider ("" when the editor named
+        # none: used for any provider that has no key of its own); memory only.
+        self.api_keys: dict[str, str] = {}
         self.embedders = EmbedderPool()
         self.index_pool = ThreadPoolExecutor(1, thread_name_prefix="specpilot-index",
                                              initializer=lower_thread_priority)
@@ -145,6 +147,12 @@ class SpecPilotServer(LanguageServer):
                 pass  # closing
 
     # -- telling the user -----------------------------------------------------------------------
+    def api_key_for(self, settings: Settings) -> str | None:
+        """The editor's key for the provider ``settings`` choose (``model.provider``, else
+        $SPECPILOT_PROVIDER), else the key the editor gave without naming a provider."""
+        provider = settings.model.provider or os.environ.get("SPECPILOT_PROVIDER", "")
+        return self.api_keys.get(provider) or self.api_keys.get("")
+
     def _log_to_editor(self, level: int, text: str) -> None:
         if not self.initialized or self.closed:
             return

@@ -11,7 +11,7 @@ import { ServerConnection } from "./client";
 import { pickSpec, registerCommands } from "./commands";
 import { SpecPanel } from "./panel/host";
 import { semanticSearch } from "./search";
-import { sendKey, setApiKey } from "./secrets";
+import { sendKeys, setApiKey } from "./secrets";
 import { SPECS_CHANGED, SpecsView } from "./specs";
 import { StatusItem } from "./status";
 import type { IndexStatus } from "./status_text";
@@ -42,7 +42,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
         void specs.refresh();
         void panel.reload();
       }));
-    void sendKey(context.secrets, running);
+    void sendKeys(context.secrets, running);
     void specs.refresh();
     void vscode.commands.executeCommand("setContext", "specpilot.serverRunning", true);
     log.info(`activated and the server is up in ${Date.now() - started} ms`);
@@ -91,9 +91,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
       void vscode.window.showInformationMessage("SpecPilot: the server's interpreter changed.", "Restart Server")
         .then((choice) => choice && vscode.commands.executeCommand("specpilot.restartServer"));
     }
-    if (event.affectsConfiguration("specpilot.model.provider")) void sendKey(context.secrets, client());
   }), context.secrets.onDidChange((event) => {
-    if (event.key.startsWith("specpilot.apiKey.")) void sendKey(context.secrets, client());
+    if (event.key.startsWith("specpilot.apiKey.")) void sendKeys(context.secrets, client());
   }));
 
   if (!(await server.start())) status.failed("the server did not start (see the SpecPilot log)");

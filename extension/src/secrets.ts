@@ -7,7 +7,8 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 
-export const PROVIDERS = ["openai", "anthropic", "local"] as const;
+/** The providers that take a key (a local OpenAI-compatible server is "openai" with a base URL). */
+export const PROVIDERS = ["openai", "anthropic"] as const;
 export type Provider = (typeof PROVIDERS)[number];
 export const API_KEY_NOTIFICATION = "specpilot/setApiKey";
 
@@ -19,12 +20,14 @@ export function configuredProvider(): string {
   return vscode.workspace.getConfiguration("specpilot").get<string>("model.provider") ?? "none";
 }
 
-/** Send the configured provider's key (or none) to a running server. */
-export async function sendKey(secrets: vscode.SecretStorage, client: LanguageClient | undefined): Promise<void> {
+/** Send every provider's key (or its absence) to a running server, which keeps them in memory and
+ * uses the one of the provider in use, so a change of `specpilot.model.provider` needs no resend. */
+export async function sendKeys(secrets: vscode.SecretStorage, client: LanguageClient | undefined): Promise<void> {
   if (!client) return;
-  const provider = configuredProvider();
-  const key = (PROVIDERS as readonly string[]).includes(provider) ? await secrets.get(secretName(provider)) : undefined;
-  await client.sendNotification(API_KEY_NOTIFICATION, { provider, key: key ?? null });
+  for (const provider of PROVIDERS) {
+    const key = await secrets.get(secretName(provider));
+    await client.sendNotification(API_KEY_NOTIFICATION, { provider, key: key ?? "" });
+  }
 }
 
 export async function setApiKey(secrets: vscode.SecretStorage, client: LanguageClient | undefined): Promise<void> {
@@ -45,7 +48,7 @@ export async function setApiKey(secrets: vscode.SecretStorage, client: LanguageC
   } else {
     await secrets.delete(secretName(picked.label));
   }
-  await sendKey(secrets, client);
+  await sendKeys(secrets, client);
   void vscode.window.showInformationMessage(
     key.trim() ? `SpecPilot: the ${picked.label} API key is stored.` : `SpecPilot: the ${picked.label} API key is removed.`);
 }

@@ -15,9 +15,11 @@ files (agents/safety/risk.py: conftest.py, pytest.ini, .pth, CI files, ...) get
 an annotation of their own labelled "High-risk: why"; an editor that cannot show
 annotations is not sent them, and the user is told.
 
-``specpilot/setApiKey {key}``: the VS Code extension sends the key it keeps in
-the editor's secret storage. The server holds it in memory only; it is never
-written, logged or echoed.
+``specpilot/setApiKey {provider?, key}``: the VS Code extension sends each key it
+keeps in the editor's secret storage ("openai", "anthropic"; no provider: a key for
+any provider without one of its own; an empty key removes it). The server holds
+them in memory only, uses the one of the provider in use, and never writes, logs
+or echoes them.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ T = TypeVar("T")
 
 RUN_COMMAND = "specpilot.agent.run"
 API_KEY_NOTIFICATION = "specpilot/setApiKey"
+KEY_PROVIDERS = ("", "openai", "anthropic")  # "": the key serves any provider without one of its own
 AGENT_KINDS = {"explain": types.CodeActionKind.Empty, "tests": "refactor.rewrite.specpilot.tests",
                "implement": "refactor.rewrite.specpilot.implement", FIX: "quickfix.specpilot.fix"}
 MESSAGE_CHARS = 600
@@ -108,7 +111,7 @@ def project_of(ls: SpecPilotServer, folder: Folder) -> Project:
 
     buffers = on_loop(ls, lambda: open_buffers(ls, folder))
     return open_project(folder.root, settings=folder.settings, buffers=buffers, index=folder.index,
-                        api_key=ls.api_key, interactive=True)
+                        api_key=ls.api_key_for(folder.settings), interactive=True)
 
 
 async def open_session(ls: SpecPilotServer, folder: Folder, project: Project | None = None) -> AgentSession:
@@ -251,6 +254,14 @@ def register(server: SpecPilotServer) -> None:
     @server.feature(API_KEY_NOTIFICATION)
     def set_api_key(ls: SpecPilotServer, params: Any) -> None:
         given = plain(params)
-        key = given.get("key") if isinstance(given, dict) else None
-        ls.api_key = key if isinstance(key, str) and key.strip() else None
-        log.info("agent: an API key was %s by the editor", "set" if ls.api_key else "cleared")
+        given = given if isinstance(given, dict) else {}
+        provider, key = given.get("provider") or "", given.get("key")
+        if provider not in KEY_PROVIDERS:
+            log.warning("agent: an API key for the unknown provider %r was ignored", str(provider)[:40])
+            return
+        if isinstance(key, str) and key.strip():
+            ls.api_keys[provider] = key.strip()
+        else:
+            ls.api_keys.pop(provider, None)
+        log.info("agent: the editor %s the API key for %s", "set" if provider in ls.api_keys else "cleared",
+                 provider or "any provider")
