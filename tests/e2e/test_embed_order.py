@@ -7,6 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.fixtures import write_files
 from tests.lsp_messages import did_insert, did_open, did_replace
 
 from .conftest import NO_MODEL, search, start, until, wait_for_status
@@ -15,18 +16,15 @@ FILLER = "\n\n".join(f"def filler_{n}(value):\n    return value + {n}" for n in 
 
 
 def _shop(root: Path) -> Path:
-    (root / "shop").mkdir(parents=True)
-    (root / "shop" / "__init__.py").write_text("")
-    (root / "shop" / "cart.py").write_text(
-        "from shop.pricing import net_price\n\n"
-        "def total(items):\n    return sum(net_price(i) for i in items)\n\n"
-        "def count(items):\n    return len(items)\n")
-    (root / "shop" / "pricing.py").write_text("def net_price(item):\n    return item.price\n")
-    (root / "shop" / "checkout.py").write_text(
-        "from shop.cart import total\n\ndef pay(items):\n    return total(items)\n")
-    for n in range(20):
-        (root / f"a_unrelated_{n}.py").write_text(FILLER + "\n")  # scanned before shop/
-    return root
+    return write_files(root, {
+        "shop/__init__.py": "",
+        "shop/cart.py": "from shop.pricing import net_price\n\n"
+                        "def total(items):\n    return sum(net_price(i) for i in items)\n\n"
+                        "def count(items):\n    return len(items)\n",
+        "shop/pricing.py": "def net_price(item):\n    return item.price\n",
+        "shop/checkout.py": "from shop.cart import total\n\ndef pay(items):\n    return total(items)\n",
+        **{f"a_unrelated_{n}.py": FILLER + "\n" for n in range(20)},  # scanned before shop/
+    })
 
 
 async def test_the_open_file_and_its_neighbours_are_embedded_first(client: LanguageClient, tmp_path: Path) -> None:

@@ -12,26 +12,23 @@ import pytest
 from specpilot.core.config import Settings
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import WorkspaceIndex
+from tests.fixtures import write_files
 
 FILLER = "\n\n".join(f"def filler_{n}(value):\n    return value + {n}" for n in range(6))
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    (root / "shop").mkdir(parents=True)
-    (root / "shop" / "__init__.py").write_text("")
-    (root / "shop" / "cart.py").write_text(
-        "from shop.pricing import net_price\nfrom . import tax\n\nLIMIT = 3\nprint(LIMIT)\n\n"
-        "def total(items):\n    return sum(net_price(i) for i in items)\n\n"
-        "class Cart:\n    def add(self, item):\n        self.items.append(item)\n")
-    (root / "shop" / "pricing.py").write_text("def net_price(item):\n    return item.price\n")
-    (root / "shop" / "tax.py").write_text("def vat(amount):\n    return amount * 0.2\n")
-    (root / "shop" / "checkout.py").write_text(
-        "from shop.cart import total\n\ndef pay(items):\n    return total(items)\n")
-    for n in range(8):
-        (root / f"unrelated_{n}.py").write_text(FILLER + "\n")
-    return root
+    return write_files(tmp_path / "shop", {
+        "shop/__init__.py": "",
+        "shop/cart.py": "from shop.pricing import net_price\nfrom . import tax\n\nLIMIT = 3\nprint(LIMIT)\n\n"
+                        "def total(items):\n    return sum(net_price(i) for i in items)\n\n"
+                        "class Cart:\n    def add(self, item):\n        self.items.append(item)\n",
+        "shop/pricing.py": "def net_price(item):\n    return item.price\n",
+        "shop/tax.py": "def vat(amount):\n    return amount * 0.2\n",
+        "shop/checkout.py": "from shop.cart import total\n\ndef pay(items):\n    return total(items)\n",
+        **{f"unrelated_{n}.py": FILLER + "\n" for n in range(8)},
+    })
 
 
 def _paths(ids: list[str]) -> list[str]:
