@@ -112,6 +112,13 @@ class ServerSettings:
     max_message_bytes: int = field(default=64 * MIB, metadata=rule(
         "Largest LSP message (bytes) the server accepts from the editor.",
         minimum=1 * MIB, maximum=1024 * MIB, scope=WINDOW))
+    # Read by the VS Code extension, not by the server (declared here: one schema for every setting).
+    python: str = field(default="", metadata=rule(
+        "The Python interpreter that runs the SpecPilot server (VS Code). Empty: the Python extension's "
+        "interpreter, then the workspace's `.venv`, then `python3`.", scope=MACHINE_OVERRIDABLE))
+    install_source: str = field(default="specpilot", metadata=rule(
+        "What VS Code's \"Install SpecPilot\" passes to `pip install`: a package name, a wheel or a checkout.",
+        scope=MACHINE_OVERRIDABLE))
 
 
 @dataclass
@@ -156,6 +163,16 @@ class AgentSettings:
 
 
 @dataclass
+class TraceSettings:
+    """The editor's protocol trace (read by the VS Code extension's language client)."""
+
+    server: str = field(default="off", metadata=rule(
+        "Log the JSON-RPC messages between VS Code and the server in the SpecPilot output.", scope=WINDOW,
+        choices={"off": "No trace.", "messages": "Each message's method and timing.",
+                 "compact": "Messages in one line each.", "verbose": "Messages with their parameters."}))
+
+
+@dataclass
 class Settings:
     cache_path: str = field(default=DEFAULT_CACHE_DIR, metadata=rule(
         "Cache folder (index, feedback, trajectories); relative to the workspace folder. Refused: empty, "
@@ -170,6 +187,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    trace: TraceSettings = field(default_factory=TraceSettings)
 
 
 def snake(key: str) -> str:

@@ -73,10 +73,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
     if (spec) await panel.show(spec);
   });
   registerCommands(context, client);
-  // Context-menu variants of the stage commands receive a tree node: hand on its spec and task.
-  for (const [menu, target] of [["specpilot.tree.runTask", "specpilot.runSpecTask"], ["specpilot.tree.markDone", "specpilot.markTaskDone"]]) {
-    add(menu, (node: never) => vscode.commands.executeCommand(target, SpecsView.specOf(node), SpecsView.taskOf(node)));
-  }
+  // Context-menu variants of the task commands receive a tree node: hand on its spec and task.
+  add("specpilot.tree.runTask", (node: never) =>
+    vscode.commands.executeCommand("specpilot.runSpecTask", SpecsView.specOf(node), SpecsView.taskOf(node)));
+  add("specpilot.tree.markDone", (node: never) =>
+    vscode.commands.executeCommand("specpilot.markTaskDone", SpecsView.specOf(node), SpecsView.taskOf(node)));
   const stageCommands: Record<string, string> = {
     requirements: "specpilot.clarifySpec", design: "specpilot.designSpec", tasks: "specpilot.planTasks", review: "specpilot.reviewSpec",
   };

@@ -1,0 +1,70 @@
+"""The VS Code extension's manifest (the root package.json) agrees with the server and with the
+extension's code: its settings are the server's one schema, every command it declares is
+registered by the extension and every command the extension registers is declared, every menu
+entry names a declared command, and the bundle it points to is what the build writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from specpilot.core.config import contributes_configuration
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+SOURCES = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "extension" / "src").rglob("*.ts"))
+
+
+def registered_commands() -> set[str]:
+    """Command ids the extension registers: ``registerCommand("id"`` and its ``add("id"`` helpers."""
+    return set(re.findall(r'(?:registerCommand|\badd|\bstage)\(\s*"(specpilot\.[\w.]+)"', SOURCES))
+
+
+def test_settings_are_generated_from_the_servers_schema() -> None:
+    assert MANIFEST["contributes"]["configuration"] == contributes_configuration()
+    done = subprocess.run([sys.executable, str(ROOT / "extension" / "scripts" / "sync_settings.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_editor_only_settings_are_in_the_one_schema() -> None:
+    properties = MANIFEST["contributes"]["configuration"]["properties"]
+    assert properties["specpilot.server.python"]["default"] == ""
+    assert properties["specpilot.trace.server"]["enum"] == ["off", "messages", "compact", "verbose"]
+    # The extension reads the first two; vscode-languageclient reads `<client id>.trace.server`.
+    assert '.get<string>("server.python")' in SOURCES and '.get<string>("server.installSource")' in SOURCES
+    assert 'CLIENT_ID = "specpilot"' in SOURCES
+
+
+def test_every_declared_command_is_registered_and_every_registered_one_declared() -> None:
+    declared = {c["command"] for c in MANIFEST["contributes"]["commands"]}
+    assert declared == registered_commands()
+    assert all(c["category"] == "SpecPilot" for c in MANIFEST["contributes"]["commands"])
+
+
+def test_menus_name_declared_commands_and_the_palette_hides_tree_only_ones() -> None:
+    declared = {c["command"] for c in MANIFEST["contributes"]["commands"]}
+    menus = MANIFEST["contributes"]["menus"]
+    for entries in menus.values():
+        assert {e["command"] for e in entries} <= declared
+    hidden = {e["command"] for e in menus["commandPalette"] if e.get("when") == "false"}
+    assert hidden == {c for c in declared if c.startswith("specpilot.tree.")}
+
+
+def test_client_commands_do_not_collide_with_the_servers() -> None:
+    """vscode-languageclient registers each server command under its own id: an extension command
+    with the same id would fail to register."""
+    schema = json.loads((ROOT / "server" / "command_schema.json").read_text(encoding="utf-8"))
+    assert not {c["command"] for c in MANIFEST["contributes"]["commands"]} & set(schema["properties"])
+
+
+def test_the_manifest_points_at_the_bundle_the_build_writes() -> None:
+    build = (ROOT / "extension" / "scripts" / "build.mjs").read_text(encoding="utf-8")
+    assert MANIFEST["main"] == "./extension/dist/extension.js"
+    assert '"dist", "extension.js"' in build
+    assert MANIFEST["contributes"]["viewsContainers"]["activitybar"][0]["id"] == "specpilot"
+    assert (ROOT / MANIFEST["contributes"]["viewsContainers"]["activitybar"][0]["icon"]).is_file()
+    assert MANIFEST["version"] == __import__("specpilot").__version__
