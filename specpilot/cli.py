@@ -16,7 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from specpilot import __version__, cli_agent, cli_doctor, cli_refactor, cli_schema, cli_settings, cli_spec, cli_steering
+from specpilot import (
+    __version__,
+    cli_agent,
+    cli_doctor,
+    cli_refactor,
+    cli_schema,
+    cli_search,
+    cli_settings,
+    cli_spec,
+    cli_steering,
+)
 from specpilot.core.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.core.errors import SpecPilotError, UsageError
 from specpilot.core.memory import limit_malloc_arenas
@@ -230,124 +240,6 @@ def _watch(index) -> int:  # type: ignore[no-untyped-def]
     return EXIT_OK
 
 
-def _filters(args: argparse.Namespace, item: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-    from specpilot.index.search import SearchFilters
-
-    item = item or {}
-    given = item.get("filters") or {}
-    return SearchFilters(path_glob=given.get("path", args.path_glob), language=given.get("language", args.language),
-                         kind=given.get("kind", args.kind))
-
-
-def _ask_server(args: argparse.Namespace, workspace: Path) -> list[dict[str, Any]] | None:
-    """The hits from a running ``specpilot serve`` of this workspace (its socket), or None when
-    none answers for the same settings; imports nothing heavy, so an answer costs milliseconds."""
-    from specpilot.core.paths import cache_dir
-    from specpilot.core.query_socket import SocketUnavailable, ask, settings_fingerprint
-
-    settings, problems = _settings_and_problems(args, workspace)
-    started = time.perf_counter()
-    request = {"op": "search", "workspace": str(workspace),
-               "settings": settings_fingerprint(settings, cache_dir(workspace, settings.cache_path)),
-               "query": args.query, "k": args.k, "mode": args.mode, "graph": args.graph or None,
-               "filters": {"path": args.path_glob, "language": args.language, "kind": args.kind}}
-    try:
-        answer = ask(workspace, request)
-    except SocketUnavailable as exc:
-        if args.verbose:
-            print(f"specpilot: searching in this process: {exc}", file=sys.stderr)
-        return None
-    _report_problems(problems)  # as the search here would have
-    if args.verbose:
-        print(f"specpilot: answered by the running server (pid {answer.get('pid')}) in "
-              f"{(time.perf_counter() - started) * 1000:.0f} ms", file=sys.stderr)
-    hits: list[dict[str, Any]] = answer.get("hits") or []
-    return hits
-
-
-def _start_query_encoder(args: argparse.Namespace, workspace: Path) -> None:
-    """Read the ONNX query encoder in a thread while LanceDB is imported and the index opened."""
-    settings, _ = _settings_and_problems(args, workspace)
-    if (args.mode or settings.search.mode) in ("vector", "hybrid") and settings.embedder.enabled:
-        from specpilot.index.query_encoder import preload_query_encoder
-
-        preload_query_encoder(settings.embedder.model, settings.embedder.max_seq_length)
-
-
-def cmd_search(args: argparse.Namespace) -> int:
-    if bool(args.query) == bool(args.queries):
-        raise UsageError("give either a QUERY or --queries FILE.jsonl")
-    if args.k is not None and args.k <= 0:
-        raise UsageError("--k must be a positive number")
-    workspace = _workspace(args.workspace)
-    if args.query and not args.no_server:
-        answered = _ask_server(args, workspace)
-        if answered is not None:
-            _show_hits(answered, args.json)
-            return EXIT_OK
-    elif args.verbose:
-        print("specpilot: searching in this process", file=sys.stderr)
-    _start_query_encoder(args, workspace)
-    from specpilot.index.search import SearchError
-
-    _require_index(args, workspace)
-    index = _open_index(args, workspace)
-    if not index.manifest.files:
-        raise CliError(f"no index for {workspace}; run `specpilot index {workspace}` first")
-    if args.queries:
-        return _batch_search(index, args)
-    try:
-        hits = index.search(args.query, k=args.k, mode=args.mode, filters=_filters(args),
-                            graph_neighbours=args.graph or None)
-    except SearchError as exc:
-        raise UsageError(str(exc)) from exc
-    _show_hits([h.to_json() for h in hits], args.json)
-    return EXIT_OK
-
-
-def _show_hits(hits: list[dict[str, Any]], as_json: bool) -> None:
-    """Print hits (``SearchHit.to_json`` form, as both this process and the server give them)."""
-    if as_json:
-        print(json.dumps(hits, indent=2))
-        return
-    if not hits:
-        print("no results")
-    for rank, hit in enumerate(hits, 1):
-        print(f"{rank:2}. {hit['score']:7.3f}  {hit['path']}:{hit['start_line']}-{hit['end_line']}  {hit['kind']} "
-              f"{hit['qualified_name']}  [{hit['source']}]")
-        if hit["signature"]:
-            print(f"      {hit['signature'][:110]}")
-
-
-def _batch_search(index, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from specpilot.index.search import SearchError
-
-    path: Path = args.queries
-    if not path.is_file():
-        raise CliError(f"queries file {path} not found")
-    failures = 0
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                if not isinstance(item, dict) or not isinstance(item.get("query"), str):
-                    raise ValueError('each line must be an object with a "query" string')
-                hits = index.search(item["query"], k=item.get("k", args.k), mode=item.get("mode", args.mode),
-                                    filters=_filters(args, item), graph_neighbours=item.get("graph"))
-                out = {"query": item["query"], "results": [h.to_json() for h in hits]}
-                if "id" in item:
-                    out["id"] = item["id"]
-            except (ValueError, SearchError) as exc:
-                failures += 1
-                out = {"line": number, "error": str(exc)}
-            print(json.dumps(out), flush=True)
-    if failures:
-        print(f"specpilot: {failures} query line(s) failed", file=sys.stderr)
-    return EXIT_OK
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     workspace = _workspace(args.workspace)
     _require_index(args, workspace)
@@ -419,7 +311,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(tcp)
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "status": cmd_status, "graph": cmd_graph,
+COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_status, "graph": cmd_graph,
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
