@@ -204,25 +204,28 @@ def test_a_package_used_through_another_attribute_counts_as_used(tmp_path: Path)
     assert removed(tmp_path, "import a.b\nimport q.r\nprint(a.b.c, q.x)\n").files == []
 
 
-def test_removing_the_last_name_fixes_commas_and_keeps_comments(tmp_path: Path) -> None:
-    text = "from m import (\n    a,  # keep\n    b,  # gone\n)\nfrom n import c, d\nprint(a, c)\n"
+@pytest.mark.parametrize(("text", "expected"), [
+    ("from m import (\n    a,  # keep\n    b,  # gone\n)\nfrom n import c, d\nprint(a, c)\n",
+     "from m import (\n    a,  # keep\n)\nfrom n import c\nprint(a, c)\n"),
+    ("from m import (\n    a,  # keep\n    b  # gone\n)\nprint(a)\n",
+     "from m import (\n    a  # keep\n)\nprint(a)\n"),
+    ("from m import (a, b)\nimport os, sys\nprint(a, sys)\n",
+     "from m import (a)\nimport sys\nprint(a, sys)\n"),
+])
+def test_removing_the_last_name_fixes_commas_and_keeps_comments(tmp_path: Path, text: str, expected: str) -> None:
     [edit] = removed(tmp_path, text).files
-    assert edit.new_text == "from m import (\n    a,  # keep\n)\nfrom n import c\nprint(a, c)\n"
-    text = "from m import (\n    a,  # keep\n    b  # gone\n)\nprint(a)\n"
-    [edit] = removed(tmp_path, text).files
-    assert edit.new_text == "from m import (\n    a  # keep\n)\nprint(a)\n"
-    text = "from m import (a, b)\nimport os, sys\nprint(a, sys)\n"
-    [edit] = removed(tmp_path, text).files
-    assert edit.new_text == "from m import (a)\nimport sys\nprint(a, sys)\n"
+    assert edit.new_text == expected
 
 
-def test_comment_lines_of_a_removed_name_or_line_stay(tmp_path: Path) -> None:
-    text = "from m import (\n    a,\n    # section\n    b,\n)\nprint(b)\n"
+@pytest.mark.parametrize(("text", "expected"), [
+    ("from m import (\n    a,\n    # section\n    b,\n)\nprint(b)\n",
+     "from m import (\n    # section\n    b,\n)\nprint(b)\n"),
+    ("import os\n\n# third party\nimport requests  # http\n\n\ndef f():\n    return os\n",
+     "import os\n\n# third party\n\n\ndef f():\n    return os\n"),
+])
+def test_comment_lines_of_a_removed_name_or_line_stay(tmp_path: Path, text: str, expected: str) -> None:
     [edit] = removed(tmp_path, text).files
-    assert edit.new_text == "from m import (\n    # section\n    b,\n)\nprint(b)\n"
-    text = "import os\n\n# third party\nimport requests  # http\n\n\ndef f():\n    return os\n"
-    [edit] = removed(tmp_path, text).files
-    assert edit.new_text == "import os\n\n# third party\n\n\ndef f():\n    return os\n"
+    assert edit.new_text == expected
 
 
 def test_a_removed_import_leaves_the_rest_of_its_line(tmp_path: Path) -> None:
