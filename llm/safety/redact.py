@@ -13,11 +13,11 @@ from dataclasses import replace
 from typing import Any
 
 from specpilot.llm.base import Message, ToolCall
+from specpilot.llm.safety.assigned_secrets import entropy  # noqa: F401 - re-exported with the detector's names
 from specpilot.llm.safety.redaction import (  # noqa: F401 - re-exported: the detector's public names
     PLACEHOLDER,
     Finding,
     Redaction,
-    entropy,
     redact,
     redact_json,
 )
