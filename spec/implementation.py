@@ -30,13 +30,14 @@ def task_prompt(spec: str, task: Task, requirements: Requirements, *, several_sp
 
 
 def log_entry(task: Task, result: Any, *, applied: bool, files: Sequence[str], edited: bool) -> str:
-    """One run's entry as build_log.md text: ``result`` is the agent's (its ``stop``, ``answer`` and
-    ``trajectory``)."""
+    """One run's entry as build_log.md text: ``result`` is the agent's (its ``stop``, ``answer``,
+    ``trajectory`` and ``run_id``; the run id lets the spec panel show the run's proposed diff)."""
     outcome = f"{result.stop}{' (applied)' if applied else ' (proposed, not written)' if edited else ''}: " \
               f"{first_line(result.answer)}"
     entry = LogEntry(task.id, task.title, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), outcome=outcome,
                      files_touched=list(files) or ["(none)"],
-                     tests_run=tests_run(getattr(result, "trajectory", None)) or "(none)")
+                     tests_run=tests_run(getattr(result, "trajectory", None)) or "(none)",
+                     fields={"Run": str(result.run_id)} if getattr(result, "run_id", None) else {})
     return render_build_log(BuildLog(entries=[entry]))
 
 

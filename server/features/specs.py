@@ -1,5 +1,7 @@
 """The spec workflow in the editor: hover, definition, references and code lenses on requirement and task IDs,
-diagnostics on spec documents and on code citing requirements, and the ``specpilot/specTree`` request.
+diagnostics on spec documents and on code citing requirements, the ``specpilot/specTree`` and
+``specpilot/specDetail`` requests (the sidebar and the spec panel), and the ``specpilot/specsChanged``
+notification, sent when what they show has changed.
 
 The handlers are thin: :mod:`specpilot.spec.lookup` finds IDs and builds the answers from a :class:`Catalog`
 (a snapshot of the folder's specs and citations, open buffers over the disk), cached per folder until a
@@ -12,6 +14,8 @@ the reverse).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -19,15 +23,19 @@ from typing import Any
 
 from lsprotocol import types
 
+from specpilot.agents.session import trajectory_dir
 from specpilot.server.app import RequestFailed, SpecPilotServer
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import FILE_EVENT_DELAY_MS, index_settled
 from specpilot.server.lsp_utils import path_to_uri, plain, uri_to_path
 from specpilot.spec.lookup import Catalog, Finding, IdAt, Location, id_at, load, spec_document_of
+from specpilot.spec.panel import spec_detail
 
 log = logging.getLogger("specpilot.server.specs")
 
 TREE_REQUEST = "specpilot/specTree"
+DETAIL_REQUEST = "specpilot/specDetail"
+CHANGED_NOTIFICATION = "specpilot/specsChanged"
 AFTER_INDEX_SECONDS = 0.25  # diagnostics wait this long after the index update of the same edit
 CACHE_SECONDS = 5.0  # edits made outside the editor (and not seen as events) show up after this
 SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
@@ -36,6 +44,7 @@ SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.Diagnost
 _catalogs: dict[Path, tuple[float, Catalog]] = {}
 _timers: dict[Path, asyncio.TimerHandle] = {}
 _published: set[str] = set()
+_shown: dict[Path, int] = {}  # per folder: a digest of what the sidebar and the panel show
 
 
 # -- the catalog -------------------------------------------------------------------------------------------
@@ -163,6 +172,7 @@ async def publish(ls: SpecPilotServer, folder: Folder) -> None:
     if ls.closed:
         return
     catalog = await catalog_of(ls, folder)
+    announce_changes(ls, folder, catalog)
     documents: dict[str, str] = {}
     for uri in ls.workspace.text_documents:
         path = uri_to_path(uri)
@@ -193,12 +203,63 @@ async def spec_tree(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any
     specs: list[dict[str, Any]] = []
     for folder in folders:
         catalog = await catalog_of(ls, folder)
+        _shown[folder.root] = _digest(catalog)
         for spec in catalog.tree():
             for key in ("requirements", "tasks"):
                 for entry in spec[key]:  # type: ignore[attr-defined]
                     entry["uri"] = path_to_uri(folder.root / entry.pop("path"))
             specs.append({**spec, "folder": folder.root.as_uri()})
     return {"specs": specs}
+
+
+def _digest(catalog: Catalog) -> int:
+    shown: list[Any] = [(s.info.name, s.info.stage, s.info.status, sorted(s.texts.items()), s.stale,
+                         catalog.text(s.path("build_log.md"))) for s in catalog.specs]
+    shown.append([(c.path, c.line, c.ids) for c in catalog.citations])
+    return int.from_bytes(hashlib.blake2b(json.dumps(shown, default=str).encode(), digest_size=8).digest(), "big")
+
+
+def announce_changes(ls: SpecPilotServer, folder: Folder, catalog: Catalog) -> None:
+    """``specpilot/specsChanged {folder}`` when the specs, their gates, tasks or citations differ from what
+    was last shown or announced (the editor then asks for the tree and the panel again)."""
+    if folder.root not in _shown:  # the editor has asked for nothing yet: nothing to refresh
+        return
+    digest = _digest(catalog)
+    if _shown[folder.root] != digest:
+        _shown[folder.root] = digest
+        ls.protocol.notify(CHANGED_NOTIFICATION, {"folder": folder.uri})
+
+
+def _with_uris(root: Path, value: Any) -> Any:
+    """The panel model with each workspace-relative ``{path, line, label}`` place given its file URI."""
+    if isinstance(value, dict):
+        out = {key: _with_uris(root, item) for key, item in value.items()}
+        if isinstance(value.get("path"), str) and "line" in value and "label" in value:
+            out["uri"] = path_to_uri(root / out.pop("path"))
+        return out
+    if isinstance(value, list):
+        return [_with_uris(root, item) for item in value]
+    return value
+
+
+async def detail(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
+    name = given.get("name")
+    if not isinstance(name, str) or not name:
+        raise RequestFailed("specpilot/specDetail needs {name, uri?}: the spec's folder name")
+    folders = list(ls.folders.values())
+    if given.get("uri"):
+        found = locate(ls, str(given["uri"]))
+        if found is None:
+            raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
+        folders = [found[0]]
+    for folder in folders:
+        catalog = await catalog_of(ls, folder)
+        _shown[folder.root] = _digest(catalog)
+        trajectories = trajectory_dir(folder.root, folder.settings)
+        model = await ls.in_query_thread(spec_detail, catalog, name, trajectories)
+        if model is not None:
+            return {**_with_uris(folder.root, model), "folder": folder.uri}
+    raise RequestFailed(f"no spec named {name!r} in this workspace")
 
 
 # -- registration ---------------------------------------------------------------------------------------------
@@ -253,3 +314,8 @@ def register(server: SpecPilotServer) -> None:
     async def tree(ls: SpecPilotServer, params: Any) -> dict[str, Any]:
         given = plain(params)
         return await spec_tree(ls, given if isinstance(given, dict) else {})
+
+    @server.feature(DETAIL_REQUEST)
+    async def spec_panel(ls: SpecPilotServer, params: Any) -> dict[str, Any]:
+        given = plain(params)
+        return await detail(ls, given if isinstance(given, dict) else {})

@@ -1,0 +1,53 @@
+"""The spec panel's requests through the real server: ``specpilot/specDetail`` answers with file
+URIs and the failing checks first, refuses an unknown spec, and ``specpilot/specsChanged``
+arrives when a command changes a spec (the panel and the tree then ask again)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from specpilot.server.lsp_utils import plain
+from tests.e2e.conftest import NO_MODEL, start, until
+from tests.unit.spec.test_lookup import SPEC, write_spec_workspace
+
+
+async def test_detail_and_change_notifications(client: LanguageClient, tmp_path: Path) -> None:
+    root = write_spec_workspace(tmp_path / "ws")
+    changed: list[dict[str, Any]] = []
+
+    @client.feature("specpilot/specsChanged")
+    def specs_changed(params: Any) -> None:
+        changed.append(plain(params))
+
+    await start(client, root, options=NO_MODEL)
+    detail = plain(await client.protocol.send_request_async("specpilot/specDetail", {"name": "001-csv-export"}))
+    assert detail["folder"] == root.as_uri()
+    assert [g["stage"] for g in detail["gates"]] == ["requirements", "design", "tasks", "implement", "review"]
+    r12 = next(r for r in detail["requirements"] if r["id"] == "R1.2")
+    assert r12["place"]["uri"] == (root / SPEC / "requirements.md").as_uri() and "path" not in r12["place"]
+    assert r12["questions"] == [{"id": "Q1", "text": "Should overwriting need confirmation in non-interactive "
+                                                     "runs too?"}]
+    code = next(row for row in detail["review"] if row["requirement"] == "R1.1")["code"]
+    assert [p["uri"] for p in code] == [(root / "report" / "csv.py").as_uri()]
+
+    with pytest.raises(JsonRpcException, match="no spec named '999-none'"):
+        await client.protocol.send_request_async("specpilot/specDetail", {"name": "999-none"})
+    with pytest.raises(JsonRpcException, match="needs"):
+        await client.protocol.send_request_async("specpilot/specDetail", {})
+
+    # A command that changes the spec: the server announces it, and the detail shows the change.
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "specpilot.spec.markDone", [{"name": "001-csv-export", "taskId": "T1"}]))
+    async def announced() -> bool:
+        return bool(changed)
+
+    await until(announced, timeout=20)
+    assert changed[0] == {"folder": root.as_uri()}
+    detail = plain(await client.protocol.send_request_async("specpilot/specDetail", {"name": "001-csv-export"}))
+    assert next(t for t in detail["tasks"] if t["id"] == "T1")["state"] == "done"
