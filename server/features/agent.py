@@ -15,6 +15,12 @@ files (agents/safety/risk.py: conftest.py, pytest.ini, .pth, CI files, ...) get
 an annotation of their own labelled "High-risk: why"; an editor that cannot show
 annotations is not sent them, and the user is told.
 
+``specpilot/feedback {decisionId, accepted, note?, uri?}`` (a request; answers
+``{recorded: true}``): the user's verdict on a proposal shown outside the refactor
+preview (a diff with Accept and Reject); ``decisionId`` is the ``runId`` the run
+answered with. It lands where an applied or discarded preview edit does: the run's
+trajectory and the policy (core/policy.py), which the learning loop reads.
+
 ``specpilot/setApiKey {provider?, key}``: the VS Code extension sends each key it
 keeps in the editor's secret storage ("openai", "anthropic"; no provider: a key for
 any provider without one of its own; an empty key removes it). The server holds
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from specpilot.agents.actions import FIX, AgentOffer, Diagnostic, agent_offers, task_for
 from specpilot.agents.loop import AgentEvent, RunResult
@@ -53,6 +60,7 @@ T = TypeVar("T")
 
 RUN_COMMAND = "specpilot.agent.run"
 API_KEY_NOTIFICATION = "specpilot/setApiKey"
+FEEDBACK_REQUEST = "specpilot/feedback"
 KEY_PROVIDERS = ("", "openai", "anthropic")  # "": the key serves any provider without one of its own
 AGENT_KINDS = {"explain": types.CodeActionKind.Empty, "tests": "refactor.rewrite.specpilot.tests",
                "implement": "refactor.rewrite.specpilot.implement", FIX: "quickfix.specpilot.fix"}
@@ -172,6 +180,25 @@ async def send_edit(ls: SpecPilotServer, folder: Folder, session: AgentSession, 
     return applied
 
 
+async def record_decision(ls: SpecPilotServer, given: Any) -> dict[str, Any]:
+    """``specpilot/feedback {decisionId, accepted, note?, uri?}``: the user's verdict on a proposal the
+    server made (``decisionId``: the ``runId`` an agent run answered with), recorded in the run's
+    trajectory and given to the policy, as an edit applied from the refactor preview is."""
+    if not isinstance(given, dict) or not isinstance(given.get("decisionId"), str) \
+            or not isinstance(given.get("accepted"), bool):
+        raise JsonRpcInvalidParams("specpilot/feedback needs {decisionId: string, accepted: boolean, note?, uri?}")
+    note = given.get("note") if isinstance(given.get("note"), str) else ""
+    folder = folder_for(ls, given.get("uri"))
+    session = await open_session(ls, folder)
+    try:
+        await asyncio.to_thread(session.feedback, given["decisionId"], accepted=given["accepted"], note=note[:2000])
+    except FileNotFoundError:
+        raise RequestFailed(f"no decision {given['decisionId']!r} in {folder.root.name}") from None
+    finally:
+        session.close()
+    return {"recorded": True}
+
+
 def sendable(ls: SpecPilotServer, folder: Folder, proposed: EditResult, label: str, versioned: bool) -> bool:
     """Whether the edit can go to the editor: every file still holds the text the agent worked
     from (else it would land on other text), and an editor without documentChanges is not
@@ -250,6 +277,10 @@ def register(server: SpecPilotServer) -> None:
     @typed_command(server, RUN_COMMAND)
     async def agent_run(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) -> dict[str, Any]:
         return await run_agent(ls, given)
+
+    @server.feature(FEEDBACK_REQUEST)
+    async def feedback(ls: SpecPilotServer, params: Any) -> dict[str, Any]:
+        return await record_decision(ls, plain(params))
 
     @server.feature(API_KEY_NOTIFICATION)
     def set_api_key(ls: SpecPilotServer, params: Any) -> None:
