@@ -307,11 +307,19 @@ class QuerySocket:
 
     def _answer(self, conn: socket.socket) -> Answer:
         uid = _peer_uid(conn)
+        # Read the request line even from a client about to be refused (and do nothing with it): a
+        # reply and close before its request was sent would break its pipe instead of answering it.
+        line, unread = b"", None
+        try:
+            line = _read_line(conn, MAX_LINE_BYTES)
+        except (OSError, ValueError) as exc:
+            unread = exc
         if uid is not None and uid != os.geteuid():
             log.warning("query socket of %s: refused a client of user %d", self.workspace, uid)
             return error_answer("forbidden", "this socket answers its owner only")
         try:
-            line = _read_line(conn, MAX_LINE_BYTES)
+            if unread is not None:
+                raise unread
             request = json.loads(line)
         except (OSError, ValueError) as exc:
             return error_answer("bad-request", f"expected one JSON line: {exc}")
