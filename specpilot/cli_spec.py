@@ -51,6 +51,9 @@ def add_parser(sub: Any) -> None:
     p_review = actions.add_parser("review", help="review.md: traceability matrix, gaps, verdict")
     p_review.add_argument("name", nargs="?")
     actions.add_parser("status", help="specs, their stages and gates")
+    p_show = actions.add_parser("show", help="one spec as the editor's spec panel shows it: gates, questions, "
+                                             "tasks, review gaps, drift")
+    p_show.add_argument("name", nargs="?", help="the spec (its folder name or number)")
     for parser in (p_new, p_clarify, p_design, p_tasks, *actions.choices.values()):
         if not any(a.dest == "workspace" for a in parser._actions):
             parser.add_argument("-w", "--workspace", type=Path, default=None,
@@ -89,6 +92,10 @@ def cmd_spec(args: argparse.Namespace) -> int:
             _run_task(project, flow, args)
         elif args.action == "review":
             staged.append(_stage(flow.review(args.name), args))
+        elif args.action == "show":
+            from specpilot.cli_spec_show import show
+
+            return show(project, args.name, args.json)
         else:
             _status(flow, args)
     except (SpecError, ValueError) as exc:
