@@ -4,7 +4,6 @@ tasks by state, the review matrix's gaps and drift; ``--json`` prints the model 
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
