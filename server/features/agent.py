@@ -187,7 +187,8 @@ async def record_decision(ls: SpecPilotServer, given: Any) -> dict[str, Any]:
     if not isinstance(given, dict) or not isinstance(given.get("decisionId"), str) \
             or not isinstance(given.get("accepted"), bool):
         raise JsonRpcInvalidParams("specpilot/feedback needs {decisionId: string, accepted: boolean, note?, uri?}")
-    note = given.get("note") if isinstance(given.get("note"), str) else ""
+    raw_note = given.get("note")
+    note = raw_note if isinstance(raw_note, str) else ""
     folder = folder_for(ls, given.get("uri"))
     session = await open_session(ls, folder)
     try:
