@@ -7,6 +7,8 @@
  */
 
 import * as vscode from "vscode";
+import { AGENT_EVENT, AgentView } from "./agent_view";
+import type { AgentEvent } from "./agent_text";
 import { ServerConnection } from "./client";
 import { pickSpec, registerCommands } from "./commands";
 import { SpecPanel } from "./panel/host";
@@ -32,12 +34,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
   const client = () => server.running();
   const specs = new SpecsView(client);
   const panel = new SpecPanel(context.extensionUri, client, log);
-  context.subscriptions.push(log, server, status, specs, panel,
+  const agent = new AgentView();
+  context.subscriptions.push(log, server, status, specs, panel, agent,
     vscode.window.registerTreeDataProvider("specpilot.specs", specs));
 
   server.onDidStart((running) => {
     context.subscriptions.push(
       running.onNotification(INDEX_STATUS, (payload: IndexStatus) => status.update(payload)),
+      running.onNotification(AGENT_EVENT, (event: AgentEvent) => agent.show(event)),
       running.onNotification(SPECS_CHANGED, () => {
         void specs.refresh();
         void panel.reload();

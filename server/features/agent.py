@@ -15,6 +15,9 @@ files (agents/safety/risk.py: conftest.py, pytest.ini, .pth, CI files, ...) get
 an annotation of their own labelled "High-risk: why"; an editor that cannot show
 annotations is not sent them, and the user is told.
 
+``specpilot/agentEvent {title, kind, step, message}`` (a notification): each step of a run as it happens
+(kind: start, text, tool, observation, critique, stop), for the editor's agent view.
+
 ``specpilot/feedback {decisionId, accepted, note?, uri?}`` (a request; answers
 ``{recorded: true}``): the user's verdict on a proposal shown outside the refactor
 preview (a diff with Accept and Reject); ``decisionId`` is the ``runId`` the run
@@ -61,6 +64,7 @@ T = TypeVar("T")
 RUN_COMMAND = "specpilot.agent.run"
 API_KEY_NOTIFICATION = "specpilot/setApiKey"
 FEEDBACK_REQUEST = "specpilot/feedback"
+EVENT_NOTIFICATION = "specpilot/agentEvent"  # {title, kind, step, message}: each step of a run as it happens
 KEY_PROVIDERS = ("", "openai", "anthropic")  # "": the key serves any provider without one of its own
 AGENT_KINDS = {"explain": types.CodeActionKind.Empty, "tests": "refactor.rewrite.specpilot.tests",
                "implement": "refactor.rewrite.specpilot.implement", FIX: "quickfix.specpilot.fix"}
@@ -145,6 +149,9 @@ async def with_progress(ls: SpecPilotServer, session: AgentSession, title: str, 
     limit = max(1, session.settings.agent.max_iterations)
 
     def on_event(event: AgentEvent) -> None:
+        # Every step, streamed text included, for the editor's agent view (`specpilot/agentEvent`).
+        ls.call_on_loop(ls.protocol.notify, EVENT_NOTIFICATION,
+                        {"title": title, "kind": event.kind, "step": event.step, "message": event.message})
         if event.kind != "text":
             reporter.report(min(95.0, 100.0 * event.step / limit), event.message, force=event.kind == "stop")
 
@@ -181,7 +188,10 @@ async def send_edit(ls: SpecPilotServer, folder: Folder, session: AgentSession, 
 
 
 async def record_decision(ls: SpecPilotServer, given: Any) -> dict[str, Any]:
-    """``specpilot/feedback {decisionId, accepted, note?, uri?}``: the user's verdict on a proposal the
+    """``specpilot/agentEvent {title, kind, step, message}`` (a notification): each step of a run as it happens
+(kind: start, text, tool, observation, critique, stop), for the editor's agent view.
+
+``specpilot/feedback {decisionId, accepted, note?, uri?}``: the user's verdict on a proposal the
     server made (``decisionId``: the ``runId`` an agent run answered with), recorded in the run's
     trajectory and given to the policy, as an edit applied from the refactor preview is."""
     if not isinstance(given, dict) or not isinstance(given.get("decisionId"), str) \

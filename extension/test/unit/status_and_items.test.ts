@@ -67,3 +67,24 @@ describe("the Specs view", () => {
     expect(clarityLabel(null)).toBe("");
   });
 });
+
+describe("the agent's output", () => {
+  const event = (kind: string, message: string, step = 1) => ({ title: "SpecPilot: Ask", kind, step, message });
+  it("streams text on one line and puts each tool call on its own", async () => {
+    const { eventLines } = await import("../../src/agent_text");
+    let mid = false;
+    let out = "";
+    for (const e of [event("start", "What does f return?", 0), event("text", "Let me "), event("text", "look."),
+      event("tool", "read_file({\"path\": \"a.py\"})"), event("observation", "def f(): return 1"), event("stop", "answered", 2)]) {
+      const { text, endsLine } = eventLines(e, mid);
+      out += text;
+      mid = !endsLine;
+    }
+    expect(out).toBe("# SpecPilot: Ask\nWhat does f return?\n\nLet me look.\n[step 1] → tool: read_file({\"path\": \"a.py\"})\n"
+      + "[step 1]   saw: def f(): return 1\n[step 2] ■ stop: answered\n");
+  });
+  it("cuts a long observation", async () => {
+    const { eventLines } = await import("../../src/agent_text");
+    expect(eventLines(event("observation", "x".repeat(1000)), false).text.length).toBeLessThan(430);
+  });
+});
