@@ -193,13 +193,18 @@ async def publish(ls: SpecPilotServer, folder: Folder) -> None:
 
 
 # -- the sidebar ----------------------------------------------------------------------------------------------
+def folders_asked(ls: SpecPilotServer, given: dict[str, Any]) -> list[Folder]:
+    """The folder of ``given["uri"]``, or every folder when the request names none."""
+    if not given.get("uri"):
+        return list(ls.folders.values())
+    found = locate(ls, str(given["uri"]))
+    if found is None:
+        raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
+    return [found[0]]
+
+
 async def spec_tree(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
-    folders = list(ls.folders.values())
-    if given.get("uri"):
-        found = locate(ls, str(given["uri"]))
-        if found is None:
-            raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
-        folders = [found[0]]
+    folders = folders_asked(ls, given)
     specs: list[dict[str, Any]] = []
     for folder in folders:
         catalog = await catalog_of(ls, folder)
@@ -246,12 +251,7 @@ async def detail(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:
     name = given.get("name")
     if not isinstance(name, str) or not name:
         raise RequestFailed("specpilot/specDetail needs {name, uri?}: the spec's folder name")
-    folders = list(ls.folders.values())
-    if given.get("uri"):
-        found = locate(ls, str(given["uri"]))
-        if found is None:
-            raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
-        folders = [found[0]]
+    folders = folders_asked(ls, given)
     for folder in folders:
         catalog = await catalog_of(ls, folder)
         _shown[folder.root] = _digest(catalog)
