@@ -151,8 +151,8 @@ function writeSettings(userData) {
     "telemetry.telemetryLevel": "off",
     "update.mode": "none",
     "extensions.ignoreRecommendations": true,
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
+    // Only values VS Code 1.139 takes as they are: a setting it migrates (e.g. extensions.autoUpdate:
+    // false -> "off") makes it rewrite this file while the extension reads specpilot.server.python.
     "workbench.tips.enabled": false,
     "workbench.enableExperiments": false,
     "chat.disableAIFeatures": true,
@@ -343,6 +343,9 @@ async function main() {
   }
 
   const logsDir = path.join(dirs.userData, "logs");
+  const extensionHostErrors = () => filesUnder(logsDir).filter((f) => /exthost\.log$/.test(f))
+    .flatMap((f) => fs.readFileSync(f, "utf8").split("\n")).filter((l) => /\[error\]/.test(l))
+    .map((l) => l.replace(/^\S+ \S+ \[error\] /, ""));
   const specpilotLog = () => filesUnder(logsDir).filter((f) => /SpecPilot\.log$/.test(f)).map((f) => fs.readFileSync(f, "utf8")).join("\n");
 
   const loadStart = Date.now();
@@ -447,8 +450,9 @@ async function main() {
       // The panel draws in <spec-panel>'s shadow root (playwright's locators pierce it; innerText does not).
       const body = (await frame.locator('spec-panel [role="alert"], spec-panel [data-empty]').allInnerTexts().catch(() => [])).join(" ");
       const toasts = (await vs.notifications()).join(" | ");
+      const errors = [...new Set(extensionHostErrors())].slice(-2).join(" | ");
       throw new Error(`the panel shows no gates; webview: ${body.replace(/\s+/g, " ").slice(0, 160) || "(no content)"}`
-        + `${toasts ? `; notifications: ${toasts.slice(0, 200)}` : ""}`);
+        + `${toasts ? `; notifications: ${toasts.slice(0, 200)}` : ""}${errors ? `; extension host: ${errors.slice(0, 300)}` : ""}`);
     }
     const stages = await gates.evaluateAll((nodes) => nodes.map((n) => `${n.getAttribute("data-gate-stage")}=${n.getAttribute("data-gate")}`));
     return `tab "${await vs.activeTab()}", gates: ${stages.join(", ")}`;
