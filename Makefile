@@ -81,7 +81,7 @@ test-extension: vsix
 	@CODE_SERVER=$$(NODE_HOME=$$(cat $(NODE_BIN)/NODE_HOME) bash extension/scripts/install_code_server.sh | tail -n 1) && \
 	$(NODE_PATH) CODE_SERVER="$$CODE_SERVER" SPECPILOT_PYTHON="$(CURDIR)/$(PY)" npm run --silent test:e2e
 
-bench: $(STAMP)
+bench: $(STAMP) vsix
 	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) bench/retrieval.py
 	$(PY) bench/speed.py
@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(PY) bench/code_actions.py
 	$(PY) bench/refactor_eval.py
 	$(PY) bench/spec_eval.py
+	$(PY) bench/vscode.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(SAMPLE)/.specpilot/cache node_modules extension/dist dist
