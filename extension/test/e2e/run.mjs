@@ -13,6 +13,8 @@
 //   SPECPILOT_PYTHON the interpreter of the server; default: <repo>/.venv/bin/python
 //   CHROMIUM         default: /usr/bin/chromium
 //   E2E_KEEP=1       keep the temporary folders (the path is printed)
+//   E2E_TRACE=verbose  specpilot.trace.server=verbose and the log at Trace level: the key check then
+//                    covers the JSON-RPC trace too
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -164,6 +166,8 @@ function writeSettings(userData) {
     "files.autoSave": "off",
     "git.enabled": false,
   };
+  // E2E_TRACE=verbose: the JSON-RPC trace in the SpecPilot output too (the key must stay out of it as well).
+  if (process.env.E2E_TRACE) settings["specpilot.trace.server"] = process.env.E2E_TRACE;
   fs.mkdirSync(path.join(userData, "User"), { recursive: true });
   fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
@@ -173,6 +177,11 @@ async function startCodeServer({ codeServer, env }, dirs, ws) {
   const args = [codeServer, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--config", path.join(dirs.tmp, "config.yaml"),
     "--user-data-dir", dirs.userData, "--extensions-dir", dirs.extensions, "--disable-telemetry", "--disable-update-check",
     "--disable-workspace-trust", "--disable-getting-started-override", "--ignore-last-opened", ws];
+  if (process.env.E2E_TRACE) {
+    // The SpecPilot log at Trace level, or the JSON-RPC trace is not written (--vscode-option
+    // builds an array only when repeated, and VS Code's `log` must be one).
+    args.splice(1, 0, "--vscode-option", "log=trace", "--vscode-option", "log=specpilot.specpilot:trace");
+  }
   const log = fs.openSync(path.join(dirs.tmp, "code-server.log"), "a");
   const child = spawn(nodeBin, args, {
     env: { ...env, XDG_CONFIG_HOME: path.join(dirs.tmp, "xdg-config"), XDG_DATA_HOME: path.join(dirs.tmp, "xdg-data") },
