@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specpilot.core.config import Settings
 from specpilot.spec.answers import OpenQuestion, answer_questions, open_questions
 from specpilot.spec.authoring import Author
 from specpilot.spec.clauses import added_note, repair
@@ -91,11 +92,13 @@ def _items(model: Requirements) -> list[RequirementItem]:
 
 class SpecWorkflow:
     def __init__(self, root: Path, *, retrieve: Retrieve | None = None, author: Author | None = None,
-                 store: SpecStore | None = None) -> None:
+                 store: SpecStore | None = None, settings: Settings | None = None) -> None:
         """``author``: a model that writes requirements and designs (spec/authoring.py);
         None or an offline one: the deterministic drafter writes them. ``store``: the workspace's spec store
-        (one that sees the editor's buffers); None: a store of the folder."""
+        (one that sees the editor's buffers); None: a store of the folder. ``settings`` decide which files
+        the review and status scan for citations (the server's include the editor's); None: the workspace's."""
         self.root = root.resolve()
+        self.settings = settings
         self.store = store if store is not None else SpecStore(self.root)
         self.retrieve = retrieve
         self.author = author if author is not None and author.available else None
@@ -299,7 +302,7 @@ class SpecWorkflow:
         profile = _profile(requirements)
         tasks_text = self.store.read(info, "tasks") if self.store.has(info, "tasks") else None
         tasks = parse_tasks(tasks_text)[0] if tasks_text is not None else None
-        found = find_citations(self.root)  # one scan of the workspace
+        found = find_citations(self.root, self.settings)  # one scan of the workspace
         citations = _citing(info.name, requirements, found)
         rows = traceability(requirements, tasks, citations)
         gaps = [f"{row.requirement}: {row.status}" for row in rows if row.status != "ok"]
@@ -344,7 +347,8 @@ class SpecWorkflow:
         if not self.store.has(info, "review"):
             return Drift(False, [], checked=False)
         requirements, _ = parse_requirements(self.store.read(info, "requirements"))
-        citations = _citing(info.name, requirements, find_citations(self.root) if found is None else found)
+        found = find_citations(self.root, self.settings) if found is None else found
+        citations = _citing(info.name, requirements, found)
         front = split_front_matter(self.store.read(info, "review")).fields
         return check(front, citations, self.root)
 
@@ -356,7 +360,7 @@ class SpecWorkflow:
             for document in ("requirements", "design", "tasks", "review"):
                 gates[document] = self._recorded_gate(info, document)
             if gates["review"] is not None and found is None:
-                found = find_citations(self.root)
+                found = find_citations(self.root, self.settings)
             rows.append(StatusRow(info, gates, self.drift(info, found).changed))
         return rows
 

@@ -90,7 +90,7 @@ class Project:
         """The spec workflow over this project's store; ``author``: with the configured model (when there is
         one); ``retrieval``: the design cites code from the index."""
         return SpecWorkflow(self.root, retrieve=self.retrieve if retrieval else None,
-                            author=self.author() if author else None, store=self.specs)
+                            author=self.author() if author else None, store=self.specs, settings=self.settings)
 
     # -- the agent ----------------------------------------------------------------------------------------------
     def agent_session(self, policy: Policy | None = None) -> AgentSession:

@@ -197,3 +197,17 @@ def test_a_requirements_document_without_a_title_gives_stages_the_specs_name(tmp
     tasks = flow.tasks(force=True).path.read_text()
     assert "# Design: export the report as csv" in design
     assert "None" not in design and "None" not in tasks
+
+
+def test_the_review_scans_with_the_settings_it_is_given(tmp_path: Path) -> None:
+    """A server's settings (the editor's index.exclude included) decide which files the review reads
+    citations from, as they decide the sidebar's."""
+    from specpilot.core.config import load_settings
+    from specpilot.spec.workflow import SpecWorkflow
+    from tests.unit.spec.test_lookup import write_spec_workspace
+
+    root = write_spec_workspace(tmp_path / "ws")
+    assert not [p for p in SpecWorkflow(root).review("001").gate.problems if "R1.1" in p]
+    excluded, _ = load_settings(root, [{"index": {"exclude": ["tests/"]}}])
+    problems = SpecWorkflow(root, settings=excluded).review("001").gate.problems
+    assert "R1.1: no test" in problems
