@@ -7,6 +7,7 @@
 import * as vscode from "vscode";
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, State } from "vscode-languageclient/node";
 import { discover, type Discovery, type Found, installArgs, runProcess, SOURCE_LABEL } from "./interpreter";
+import { masker } from "./mask";
 
 export const CLIENT_ID = "specpilot";
 const README = "https://github.com/specpilot/specpilot#in-vs-code";
@@ -43,6 +44,23 @@ export async function findInterpreter(log: vscode.LogOutputChannel): Promise<Dis
   return discover({ setting, pythonExtension, folders });
 }
 
+const WRITERS = new Set(["append", "appendLine", "replace", "trace", "debug", "info", "warn", "error"]);
+
+/** ``channel`` with every string written to it masked first (mask.ts): the protocol trace prints the
+ * parameters of every message, the API key's notification among them. */
+export function masked(channel: vscode.LogOutputChannel): vscode.LogOutputChannel {
+  return new Proxy(channel, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      if (typeof property === "string" && WRITERS.has(property)) {
+        return (...args: unknown[]) => value.apply(target, args.map((a) => (typeof a === "string" ? masker.mask(a) : a)));
+      }
+      return value.bind(target);
+    },
+  });
+}
+
 export class ServerConnection implements vscode.Disposable {
   client: LanguageClient | undefined;
   found: Found | undefined;
@@ -73,8 +91,8 @@ export class ServerConnection implements vscode.Disposable {
         { scheme: "file", pattern: "**/.specpilot/specs/**/*.md" },
         { scheme: "file", pattern: "**/.specpilot/steering/*.md" },
       ],
-      outputChannel: this.log,
-      traceOutputChannel: this.log,
+      outputChannel: masked(this.log),
+      traceOutputChannel: masked(this.log),
       synchronize: { configurationSection: "specpilot" },
     };
     const client = new LanguageClient(CLIENT_ID, "SpecPilot", serverOptions, clientOptions);

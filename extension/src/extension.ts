@@ -39,8 +39,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
     vscode.window.registerTreeDataProvider("specpilot.specs", specs));
 
   server.onDidStart((running) => {
+    // The server opens its folders after it starts: the tree asked at start may be empty. Ask again
+    // when each folder reports its index for the first time.
+    const seen = new Set<string>();
     context.subscriptions.push(
-      running.onNotification(INDEX_STATUS, (payload: IndexStatus) => status.update(payload)),
+      running.onNotification(INDEX_STATUS, (payload: IndexStatus) => {
+        status.update(payload);
+        if (!seen.has(payload.folder)) {
+          seen.add(payload.folder);
+          void specs.refresh();
+        }
+      }),
       running.onNotification(AGENT_EVENT, (event: AgentEvent) => agent.show(event)),
       running.onNotification(SPECS_CHANGED, () => {
         void specs.refresh();
@@ -65,7 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
     if (choice === "Show Log") log.show();
     if (choice === "Restart Server") await vscode.commands.executeCommand("specpilot.restartServer");
   });
-  add("specpilot.setApiKey", () => setApiKey(context.secrets, client()));
+  add("specpilot.setApiKey", () => setApiKey(context.secrets));
   add("specpilot.semanticSearch", () => {
     const editor = vscode.window.activeTextEditor;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).slice(0, 200) : "";

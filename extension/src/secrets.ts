@@ -6,6 +6,7 @@
 
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
+import { masker } from "./mask";
 
 /** The providers that take a key (a local OpenAI-compatible server is "openai" with a base URL). */
 export const PROVIDERS = ["openai", "anthropic"] as const;
@@ -26,11 +27,12 @@ export async function sendKeys(secrets: vscode.SecretStorage, client: LanguageCl
   if (!client) return;
   for (const provider of PROVIDERS) {
     const key = await secrets.get(secretName(provider));
+    masker.add(key); // before it is sent: the protocol trace would print it
     await client.sendNotification(API_KEY_NOTIFICATION, { provider, key: key ?? "" });
   }
 }
 
-export async function setApiKey(secrets: vscode.SecretStorage, client: LanguageClient | undefined): Promise<void> {
+export async function setApiKey(secrets: vscode.SecretStorage): Promise<void> {
   const current = configuredProvider();
   const picked = await vscode.window.showQuickPick(
     PROVIDERS.map((p) => ({ label: p, description: p === current ? "the provider in use (specpilot.model.provider)" : undefined })),
@@ -48,7 +50,7 @@ export async function setApiKey(secrets: vscode.SecretStorage, client: LanguageC
   } else {
     await secrets.delete(secretName(picked.label));
   }
-  await sendKeys(secrets, client);
+  // secrets.onDidChange (extension.ts) sends the keys to the server.
   void vscode.window.showInformationMessage(
     key.trim() ? `SpecPilot: the ${picked.label} API key is stored.` : `SpecPilot: the ${picked.label} API key is removed.`);
 }

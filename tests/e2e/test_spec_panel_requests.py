@@ -36,6 +36,14 @@ async def test_detail_and_change_notifications(client: LanguageClient, tmp_path:
     code = next(row for row in detail["review"] if row["requirement"] == "R1.1")["code"]
     assert [p["uri"] for p in code] == [(root / "report" / "csv.py").as_uri()]
 
+    by_folder = plain(await client.protocol.send_request_async(
+        "specpilot/specDetail", {"name": "001-csv-export", "uri": root.as_uri()}))  # as the panel asks
+    assert by_folder == detail
+    tree = plain(await client.protocol.send_request_async("specpilot/specTree", {"uri": root.as_uri()}))
+    assert [s["name"] for s in tree["specs"]] == ["001-csv-export"]
+    with pytest.raises(JsonRpcException, match="not in a workspace folder"):
+        await client.protocol.send_request_async("specpilot/specDetail", {"name": "001-csv-export",
+                                                                          "uri": tmp_path.as_uri()})
     with pytest.raises(JsonRpcException, match="no spec named '999-none'"):
         await client.protocol.send_request_async("specpilot/specDetail", {"name": "999-none"})
     with pytest.raises(JsonRpcException, match="needs"):

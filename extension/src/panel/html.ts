@@ -32,10 +32,18 @@ export function makeNonce(): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** One source expression: 'self', a scheme with an optional host (wildcards allowed), or a bare host. */
+const CSP_SOURCE = /^(?:'self'|[a-z][a-z0-9+.-]*:(?:\/\/[^\s;,'"]+)?|[^\s;,'":]+)$/i;
+
 /** The Content-Security-Policy of the panel page. */
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   if (!NONCE_PATTERN.test(nonce)) throw new Error("the nonce must be 16+ base64 characters");
-  if (/[;,\s'"]/.test(cspSource)) throw new Error(`not a CSP source: ${cspSource}`);
+  // VS Code gives one source or several (1.139: `'self' https://*.vscode-cdn.net`); each must be a plain
+  // source expression, so nothing can close the directive and add one of its own.
+  const sources = cspSource.trim().split(/\s+/);
+  if (!cspSource.trim() || sources.some((source) => !CSP_SOURCE.test(source))) {
+    throw new Error(`not a CSP source: ${cspSource}`);
+  }
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,

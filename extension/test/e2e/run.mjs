@@ -13,8 +13,8 @@
 //   SPECPILOT_PYTHON the interpreter of the server; default: <repo>/.venv/bin/python
 //   CHROMIUM         default: /usr/bin/chromium
 //   E2E_KEEP=1       keep the temporary folders (the path is printed)
-//   E2E_TRACE=verbose  specpilot.trace.server=verbose and the log at Trace level: the key check then
-//                    covers the JSON-RPC trace too
+//   E2E_TRACE        specpilot.trace.server (default verbose, with the log at Trace level, so the key
+//                    check covers the JSON-RPC trace too); E2E_TRACE=off runs without the trace
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -26,6 +26,7 @@ import { chromium } from "playwright-core";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const artifacts = path.join(repo, "extension", "test", "artifacts");
+const TRACE = process.env.E2E_TRACE || "verbose";
 const python = process.env.SPECPILOT_PYTHON || path.join(repo, ".venv", "bin", "python");
 const nodeBin = process.env.NODE_HOME ? path.join(process.env.NODE_HOME, "bin", "node") : process.execPath;
 const QUERY = "parse the cookie header into a dict of names and values";
@@ -167,7 +168,7 @@ function writeSettings(userData) {
     "git.enabled": false,
   };
   // E2E_TRACE=verbose: the JSON-RPC trace in the SpecPilot output too (the key must stay out of it as well).
-  if (process.env.E2E_TRACE) settings["specpilot.trace.server"] = process.env.E2E_TRACE;
+  if (TRACE !== "off") settings["specpilot.trace.server"] = TRACE;
   fs.mkdirSync(path.join(userData, "User"), { recursive: true });
   fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
@@ -177,7 +178,7 @@ async function startCodeServer({ codeServer, env }, dirs, ws) {
   const args = [codeServer, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--config", path.join(dirs.tmp, "config.yaml"),
     "--user-data-dir", dirs.userData, "--extensions-dir", dirs.extensions, "--disable-telemetry", "--disable-update-check",
     "--disable-workspace-trust", "--disable-getting-started-override", "--ignore-last-opened", ws];
-  if (process.env.E2E_TRACE) {
+  if (TRACE !== "off") {
     // The SpecPilot log at Trace level, or the JSON-RPC trace is not written (--vscode-option
     // builds an array only when repeated, and VS Code's `log` must be one).
     args.splice(1, 0, "--vscode-option", "log=trace", "--vscode-option", "log=specpilot.specpilot:trace");

@@ -66,6 +66,12 @@ describe("the panel page's Content-Security-Policy", () => {
     expect(() => contentSecurityPolicy(CSP_SOURCE, "short")).toThrow();
     expect(() => contentSecurityPolicy(CSP_SOURCE, "abc'; script-src *")).toThrow();
     expect(() => contentSecurityPolicy("https://a; script-src *", NONCE)).toThrow();
+    expect(() => contentSecurityPolicy("https://a 'unsafe-inline'", NONCE)).toThrow();
+    expect(() => contentSecurityPolicy("https://a,script-src", NONCE)).toThrow();
+    expect(() => contentSecurityPolicy("", NONCE)).toThrow();
+    // VS Code 1.139 gives several sources at once.
+    expect(contentSecurityPolicy("'self' https://*.vscode-cdn.net", NONCE))
+      .toContain("style-src 'self' https://*.vscode-cdn.net 'nonce-");
   });
 });
 
