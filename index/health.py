@@ -99,6 +99,7 @@ class HealthReport:
     salvaged: int = 0  # vectors copied from the vectors table into the cache
     fresh: bool = False  # nothing was indexed here yet
     thorough: bool = True  # False: another process had the index open (no agreement checks, no probes)
+    verified: bool = False  # not checked: the folder is as it was when last found sound (index/verified.py)
 
     @property
     def healthy(self) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from specpilot.core.config import Settings
 from specpilot.core.paths import cache_dir
-from specpilot.index import health
+from specpilot.index import health, verified
 from specpilot.index.embedder import Embedder, EmbedderError, resolve_model_path
 from specpilot.index.health import HealthReport
 from specpilot.index.open_lock import checking
@@ -41,4 +41,7 @@ def check_workspace(root: Path, settings: Settings) -> HealthReport:
     dim, model = index_identity(settings)
     folder = cache_dir(root.resolve(), settings.cache_path) / "index"
     with checking(folder) as alone:
-        return health.check(folder, store_layout(dim, model, sidecars=True), alone=alone)
+        report = health.check(folder, store_layout(dim, model, sidecars=True), alone=alone)
+    if report.problems:  # whatever the stamp says, the next open checks (and repairs) in full
+        verified.forget(folder)
+    return report

@@ -78,9 +78,14 @@ class Manifest:
         # Paths whose rows were being written at the last save: after a crash they
         # may have rows the manifest does not list, so they count as existing.
         self.in_flight: list[str] = json.loads(meta.get("in_flight", "[]"))
+        self._saved = (self.last_update, list(self.in_flight))
 
     def save(self) -> None:
+        """Write what changed since the last save; nothing at all when nothing did (a read-only open
+        leaves the file untouched, so the index stays verified: index/verified.py)."""
         with self._lock:
+            if not self.files.dirty and self._saved == (self.last_update, list(self.in_flight)):
+                return
             dirty, self.files.dirty = self.files.dirty, set()
             try:
                 with transaction(self._db):
@@ -97,6 +102,7 @@ class Manifest:
             except BaseException:
                 self.files.dirty |= dirty
                 raise
+            self._saved = (self.last_update, list(self.in_flight))
 
     def clear(self) -> None:
         self.files.clear()

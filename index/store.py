@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from specpilot.core import memory
-from specpilot.index import health
+from specpilot.index import health, verified
 from specpilot.index.chunk_rows import ROW_COLUMNS as ROW_COLUMNS  # re-exported
 from specpilot.index.chunk_rows import STORED_COLUMNS, chunk_rows
 from specpilot.index.chunk_rows import search_text as search_text  # re-exported
@@ -41,7 +41,14 @@ from specpilot.index.model import Chunk
 from specpilot.index.open_lock import OpenLock
 from specpilot.index.positions import ChunkPositions
 from specpilot.index.predicates import in_list, quote
-from specpilot.index.store_tables import CHUNKS, connect, create_chunk_indexes, store_layout, write_meta
+from specpilot.index.store_tables import (
+    CHUNKS,
+    SCHEMA_VERSION,
+    connect,
+    create_chunk_indexes,
+    store_layout,
+    write_meta,
+)
 from specpilot.index.vectors import CARRIED_COLUMNS, RANK_COLUMNS
 
 log = logging.getLogger("specpilot.index.store")
@@ -100,7 +107,12 @@ class IndexStore:
         self._open_lock.share()  # others may open it now (held until ``close``)
 
     def _check_and_connect(self, alone: bool) -> None:
-        self.health = health.check(self.folder, self.layout(), alone=alone)
+        stamp = f"{SCHEMA_VERSION}:{self.model}:{self.dim}:{self.sidecars}"
+        if verified.matches(self.folder, stamp):  # unchanged since a clean check: skip it
+            self.health = health.HealthReport(verified=True, thorough=alone)
+        else:
+            verified.forget(self.folder)
+            self.health = health.check(self.folder, self.layout(), alone=alone)
         action = health.repair_files(self.folder, self.health, self.dim)
         if action != health.NONE:
             self._notice(self.health.summary() if action != health.RESET
@@ -116,6 +128,8 @@ class IndexStore:
             health.repair_files(self.folder, self.health, self.dim)
             self._connect()
         self.rebuilt = self.health.repaired in (health.REBUILD, health.RESET)
+        if alone and self.health.healthy and self.health.thorough and not self.health.fresh:
+            verified.record(self.folder, stamp)
         if self.health.repaired == health.VECTORS_ONLY:
             with self._lock:
                 restored = health.restore_vectors(self)
