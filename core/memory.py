@@ -10,7 +10,6 @@ LanceDB's own caches are bounded separately (see ``index.store``).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import logging
 import sys
@@ -30,9 +29,19 @@ def _glibc() -> ctypes.CDLL | None:
     global _libc
     if _libc is None and sys.platform.startswith("linux"):
         try:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            _libc.mallopt  # noqa: B018 - musl has no mallopt: treat as absent
-        except (OSError, AttributeError):
+            # glibc's soname first: ctypes.util.find_library runs ldconfig (tens of ms at every start).
+            _libc = ctypes.CDLL("libc.so.6")
+        except OSError:
+            from ctypes.util import find_library
+
+            try:
+                _libc = ctypes.CDLL(find_library("c") or "libc.so.6")
+            except OSError:
+                _libc = None
+        try:
+            if _libc is not None:
+                _libc.mallopt  # noqa: B018 - musl has no mallopt: treat as absent
+        except AttributeError:
             _libc = None
     return _libc
 
