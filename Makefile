@@ -12,6 +12,8 @@ SAMPLE := examples/sample_workspace
 NODE_BIN  := $(VENV)/node-bin
 NODE_PATH := PATH="$(CURDIR)/$(NODE_BIN):$$PATH"
 NPM_STAMP := node_modules/.installed
+VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+VSIX      := dist/specpilot-$(VERSION).vsix
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,7 +64,7 @@ $(NPM_STAMP): package-lock.json $(NODE_BIN)/npm
 # The VS Code extension: dist/specpilot-<version>.vsix (the bundle, the manifest, the icon; no sources).
 vsix: $(NPM_STAMP)
 	$(NODE_PATH) npm run --silent build
-	$(NODE_PATH) sh extension/scripts/package_vsix.sh
+	$(NODE_PATH) bash extension/scripts/package_vsix.sh --no-build
 
 # Lint first (ruff, mypy, tsc; pinned), then the Python suite, then the extension's three layers
 # (vitest units, the spec panel in headless Chromium, the extension in code-server); pytest exit
@@ -79,7 +81,8 @@ test-extension: vsix
 	$(NODE_PATH) npm run --silent test:unit
 	$(NODE_PATH) npm run --silent test:panel
 	@CODE_SERVER=$$(NODE_HOME=$$(cat $(NODE_BIN)/NODE_HOME) bash extension/scripts/install_code_server.sh | tail -n 1) && \
-	$(NODE_PATH) CODE_SERVER="$$CODE_SERVER" SPECPILOT_PYTHON="$(CURDIR)/$(PY)" npm run --silent test:e2e
+	$(NODE_PATH) CODE_SERVER="$$CODE_SERVER" SPECPILOT_VSIX="$(CURDIR)/$(VSIX)" SPECPILOT_PYTHON="$(CURDIR)/$(PY)" \
+	    npm run --silent test:e2e
 
 bench: $(STAMP) vsix
 	$(PY) -m pip install -q -e '.[test,bench]'

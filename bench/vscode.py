@@ -18,6 +18,7 @@ over 3 runs would be the largest anyway), with the e2e test's own total for scal
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -48,6 +49,8 @@ def environment() -> dict[str, str]:
     done = subprocess.run(["bash", str(ROOT / "extension" / "scripts" / "install_code_server.sh")],
                           capture_output=True, text=True, env=env, check=True)
     env["CODE_SERVER"] = done.stdout.strip().splitlines()[-1]
+    version = json.loads((ROOT / "package.json").read_text())["version"]
+    env["SPECPILOT_VSIX"] = str(ROOT / "dist" / f"specpilot-{version}.vsix")  # built by `make vsix`
     return env
 
 
