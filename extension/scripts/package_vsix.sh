@@ -37,7 +37,8 @@ name="$(node -p 'require("./package.json").name')"
 out="dist/$name-$version.vsix"
 mkdir -p dist
 rm -f "$out"
-node_modules/.bin/vsce package --no-dependencies --skip-license --out "$out" >&2
+# The extension's own README (the repository's links images by relative paths, which vsce refuses).
+node_modules/.bin/vsce package --no-dependencies --skip-license --readme-path extension/README.md --out "$out" >&2
 echo "packaged $out ($(stat -c %s "$out") bytes):" >&2
 node_modules/.bin/vsce ls --no-dependencies | sed 's/^/  /' >&2
 echo "$out"
