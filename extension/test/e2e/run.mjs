@@ -426,6 +426,42 @@ async function main() {
     return `definition and call renamed (${text.split("parse_cookie_header").length - 1} occurrences in cookies.py)`;
   });
 
+  await check("workspace symbols (Ctrl+T) come from the server, unsaved edits included", async () => {
+    // VS Code keeps only the symbols whose name fuzzy-matches the typed text, so a description
+    // ("turn a cookie header into a dict") shows nothing here even though the server ranks
+    // parse_cookie first for it: natural language goes through SpecPilot: Semantic Search.
+    // The renamed function exists only in the unsaved buffer, which the server indexes.
+    await vs.closeQuickInput();
+    await page.keyboard.press("Control+T");
+    await vs.input.waitFor({ state: "visible", timeout: 5_000 });
+    await vs.input.pressSequentially("cookie", { delay: 10 });
+    const row = vs.rows.filter({ hasText: "parse_cookie_header" }).first();
+    await row.waitFor({ state: "visible", timeout: 20_000 });
+    const listed = (await vs.rows.allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim());
+    await vs.closeQuickInput();
+    return `${listed.length} symbols for "cookie", the renamed parse_cookie_header among them`;
+  });
+
+  await check("a code action (extract function) appears and applies", async () => {
+    if ((await vs.activeFile()) !== EXPECTED_FILE) await vs.open("httpkit/cookies.py");
+    const before = await vs.editorText();
+    // Select the statements of lines 8-12 (the jar and the loop that fills it).
+    await vs.goToLine(8, 5);
+    for (let i = 0; i < 4; i++) await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Shift+End");
+    await page.keyboard.press("Control+.");
+    const action = page.locator(".action-widget .monaco-list-row, .context-view .action-item", { hasText: "Extract function" }).first();
+    await action.waitFor({ state: "visible", timeout: 20_000 });
+    await action.click();
+    const after = await until("the extracted function in the editor", async () => {
+      const now = await vs.editorText();
+      return (now.match(/^\s*def /gm) ?? []).length > (before.match(/^\s*def /gm) ?? []).length ? now : "";
+    }, 30_000);
+    const added = (after.match(/^\s*def [A-Za-z_]\w*/gm) ?? []).map((d) => d.trim()).filter((d) => !before.includes(d));
+    await page.keyboard.press("Escape"); // leave any rename box the edit opened
+    return `new function: ${added.join(", ") || "(renamed in place)"}`;
+  });
+
   let specListed = false;
   await check("Specs view lists the spec", async () => {
     await vs.closeQuickInput();
