@@ -32,6 +32,7 @@ const nodeBin = process.env.NODE_HOME ? path.join(process.env.NODE_HOME, "bin", 
 const QUERY = "parse the cookie header into a dict of names and values";
 const EXPECTED_FILE = "cookies.py"; // httpkit/cookies.py: parse_cookie
 const SPEC_IDEA = "Export search results as CSV so users can share them";
+const CITING_CODE = '"""Search result export."""\n\n\n# Requirements: R1.1\ndef export_csv(rows):\n    return "\\n".join(",".join(map(str, row)) for row in rows)\n';
 const SPEC_TITLE = "Export search results as CSV";
 const started = Date.now();
 
@@ -143,6 +144,8 @@ function makeWorkspace(tmp) {
     filter: (source) => !source.includes(`${path.sep}.specpilot${path.sep}cache`),
   });
   const made = JSON.parse(sh(python, ["-m", "specpilot", "spec", "new", SPEC_IDEA, "-w", ws, "--json"], { cwd: ws }));
+  // Code that cites the spec's first criterion: its hover and the criterion's code lens.
+  fs.writeFileSync(path.join(ws, "httpkit", "export.py"), CITING_CODE);
   return { ws, spec: made.spec, requirements: made.path };
 }
 
@@ -502,6 +505,21 @@ async function main() {
     }
     const stages = await gates.evaluateAll((nodes) => nodes.map((n) => `${n.getAttribute("data-gate-stage")}=${n.getAttribute("data-gate")}`));
     return `tab "${await vs.activeTab()}", gates: ${stages.join(", ")}`;
+  });
+
+  await check("hover on a cited requirement and the requirement's code lens", async () => {
+    await vs.open("httpkit/export.py");
+    await vs.goToLine(4, 19); // the R1.1 of "# Requirements: R1.1"
+    await page.keyboard.press("Control+K");
+    await page.keyboard.press("Control+I"); // Show Hover
+    const hover = page.locator(".monaco-hover", { hasText: "R1.1" }).first();
+    await hover.waitFor({ state: "visible", timeout: 20_000 });
+    const hoverText = (await hover.innerText()).replace(/\s+/g, " ").trim();
+    await page.keyboard.press("Escape");
+    await vs.open(path.relative(ws, requirements));
+    const lens = page.locator(".editor-group-container.active .codelens-decoration", { hasText: "test" }).first();
+    await lens.waitFor({ state: "visible", timeout: 20_000 });
+    return `hover: "${hoverText.slice(0, 80)}"; lens: "${(await lens.innerText()).trim()}"`;
   });
 
   await check("a spec file shows a diagnostic", async () => {
