@@ -149,9 +149,29 @@ function makeWorkspace(tmp) {
   return { ws, spec: made.spec, requirements: made.path };
 }
 
-function writeSettings(userData) {
+/** The loopback OpenAI-compatible model (model_server.py, over tests/loopback) the Ask check talks to. */
+async function startModel() {
+  const child = spawn(python, [path.join(repo, "extension", "test", "e2e", "model_server.py")],
+    { cwd: repo, stdio: ["pipe", "pipe", "inherit"] });
+  cleanups.push(() => { child.stdin.end(); child.kill(); });
+  const line = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (data) => {
+      out += data;
+      if (out.includes("\n")) resolve(out.split("\n")[0]);
+    });
+    child.on("exit", (code) => reject(new Error(`the loopback model exited (${code})`)));
+  });
+  return JSON.parse(line);
+}
+
+function writeSettings(userData, model) {
   const settings = {
     "specpilot.server.python": python,
+    "specpilot.model.provider": "openai",
+    "specpilot.model.baseUrl": model.baseUrl,
+    "specpilot.model.model": model.model,
+    "specpilot.model.maxRetries": 0,
     "workbench.startupEditor": "none",
     "security.workspace.trust.enabled": false,
     "telemetry.telemetryLevel": "off",
@@ -322,7 +342,8 @@ async function main() {
   const vsixBytes = fs.statSync(tools.vsix).size;
   say(`setup: ${path.relative(repo, tools.vsix) || tools.vsix} (${vsixBytes} bytes), code-server ${sh(nodeBin, [tools.codeServer, "--version"]).split("\n")[0].trim()}`);
   const { ws, spec, requirements } = makeWorkspace(tmp);
-  writeSettings(dirs.userData);
+  const model = await startModel();
+  writeSettings(dirs.userData, model);
   sh(nodeBin, [tools.codeServer, "--install-extension", tools.vsix, "--force", "--extensions-dir", dirs.extensions, "--user-data-dir", dirs.userData],
     { env: tools.env });
   const url = await startCodeServer(tools, dirs, ws);
@@ -562,6 +583,23 @@ async function main() {
     const inBrowser = filesHolding(dirs.browser, key).map((f) => path.relative(dirs.browser, f));
     return `stored; not in ${filesUnder(dirs.userData).length} files of the user-data-dir nor the SpecPilot output; `
       + `browser profile: ${inBrowser.length ? `in ${inBrowser.join(", ")} (VS Code web's secret storage)` : "absent"}`;
+  });
+
+  await check("Ask streams the agent's steps into its output and answers (loopback model)", async () => {
+    const agentLog = () => filesUnder(logsDir).filter((f) => /SpecPilot Agent\.log$/.test(f))
+      .map((f) => fs.readFileSync(f, "utf8")).join("\n");
+    await vs.command("SpecPilot: Ask");
+    await page.locator(".quick-input-widget .quick-input-title", { hasText: "SpecPilot: Ask" }).waitFor({ timeout: 10_000 });
+    await vs.input.pressSequentially("What does parse_cookie do?", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await vs.notification("splits the header on semicolons", 90_000);
+    const steps = await until("the steps in the SpecPilot Agent output", () => {
+      const text = agentLog();
+      return text.includes("→ tool: read_file(") && text.includes("■ stop") ? text : "";
+    }, 30_000, 500);
+    if (steps.includes(key)) throw new Error("the key is in the agent's output");
+    await page.screenshot({ path: path.join(artifacts, "e2e-ask.png") });
+    return `answered; the agent output shows ${steps.split("\n").filter((l) => l.startsWith("[step")).length} steps`;
   });
 
   for (const [name, value, unit] of figures) say(`figure: ${name} ${value} ${unit}`);

@@ -1,0 +1,26 @@
+"""A loopback OpenAI-compatible model for the end-to-end test's Ask (tests/loopback's server):
+it answers one agent run (a read_file call, then a streamed answer), prints its base URL, and
+serves until its stdin closes. Run from the repository root: python extension/test/e2e/model_server.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+import tests.loopback.openai_server as wire  # noqa: E402
+from tests.loopback import serving  # noqa: E402
+
+ANSWER = "parse_cookie splits the header on semicolons (httpkit/cookies.py:6)."
+
+with serving(wire.OpenAIServer()) as server:
+    server.push(wire.stream([], [("c1", "read_file", [json.dumps({"path": "httpkit/cookies.py"})])]),
+                wire.stream(["parse_cookie splits the header ", "on semicolons (httpkit/cookies.py:6)."], []),
+                wire.answer("DONE"), wire.answer("DONE"))
+    print(json.dumps({"baseUrl": server.base_url, "model": wire.MODEL, "answer": ANSWER}), flush=True)
+    sys.stdin.read()
+    print(json.dumps({"requests": len(server.requests),
+                      "authorization": [r.headers.get("authorization", "") for r in server.requests]}), flush=True)
