@@ -15,11 +15,18 @@ import tests.loopback.openai_server as wire  # noqa: E402
 from tests.loopback import serving  # noqa: E402
 
 ANSWER = "parse_cookie splits the header on semicolons (httpkit/cookies.py:6)."
+PATCH = ('--- a/httpkit/export.py\n+++ b/httpkit/export.py\n@@ -1,4 +1,4 @@\n-"""Search result export."""\n'
+         '+"""Search result export, as CSV."""\n \n \n # Requirements: R1.1\n')
 
 with serving(wire.OpenAIServer()) as server:
+    # Ask: a tool call, then the answer (an Ask has no critic).
     server.push(wire.stream([], [("c1", "read_file", [json.dumps({"path": "httpkit/cookies.py"})])]),
-                wire.stream(["parse_cookie splits the header ", "on semicolons (httpkit/cookies.py:6)."], []),
-                wire.answer("DONE"), wire.answer("DONE"))
+                wire.stream(["parse_cookie splits the header ", "on semicolons (httpkit/cookies.py:6)."], []))
+    # Run Agent Task: read, propose a patch, say what it did; the critic approves.
+    server.push(wire.stream([], [("c2", "read_file", [json.dumps({"path": "httpkit/export.py"})])]),
+                wire.stream([], [("c3", "propose_patch", [json.dumps({"diff": PATCH})])]),
+                wire.stream(["The export module's docstring now says CSV (httpkit/export.py:1)."], []),
+                wire.answer("DONE"))
     print(json.dumps({"baseUrl": server.base_url, "model": wire.MODEL, "answer": ANSWER}), flush=True)
     sys.stdin.read()
     print(json.dumps({"requests": len(server.requests),

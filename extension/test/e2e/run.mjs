@@ -602,6 +602,32 @@ async function main() {
     return `answered; the agent output shows ${steps.split("\n").filter((l) => l.startsWith("[step")).length} steps`;
   });
 
+  await check("Run Agent Task: its edit opens in the refactor preview and Apply writes it to the buffer", async () => {
+    await vs.open("httpkit/export.py");
+    await vs.command("SpecPilot: Run Agent Task");
+    await page.locator(".quick-input-widget .quick-input-title", { hasText: "Run Agent Task" }).waitFor({ timeout: 10_000 });
+    await vs.input.pressSequentially("Say CSV in the export module's docstring", { delay: 5 });
+    await page.keyboard.press("Enter");
+    const apply = page.getByRole("button", { name: "Apply", exact: true }).first();
+    await apply.waitFor({ state: "visible", timeout: 90_000 });
+    // The server marks the agent's changes as needing confirmation: VS Code lists them unticked, and
+    // Apply writes only what the user ticks. Tick the file (all its changes), then Apply.
+    const box = page.locator(".part.panel .monaco-custom-toggle, .part.panel .monaco-checkbox").first();
+    await box.waitFor({ state: "visible", timeout: 10_000 });
+    await box.click();
+    await page.screenshot({ path: path.join(artifacts, "e2e-refactor-preview.png") });
+    await apply.click();
+    await vs.open("httpkit/export.py");
+    await until("the applied docstring", async () => (await vs.editorText()).includes('"""Search result export, as CSV."""'), 20_000);
+    // The server heard the editor apply it: the run's trajectory records the verdict (the learning loop's input).
+    const trajectories = path.join(ws, ".specpilot", "cache", "trajectories");
+    const verdict = await until("the accepted verdict in the run's trajectory", () => filesUnder(trajectories)
+      .flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)))
+      .find((e) => e.kind === "feedback"), 20_000, 500);
+    if (verdict.accepted !== true) throw new Error(`the trajectory says accepted=${verdict.accepted}`);
+    return "previewed, ticked and applied: httpkit/export.py's docstring changed; the trajectory records accepted=true";
+  });
+
   for (const [name, value, unit] of figures) say(`figure: ${name} ${value} ${unit}`);
   say(`figure: vsix_size ${vsixBytes} bytes`);
   say(`figure: e2e_total ${Math.round((Date.now() - started) / 1000)} s`);
