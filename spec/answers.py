@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -61,7 +60,7 @@ def rescore(model: Requirements, item_id: str, answer: str) -> float:
     if item is None:
         raise SpecError(f"requirements.md has no item {item_id}")
     answers = [q.answer.strip().rstrip(".") for q in model.questions
-               if q.answer and item_id in re.split(r"[,\s]+", q.item or "")]
+               if q.answer and q.cites(item_id)]
     combined = clarity.score(". ".join([item.text.rstrip("."), *answers]) + ".").score
     current = item.clarity if item.clarity is not None else 0.0
     others = list(answers)

@@ -69,10 +69,6 @@ def _result(stage: str, problems: list[str], notes: list[str] | None = None) -> 
     return GateResult(stage, not problems, problems, notes or [])
 
 
-def _cited(question_item: str | None) -> list[str]:
-    return [part.strip() for part in re.split(r"[,\s]+", question_item or "") if part.strip()]
-
-
 def requirements_gate(requirements: Requirements, threshold: float = CLARITY_THRESHOLD) -> GateResult:
     problems: list[str] = []
     if not requirements.items:
@@ -83,7 +79,7 @@ def requirements_gate(requirements: Requirements, threshold: float = CLARITY_THR
             continue
         if item.clarity >= threshold:
             continue
-        questions = [q for q in requirements.questions if item.id in _cited(q.item)]
+        questions = [q for q in requirements.questions if q.cites(item.id)]
         if any(q.answer for q in questions):
             continue
         low = f"{item.id}: clarity {item.clarity:.2f} < {threshold:g}"

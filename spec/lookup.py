@@ -299,7 +299,7 @@ class Catalog:
             out.append(Finding(item.line, start, end, message, severity, code))
 
         for item in model.items:
-            answered = any(q.answer for q in model.questions if q.item and item.id in re.split(r"[,\s]+", q.item))
+            answered = any(q.answer for q in model.questions if q.cites(item.id))
             if item.clarity is None:
                 at(item, f"{item.id} has no clarity score (<!-- clarity: 0.8 -->)", "warning", "clarity")
             elif item.clarity < CLARITY_THRESHOLD and not answered:

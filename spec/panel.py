@@ -64,7 +64,7 @@ def _implement_gate(docs: SpecDocs) -> dict[str, Any]:
 
 def _questions(docs: SpecDocs, item_id: str) -> list[dict[str, str]]:
     return [{"id": q.id, "text": q.text} for q in docs.requirements.questions
-            if not q.answer and item_id in re.split(r"[,\s]+", q.item or "")]
+            if not q.answer and q.cites(item_id)]
 
 
 def _diff_of_run(trajectories: Path | None, run_id: str) -> str | None:

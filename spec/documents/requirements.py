@@ -77,6 +77,10 @@ class Question:
     answer: str | None = None
     line: int = field(default=0, compare=False)
 
+    def cites(self, item_id: str) -> bool:
+        """Whether the question is about ``item_id`` (``item`` may name several: ``R1.1, R1.2``)."""
+        return item_id in re.split(r"[,\s]+", self.item or "")
+
 
 @dataclass(slots=True)
 class Requirements:
