@@ -13,6 +13,8 @@ from typing import Any
 from specpilot.spec.documents import Item, Requirements, Task
 from specpilot.spec.documents.build_log import BuildLog, LogEntry, render_build_log
 
+RUN_FIELD = "Run"  # the build log's field naming an entry's agent run (its trajectory holds the run's diff)
+
 
 def task_prompt(spec: str, task: Task, requirements: Requirements, *, several_specs: bool) -> str:
     """What the agent is asked: the task, its inputs, outputs and acceptance test, the requirements it cites, and
@@ -37,7 +39,7 @@ def log_entry(task: Task, result: Any, *, applied: bool, files: Sequence[str], e
     entry = LogEntry(task.id, task.title, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), outcome=outcome,
                      files_touched=list(files) or ["(none)"],
                      tests_run=tests_run(getattr(result, "trajectory", None)) or "(none)",
-                     fields={"Run": str(result.run_id)} if getattr(result, "run_id", None) else {})
+                     fields={RUN_FIELD: str(result.run_id)} if getattr(result, "run_id", None) else {})
     return render_build_log(BuildLog(entries=[entry]))
 
 
@@ -50,18 +52,23 @@ def first_line(text: str) -> str:
     return line if len(line) <= 160 else line[:159] + "…"
 
 
-def tests_run(trajectory: Path | None) -> str:
-    """The run_tests calls of an agent run and their first lines, read from its trajectory (JSON lines; a torn
-    line is skipped)."""
+def tool_events(trajectory: Path | None, tool: str) -> list[dict[str, Any]]:
+    """The ``tool`` calls an agent run made, as its trajectory recorded them (JSON lines; a torn line is
+    skipped); none when there is no trajectory."""
     if trajectory is None or not Path(trajectory).is_file():
-        return ""
-    runs = []
-    for line in Path(trajectory).read_text(encoding="utf-8").splitlines():
+        return []
+    events = []
+    for line in Path(trajectory).read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             event = json.loads(line)
         except json.JSONDecodeError:
             continue
         if isinstance(event, dict) and event.get("kind") == "tool" and \
-                (event.get("call") or {}).get("name") == "run_tests":
-            runs.append(event)
-    return "; ".join(first_line(str(e.get("content", ""))) for e in runs)
+                isinstance(event.get("call"), dict) and event["call"].get("name") == tool:
+            events.append(event)
+    return events
+
+
+def tests_run(trajectory: Path | None) -> str:
+    """The run_tests calls of an agent run and their first lines, read from its trajectory."""
+    return "; ".join(first_line(str(e.get("content", ""))) for e in tool_events(trajectory, "run_tests"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from specpilot.spec.documents.build_log import BuildLog, parse_build_log
 from specpilot.spec.frontmatter import split_front_matter
+from specpilot.spec.implementation import RUN_FIELD, tool_events
 from specpilot.spec.lookup import Catalog, SpecDocs
 from specpilot.spec.trace import Citation
 
@@ -25,7 +26,6 @@ STAGES = ("requirements", "design", "tasks", "implement", "review")
 DOCUMENT_STAGES = ("requirements", "design", "tasks", "review")
 # A spec's front matter says "implementation" for the stage the panel calls "implement".
 STAGE_NAMES = {"implementation": "implement"}
-RUN_FIELD = "Run"  # the build log's field naming the agent run of an entry (its trajectory holds the diff)
 MAX_DIFF_CHARS = 20_000
 
 
@@ -71,25 +71,18 @@ def _diff_of_run(trajectories: Path | None, run_id: str) -> str | None:
     """The patches the agent proposed in run ``run_id`` (its trajectory's propose_patch calls), joined."""
     if trajectories is None or not re.fullmatch(r"[\w.-]+", run_id):
         return None
-    path = trajectories / f"{run_id}.jsonl"
-    if not path.is_file():
-        return None
     diffs: list[str] = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a torn line
-        call = event.get("call") if isinstance(event, dict) else None
-        if isinstance(call, dict) and call.get("name") == "propose_patch" and event.get("ok") is not False:
-            arguments = call.get("arguments")
-            if isinstance(arguments, str):
-                try:
-                    arguments = json.loads(arguments)
-                except json.JSONDecodeError:
-                    arguments = None
-            if isinstance(arguments, dict) and isinstance(arguments.get("diff"), str):
-                diffs.append(arguments["diff"].rstrip("\n") + "\n")
+    for event in tool_events(trajectories / f"{run_id}.jsonl", "propose_patch"):
+        if event.get("ok") is False:
+            continue  # a patch that did not apply
+        arguments = event["call"].get("arguments")
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except json.JSONDecodeError:
+                arguments = None
+        if isinstance(arguments, dict) and isinstance(arguments.get("diff"), str):
+            diffs.append(arguments["diff"].rstrip("\n") + "\n")
     text = "".join(diffs)
     return (text[:MAX_DIFF_CHARS] + "\n… (cut)\n" if len(text) > MAX_DIFF_CHARS else text) or None
 
