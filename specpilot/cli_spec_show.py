@@ -27,10 +27,9 @@ def show(project: Any, name: str | None, as_json: bool) -> int:
             names = ", ".join(s.info.name for s in catalog.specs) or "none"
             raise SpecNotFound(f"name the spec to show (specs: {names})")
         name = catalog.specs[0].info.name
-    else:  # a number or a prefix names a spec, as the stage commands accept
-        found = [s.info.name for s in catalog.specs if s.info.name == name or s.info.name.startswith(f"{name}-")
-                 or s.info.name.split("-", 1)[0].lstrip("0") == name.lstrip("0")]
-        name = found[0] if len(found) == 1 else name
+    else:  # its folder name, number, slug or a unique prefix, as the stage commands take it (spec/store.py)
+        found = project.specs.find(name)
+        name = found.name if found is not None else name
     model = spec_detail(catalog, name, trajectory_dir(project.root, project.settings))
     if model is None:
         raise SpecNotFound(f"no spec named {name!r} in {project.root}")
