@@ -73,11 +73,17 @@ def _first(*values: str | None) -> str:
     return ""
 
 
+def provider_name(settings: ModelSettings, env: Mapping[str, str] = os.environ) -> str:
+    """The provider ``settings`` choose, in lower case: ``model.provider``, else $SPECPILOT_PROVIDER, else
+    offline (not checked: :func:`resolve_model_settings` refuses an unknown one)."""
+    return _first(settings.provider, env.get("SPECPILOT_PROVIDER")).lower() or "offline"
+
+
 def resolve_model_settings(settings: ModelSettings, env: Mapping[str, str] = os.environ,
                            api_key: str | None = None) -> ResolvedModel:
     """Settings first, then the environment, then defaults; raises ``ModelConfigError``
     for a provider name or base URL that cannot work."""
-    provider = _first(settings.provider, env.get("SPECPILOT_PROVIDER")).lower() or "offline"
+    provider = provider_name(settings, env)
     if provider not in PROVIDERS:
         source = "model.provider" if settings.provider.strip() else "SPECPILOT_PROVIDER"
         raise ModelConfigError(f"{source}: unknown model provider {provider!r}; use one of {', '.join(PROVIDERS)}")

@@ -26,6 +26,7 @@ from specpilot import __version__
 from specpilot.core.config import ServerSettings, Settings
 from specpilot.core.query_socket import QuerySocket
 from specpilot.index.query_service import answer_search
+from specpilot.llm.settings import provider_name
 from specpilot.server.folders import EmbedderPool, Folder
 from specpilot.server.guard import ContentModified, RequestFailed, SpecPilotProtocol
 from specpilot.server.logs import EditorLogHandler
@@ -150,8 +151,7 @@ class SpecPilotServer(LanguageServer):
     def api_key_for(self, settings: Settings) -> str | None:
         """The editor's key for the provider ``settings`` choose (``model.provider``, else
         $SPECPILOT_PROVIDER), else the key the editor gave without naming a provider."""
-        provider = settings.model.provider or os.environ.get("SPECPILOT_PROVIDER", "")
-        return self.api_keys.get(provider) or self.api_keys.get("")
+        return self.api_keys.get(provider_name(settings.model)) or self.api_keys.get("")
 
     def _log_to_editor(self, level: int, text: str) -> None:
         if not self.initialized or self.closed:
