@@ -128,7 +128,8 @@ class IndexStore:
             health.repair_files(self.folder, self.health, self.dim)
             self._connect()
         self.rebuilt = self.health.repaired in (health.REBUILD, health.RESET)
-        if alone and self.health.healthy and self.health.thorough and not self.health.fresh:
+        if alone and self.health.healthy and self.health.thorough and not self.health.fresh \
+                and not self.health.verified:  # a verified open changed nothing: its stamp still holds
             verified.record(self.folder, stamp)
         if self.health.repaired == health.VECTORS_ONLY:
             with self._lock:

@@ -84,8 +84,15 @@ def create_chunk_indexes(chunks: Any) -> None:
 
 
 def write_meta(folder: Path, model: str, dim: int) -> None:
-    """Record the schema version and the model in ``meta.json`` (written whole, then renamed)."""
+    """Record the schema version and the model in ``meta.json`` (written whole, then renamed); an open that
+    finds them recorded already writes nothing, so the folder stays as it was verified (index/verified.py)."""
     path = folder / health.META
+    text = json.dumps({"schema_version": SCHEMA_VERSION, "model": model, "dim": dim})
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "model": model, "dim": dim}), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
