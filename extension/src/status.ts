@@ -22,8 +22,7 @@ export class StatusItem implements vscode.Disposable {
   starting(): void {
     this.problem = undefined;
     this.folders.clear();
-    this.render();
-    this.item.text = "$(sync~spin) SpecPilot: starting";
+    this.render(); // no folder reported yet: "SpecPilot: starting" (status_text.ts)
   }
 
   failed(message: string): void {
