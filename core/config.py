@@ -160,6 +160,11 @@ class AgentSettings:
     max_output_chars: int = field(default=8_000, metadata=rule(
         "Characters of tool output kept for the model (the rest is cut, and says so).",
         minimum=100, maximum=1_000_000))
+    review: str = field(default="preview", metadata=rule(
+        "How the editor shows an edit the agent proposes.", choices={
+            "preview": "VS Code's refactor preview: tick the changes to keep, then Apply or Discard.",
+            "diff": "A diff with Accept and Reject buttons (VS Code); the verdict is sent as specpilot/feedback. "
+                    "Editors without a diff view get the preview."}))
 
 
 @dataclass

@@ -207,6 +207,18 @@ class SpecPilotServer(LanguageServer):
                 best = (folder, rel)
         return best
 
+    def folder_at(self, path: Path) -> Folder | None:
+        """The served folder whose root is ``path``, else the innermost one that contains it."""
+        try:
+            resolved = path.resolve()
+        except OSError:
+            return None
+        root = next((f for f in self.folders.values() if f.root == resolved), None)
+        if root is not None:
+            return root
+        found = self.folder_of(path)
+        return found[0] if found is not None else None
+
     # -- the query socket (`specpilot search` asks the running server) -----------------------------
     def listen_for_queries(self, folder: Folder) -> None:
         """Answer ``specpilot search`` for ``folder`` on its local socket (from the query pool)."""

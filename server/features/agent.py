@@ -18,10 +18,17 @@ annotations is not sent them, and the user is told.
 ``specpilot/agentEvent {title, kind, step, message}`` (a notification): each step of a run as it happens
 (kind: start, text, tool, observation, critique, stop), for the editor's agent view.
 
+``specpilot/proposal {decisionId, label, uri, edit}`` (a notification): with ``agent.review = "diff"``
+and an editor that says it has a diff view (client capability ``experimental.specpilot.proposals``),
+a proposed edit is sent this way instead of ``workspace/applyEdit``: a WorkspaceEdit without
+confirmation annotations (high-risk files keep theirs), which the editor shows as a diff with
+Accept and Reject, applies itself on Accept, and answers with ``specpilot/feedback``. The run
+answers ``applied: null, proposal: "diff"`` (no verdict yet).
+
 ``specpilot/feedback {decisionId, accepted, note?, uri?}`` (a request; answers
 ``{recorded: true}``): the user's verdict on a proposal shown outside the refactor
 preview (a diff with Accept and Reject); ``decisionId`` is the ``runId`` the run
-answered with. It lands where an applied or discarded preview edit does: the run's
+answered with (the ``decisionId`` of ``specpilot/proposal``). It lands where an applied or discarded preview edit does: the run's
 trajectory and the policy (core/policy.py), which the learning loop reads.
 
 ``specpilot/setApiKey {provider?, key}``: the VS Code extension sends each key it
@@ -64,6 +71,7 @@ T = TypeVar("T")
 RUN_COMMAND = "specpilot.agent.run"
 API_KEY_NOTIFICATION = "specpilot/setApiKey"
 FEEDBACK_REQUEST = "specpilot/feedback"
+PROPOSAL_NOTIFICATION = "specpilot/proposal"  # {decisionId, label, uri, edit}: a proposed edit for a diff view
 EVENT_NOTIFICATION = "specpilot/agentEvent"  # {title, kind, step, message}: each step of a run as it happens
 KEY_PROVIDERS = ("", "openai", "anthropic")  # "": the key serves any provider without one of its own
 AGENT_KINDS = {"explain": types.CodeActionKind.Empty, "tests": "refactor.rewrite.specpilot.tests",
@@ -88,13 +96,13 @@ def agent_actions(ls: SpecPilotServer, params: types.CodeActionParams, rel: str,
 
 
 def folder_for(ls: SpecPilotServer, uri: str | None) -> Folder:
-    """The workspace folder of ``uri``, or the only folder when no uri is given."""
+    """The workspace folder ``uri`` names (its root, or a file in it), or the only folder when no uri is given."""
     if uri:
         path = uri_to_path(uri)
-        found = ls.folder_of(path) if path is not None else None
+        found = ls.folder_at(path) if path is not None else None
         if found is None:
             raise RequestFailed(f"{uri} is not in a workspace folder of this server")
-        return found[0]
+        return found
     folders = list(ls.folders.values())
     if len(folders) != 1:
         raise RequestFailed("give uri: the server has " + ("no" if not folders else "several") + " workspace folders")
@@ -162,17 +170,28 @@ async def with_progress(ls: SpecPilotServer, session: AgentSession, title: str, 
         reporter.end("done")
 
 
+def shows_diffs(ls: SpecPilotServer, folder: Folder) -> bool:
+    """Whether proposed edits go to the editor's diff view: the folder's ``agent.review`` is "diff"
+    and the editor announced ``experimental.specpilot.proposals`` (the VS Code extension does)."""
+    offered = plain(ls.client_capabilities.experimental)
+    ours = offered.get("specpilot") if isinstance(offered, dict) else None
+    return folder.settings.agent.review == "diff" and isinstance(ours, dict) and ours.get("proposals") is True
+
+
 async def send_edit(ls: SpecPilotServer, folder: Folder, session: AgentSession, result: RunResult,
                     label: str) -> bool | None:
     """Send a run's proposed edit to the editor to confirm; record whether it was applied
-    (None: the run proposed nothing)."""
+    (None: the run proposed nothing, or the editor's diff view has it and answers with
+    ``specpilot/feedback`` later)."""
     if result.edit is None or not result.edit.files:
         return None
     capabilities = ls.client_capabilities.workspace
     versioned = bool(capabilities and capabilities.workspace_edit and capabilities.workspace_edit.document_changes)
     if not sendable(ls, folder, result.edit, label, versioned):
         return False
-    edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned, confirm=label)
+    diff = versioned and shows_diffs(ls, folder)
+    edit = workspace_edit(result.edit, folder.root, ls.workspace.position_codec, versioned,
+                          confirm=None if diff else label)
     annotated = bool(versioned and capabilities and capabilities.workspace_edit
                      and capabilities.workspace_edit.change_annotation_support is not None)
     edit, held = flag_high_risk(edit, result.edit, folder.root, annotated)
@@ -181,6 +200,11 @@ async def send_edit(ls: SpecPilotServer, folder: Folder, session: AgentSession, 
                 types.MessageType.Warning)
     if not (edit.document_changes or edit.changes):
         return False
+    if diff:
+        ls.protocol.notify(PROPOSAL_NOTIFICATION, {
+            "decisionId": result.run_id, "label": label, "uri": path_to_uri(folder.root),
+            "edit": ls.protocol._converter.unstructure(edit, types.WorkspaceEdit)})
+        return None
     answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
     applied = bool(answer.applied)
     await asyncio.to_thread(session.feedback, result.run_id, accepted=applied, note=answer.failure_reason or "")
@@ -278,7 +302,9 @@ async def run_agent(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) 
     message = result.answer if len(result.answer) <= MESSAGE_CHARS else result.answer[:MESSAGE_CHARS] + "…"
     kind = types.MessageType.Error if result.stop == "error" else types.MessageType.Info
     ls.show(f"SpecPilot {title}: {message}", kind)
+    proposal = "diff" if applied is None and result.edit is not None and result.edit.files else None
     return {"answer": result.answer, "stop": result.stop, "runId": result.run_id, "applied": applied,
+            "proposal": proposal,
             "steps": result.steps, "toolCalls": result.tool_calls, "error": result.error,
             "usage": {"inputTokens": result.usage.input_tokens, "outputTokens": result.usage.output_tokens,
                       "costUsd": result.usage.cost_usd}}

@@ -198,13 +198,10 @@ def folders_asked(ls: SpecPilotServer, given: dict[str, Any]) -> list[Folder]:
     if not given.get("uri"):
         return list(ls.folders.values())
     path = uri_to_path(str(given["uri"]))
-    root = next((f for f in ls.folders.values() if path is not None and path.resolve() == f.root), None)
-    if root is not None:  # the folder itself (the panel names its spec's folder so)
-        return [root]
-    found = locate(ls, str(given["uri"]))
+    found = ls.folder_at(path) if path is not None else None  # the folder itself: the panel names it so
     if found is None:
         raise RequestFailed(f"{given['uri']} is not in a workspace folder of this server")
-    return [found[0]]
+    return [found]
 
 
 async def spec_tree(ls: SpecPilotServer, given: dict[str, Any]) -> dict[str, Any]:

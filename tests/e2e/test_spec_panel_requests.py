@@ -49,9 +49,10 @@ async def test_detail_and_change_notifications(client: LanguageClient, tmp_path:
     with pytest.raises(JsonRpcException, match="needs"):
         await client.protocol.send_request_async("specpilot/specDetail", {})
 
-    # A command that changes the spec: the server announces it, and the detail shows the change.
+    # A command that changes the spec, named as the panel names it (the folder's root URI): the server
+    # announces the change, and the detail shows it.
     await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        "specpilot.spec.markDone", [{"name": "001-csv-export", "taskId": "T1"}]))
+        "specpilot.spec.markDone", [{"name": "001-csv-export", "taskId": "T1", "uri": root.as_uri()}]))
     async def announced() -> bool:
         return bool(changed)
 
@@ -59,3 +60,11 @@ async def test_detail_and_change_notifications(client: LanguageClient, tmp_path:
     assert changed[0] == {"folder": root.as_uri()}
     detail = plain(await client.protocol.send_request_async("specpilot/specDetail", {"name": "001-csv-export"}))
     assert next(t for t in detail["tasks"] if t["id"] == "T1")["state"] == "done"
+
+    # The panel's answer box: spec clarify with the folder's root URI writes the answer and re-scores.
+    await client.workspace_execute_command_async(types.ExecuteCommandParams("specpilot.spec.clarify", [{
+        "name": "001-csv-export", "uri": root.as_uri(),
+        "answers": {"Q1": "Yes: a non-interactive run refuses to overwrite unless --force is given."}}]))
+    detail = plain(await client.protocol.send_request_async("specpilot/specDetail", {"name": "001-csv-export"}))
+    assert next(r for r in detail["requirements"] if r["id"] == "R1.2")["questions"] == []
+    assert "refuses to overwrite unless --force" in (root / SPEC / "requirements.md").read_text()
