@@ -261,6 +261,11 @@ def get_setting(settings: Settings, path: str) -> Any:
     return target
 
 
+def changed_settings(old: Settings, new: Settings) -> list[str]:
+    """The wire names (``agent.review``) of the settings whose values differ."""
+    return [info.wire for info in settings_schema() if get_setting(old, info.path) != get_setting(new, info.path)]
+
+
 def _set_setting(settings: Settings, path: str, value: Any) -> None:
     group, _, name = path.rpartition(".")
     setattr(get_setting(settings, group) if group else settings, name, value)

@@ -96,6 +96,15 @@ export class ServerConnection implements vscode.Disposable {
       synchronize: { configurationSection: "specpilot" },
     };
     const client = new LanguageClient(CLIENT_ID, "SpecPilot", serverOptions, clientOptions);
+    // The diff view of proposals.ts: with agent.review = "diff" the server sends specpilot/proposal.
+    client.registerFeature({
+      fillClientCapabilities: (capabilities) => {
+        capabilities.experimental = { ...(capabilities.experimental as object | undefined), specpilot: { proposals: true } };
+      },
+      initialize: () => undefined,
+      getState: () => ({ kind: "static" }),
+      clear: () => undefined,
+    });
     this.client = client;
     try {
       await client.start();

@@ -2,7 +2,7 @@
  * SpecPilot for VS Code: starts the SpecPilot language server (client.ts) and gives every
  * capability a way in: the palette (commands.ts), semantic search (search.ts), the status bar
  * (status.ts), API keys in SecretStorage (secrets.ts), the Specs view (specs.ts) and the spec
- * panel (panel/host.ts). Code actions, diagnostics, hover, code lenses, rename and workspace
+ * panel (panel/host.ts), proposed edits as a diff (proposals.ts). Code actions, diagnostics, hover, code lenses, rename and workspace
  * symbols come through LSP itself.
  */
 
@@ -12,6 +12,7 @@ import type { AgentEvent } from "./agent_text";
 import { ServerConnection } from "./client";
 import { pickSpec, registerCommands } from "./commands";
 import { SpecPanel } from "./panel/host";
+import { PROPOSAL, Proposals } from "./proposals";
 import { semanticSearch } from "./search";
 import { sendKeys, setApiKey } from "./secrets";
 import { SPECS_CHANGED, SpecsView } from "./specs";
@@ -35,10 +36,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
   const specs = new SpecsView(client);
   const panel = new SpecPanel(context.extensionUri, client, log);
   const agent = new AgentView();
-  context.subscriptions.push(log, server, status, specs, panel, agent,
+  const proposals = new Proposals(client, log);
+  context.subscriptions.push(log, server, status, specs, panel, agent, proposals,
     vscode.window.registerTreeDataProvider("specpilot.specs", specs));
 
   server.onDidStart((running) => {
+    status.starting(); // a new server: forget the last one's folders and error
     // The server opens its folders after it starts: the tree asked at start may be empty. Ask again
     // when each folder reports its index for the first time.
     const seen = new Set<string>();
@@ -51,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
         }
       }),
       running.onNotification(AGENT_EVENT, (event: AgentEvent) => agent.show(event)),
+      running.onNotification(PROPOSAL, (proposal: unknown) => void proposals.receive(proposal)),
       running.onNotification(SPECS_CHANGED, () => {
         void specs.refresh();
         void panel.reload();
@@ -75,6 +79,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
     if (choice === "Restart Server") await vscode.commands.executeCommand("specpilot.restartServer");
   });
   add("specpilot.setApiKey", () => setApiKey(context.secrets));
+  add("specpilot.acceptProposal", (target?: unknown) => proposals.decide(true, target));
+  add("specpilot.rejectProposal", (target?: unknown) => proposals.decide(false, target));
   add("specpilot.semanticSearch", () => {
     const editor = vscode.window.activeTextEditor;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).slice(0, 200) : "";

@@ -28,8 +28,9 @@ answers ``applied: null, proposal: "diff"`` (no verdict yet).
 ``specpilot/feedback {decisionId, accepted, note?, uri?}`` (a request; answers
 ``{recorded: true}``): the user's verdict on a proposal shown outside the refactor
 preview (a diff with Accept and Reject); ``decisionId`` is the ``runId`` the run
-answered with (the ``decisionId`` of ``specpilot/proposal``). It lands where an applied or discarded preview edit does: the run's
-trajectory and the policy (core/policy.py), which the learning loop reads.
+answered with (the ``decisionId`` of ``specpilot/proposal``). It lands where an applied or
+discarded preview edit does: the run's trajectory and the policy (core/policy.py), which the
+learning loop reads.
 
 ``specpilot/setApiKey {provider?, key}``: the VS Code extension sends each key it
 keeps in the editor's secret storage ("openai", "anthropic"; no provider: a key for

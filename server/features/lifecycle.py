@@ -11,7 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from specpilot.core.config import ConfigProblem, Settings
+from specpilot.core.config import ConfigProblem, Settings, changed_settings
 from specpilot.core.memory import lasting_allocations
 from specpilot.core.paths import cache_dir
 from specpilot.server import logs
@@ -224,6 +224,9 @@ async def reload_settings(ls: SpecPilotServer) -> None:
     results = await _settings_for(ls, [(f.root, f.uri) for f in folders], [f.settings for f in folders])
     for folder, (settings, _) in zip(folders, results):
         old = folder.settings
+        changed = changed_settings(old, settings)
+        if changed:
+            log.info("%s: settings changed: %s", folder.root.name, ", ".join(changed))
         if needs_new_index(old, settings):
             log.info("%s: the cache or embedding model changed; opening the index again", folder.root)
             await _reopen(ls, folder, settings)

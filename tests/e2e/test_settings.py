@@ -42,6 +42,9 @@ async def test_changed_configuration_is_read_again(client: LanguageClient, proje
         return hit_count(await search(client, query="invoice line header")) == 5
 
     await until(five)
+    # The log says what changed (the only change here: k).
+    assert [m.message.split("settings changed: ")[1] for m in client.log_messages
+            if "settings changed: " in m.message] == ["search.k"]
 
 
 async def test_a_bad_setting_is_shown_and_the_default_used(client: LanguageClient, project: Path) -> None:

@@ -1,6 +1,6 @@
-"""A loopback OpenAI-compatible model for the end-to-end test's Ask (tests/loopback's server):
-it answers one agent run (a read_file call, then a streamed answer), prints its base URL, and
-serves until its stdin closes. Run from the repository root: python extension/test/e2e/model_server.py
+"""A loopback OpenAI-compatible model for the end-to-end test's agent checks (tests/loopback's
+server): it answers an Ask (a read_file call, then a streamed answer) and two Run Agent Tasks (a
+patch each), prints its base URL, and serves until its stdin closes. Run from the repository root: python extension/test/e2e/model_server.py
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ ANSWER = "parse_cookie splits the header on semicolons (httpkit/cookies.py:6)."
 PATCH = ('--- a/httpkit/export.py\n+++ b/httpkit/export.py\n@@ -1,4 +1,4 @@\n-"""Search result export."""\n'
          '+"""Search result export, as CSV."""\n \n \n # Requirements: R1.1\n')
 
+PATCH_2 = ('--- a/httpkit/export.py\n+++ b/httpkit/export.py\n@@ -1,4 +1,4 @@\n-"""Search result export, as CSV."""\n'
+           '+"""Search result export, as CSV with a header row."""\n \n \n # Requirements: R1.1\n')
+
 with serving(wire.OpenAIServer()) as server:
     # Ask: a tool call, then the answer (an Ask has no critic).
     server.push(wire.stream([], [("c1", "read_file", [json.dumps({"path": "httpkit/cookies.py"})])]),
@@ -26,6 +29,11 @@ with serving(wire.OpenAIServer()) as server:
     server.push(wire.stream([], [("c2", "read_file", [json.dumps({"path": "httpkit/export.py"})])]),
                 wire.stream([], [("c3", "propose_patch", [json.dumps({"diff": PATCH})])]),
                 wire.stream(["The export module's docstring now says CSV (httpkit/export.py:1)."], []),
+                wire.answer("DONE"))
+    # Run Agent Task again, with agent.review = diff: the same steps, a second docstring change.
+    server.push(wire.stream([], [("c4", "read_file", [json.dumps({"path": "httpkit/export.py"})])]),
+                wire.stream([], [("c5", "propose_patch", [json.dumps({"diff": PATCH_2})])]),
+                wire.stream(["The docstring now mentions the header row (httpkit/export.py:1)."], []),
                 wire.answer("DONE"))
     print(json.dumps({"baseUrl": server.base_url, "model": wire.MODEL, "answer": ANSWER}), flush=True)
     sys.stdin.read()

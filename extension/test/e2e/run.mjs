@@ -15,7 +15,7 @@
 //   E2E_KEEP=1       keep the temporary folders (the path is printed)
 //   E2E_TRACE        specpilot.trace.server (default verbose, with the log at Trace level, so the key
 //                    check covers the JSON-RPC trace too); E2E_TRACE=off runs without the trace
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -34,6 +34,8 @@ const EXPECTED_FILE = "cookies.py"; // httpkit/cookies.py: parse_cookie
 const SPEC_IDEA = "Export search results as CSV so users can share them";
 const CITING_CODE = '"""Search result export."""\n\n\n# Requirements: R1.1\ndef export_csv(rows):\n    return "\\n".join(",".join(map(str, row)) for row in rows)\n';
 const SPEC_TITLE = "Export search results as CSV";
+const VAGUE_IDEA = "Make the search fast and easy to use"; // the second spec: open questions for the panel's answer box
+const ANSWER = "p95 under 200 ms for a workspace of 10,000 files";
 const started = Date.now();
 
 const cleanups = [];
@@ -143,10 +145,55 @@ function makeWorkspace(tmp) {
     recursive: true,
     filter: (source) => !source.includes(`${path.sep}.specpilot${path.sep}cache`),
   });
-  const made = JSON.parse(sh(python, ["-m", "specpilot", "spec", "new", SPEC_IDEA, "-w", ws, "--json"], { cwd: ws }));
+  // A stage whose gate fails (the vague spec's open questions) exits 1 but writes its document.
+  const specpilot = (...args) => {
+    const run = spawnSync(python, ["-m", "specpilot", "spec", ...args, "-w", ws, "--json"],
+      { cwd: ws, env: { ...process.env, SPECPILOT_PROVIDER: "offline" }, encoding: "utf8" });
+    if (run.status !== 0 && run.status !== 1) throw new Error(`specpilot spec ${args[0]} exited ${run.status}: ${run.stderr.slice(-300)}`);
+    return JSON.parse(run.stdout);
+  };
+  const made = specpilot("new", SPEC_IDEA);
+  // Its design and tasks (offline drafts, past the gate that wants a model's candidates): a task for
+  // the Specs view's context menu. Then the vague second spec, whose questions the panel answers.
+  specpilot("design", made.spec, "--force");
+  specpilot("tasks", made.spec, "--force");
+  const vague = specpilot("new", VAGUE_IDEA);
+  fs.rmSync(path.join(ws, ".specpilot", "cache"), { recursive: true, force: true }); // the editor indexes cold
   // Code that cites the spec's first criterion: its hover and the criterion's code lens.
   fs.writeFileSync(path.join(ws, "httpkit", "export.py"), CITING_CODE);
-  return { ws, spec: made.spec, requirements: made.path };
+  return { ws, spec: made.spec, requirements: made.path, tasks: path.join(path.dirname(made.path), "tasks.md"),
+    vague: vague.spec, vagueRequirements: vague.path };
+}
+
+/**
+ * A virtual environment with SpecPilot's dependencies but without SpecPilot, for the install check:
+ * a .pth points at a folder of links to the server venv's site-packages less SpecPilot's own entries
+ * (its editable finder, .pth files and dist-info). And a wheel of this checkout to install.
+ */
+function bareInterpreter(tmp) {
+  const root = path.join(tmp, "bare");
+  const site = lastLine(sh(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]));
+  const deps = path.join(root, "deps");
+  fs.mkdirSync(deps, { recursive: true });
+  for (const name of fs.readdirSync(site)) {
+    if (/^(__editable__|specpilot)|\.pth$/.test(name)) continue;
+    fs.symlinkSync(path.join(site, name), path.join(deps, name));
+  }
+  sh(python, ["-m", "venv", path.join(root, "venv")]);
+  const bin = path.join(root, "venv", "bin", "python");
+  const bareSite = lastLine(sh(bin, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]));
+  // The venv's own old setuptools would shadow the one torch's metadata asks for.
+  for (const name of fs.readdirSync(bareSite).filter((n) => /^(setuptools|pkg_resources|_distutils_hack|distutils-precedence)/.test(n))) {
+    fs.rmSync(path.join(bareSite, name), { recursive: true, force: true });
+  }
+  fs.writeFileSync(path.join(bareSite, "specpilot_deps.pth"), `${deps}\n`);
+  const probe = execFileSync(bin, ["-c", "import importlib.util as u; print(u.find_spec('specpilot') is None, u.find_spec('lancedb') is not None)"],
+    { cwd: root, encoding: "utf8" }).trim();
+  if (probe !== "True True") throw new Error(`the bare interpreter is not as planned (no specpilot, lancedb there): ${probe}`);
+  const wheels = path.join(root, "wheel");
+  sh(python, ["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", wheels, repo], { cwd: root });
+  const wheel = path.join(wheels, fs.readdirSync(wheels).find((f) => f.endsWith(".whl")));
+  return { python: bin, wheel, installed: () => fs.readdirSync(bareSite).some((f) => /^specpilot-.*\.dist-info$/.test(f)) };
 }
 
 /** The loopback OpenAI-compatible model (model_server.py, over tests/loopback) the Ask check talks to. */
@@ -208,7 +255,7 @@ async function startCodeServer({ codeServer, env }, dirs, ws) {
   }
   const log = fs.openSync(path.join(dirs.tmp, "code-server.log"), "a");
   const child = spawn(nodeBin, args, {
-    env: { ...env, XDG_CONFIG_HOME: path.join(dirs.tmp, "xdg-config"), XDG_DATA_HOME: path.join(dirs.tmp, "xdg-data") },
+    env: { ...env, PIP_NO_INDEX: "1", XDG_CONFIG_HOME: path.join(dirs.tmp, "xdg-config"), XDG_DATA_HOME: path.join(dirs.tmp, "xdg-data") },
     stdio: ["ignore", log, log],
     detached: true, // its own process group: the extension host and the SpecPilot server go with it
   });
@@ -341,7 +388,7 @@ async function main() {
   const tools = prepare();
   const vsixBytes = fs.statSync(tools.vsix).size;
   say(`setup: ${path.relative(repo, tools.vsix) || tools.vsix} (${vsixBytes} bytes), code-server ${sh(nodeBin, [tools.codeServer, "--version"]).split("\n")[0].trim()}`);
-  const { ws, spec, requirements } = makeWorkspace(tmp);
+  const { ws, spec, requirements, tasks, vagueRequirements } = makeWorkspace(tmp);
   const model = await startModel();
   writeSettings(dirs.userData, model);
   sh(nodeBin, [tools.codeServer, "--install-extension", tools.vsix, "--force", "--extensions-dir", dirs.extensions, "--user-data-dir", dirs.userData],
@@ -528,6 +575,57 @@ async function main() {
     return `tab "${await vs.activeTab()}", gates: ${stages.join(", ")}`;
   });
 
+  await check("Specs view: the context menu's Mark Done ticks the task in tasks.md", async () => {
+    if (!specListed) throw new Error("the Specs view lists no spec");
+    const tree = page.locator(".pane-body").filter({ has: page.locator(".monaco-list-row", { hasText: SPEC_TITLE }) }).first();
+    const row = (label) => tree.locator(".monaco-list-row").filter({ has: page.locator(".label-name", { hasText: label }) }).first();
+    const expand = async (label) => {
+      const at = row(label);
+      if ((await at.getAttribute("aria-expanded")) === "false") await at.locator(".monaco-tl-twistie").click();
+    };
+    await expand(SPEC_TITLE);
+    await expand(/^tasks$/);
+    const task = tree.locator(".monaco-list-row", { hasText: /T1 Implement R1\.1/ }).first();
+    await task.waitFor({ state: "visible", timeout: 15_000 });
+    await task.click({ button: "right" });
+    const item = page.locator(".monaco-menu .action-item", { hasText: "Mark Done" }).first();
+    await item.waitFor({ state: "visible", timeout: 10_000 });
+    // VS Code's menus act on the keyboard (a synthetic click on an item is not always taken).
+    await until("Mark Done focused in the context menu", async () => {
+      if (await item.evaluate((n) => n.classList.contains("focused"))) return true;
+      await page.keyboard.press("ArrowDown");
+      return false;
+    }, 10_000, 150);
+    await page.keyboard.press("Enter");
+    await until("- [x] T1 in tasks.md", () => /^- \[x\] T1 /m.test(fs.readFileSync(tasks, "utf8")), 20_000, 250);
+    await until("T1 shown as done in the tree", async () => (await task.innerText()).includes("done"), 20_000);
+    return `"${(await task.innerText()).replace(/\s+/g, " ").trim().slice(0, 80)}"; tasks.md says - [x] T1`;
+  });
+
+  await check("spec panel: an answer typed in the clarify box is written to the spec and re-scored", async () => {
+    if (!specListed) throw new Error("the Specs view lists no spec");
+    const row = page.locator(".pane-body .monaco-list-row", { hasText: VAGUE_IDEA }).first();
+    await row.waitFor({ state: "visible", timeout: 15_000 });
+    await row.click();
+    await until("the spec panel of the second spec", async () => (await vs.activeTab()).includes("make-the-search"), 15_000);
+    const frame = page.frameLocator("iframe.webview.ready").frameLocator("iframe#active-frame");
+    const questions = frame.locator("spec-panel .question");
+    await questions.first().waitFor({ state: "attached", timeout: 30_000 });
+    const before = await questions.count();
+    const field = frame.locator('spec-panel .question[data-requirement="R1.1"] vscode-textfield input').first();
+    const qid = await frame.locator('spec-panel .question[data-requirement="R1.1"]').first().getAttribute("data-question");
+    await field.click();
+    await page.keyboard.type(ANSWER); // typed, as a user would
+    await page.keyboard.press("Enter");
+    await until(`the answer to ${qid} in requirements.md`, () => fs.readFileSync(vagueRequirements, "utf8").includes(ANSWER), 20_000, 250);
+    const after = await until("fewer open questions in the panel", async () => {
+      const now = await questions.count();
+      return now < before ? now : 0;
+    }, 20_000);
+    const score = await frame.locator('spec-panel article.requirement[data-requirement="R1.1"] .score').first().innerText();
+    return `answered ${qid} of R1.1 with the keyboard; open questions ${before} -> ${after}; R1.1's clarity now ${score.trim()}`;
+  });
+
   await check("hover on a cited requirement and the requirement's code lens", async () => {
     await vs.open("httpkit/export.py");
     await vs.goToLine(4, 19); // the R1.1 of "# Requirements: R1.1"
@@ -626,6 +724,64 @@ async function main() {
       .find((e) => e.kind === "feedback"), 20_000, 500);
     if (verdict.accepted !== true) throw new Error(`the trajectory says accepted=${verdict.accepted}`);
     return "previewed, ticked and applied: httpkit/export.py's docstring changed; the trajectory records accepted=true";
+  });
+
+  await check("agent.review = diff: the proposal opens as a diff, Accept applies it and sends the verdict", async () => {
+    // A workspace setting, as a user would set it; the server reads it on didChangeConfiguration.
+    fs.mkdirSync(path.join(ws, ".vscode"), { recursive: true });
+    fs.writeFileSync(path.join(ws, ".vscode", "settings.json"), JSON.stringify({ "specpilot.agent.review": "diff" }, null, 2));
+    await until("the server to read agent.review", () => /settings changed: .*agent\.review/.test(specpilotLog()), 20_000, 250);
+    await vs.open("httpkit/export.py");
+    await vs.command("SpecPilot: Run Agent Task");
+    await page.locator(".quick-input-widget .quick-input-title", { hasText: "Run Agent Task" }).waitFor({ timeout: 10_000 });
+    await vs.input.pressSequentially("Mention the header row in the export module's docstring", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await vs.notification("proposes changes to export.py", 90_000);
+    const diffTab = await until("the diff tab", async () => ((await vs.activeTab()).includes("proposed by") ? vs.activeTab() : ""), 20_000);
+    await page.locator(".editor-group-container.active .view-lines", { hasText: "with a header row" }).first()
+      .waitFor({ state: "visible", timeout: 15_000 });
+    await page.screenshot({ path: path.join(artifacts, "e2e-diff-proposal.png") });
+    // Accept from the diff's title bar (the notification's Accept does the same; it may have timed out).
+    const accept = page.locator('.editor-group-container.active .action-label[aria-label*="Accept Proposed Edit"]').first();
+    try {
+      await accept.waitFor({ state: "visible", timeout: 10_000 });
+    } catch {
+      const labels = await page.locator(".editor-group-container.active .action-label").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("aria-label")));
+      throw new Error(`no Accept Proposed Edit in the diff's title bar; its actions: ${labels.filter(Boolean).join(" | ").slice(0, 300)}`);
+    }
+    await accept.click();
+    await vs.open("httpkit/export.py");
+    await until("the accepted docstring in the buffer", async () => (await vs.editorText()).includes('"""Search result export, as CSV with a header row."""'), 20_000);
+    const trajectories = path.join(ws, ".specpilot", "cache", "trajectories");
+    const verdict = await until("the diff view's verdict in the run's trajectory", () => filesUnder(trajectories)
+      .flatMap((f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)))
+      .find((e) => e.kind === "feedback" && e.note === "accepted in the diff view"), 20_000, 500);
+    if (verdict.accepted !== true) throw new Error(`the trajectory says accepted=${verdict.accepted}`);
+    return `diff tab "${diffTab}"; Accept applied it; specpilot/feedback recorded accepted=true ("${verdict.note}")`;
+  });
+
+  await check("Install SpecPilot: an interpreter without it is offered the install, and the server starts from it", async () => {
+    // An interpreter that has SpecPilot's dependencies but not SpecPilot (bareInterpreter), and a
+    // wheel of this checkout as specpilot.server.installSource; PIP_NO_INDEX keeps pip offline.
+    const bare = bareInterpreter(tmp);
+    // Workspace settings (VS Code web does not re-read a user settings file changed on disk).
+    const settingsFile = path.join(ws, ".vscode", "settings.json");
+    const settings = JSON.parse(fs.readFileSync(settingsFile, "utf8"));
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...settings, "specpilot.server.python": bare.python,
+      "specpilot.server.installSource": bare.wheel }, null, 2));
+    const changed = page.locator(".notification-toast", { hasText: "the server's interpreter changed" }).first();
+    await changed.waitFor({ state: "visible", timeout: 30_000 });
+    await changed.getByRole("button", { name: "Restart Server" }).click();
+    const offer = page.locator(".notification-toast", { hasText: "cannot start its server" }).first();
+    await offer.waitFor({ state: "visible", timeout: 60_000 });
+    const why = (await offer.locator(".notification-list-item-message").first().innerText()).replace(/\s+/g, " ").trim();
+    await offer.getByRole("button", { name: "Install SpecPilot" }).click();
+    const startLine = `starting the server: ${bare.python} -m specpilot serve`;
+    const startedFrom = await until("the server started from the new interpreter", () =>
+      specpilotLog().split("\n").find((l) => l.includes(startLine)), 180_000, 500);
+    if (!bare.installed()) throw new Error(`pip did not install SpecPilot into ${bare.python}`);
+    await vs.statusItem("SpecPilot: indexed").waitFor({ timeout: 120_000 });
+    return `offered: "${why.slice(0, 110)}…"; installed the wheel; log: "${startedFrom.slice(startedFrom.indexOf("starting")).replace(tmp, "<tmp>")}"; status bar: indexed`;
   });
 
   for (const [name, value, unit] of figures) say(`figure: ${name} ${value} ${unit}`);

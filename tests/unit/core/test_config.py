@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from specpilot.core.config import (
     Settings,
     camel,
+    changed_settings,
     contributes_configuration,
     get_setting,
     load_settings,
@@ -294,3 +295,11 @@ def test_every_choice_has_a_description() -> None:
     for key, prop in contributes_configuration()["properties"].items():
         if "enum" in prop:
             assert len(prop["enumDescriptions"]) == len(prop["enum"]) and all(prop["enumDescriptions"]), key
+
+
+def test_changed_settings_names_each_setting_that_differs_by_its_wire_name() -> None:
+    old, new = Settings(), Settings()
+    assert changed_settings(old, new) == []
+    new.agent.review = "diff"
+    new.index.max_file_bytes = old.index.max_file_bytes + 1
+    assert changed_settings(old, new) == ["index.maxFileBytes", "agent.review"]
