@@ -73,7 +73,10 @@ def cmd_spec(args: argparse.Namespace) -> int:
     try:
         flow = project.workflow(author=args.action in ("new", "design", "review"), retrieval=args.action == "design")
         if args.action == "new":
-            staged.append(_stage(flow.new(args.idea, title=args.title, profile=args.profile), args))
+            from specpilot.spec.answers import open_questions
+
+            made = flow.new(args.idea, title=args.title, profile=args.profile)
+            staged.append(_stage(made, args, open_questions(made.path.read_text(encoding="utf-8"))))
         elif args.action == "from-code":
             staged = list(flow.from_code(args.path, title=args.title))
             if args.json:  # one JSON document: a list of the two stage results
@@ -129,7 +132,7 @@ def _stage(result: Any, args: argparse.Namespace, questions: list[Any] | None = 
         print(f"note: {note}", file=sys.stderr)
     if questions is not None:
         if questions:
-            print("open questions (answer with --answer QID=TEXT):")
+            print(f"open questions (answer with: specpilot spec clarify {result.spec.name} --answer QID=TEXT):")
             for question in questions:
                 print(f"  {question.id} ({question.item}) {question.text}")
         else:

@@ -31,6 +31,7 @@ def test_an_idea_goes_through_every_stage_once_its_questions_are_answered(
     code, listed = run(capsys, tmp_path, "clarify")
     questions = listed["openQuestions"]
     assert questions and questions[0]["item"] == "R1.1"
+    assert new["openQuestions"] == questions  # `spec new` lists the questions its draft asks
     code, answered = run(capsys, tmp_path, "clarify", "--answer", f"{questions[0]['id']}=p95 under 200 ms")
     assert answered["gate"]["passed"] is True
     assert [q["id"] for q in answered["openQuestions"]] == [q["id"] for q in questions[1:]]
