@@ -40,6 +40,13 @@ class CachePathError(SpecPilotError, ValueError):
     """A ``cachePath`` SpecPilot refuses; the message says why, in a sentence."""
 
 
+def user_cache_dir() -> Path:
+    """SpecPilot's folder in the user's cache (``$XDG_CACHE_HOME/specpilot``, else ``~/.cache/specpilot``):
+    what serves every workspace of this user, such as exported models and the learning store."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "specpilot"
+
+
 def cache_dir(workspace: Path, cache_path: str) -> Path:
     """The cache folder: relative settings are taken from the workspace root (no checks)."""
     path = Path(cache_path.strip()).expanduser()

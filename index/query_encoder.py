@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from specpilot.core.config import Settings
+from specpilot.core.paths import user_cache_dir
 from specpilot.index.embedder import Embedder, EmbedderError, resolve_model_path
 
 log = logging.getLogger("specpilot.index.query_encoder")
@@ -52,8 +53,7 @@ CHECK_QUERIES = (
 
 
 def models_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "specpilot" / "models"
+    return user_cache_dir() / "models"
 
 
 def export_folder(model: str) -> Path:
