@@ -168,6 +168,26 @@ class AgentSettings:
 
 
 @dataclass
+class LearningSettings:
+    """Learning from what the user accepts and rejects (rl/). Local only: nothing leaves the machine."""
+
+    enabled: bool = field(default=True, metadata=rule(
+        "Learn from accepted and rejected proposals (kept in the user cache; nothing leaves the machine). "
+        "Off: every choice is the current default and nothing is recorded."))
+    bandit: str = field(default="thompson", metadata=rule(
+        "The contextual bandit that makes each choice (bench/learning.py compares them).", choices={
+            "thompson": "Thompson sampling per context bucket.", "linucb": "LinUCB over the context's features.",
+            "lints": "Linear Thompson sampling over the context's features.",
+            "vw": "Vowpal Wabbit's cb_explore_adf with shared x action interactions."}))
+    floor: float = field(default=0.05, metadata=rule(
+        "The exploration floor: the least share of choices every option keeps (so none has propensity 0).",
+        minimum=0.01, maximum=0.5))
+    expire_after_s: float = field(default=3_600.0, metadata=rule(
+        "Seconds after which a proposal nobody accepted or rejected counts as ignored (no reward, not a reject).",
+        minimum=10.0, maximum=30 * 86_400.0))
+
+
+@dataclass
 class TraceSettings:
     """The editor's protocol trace (read by the VS Code extension's language client)."""
 
@@ -192,6 +212,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    learning: LearningSettings = field(default_factory=LearningSettings)
     trace: TraceSettings = field(default_factory=TraceSettings)
 
 
