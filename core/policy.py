@@ -42,9 +42,13 @@ class Choice:
     point: str
     option: str
     propensity: float = 1.0  # the probability the policy gave this option
+    decision: str = ""  # the id a learning policy gave the decision (its feedback names it); "" for FixedPolicy
 
     def as_json(self) -> dict[str, Any]:
-        return {"point": self.point, "option": self.option, "propensity": self.propensity}
+        data: dict[str, Any] = {"point": self.point, "option": self.option, "propensity": self.propensity}
+        if self.decision:
+            data["decision"] = self.decision
+        return data
 
 
 class Policy(Protocol):
@@ -79,8 +83,10 @@ def choices_from_json(items: Iterable[Any]) -> list[Choice]:
     for item in items:
         if isinstance(item, Mapping) and isinstance(item.get("point"), str) and isinstance(item.get("option"), str):
             propensity = item.get("propensity", 1.0)
+            decision = item.get("decision", "")
             out.append(Choice(item["point"], item["option"],
-                              float(propensity) if isinstance(propensity, int | float) else 1.0))
+                              float(propensity) if isinstance(propensity, int | float) else 1.0,
+                              decision if isinstance(decision, str) else ""))
     return out
 
 

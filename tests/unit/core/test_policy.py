@@ -25,7 +25,7 @@ def test_the_fixed_policy_takes_the_first_option_or_its_offered_default() -> Non
 
 
 def test_choices_round_trip_through_json_and_bad_items_are_skipped() -> None:
-    choices = [Choice("prompt", "agent.system"), Choice(CONTEXT, "none", 0.25)]
+    choices = [Choice("prompt", "agent.system"), Choice(CONTEXT, "none", 0.25, decision="d-42")]
     recorded = [c.as_json() for c in choices] + [{"point": 3}, "junk", {"point": "x", "option": "y", "propensity": "?"}]
     assert choices_from_json(recorded) == [*choices, Choice("x", "y", 1.0)]
     assert [snippet_count(o) for o in CONTEXT_OPTIONS] == [6, 12, 3, 0]
