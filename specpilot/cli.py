@@ -20,6 +20,7 @@ from specpilot import (
     __version__,
     cli_agent,
     cli_doctor,
+    cli_learn,
     cli_refactor,
     cli_schema,
     cli_search,
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_refactor.add_parser(sub)
     cli_agent.add_parsers(sub)
+    cli_learn.add_parser(sub)
     cli_spec.add_parser(sub)
     cli_doctor.add_parser(sub, _common)
     cli_settings.add_parser(sub)
@@ -314,6 +316,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_status, "graph": cmd_graph,
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
+            "feedback": cli_learn.cmd_feedback,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
             "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema}
 

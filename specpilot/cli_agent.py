@@ -3,7 +3,8 @@
 ``ask`` answers a question about the code with read-only tools and cites
 file:line; ``agent run`` works on a task with every tool and prints each step as
 it happens; its proposed edit is shown as a diff and written only with
-``--apply`` (atomically, and not at all if a file changed meanwhile); high-risk
+``--apply`` (asked y/N on a terminal, the answer being the run's feedback; written
+atomically, and not at all if a file changed meanwhile); high-risk
 files (conftest.py, pytest.ini, sitecustomize.py, .pth, CI files: see
 agents/safety/risk.py) are asked y/N one by one on a terminal and left out
 elsewhere unless ``--allow-risky``, and the summary says which. Without a
@@ -106,7 +107,14 @@ def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
               f"{usage.input_tokens + usage.output_tokens} tokens{cost}]", file=sys.stderr)
     if result.stop == "error":
         raise AgentCliError(result.error or "the agent run failed")
+    if not ask and result.edit is not None and not getattr(args, "apply", False) and not args.json:
+        print(f"decision {result.run_id}: `specpilot feedback accept|reject {result.run_id}` records your verdict "
+              "(what the learning loop learns from)", file=sys.stderr)
     if not ask and getattr(args, "apply", False) and result.edit is not None:
+        if not _wanted(result.edit):
+            session.feedback(result.run_id, accepted=False, note="declined at --apply's prompt")
+            print("not applied; recorded as rejected", file=sys.stderr)
+            return EXIT_OK
         edit, held = _confirmed(result.edit, allow=getattr(args, "allow_risky", False))
         try:
             if edit.files:
@@ -121,6 +129,17 @@ def _run(args: argparse.Namespace, task: str, *, ask: bool) -> int:
         for path, why in held:
             print(f"not applied: {path} ({why})", file=sys.stderr)
     return EXIT_OK
+
+
+def _wanted(edit: Any) -> bool:
+    """``--apply`` on a terminal asks "apply this edit? [y/N]" (the verdict is the run's feedback);
+    without a terminal the flag itself is the answer."""
+    if not sys.stdin.isatty():
+        return True
+    try:
+        return input(f"apply this edit to {len(edit.files)} file(s)? [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def _high_risk(edit: Any) -> list[tuple[str, str]]:

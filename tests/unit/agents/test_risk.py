@@ -109,7 +109,7 @@ def test_apply_without_a_terminal_leaves_high_risk_files_out_and_says_why(
 def test_apply_on_a_terminal_asks_and_a_no_keeps_the_file_out(
         project: Path, openai_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("sys.stdin", Terminal("\n"))  # Enter: the default is no
+    monkeypatch.setattr("sys.stdin", Terminal("y\n\n"))  # yes to the edit; Enter on conftest.py: the default is no
     assert run_cli(project, openai_server, monkeypatch) == 0
     captured = capsys.readouterr()
     assert "apply conftest.py? [y/N]" in captured.out
@@ -120,7 +120,7 @@ def test_apply_on_a_terminal_asks_and_a_no_keeps_the_file_out(
 def test_apply_on_a_terminal_with_a_yes_writes_it(project: Path, openai_server: LoopbackServer,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    monkeypatch.setattr("sys.stdin", Terminal("y\ny\n"))  # yes to the edit, yes to conftest.py
     assert run_cli(project, openai_server, monkeypatch) == 0
     assert "wrote 2 file(s)" in capsys.readouterr().err
     assert "pwned.txt" in (project / "conftest.py").read_text()
