@@ -1,0 +1,254 @@
+"""The feedback store's file: its errors, how a connection is opened and checked, and the schema migrations.
+
+The store is one SQLite file in WAL mode (readers never wait for the writer), shared by every thread of a server
+and by every SpecPilot process of the user (two editor windows): each thread has its own connection, every write
+is one ``BEGIN IMMEDIATE`` transaction (it takes the write lock first, so two writers queue on ``busy_timeout``
+instead of failing on a lock upgrade), and nothing is kept in memory that another process could make stale.
+
+``meta.schema_version`` says which migrations a file has had. :data:`MIGRATIONS` lists them in order (version
+``i + 1`` is ``MIGRATIONS[i]``); each runs in its own transaction with the version bump, so a crash leaves a file
+at the last whole version. Version 2 is added by appending a function. A file whose version is newer than the
+code knows is refused (:class:`StoreTooNew`) before anything is written to it.
+
+Rows are kept small (1M decisions fit in well under 200 MB): every repeated text (decision point, bucket, arm,
+policy name, workspace key, the feature names, the arms on offer, the outcome kind) is stored once in ``labels``
+and referred to by its integer id; times are integer milliseconds; the feature values are a compact JSON list
+whose names are the label ``feature_keys``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from specpilot.core.errors import SpecPilotError
+from specpilot.core.paths import user_cache_dir
+
+RESET_HINT = "`specpilot learn reset` starts afresh"
+
+
+def default_store_path() -> Path:
+    """Where the store lives unless told otherwise: SpecPilot's folder in the user's cache."""
+    return user_cache_dir() / "learning" / "feedback.sqlite3"
+
+
+class FeedbackError(SpecPilotError, ValueError):
+    """A feedback event or a store the learning loop refuses; the message says why, in a sentence."""
+
+
+class InvalidFeedback(FeedbackError):
+    """A value out of range: a reward outside [0, 1], a propensity outside (0, 1], an unknown outcome kind."""
+
+
+class UnknownDecision(FeedbackError):
+    """An outcome for a decision id the store never recorded."""
+
+
+class DuplicateDecision(FeedbackError):
+    """A decision id recorded a second time with different content (the same content is a no-op)."""
+
+
+class DuplicateOutcome(FeedbackError):
+    """A second, different verdict for a decision: the first one is kept (an identical one is a no-op)."""
+
+
+class ExpiredDecision(FeedbackError):
+    """An outcome for a decision past its expiry (it counts as ignored: no reward)."""
+
+
+class StoreDamaged(FeedbackError):
+    """The store's file is not a database, or fails its integrity check. It is left as it is."""
+
+
+class StoreTooNew(FeedbackError):
+    """The store was written by a newer SpecPilot (a schema version this code does not know). Left untouched."""
+
+
+class StoreBusy(FeedbackError):
+    """Another process held the store's write lock past the busy timeout; nothing written before is lost."""
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    statements = [
+        # Every repeated text, once; AUTOINCREMENT so an id is never reused after a reset (cached id -> text
+        # mappings stay true in every process).
+        "CREATE TABLE labels (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL UNIQUE)",
+        """CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            decision_id TEXT NOT NULL UNIQUE,
+            point INTEGER NOT NULL REFERENCES labels(id),
+            workspace INTEGER REFERENCES labels(id),
+            bucket INTEGER NOT NULL REFERENCES labels(id),
+            feature_keys INTEGER NOT NULL REFERENCES labels(id),
+            feature_values TEXT NOT NULL,
+            arms INTEGER NOT NULL REFERENCES labels(id),
+            arm INTEGER NOT NULL REFERENCES labels(id),
+            propensity REAL NOT NULL CHECK (propensity > 0 AND propensity <= 1),
+            policy INTEGER NOT NULL REFERENCES labels(id),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            reward REAL CHECK (reward IS NULL OR (reward >= 0 AND reward <= 1)),
+            outcome INTEGER REFERENCES labels(id),
+            rewarded_at INTEGER,
+            note TEXT
+        )""",
+        # logged(): the rewarded decisions of a point, in time order.
+        "CREATE INDEX decisions_rewarded ON decisions (point, created_at) WHERE reward IS NOT NULL",
+        # expire() and pending(): only the decisions still waiting, a small index.
+        "CREATE INDEX decisions_waiting ON decisions (expires_at) WHERE outcome IS NULL",
+        """CREATE TABLE arm_stats (
+            point INTEGER NOT NULL REFERENCES labels(id),
+            arm INTEGER NOT NULL REFERENCES labels(id),
+            pulls INTEGER NOT NULL DEFAULT 0,
+            rewarded INTEGER NOT NULL DEFAULT 0,
+            reward_sum REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (point, arm)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE promotions (
+            id INTEGER PRIMARY KEY,
+            point TEXT NOT NULL,
+            arm TEXT NOT NULL,
+            previous TEXT,
+            kind TEXT NOT NULL CHECK (kind IN ('promote', 'rollback')),
+            evidence TEXT NOT NULL,
+            at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX promotions_point ON promotions (point, id)",
+        """CREATE TABLE bandit_state (
+            point TEXT PRIMARY KEY,
+            policy TEXT NOT NULL,
+            state TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        )""",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+# Version i + 1 is MIGRATIONS[i]; append a function to add a version, never change one that shipped.
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = [_v1]
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The file's schema version: 0 for a new (empty) database."""
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+    if found is None:
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _error_code(exc: sqlite3.Error) -> int:
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def translate(exc: sqlite3.Error, path: Path) -> FeedbackError:
+    """The user's message for a SQLite failure on the store at ``path``."""
+    code = _error_code(exc)
+    text = str(exc)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return StoreBusy(f"the learning store {path} is busy: another SpecPilot process held its write lock too "
+                         "long; nothing already recorded is lost, try again")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return StoreDamaged(f"the learning store {path} is damaged ({text}); it was left as it is, and "
+                            f"{RESET_HINT}")
+    return FeedbackError(f"the learning store {path} failed: {text}")
+
+
+@contextmanager
+def translated(path: Path) -> Iterator[None]:
+    """Run a block, turning SQLite's failures into :class:`FeedbackError` subclasses with a message."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if isinstance(exc, sqlite3.ProgrammingError):
+            raise
+        raise translate(exc, path) from exc
+
+
+@contextmanager
+def write(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction that takes the write lock at once (waiting up to the busy timeout)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """A connection to ``path`` in autocommit mode (transactions are explicit), with the busy timeout and foreign
+    keys on. It writes nothing: :func:`prepare` checks and migrates the file."""
+    db = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def prepare(db: sqlite3.Connection, path: Path) -> None:
+    """Check the file behind ``db`` and bring it to the newest schema.
+
+    :class:`StoreDamaged` when it is not a database or fails SQLite's quick check, :class:`StoreTooNew` when a newer
+    SpecPilot wrote it; in both cases nothing is written to it. A file already at the newest version is only read.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError:
+        head = b""
+    if head and head != SQLITE_MAGIC[: len(head)]:
+        raise StoreDamaged(f"the learning store {path} is not a SQLite database; it was left as it is, and "
+                           f"{RESET_HINT}")
+    with translated(path):
+        version = schema_version(db)
+        if version > len(MIGRATIONS):
+            raise StoreTooNew(f"the learning store {path} was written by a newer SpecPilot (schema version "
+                              f"{version}; this one knows up to {len(MIGRATIONS)}); it was left untouched: "
+                              f"update SpecPilot, or {RESET_HINT}")
+        if version:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise StoreDamaged(f"the learning store {path} fails its integrity check ({'; '.join(problems)}); "
+                                   f"it was left as it is, and {RESET_HINT}")
+        if version < len(MIGRATIONS):
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            migrate(db)
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Apply the missing migrations, each in its own transaction with its version bump. The version is read again
+    under the write lock, so two processes opening a new store at once migrate it once."""
+    while True:
+        with write(db):
+            version = schema_version(db)
+            if version >= len(MIGRATIONS):
+                return
+            if version == 0:
+                db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            MIGRATIONS[version](db)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version + 1),))
+
+
+def discard_store(path: Path | None = None) -> bool:
+    """Delete the store's file and its WAL files (what ``specpilot learn reset`` does when the store is damaged or
+    too new to open); whether there was a file. Only for a store no process has open."""
+    target = path if path is not None else default_store_path()
+    existed = target.exists()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    return existed
