@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -56,9 +57,9 @@ def check_arms(arms: Sequence[str]) -> tuple[str, ...]:
 
 
 def check_outcome(propensity: float, reward: float) -> None:
-    if not (isinstance(propensity, int | float) and 0.0 < propensity <= 1.0):
+    if not (isinstance(propensity, numbers.Real) and 0.0 < propensity <= 1.0):
         raise ValueError(f"propensity {propensity!r} is not in (0, 1]: a logged decision always has a positive one")
-    if not (isinstance(reward, int | float) and 0.0 <= reward <= 1.0):
+    if not (isinstance(reward, numbers.Real) and 0.0 <= reward <= 1.0):
         raise ValueError(f"reward {reward!r} is not in [0, 1] (1: accepted, 0: rejected)")
 
 

@@ -11,10 +11,13 @@ line names its arm in namespace ``A``. ``-q SA`` crosses the two, so each arm ge
 context feature: without it the shared features add the same amount to every arm's score and the
 context is ignored. ``predict`` gives VW's pmf (``--squarecb`` by default), which is mixed with the floor.
 
-``learn`` labels the chosen arm's line ``0:<cost>:<propensity>`` with ``cost = 1 - reward``: VW minimises
-cost, the cost stays in [0, 1] (the range its contextual-bandit reductions expect), and since an arm VW has
-not learned about predicts cost 0, an untried arm looks as good as an accepted one: optimism that makes
-squarecb try it. (``-reward`` orders the arms the same but makes untried arms look like rejects.)
+``learn`` writes the example with every arm the bandit knows (the protocol's ``learn`` is not told which
+arms were on offer; VW 9's default ``cb_type mtr`` regresses on the chosen arm's line only, and a check
+with and without the other lines moved the pmf by under 1e-5) and labels the chosen arm's line
+``0:<cost>:<propensity>`` with ``cost = 1 - reward``: VW minimises cost, the cost stays in [0, 1] (the
+range its contextual-bandit reductions expect), and since an arm VW has not learned about predicts cost 0,
+an untried arm looks as good as an accepted one: optimism that makes squarecb try it. (``-reward`` orders
+the arms the same but makes untried arms look like rejects.)
 
 The state is VW's model file (``Workspace.save``, which in VW 9 keeps the learning state too) in base64,
 with the arguments, the floor and the arm list; :meth:`VowpalBandit.from_state` reloads it. ``vowpalwabbit``

@@ -197,3 +197,14 @@ def test_a_discounted_thompson_moves_to_the_new_best_arm_after_a_swap_faster() -
         forgetting, remembering = share_of_new_best_after_swap(0.97, seed), share_of_new_best_after_swap(1.0, seed)
         assert forgetting > 0.5
         assert forgetting > remembering + 0.2
+
+
+def test_numpy_numbers_are_accepted_as_rewards_and_propensities() -> None:
+    import numpy as np
+
+    bandit = BucketThompson()
+    bandit.probabilities(CONTEXT, ARMS)
+    bandit.learn(CONTEXT, "a", np.float32(0.5), np.float64(1.0))  # type: ignore[arg-type]
+    assert bandit.posterior(CONTEXT.bucket, "a") == (2.0, 1.0)
+    with pytest.raises(ValueError, match="reward"):
+        bandit.learn(CONTEXT, "a", 0.5, float("nan"))
