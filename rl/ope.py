@@ -99,13 +99,17 @@ def estimate(
     level: float = 0.95,
     rounds: int = 500,
     seed: int = 0,
+    model: RewardModel | None = None,
 ) -> Estimate:
-    """``target``'s estimated value by ``method`` ("snips", "ips" or "dr") with a ``level`` bootstrap interval."""
+    """``target``'s estimated value by ``method`` ("snips", "ips" or "dr") with a ``level`` bootstrap interval.
+
+    ``model`` is DR's reward model (default: :func:`mean_reward_model` of the events); other methods ignore it.
+    """
     if method not in METHODS:
         raise ValueError(f"unknown estimator {method!r}: use one of {', '.join(METHODS)}")
     _check_bootstrap(level, rounds)
     if method == "dr":
-        terms = _dr_terms(events, target, None)
+        terms = _dr_terms(events, target, model)
         return _bootstrap_mean(terms, method, level, rounds, seed)
     weights, rewards = _weights_and_rewards(events, target)
     if method == "ips":

@@ -128,6 +128,8 @@ def test_dr_with_the_true_rates_as_model_is_close_to_the_truth_and_any_model_can
     assert dr(logged, candidate, model=lambda context, arm: users.rate(0, context, arm)) == pytest.approx(
         truth, abs=0.03
     )
+    given = estimate(logged, candidate, "dr", rounds=50, model=lambda context, arm: users.rate(0, context, arm))
+    assert given.value == pytest.approx(dr(logged, candidate, model=lambda context, arm: users.rate(0, context, arm)))
     # A constant model leaves DR unbiased (the IPS correction repairs it), just noisier.
     assert dr(logged, candidate, model=lambda context, arm: 0.5) == pytest.approx(truth, abs=0.035)
 
