@@ -173,7 +173,7 @@ class LearningSettings:
 
     enabled: bool = field(default=True, metadata=rule(
         "Learn from accepted and rejected proposals (kept in the user cache; nothing leaves the machine). "
-        "Off: every choice is the current default and nothing is recorded."))
+        "Off (or $SPECPILOT_LEARNING=off): every choice is the current default and nothing is recorded."))
     bandit: str = field(default="thompson", metadata=rule(
         "The contextual bandit that makes each choice (bench/learning.py compares them).", choices={
             "thompson": "Thompson sampling per context bucket.", "linucb": "LinUCB over the context's features.",

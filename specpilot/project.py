@@ -95,13 +95,19 @@ class Project:
     # -- the agent ----------------------------------------------------------------------------------------------
     def agent_session(self, policy: Policy | None = None) -> AgentSession:
         """An agent session on this workspace, with the editor's buffers, this project's index when one is open,
-        and ``policy`` (None: the fixed default) making its choices."""
+        and ``policy`` making its choices (None: the learning policy when ``learning.enabled``, rl/policy.py;
+        else the fixed default)."""
         from specpilot.agents.session import AgentSession
 
         session = AgentSession.open(self.root, settings=self.settings, api_key=self.api_key,
                                     buffers=dict(self.buffers), index=self._index)
-        if policy is not None:
-            session.policy = policy
+        if policy is None:
+            from specpilot.rl.policy import policy_for
+
+            policy, note = policy_for(self.root, self.settings.learning)
+            if note:
+                session.notes.append(note)
+        session.policy = policy
         return session
 
     def close(self) -> None:

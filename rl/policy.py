@@ -1,0 +1,177 @@
+"""The learning policy: core/policy.py's Policy over a contextual bandit per decision point and the
+feedback store (rl/store.py).
+
+Each choice is drawn from the bandit's probabilities (never below the exploration floor), recorded as a
+decision with its propensity and context, and handed back with its decision id; the run's feedback names
+the id and becomes the decision's reward. Until a point has ``min_evidence`` rewarded decisions it serves
+its current default (with the floor's share of exploration), so nothing changes before there is evidence;
+the default itself moves only through rl/promotion.py. The bandits are rebuilt at start from the store's
+recent rewarded decisions (the store is the one source of truth, shared by every editor window).
+
+Learning never breaks a run: a store that cannot be read or written turns the policy into the fixed one
+for the rest of the session, with the reason in :attr:`LearningPolicy.problem`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sqlite3
+import threading
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from specpilot.core.config import LearningSettings
+from specpilot.core.errors import SpecPilotError
+from specpilot.core.policy import Choice, Decision, FixedPolicy
+from specpilot.rl.bandits import Fixed, draw, make_bandit
+from specpilot.rl.context import context_of
+from specpilot.rl.events import Bandit
+from specpilot.rl.store import Decision as Recorded
+from specpilot.rl.store import FeedbackError, FeedbackStore
+
+log = logging.getLogger("specpilot.rl")
+
+MIN_EVIDENCE = 20  # rewarded decisions at a point before the bandit's choices replace the default's
+REPLAY = 5_000  # the newest rewarded decisions a bandit is rebuilt from
+REVIEW_EVERY = 25  # rewards at a point between two looks at the promotion evidence
+
+
+class LearningPolicy:
+    """Chooses with a bandit per decision point, records every decision, learns from the verdicts."""
+
+    def __init__(self, store: FeedbackStore, workspace: Path, settings: LearningSettings, *,
+                 min_evidence: int = MIN_EVIDENCE, rng: random.Random | None = None) -> None:
+        self.store = store
+        self.workspace = workspace
+        self.settings = settings
+        self.min_evidence = min_evidence
+        self.name = f"learning:{settings.bandit}"
+        self.problem = ""
+        self._rng = rng or random.Random()
+        self._learners: dict[str, Bandit] = {}
+        self._rewarded: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._fixed = FixedPolicy()
+
+    # -- Policy ------------------------------------------------------------------------------------------------
+    def choose(self, decision: Decision) -> Choice:
+        if self.problem:
+            return self._fixed.choose(decision)
+        try:
+            return self._choose(decision)
+        except (FeedbackError, SpecPilotError, OSError, ValueError, sqlite3.Error) as exc:
+            self._broken(exc)
+            return self._fixed.choose(decision)
+
+    def update(self, choices: Sequence[Choice], reward: float) -> None:
+        """A run's verdict for each of its decisions (choices without a decision id are skipped); a decision
+        that expired or already has a verdict is logged and skipped, never an error for the run."""
+        kind = "accepted" if reward >= 0.5 else "rejected"
+        for choice in choices:
+            if not choice.decision or self.problem:
+                continue
+            try:
+                self.reward(choice.decision, reward, kind)
+            except FeedbackError as exc:
+                log.info("learning: %s", exc)
+            except (SpecPilotError, OSError, sqlite3.Error) as exc:
+                self._broken(exc)
+
+    # -- the rest ----------------------------------------------------------------------------------------------
+    def reward(self, decision_id: str, reward: float, kind: str, note: str = "") -> Recorded:
+        """Record the outcome of ``decision_id`` and teach its point's bandit; errors (unknown, expired,
+        a second verdict, a reward outside [0, 1]) are :class:`FeedbackError` s with a clear message."""
+        found = self.store.record_outcome(decision_id, reward, kind, note)
+        with self._lock:
+            learner = self._learners.get(found.point)
+            if learner is not None and found.reward is not None:
+                learner.learn(found.context, found.arm, found.propensity, found.reward)
+            count = self._rewarded.get(found.point)
+            if count is not None:
+                self._rewarded[found.point] = count + 1
+        if found.arms and self._rewarded.get(found.point, 0) % REVIEW_EVERY == 0:
+            from specpilot.rl.promotion import review
+
+            review(self.store, found.point, found.arms[0])
+        return found
+
+    def _choose(self, decision: Decision) -> Choice:
+        options = decision.options
+        context = context_of(decision.features)
+        default = self.store.current_default(decision.point)
+        default = default if default in options else options[0]
+        if len(options) == 1:
+            probabilities = {options[0]: 1.0}
+        elif self._evidence(decision.point) < self.min_evidence:
+            probabilities = Fixed(default, floor=self.settings.floor).probabilities(context, options)
+        else:
+            probabilities = self._learner(decision.point).probabilities(context, options)
+        with self._lock:
+            arm, propensity = draw(probabilities, self._rng)
+        decision_id = f"d-{uuid.uuid4().hex[:20]}"
+        self.store.record_decision(decision_id, decision.point, arm, propensity, context=context, arms=options,
+                                   policy=self.name, workspace=self.workspace, ttl=self.settings.expire_after_s)
+        return Choice(decision.point, arm, propensity, decision_id)
+
+    def _evidence(self, point: str) -> int:
+        with self._lock:
+            known = self._rewarded.get(point)
+        if known is None:
+            known = sum(s.rewarded for s in self.store.summary(point))
+            with self._lock:
+                self._rewarded[point] = known
+        return known
+
+    def _learner(self, point: str) -> Bandit:
+        with self._lock:
+            learner = self._learners.get(point)
+        if learner is not None:
+            return learner
+        built = make_bandit(self.settings.bandit, floor=self.settings.floor)
+        offer = getattr(built, "offer", None)  # every bandit of rl/bandits.py registers arms so
+        for event in self.store.logged(point)[-REPLAY:]:
+            if offer is not None:
+                offer(event.arms or (event.arm,))
+            built.learn(event.context, event.arm, event.propensity, event.reward)
+        with self._lock:
+            return self._learners.setdefault(point, built)
+
+    def _broken(self, exc: Exception) -> None:
+        if not self.problem:
+            self.problem = f"learning is off for this session: {exc}"
+            log.warning("%s", self.problem)
+
+
+STORE_ENV = "SPECPILOT_LEARNING_STORE"  # another store file (tests, or a second profile)
+SWITCH_ENV = "SPECPILOT_LEARNING"  # "off": no learning in this process, whatever learning.enabled says
+
+_stores: dict[Path, FeedbackStore] = {}
+_stores_lock = threading.Lock()
+
+
+def shared_store(path: Path | None = None) -> FeedbackStore:
+    """One store per file in this process (the server's folders and sessions share it)."""
+    from specpilot.rl.store import default_store_path
+
+    given = path or (Path(os.environ[STORE_ENV]) if os.environ.get(STORE_ENV) else default_store_path())
+    key = given.expanduser().resolve()
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _stores[key] = FeedbackStore(key)
+        return store
+
+
+def policy_for(workspace: Path, settings: LearningSettings) -> tuple[FixedPolicy | LearningPolicy, str]:
+    """The policy a session on ``workspace`` gets: the learning one when ``learning.enabled`` (and
+    ``$SPECPILOT_LEARNING`` is not ``off``) and the store opens; else the fixed one, with why (a note for the
+    user) when learning was wanted but the store failed."""
+    if not settings.enabled or os.environ.get(SWITCH_ENV, "").strip().lower() in ("off", "0", "false", "no"):
+        return FixedPolicy(), ""
+    try:
+        return LearningPolicy(shared_store(), workspace, settings), ""
+    except (SpecPilotError, OSError) as exc:
+        return FixedPolicy(), f"learning is off for this session: {exc}"
