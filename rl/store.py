@@ -13,13 +13,13 @@ decisions there are.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
-import math
 import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,8 +39,12 @@ from specpilot.rl.store_schema import (
     connect,
     default_store_path,
     discard_store,
+    features_json,
+    id_key,
+    id_text,
     prepare,
     translated,
+    workspace_key,
     write,
 )
 
@@ -54,12 +58,6 @@ DEFAULT_TTL_S = 30 * 60.0  # a proposal nobody answered within half an hour coun
 NOTE_MAX = 200
 IGNORED = "ignored"
 _KIND = re.compile(r"accepted|rejected|rank:[1-9][0-9]*")
-
-
-def workspace_key(folder: Path | str) -> str:
-    """The key a workspace is stored under: a hash of its folder's path, never the path itself."""
-    text = str(Path(folder).expanduser().resolve())
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _ms(at: float | None) -> int:
@@ -127,18 +125,6 @@ def _check_reward(reward: float) -> None:
         raise InvalidFeedback(f"reward {reward!r} is not in [0, 1] (1: accepted, 0: rejected)")
 
 
-def _features_json(features: Mapping[str, float]) -> tuple[str, str]:
-    names = sorted(features)
-    values = []
-    for name in names:
-        value = float(features[name])
-        if not math.isfinite(value):
-            raise InvalidFeedback(f"feature {name!r} is {value!r}; features must be finite numbers")
-        values.append(int(value) if value.is_integer() and abs(value) < 2**53 else value)
-    compact = (",", ":")
-    return json.dumps(names, separators=compact), json.dumps(values, separators=compact)
-
-
 _DECISION_COLUMNS = ("d.decision_id, p.text, w.text, b.text, fk.text, d.feature_values, a.text, c.text, "
                      "d.propensity, pol.text, d.created_at, d.expires_at, d.reward, o.text, d.rewarded_at, d.note")
 _DECISION_JOINS = ("FROM decisions d JOIN labels p ON p.id = d.point LEFT JOIN labels w ON w.id = d.workspace "
@@ -147,11 +133,17 @@ _DECISION_JOINS = ("FROM decisions d JOIN labels p ON p.id = d.point LEFT JOIN l
                    "JOIN labels pol ON pol.id = d.policy LEFT JOIN labels o ON o.id = d.outcome")
 
 
+@functools.lru_cache(maxsize=4096)
+def _names(text: str) -> tuple[str, ...]:
+    """A label holding a JSON list of names (feature names, arms on offer), decoded once."""
+    return tuple(json.loads(text))
+
+
 def _decision(row: Sequence[Any]) -> Decision:
     (decision_id, point, workspace, bucket, keys, values, arms, arm, propensity, policy, created, expires, reward,
      outcome, rewarded_at, note) = row
-    context = Context(bucket, dict(zip(json.loads(keys), (float(v) for v in json.loads(values)))))
-    return Decision(decision_id, point, arm, propensity, context, tuple(json.loads(arms)), policy, workspace,
+    context = Context(bucket, dict(zip(_names(keys), (float(v) for v in json.loads(values)))))
+    return Decision(id_text(decision_id), point, arm, propensity, context, _names(arms), policy, workspace,
                     created / 1000, expires / 1000, reward, outcome, _seconds(rewarded_at), note or "")
 
 
@@ -168,7 +160,7 @@ class FeedbackStore:
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
         self._closed = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = self._db()
@@ -181,15 +173,20 @@ class FeedbackStore:
     # -- connections ----------------------------------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
+        """This thread's connection, opened on its first call; those of threads that ended are closed then."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is not None:
+        if db is not None and not self._closed:
             return db
         with self._lock:
             if self._closed:
                 raise FeedbackError(f"the learning store {self.path} is closed")
+            ended = [(thread, old) for thread, old in self._connections if not _alive(thread)]
+            for entry in ended:
+                self._connections.remove(entry)
+                entry[1].close()
             with translated(self.path):
                 db = connect(self.path, self.busy_timeout)
-            self._connections.append(db)
+            self._connections.append((weakref.ref(threading.current_thread()), db))
         self._local.db = db
         return db
 
@@ -198,7 +195,7 @@ class FeedbackStore:
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
-        for db in connections:
+        for _, db in connections:
             db.close()
 
     def __enter__(self) -> FeedbackStore:
@@ -218,7 +215,7 @@ class FeedbackStore:
 
     def _get(self, db: sqlite3.Connection, decision_id: str) -> Decision | None:
         row = db.execute(f"SELECT {_DECISION_COLUMNS} {_DECISION_JOINS} WHERE d.decision_id = ?",
-                         (decision_id,)).fetchone()
+                         (id_key(decision_id),)).fetchone()
         return _decision(row) if row is not None else None
 
     # -- decisions and outcomes -----------------------------------------------------------------------------------
@@ -243,7 +240,7 @@ class FeedbackStore:
         if ttl <= 0:
             raise InvalidFeedback(f"ttl {ttl!r} must be positive (seconds)")
         context = context or Context()
-        keys, values = _features_json(context.features)
+        keys, values = features_json(context.features)
         arms_json = json.dumps(list(arms), separators=(",", ":"))
         key = workspace_key(workspace) if workspace is not None else None
         created = _ms(at)
@@ -255,7 +252,7 @@ class FeedbackStore:
                 db.execute(
                     "INSERT INTO decisions (decision_id, point, workspace, bucket, feature_keys, feature_values, "
                     "arms, arm, propensity, policy, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (decision_id, label(db, point), label(db, key) if key is not None else None,
+                    (id_key(decision_id), label(db, point), label(db, key) if key is not None else None,
                      label(db, context.bucket), label(db, keys), values, label(db, arms_json), label(db, arm),
                      float(propensity), label(db, policy), created, created + int(round(ttl * 1000))))
                 db.execute("INSERT INTO arm_stats (point, arm, pulls) VALUES (?, ?, 1) "
@@ -307,7 +304,7 @@ class FeedbackStore:
             point, arm = self._label(db, found.point), self._label(db, found.arm)
             db.execute("UPDATE decisions SET reward = ?, outcome = ?, rewarded_at = ?, note = ? "
                        "WHERE decision_id = ?",
-                       (float(reward), self._label(db, kind), when, note or None, decision_id))
+                       (float(reward), self._label(db, kind), when, note or None, id_key(decision_id)))
             db.execute("UPDATE arm_stats SET rewarded = rewarded + 1, reward_sum = reward_sum + ? "
                        "WHERE point = ? AND arm = ?", (float(reward), point, arm))
             updated = self._get(db, decision_id)
@@ -436,6 +433,11 @@ class FeedbackStore:
             db.execute("VACUUM")
         except sqlite3.OperationalError:
             pass
+
+
+def _alive(thread: weakref.ref[threading.Thread]) -> bool:
+    found = thread()
+    return found is not None and found.is_alive()
 
 
 def _standing(promotions: Sequence[Promotion]) -> list[str]:

@@ -12,14 +12,18 @@ code knows is refused (:class:`StoreTooNew`) before anything is written to it.
 
 Rows are kept small (1M decisions fit in well under 200 MB): every repeated text (decision point, bucket, arm,
 policy name, workspace key, the feature names, the arms on offer, the outcome kind) is stored once in ``labels``
-and referred to by its integer id; times are integer milliseconds; the feature values are a compact JSON list
-whose names are the label ``feature_keys``.
+and referred to by its integer id; a UUID decision id is stored as 17 bytes (:func:`id_key`); times are integer
+milliseconds; the feature values are a compact JSON list whose names are the label ``feature_keys``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,7 +81,7 @@ def _v1(db: sqlite3.Connection) -> None:
         "CREATE TABLE labels (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL UNIQUE)",
         """CREATE TABLE decisions (
             id INTEGER PRIMARY KEY,
-            decision_id TEXT NOT NULL UNIQUE,
+            decision_id TEXT NOT NULL UNIQUE,  -- id_key(): a UUID as a 17-byte blob, any other id as text
             point INTEGER NOT NULL REFERENCES labels(id),
             workspace INTEGER REFERENCES labels(id),
             bucket INTEGER NOT NULL REFERENCES labels(id),
@@ -130,6 +134,49 @@ def _v1(db: sqlite3.Connection) -> None:
 # Version i + 1 is MIGRATIONS[i]; append a function to add a version, never change one that shipped.
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = [_v1]
+
+
+def workspace_key(folder: Path | str) -> str:
+    """The key a workspace is stored under: a hash of its folder's path, never the path itself."""
+    text = str(Path(folder).expanduser().resolve())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def features_json(features: Mapping[str, float]) -> tuple[str, str]:
+    """How a context's features are stored: their sorted names (a label) and their values, a compact JSON list."""
+    names = sorted(features)
+    values = []
+    for name in names:
+        value = float(features[name])
+        if not math.isfinite(value):
+            raise InvalidFeedback(f"feature {name!r} is {value!r}; features must be finite numbers")
+        values.append(int(value) if value.is_integer() and abs(value) < 2**53 else value)
+    compact = (",", ":")
+    return json.dumps(names, separators=compact), json.dumps(values, separators=compact)
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
+_UUID_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def id_key(decision_id: str) -> str | bytes:
+    """How a decision id is stored: a UUID (32 hex digits, or the dashed form) as 17 bytes (a form byte and the 16
+    bytes), half its text in the row and again in the unique index; any other id as its text."""
+    if _HEX_ID.fullmatch(decision_id):
+        return b"\x00" + bytes.fromhex(decision_id)
+    if _UUID_ID.fullmatch(decision_id):
+        return b"\x01" + bytes.fromhex(decision_id.replace("-", ""))
+    return decision_id
+
+
+def id_text(stored: str | bytes) -> str:
+    """The decision id :func:`id_key` stored."""
+    if isinstance(stored, str):
+        return stored
+    digits = stored[1:].hex()
+    if stored[:1] == b"\x01":
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+    return digits
 
 
 def schema_version(db: sqlite3.Connection) -> int:

@@ -270,6 +270,19 @@ def test_threads_each_write_through_their_own_connection(store: FeedbackStore) -
                                ArmSummary("prompt.coder", "stepwise", 100, 100, 1.0)]
 
 
+def test_connections_of_threads_that_ended_are_closed_and_a_closed_store_says_so(store: FeedbackStore) -> None:
+    for n in range(20):
+        thread = threading.Thread(target=decide, args=(store, f"short-lived-{n}"))
+        thread.start()
+        thread.join()
+    decide(store, "main")
+    assert len(store._connections) <= 2  # this thread's and at most the last ended thread's
+    assert [s.pulls for s in store.summary()] == [21]
+    store.close()
+    with pytest.raises(FeedbackError, match="closed"):
+        store.summary()
+
+
 def write_decisions(path: str, prefix: str, count: int) -> None:
     """One 'editor window': its own process and store, writing decisions and their outcomes."""
     with FeedbackStore(Path(path), busy_timeout=30.0) as store:

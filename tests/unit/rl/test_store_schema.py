@@ -131,3 +131,16 @@ def test_two_stores_opening_a_new_file_migrate_it_once(tmp_path: Path) -> None:
     assert second.decision("a") is not None and version_of(path) == 1
     first.close()
     second.close()
+
+
+@pytest.mark.parametrize("decision_id", ["0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+                                         "0F1E2D3C4B5A69788796A5B4C3D2E1F0", "ca-17", "é"])
+def test_every_decision_id_form_round_trips_and_uuids_are_stored_in_17_bytes(tmp_path: Path,
+                                                                              decision_id: str) -> None:
+    with FeedbackStore(tmp_path / "feedback.sqlite3") as store:
+        store.record_decision(decision_id, "tool", "read-first", 1.0, at=10.0)
+        assert store.record_outcome(decision_id, 1.0, "accepted", at=11.0).decision_id == decision_id
+        assert store.decision(decision_id.upper() if decision_id.islower() else decision_id.lower()) is None
+    stored = store_schema.id_key(decision_id)
+    assert store_schema.id_text(stored) == decision_id
+    assert len(stored) == 17 if isinstance(stored, bytes) else stored == decision_id
