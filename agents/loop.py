@@ -2,9 +2,10 @@
 
 One ``Agent.run(task)``:
 
-1. assembles the prompt from a versioned template (llm/prompt_templates.py),
-   the team's steering documents (``.specpilot/steering/*.md``) and code found by
-   searching the index for the task, under a token budget;
+1. assembles the prompt from a versioned template (llm/prompt_templates.py) in
+   the variant the policy chose (core/policy.py), the team's steering documents
+   (``.specpilot/steering/*.md``) and code found by searching the index for the
+   task, under a token budget;
 2. asks the model; each tool call it makes goes through the tool registry (which
    validates the arguments and the guard, and never raises) and comes back as an
    observation wrapped in a ``<data>`` block, so file contents are data, not
@@ -41,7 +42,6 @@ from specpilot.core.policy import (
     CONTEXT_OPTIONS,
     CRITIC,
     CRITIC_OPTIONS,
-    PROMPT,
     Choice,
     Decision,
     FixedPolicy,
@@ -49,13 +49,14 @@ from specpilot.core.policy import (
     snippet_count,
 )
 from specpilot.llm.base import ChatResponse, Message, Provider, ProviderError, ToolCall, ToolSpec, Usage
-from specpilot.llm.prompt_templates import PromptLibrary, as_data, estimate_tokens
+from specpilot.llm.prompt_templates import DEFAULT_VARIANT, PromptLibrary, as_data, estimate_tokens, prompt_point
 from specpilot.spec.steering import read_steering
 
 log = logging.getLogger("specpilot.agents")
 
 PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")  # llm/safety/redact.py's
 MAX_CRITIQUES = 2
+CRITIC_TEMPLATE = "agent.critic"
 REPEAT_LIMIT = 3  # the same call (tool and arguments) made this many times stops the run
 
 
@@ -157,12 +158,14 @@ class Agent:
                            trajectory=writer.path if writer else None)
         choices = self._choose(template)
         result.choices = choices
-        prompt = self.prompts.get(choices[0].option)
+        prompt = self.prompts.load(template, choices[0].option)
+        critic_variant = choices[3].option if len(choices) > 3 else DEFAULT_VARIANT
         context = self._context(task, snippet_count(choices[1].option))
         system = prompt.render({"root": str(self.ctx.root), **context}, budget_tokens=self.settings.context_tokens)
         tools = self.registry.specs()
         messages: list[Message] = [Message("system", system), Message("user", task)]
         self._record(writer, "start", task=task, template=prompt.name, template_version=prompt.version,
+                     template_variant=prompt.variant,
                      provider=self.provider.name, offline=self.provider.offline, tools=[t.name for t in tools],
                      choices=[c.as_json() for c in choices])
         self._emit("start", 0, f"task: {task}")
@@ -200,7 +203,7 @@ class Agent:
                     break
                 continue
             review = self.critic and choices[2].option == "review"
-            verdict = self._critique(task, response.text, proposals, result, writer, step) \
+            verdict = self._critique(task, response.text, proposals, result, writer, step, critic_variant) \
                 if review and critiques < MAX_CRITIQUES else None
             if verdict is None:
                 result.stop = "answered"
@@ -258,12 +261,12 @@ class Agent:
             buffers[path] = (text, version if version is not None else 0)
 
     def _critique(self, task: str, answer: str, proposals: Proposals, result: RunResult,
-                  writer: TrajectoryWriter | None, step: int) -> str | None:
-        """None when the critic is satisfied; otherwise what to revise."""
+                  writer: TrajectoryWriter | None, step: int, variant: str = DEFAULT_VARIANT) -> str | None:
+        """None when the critic is satisfied; otherwise what to revise. ``variant``: the critic prompt's."""
         edit = proposals.combined()
         diff = edit.diff() if edit is not None else "(no edit proposed)"
-        prompt = self.prompts.get("agent.critic").render()
-        review = [Message("system", prompt),
+        template = self.prompts.load(CRITIC_TEMPLATE, variant)
+        review = [Message("system", template.render()),
                   Message("user", f"Task:\n{task}\n\nAgent's answer:\n{answer}\n\n{as_data('diff', diff)}")]
         try:
             response = self.provider.chat(self._redacted(review), ())
@@ -273,7 +276,8 @@ class Agent:
         result.usage.add(response.usage)
         text = response.text.strip()
         done = text.upper().startswith("DONE") or not text
-        self._record(writer, "critique", step=step, text=text, done=done, usage=response.usage)
+        self._record(writer, "critique", step=step, text=text, done=done, usage=response.usage,
+                     template_variant=template.variant, template_version=template.version)
         self._emit("critique", step, "done" if done else _short(text))
         return None if done else text
 
@@ -300,11 +304,18 @@ class Agent:
 
     # -- prompt parts -------------------------------------------------------------------------
     def _choose(self, template: str) -> list[Choice]:
-        """The run's choices, in a fixed order: prompt template, context strategy, critic."""
+        """The run's choices, in a fixed order: the variant of the prompt template (point ``prompt.<role>``,
+        e.g. ``prompt.coder``), the context strategy, the critic, and, only when the critic reviews, the
+        variant of the critic's prompt (``prompt.critic``). Options of a prompt point are the template's
+        variant ids, ``default`` first, so the fixed policy keeps today's prompts."""
         features = {"critic_allowed": float(self.critic), "offline": float(self.provider.offline)}
-        return [self.policy.choose(Decision(PROMPT, (template,), features)),
-                self.policy.choose(Decision(CONTEXT, CONTEXT_OPTIONS, features)),
-                self.policy.choose(Decision(CRITIC, CRITIC_OPTIONS, features))]
+        choices = [self.policy.choose(Decision(prompt_point(template), self.prompts.variants(template), features)),
+                   self.policy.choose(Decision(CONTEXT, CONTEXT_OPTIONS, features)),
+                   self.policy.choose(Decision(CRITIC, CRITIC_OPTIONS, features))]
+        if self.critic and choices[2].option == "review":
+            choices.append(self.policy.choose(Decision(prompt_point(CRITIC_TEMPLATE),
+                                                       self.prompts.variants(CRITIC_TEMPLATE), features)))
+        return choices
 
     def _context(self, task: str, k: int = 6) -> dict[str, str]:
         budget = self.settings.context_tokens

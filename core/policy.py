@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 # The decision points the agent asks about, and their options (first = default, today's behaviour).
-PROMPT = "prompt"  # options: the names of the prompt templates that may serve this run
+PROMPT = "prompt"  # prefix of the points prompt.<role> (llm/prompt_templates.prompt_point); options: variant ids
 CONTEXT = "context"  # how many retrieved snippets go into the prompt
 CONTEXT_OPTIONS = ("search-6", "search-12", "search-3", "none")
 CRITIC = "critic"  # whether a reviewer pass reads the answer before it is final

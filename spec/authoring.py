@@ -12,6 +12,11 @@ spec/steering.py) within half the context budget, as the agent's does.
 The reviewer judges whether the cited code does what each requirement says; its verdict
 stands beside the review gate, which stays mechanical (every requirement has a task and a test). Outgoing
 text is redacted like every agent request.
+
+Each role's prompt comes in variants (llm/prompts/<name>@<variant>.md); the author's ``policy`` (core/policy.py;
+the fixed default keeps the ``default`` variants) chooses one per call at the point ``prompt.planner``,
+``prompt.architect`` or ``prompt.reviewer``, and :attr:`Author.used` records each choice with the variant and
+version that served it, for the caller to log as a decision.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from specpilot.core.policy import Choice, Decision, FixedPolicy, Policy
 from specpilot.llm.base import Message, Provider, ProviderError
-from specpilot.llm.prompt_templates import PromptLibrary, as_data
+from specpilot.llm.prompt_templates import PromptLibrary, as_data, prompt_point
 from specpilot.spec import clarity
 from specpilot.spec.documents import Problem, parse_design, parse_requirements, parse_review, set_clarity
 from specpilot.spec.frontmatter import set_fields
@@ -42,17 +49,40 @@ class Opinion:
     author: str
 
 
+@dataclass(frozen=True, slots=True)
+class PromptUse:
+    """One prompt the author sent: the policy's choice (point ``prompt.<role>``, option the variant id) and the
+    template that served it."""
+
+    choice: Choice
+    template: str
+    variant: str
+    version: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.choice.as_json(), "template": self.template, "variant": self.variant,
+                "version": self.version}
+
+
 class Author:
     def __init__(self, provider: Provider, prompts: PromptLibrary | None = None,
                  redactor: Redactor | None = None, *, root: Path | None = None,
-                 context_tokens: int = 6_000) -> None:
+                 context_tokens: int = 6_000, policy: Policy | None = None) -> None:
         """``root``: the workspace whose steering documents go into every prompt (None: none);
-        ``context_tokens``: the agent setting of the same name (steering gets half of it)."""
+        ``context_tokens``: the agent setting of the same name (steering gets half of it); ``policy`` chooses
+        each role's prompt variant (None: the fixed default, the ``default`` variants)."""
         self.provider = provider
         self.prompts = prompts or PromptLibrary()
         self.redactor = redactor
         self.root = root
         self.context_tokens = context_tokens
+        self.policy: Policy = policy or FixedPolicy()
+        self.used: list[PromptUse] = []  # every prompt sent, in order; the last is the latest stage's
+
+    @property
+    def last_choice(self) -> Choice | None:
+        """The policy's choice for the latest prompt (None before the first)."""
+        return self.used[-1].choice if self.used else None
 
     @property
     def available(self) -> bool:
@@ -61,7 +91,7 @@ class Author:
     def requirements(self, idea: str, *, profile: str, front: dict[str, object]) -> tuple[str | None, str]:
         """(requirements.md, note): None when the model's answer cannot be used (the note says why)."""
         request = f"Profile: {profile}\n\n" + as_data("idea", idea)
-        text, note = self._ask("spec.planner", request)
+        text, note = self._ask("spec.planner", request, {"ml": float(profile == "ml")})
         if text is None:
             return None, note
         model, problems = parse_requirements(text)
@@ -79,7 +109,7 @@ class Author:
         found = "\n".join(f"- `{path}` `{symbol}` (line {line})" for path, symbol, line in affected) or "(nothing)"
         request = f"Profile: {profile}\n\n" + as_data("requirements.md", requirements_text) + "\n\n" + \
             as_data("retrieved code", found)
-        text, note = self._ask("spec.architect", request)
+        text, note = self._ask("spec.architect", request, {"ml": float(profile == "ml")})
         if text is None:
             return None, note
         _, problems = parse_design(text)
@@ -105,9 +135,13 @@ class Author:
         return Opinion(verdict, notes.strip(), verdict.lower().startswith("approved"),
                        f"{self.provider.name} (reviewer)"), note
 
-    def _ask(self, template: str, request: str) -> tuple[str | None, str]:
+    def _ask(self, template: str, request: str, features: dict[str, float] | None = None) -> tuple[str | None, str]:
         steering = read_steering(self.root, self.context_tokens // 2) if self.root is not None else ""
-        system = self.prompts.get(template).render({"steering": steering or "(none)"})
+        features = {**(features or {}), "steering": float(bool(steering))}
+        choice = self.policy.choose(Decision(prompt_point(template), self.prompts.variants(template), features))
+        prompt = self.prompts.load(template, choice.option)
+        self.used.append(PromptUse(choice, prompt.name, prompt.variant, prompt.version))
+        system = prompt.render({"steering": steering or "(none)"})
         messages = [Message("system", system), Message("user", request)]
         if self.redactor is not None:
             messages = self.redactor(messages)

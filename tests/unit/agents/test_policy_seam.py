@@ -14,6 +14,7 @@ from specpilot.agents.trajectory import read
 from specpilot.core.config import Settings
 from specpilot.core.policy import Choice, Decision, FixedPolicy
 from specpilot.index.engine import WorkspaceIndex
+from specpilot.llm.prompt_templates import PromptLibrary
 from tests.loopback import LoopbackServer
 from tests.unit.agents.test_loop import session
 
@@ -55,11 +56,12 @@ def test_the_default_policy_keeps_todays_run_and_records_its_choices(project: Pa
     agent = session(project, openai_server)
     result = agent.run("What does add do?")
     assert [(c.point, c.option) for c in result.choices] == [
-        ("prompt", "agent.system"), ("context", "search-6"), ("critic", "review")]
+        ("prompt.coder", "default"), ("context", "search-6"), ("critic", "review"), ("prompt.critic", "default")]
     assert len(openai_server.requests) == 2  # the answer, then the critic's review ("DONE")
     assert "def add" in openai_server.requests[0].body["messages"][0]["content"]  # retrieved context
     start = next(e for e in read(result.trajectory) if e["kind"] == "start") if result.trajectory else {}
-    assert [c["option"] for c in start["choices"]] == ["agent.system", "search-6", "review"]
+    assert [c["option"] for c in start["choices"]] == ["default", "search-6", "review", "default"]
+    assert (start["template"], start["template_variant"], start["template_version"]) == ("agent.system", "default", 2)
 
 
 def test_a_policy_choice_changes_the_run_and_feedback_reaches_the_policy(project: Path,
@@ -69,7 +71,7 @@ def test_a_policy_choice_changes_the_run_and_feedback_reaches_the_policy(project
     policy = Scripted({"context": "none", "critic": "no-review"})
     agent.policy = policy
     result = agent.run("What does add do?")
-    assert [d.point for d in policy.asked] == ["prompt", "context", "critic"]
+    assert [d.point for d in policy.asked] == ["prompt.coder", "context", "critic"]  # no critic: no critic prompt
     assert len(openai_server.requests) == 1  # no critic pass
     system = openai_server.requests[0].body["messages"][0]["content"]
     assert "(nothing found)" in system and "def add" not in system  # no retrieved context
@@ -78,3 +80,44 @@ def test_a_policy_choice_changes_the_run_and_feedback_reaches_the_policy(project
     with pytest.raises(FileNotFoundError):
         agent.feedback("../../outside", accepted=True)  # a run id names a trajectory, never a path
     assert not (trajectory_dir(project).parent.parent / "outside.jsonl").exists()
+
+
+def test_a_policy_that_picks_a_prompt_variant_makes_the_run_use_its_text(project: Path,
+                                                                         openai_server: LoopbackServer) -> None:
+    openai_server.push(openai_wire.answer("add adds."), openai_wire.answer("DONE"))
+    agent = session(project, openai_server)
+    policy = Scripted({"prompt.coder": "read-first", "prompt.critic": "checklist"})
+    agent.policy = policy
+    result = agent.run("What does add do?")
+    asked = {d.point: d.options for d in policy.asked}
+    assert asked["prompt.coder"] == PromptLibrary().variants("agent.system") == ("default", "plan-first", "read-first")
+    assert asked["prompt.critic"] == ("default", "checklist")
+    assert [(c.point, c.option) for c in result.choices] == [
+        ("prompt.coder", "read-first"), ("context", "search-6"), ("critic", "review"), ("prompt.critic", "checklist")]
+    system = openai_server.requests[0].body["messages"][0]["content"]
+    assert "You read before you write" in system and str(project) in system and "def add" in system
+    assert "You plan before you act" not in system
+    critic = openai_server.requests[1].body["messages"][0]["content"]
+    assert "against a fixed\nchecklist" in critic and critic.startswith("You review a coding agent's work")
+    events = read(result.trajectory) if result.trajectory else []
+    start = next(e for e in events if e["kind"] == "start")
+    assert (start["template"], start["template_variant"], start["template_version"]) == ("agent.system",
+                                                                                         "read-first", 1)
+    critique = next(e for e in events if e["kind"] == "critique")
+    assert (critique["template_variant"], critique["template_version"]) == ("checklist", 1)
+
+
+def test_a_workspace_copy_of_a_variant_serves_the_run(project: Path, openai_server: LoopbackServer) -> None:
+    prompts = project / ".specpilot" / "prompts"
+    prompts.mkdir(parents=True)
+    (prompts / "agent.system@plan-first.md").write_text(
+        "---\nname: agent.system\nvariant: plan-first\nversion: 3\n---\n## role {priority=10}\n"
+        "Evolved plan-first agent at {root}.\n\n## context {priority=3}\n{context}\n")
+    openai_server.push(openai_wire.answer("add adds."))
+    agent = session(project, openai_server)
+    agent.policy = FixedPolicy({"prompt.coder": "plan-first", "critic": "no-review"})
+    result = agent.run("What does add do?")
+    system = openai_server.requests[0].body["messages"][0]["content"]
+    assert system.startswith(f"Evolved plan-first agent at {project}.") and "You plan before you act" not in system
+    start = next(e for e in read(result.trajectory) if e["kind"] == "start") if result.trajectory else {}
+    assert (start["template_variant"], start["template_version"]) == ("plan-first", 3)

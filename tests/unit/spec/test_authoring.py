@@ -1,5 +1,5 @@
 """With a model, the planner and the architect write the documents (over HTTP to a loopback
-OpenAI-compatible server); the same parser and gates judge them."""
+OpenAI-compatible server); the same parser and gates judge them, whichever prompt variant the policy chose."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from pathlib import Path
 
 import tests.loopback.openai_server as wire
 from specpilot.core.config import ModelSettings
+from specpilot.core.policy import Choice, FixedPolicy
 from specpilot.llm.factory import make_provider
+from specpilot.llm.prompt_templates import PromptLibrary
 from specpilot.llm.safety.redact import redact_messages
 from specpilot.spec.authoring import Author
 from specpilot.spec.documents import parse_requirements, parse_review
@@ -135,3 +137,52 @@ def test_a_reviewer_answer_without_a_verdict_keeps_the_deterministic_one(tmp_pat
     review, _ = parse_review(flow.store.read(result.spec, "review"))
     assert review.verdict is not None and review.verdict.startswith("Approved: every requirement")
     assert "Reviewer notes" not in review.texts and "author" not in review.front
+
+
+def test_the_fixed_policy_keeps_the_default_prompts_and_the_author_records_its_choices(
+        tmp_path: Path, model: OpenAIServer) -> None:
+    model.push(wire.answer(PLANNED))
+    writer = author(model)
+    SpecWorkflow(tmp_path, author=writer).new("Export reports as CSV")
+    system = model.requests[0].body["messages"][0]["content"]
+    assert system.startswith("You are the planner") and "You work from a\nchecklist" not in system
+    assert [u.as_json() for u in writer.used] == [{"point": "prompt.planner", "option": "default", "propensity": 1.0,
+                                                  "template": "spec.planner", "variant": "default", "version": 2}]
+    assert writer.last_choice == Choice("prompt.planner", "default", 1.0)
+
+
+def test_a_policy_that_picks_a_variant_makes_each_stage_use_its_text(tmp_path: Path, model: OpenAIServer) -> None:
+    (tmp_path / "report.py").write_text("def export(rows, path):\n    return path\n")
+    policy = FixedPolicy({"prompt.planner": "checklist", "prompt.architect": "risks-first"})
+    writer = Author(author(model).provider, redactor=redact_messages, policy=policy)
+    model.push(wire.answer(PLANNED), wire.answer(DESIGNED))
+    flow = SpecWorkflow(tmp_path, author=writer, retrieve=lambda query, k: [("report.py", "export", 1)])
+    result = flow.new("Export reports as CSV")
+    design = flow.design(result.spec.name, force=True)
+    planner, architect = (request.body["messages"][0]["content"] for request in model.requests)
+    assert "You work from a\nchecklist" in planner and "## User stories" in planner
+    assert "You design from the risks" in architect and "## Candidates" in architect
+    assert "author: openai (planner)" in flow.store.read(result.spec, "requirements")  # the parser took the answer
+    assert design.gate.passed and "A: stdlib csv module" in flow.store.read(result.spec, "design")
+    assert [(u.choice.point, u.choice.option, u.variant, u.version) for u in writer.used] == [
+        ("prompt.planner", "checklist", "checklist", 1), ("prompt.architect", "risks-first", "risks-first", 1)]
+
+
+def test_the_reviewer_variant_serves_the_review_and_a_workspace_copy_wins(tmp_path: Path,
+                                                                          model: OpenAIServer) -> None:
+    reviewed_workspace(tmp_path)
+    model.push(wire.answer(REVIEWED), wire.answer(REVIEWED))
+    policy = FixedPolicy({"prompt.reviewer": "traceability"})
+    writer = Author(author(model).provider, redactor=redact_messages, policy=policy)
+    result = SpecWorkflow(tmp_path, author=writer).review()
+    assert "item\nby item along the traceability matrix" in model.requests[0].body["messages"][0]["content"]
+    assert result.gate.notes[0].startswith("the reviewer asks for changes: Changes needed: R1.2")
+    prompts = tmp_path / ".specpilot" / "prompts"
+    prompts.mkdir(parents=True)
+    (prompts / "spec.reviewer@traceability.md").write_text(
+        "---\nname: spec.reviewer\nvariant: traceability\nversion: 4\n---\n## role {priority=10}\n"
+        "Evolved reviewer.\n\n## steering {priority=6}\n{steering}\n")
+    workspace = Author(author(model).provider, PromptLibrary(prompts), redact_messages, policy=policy)
+    SpecWorkflow(tmp_path, author=workspace).review()
+    assert model.requests[1].body["messages"][0]["content"].startswith("Evolved reviewer.")
+    assert (workspace.used[0].variant, workspace.used[0].version) == ("traceability", 4)
