@@ -43,7 +43,7 @@ from specpilot.core.policy import PROMPT
 BUILTIN_DIR = Path(__file__).resolve().parent / "prompts"
 _HEADER = re.compile(r"^##\s+(?P<title>[^{\n]+?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-_VARIANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_VARIANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 DEFAULT_VARIANT = "default"
 # The role each template serves: its policy decision point is prompt.<role> (prompt_point).
 ROLES = {"spec.planner": "planner", "spec.architect": "architect", "spec.reviewer": "reviewer",
@@ -155,7 +155,7 @@ def parse_template(text: str, source: str) -> PromptTemplate:
         raise PromptError(f"{source}: version must be a whole number") from None
     stem_name, _, stem_variant = Path(source).stem.partition("@")
     variant = meta.get("variant", stem_variant or DEFAULT_VARIANT)
-    if not _VARIANT_ID.match(variant):
+    if not _VARIANT_ID.fullmatch(variant):
         raise PromptError(f"{source}: variant {variant!r} must be lower-case letters, digits and '-' "
                           "(at most 40, starting with a letter or digit)")
     return PromptTemplate(meta.get("name", stem_name), version, tuple(sections), source, variant)
@@ -187,7 +187,7 @@ class PromptLibrary:
         return self.load(name)
 
     def load(self, name: str, variant: str = DEFAULT_VARIANT) -> PromptTemplate:
-        if not _VARIANT_ID.match(variant):
+        if not _VARIANT_ID.fullmatch(variant):
             raise PromptError(f"prompt template {name!r}: {variant!r} is not a variant id")
         for folder in self.dirs:
             path = folder / _file_name(name, variant)
