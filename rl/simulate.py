@@ -106,7 +106,8 @@ class SimulatedUsers:
 
 
 def realistic_users(
-    seed: int = 0, buckets: int = 6, arms: Sequence[str] = ("a", "b", "c"), drift_at: int | None = None
+    seed: int = 0, buckets: int = 6, arms: Sequence[str] = ("a", "b", "c"), drift_at: int | None = None,
+    gaps: tuple[float, float] = (0.05, 0.15), top: tuple[float, float] = (0.33, 0.38),
 ) -> SimulatedUsers:
     """Users like those of completion-like proposals, whose acceptance is published at about 27-30 %.
 
@@ -124,6 +125,8 @@ def realistic_users(
       every bucket present, 0.0 or 1.0) plus ``bias`` = 1.0.
     - With ``drift_at``, from that round on the best and the worst arm of every bucket swap rates (the old
       best becomes the worst; the gaps stay).
+    - ``gaps`` and ``top`` change the range of the gaps and of the best arm's rate (the numbers above are
+      the defaults); e.g. gaps (0.10, 0.25) with top (0.37, 0.43) keeps a uniform choice near 28 %.
     """
     if not 1 <= buckets <= len(TASKS) * len(LANGUAGES):
         raise ValueError(f"buckets must be between 1 and {len(TASKS) * len(LANGUAGES)}, got {buckets}")
@@ -140,8 +143,8 @@ def realistic_users(
     task_rates: dict[str, dict[str, float]] = {}
     for index, task in enumerate(tasks):
         best = order[index % len(order)]
-        top = rng.uniform(0.33, 0.38)
-        task_rates[task] = {arm: top if arm == best else top - rng.uniform(0.05, 0.15) for arm in arms}
+        high = rng.uniform(*top)
+        task_rates[task] = {arm: high if arm == best else high - rng.uniform(*gaps) for arm in arms}
     shift = {language: rng.uniform(-0.02, 0.02) for language in languages}
     names = {(task, language): f"task={task}|lang={language}" for task, language in parts}
     rates = {
