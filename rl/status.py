@@ -1,0 +1,71 @@
+"""What ``specpilot learn status`` (and the editor's learning view) shows: for each decision point, its
+arms with pulls, rewarded decisions, acceptance and a 95 % interval, the current default and the leader,
+and the promotions and rollbacks with their evidence. Computed from the store's per-arm aggregates, so it
+stays fast however many decisions the store holds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from specpilot.core.config import LearningSettings
+from specpilot.rl.store import FeedbackStore
+
+Z95 = 1.959964
+
+
+def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (``successes`` may be a sum of rewards in [0, 1])."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def learning_status(store: FeedbackStore, settings: LearningSettings, *, active: bool,
+                    problem: str = "") -> dict[str, Any]:
+    """The status as JSON data: ``enabled`` (the setting), ``active`` (learning runs in this process),
+    the bandit, the store's path, a problem if any, and one entry per decision point."""
+    points: dict[str, dict[str, Any]] = {}
+    for row in store.summary():
+        entry = points.setdefault(row.point, {"point": row.point, "arms": [], "default": None, "leader": None,
+                                              "promotions": []})
+        mean = row.mean_reward
+        low, high = wilson((mean or 0.0) * row.rewarded, row.rewarded)
+        entry["arms"].append({"arm": row.arm, "pulls": row.pulls, "rewarded": row.rewarded,
+                              "acceptance": None if mean is None else round(mean, 4),
+                              "low": round(low, 4), "high": round(high, 4)})
+    for point, entry in points.items():
+        entry["default"] = store.current_default(point)
+        rated = [a for a in entry["arms"] if a["rewarded"] > 0]
+        if rated:
+            entry["leader"] = max(rated, key=lambda a: a["low"])["arm"]
+        entry["promotions"] = [{"kind": p.kind, "arm": p.arm, "previous": p.previous, "at": p.at,
+                                "evidence": p.evidence} for p in store.promotions(point)][-5:]
+    return {"enabled": settings.enabled, "active": active, "bandit": settings.bandit, "floor": settings.floor,
+            "store": str(store.path), "problem": problem, "points": sorted(points.values(), key=lambda e: e["point"])}
+
+
+def status_lines(status: dict[str, Any]) -> list[str]:
+    """The status as text lines for a terminal."""
+    state = "on" if status["active"] else ("on, but not active here" if status["enabled"] else "off")
+    lines = [f"learning: {state}; bandit {status['bandit']}, exploration floor {status['floor']:g}; "
+             f"store {status['store']}"]
+    if status.get("problem"):
+        lines.append(f"problem: {status['problem']}")
+    if not status["points"]:
+        lines.append("no decisions recorded yet")
+    for entry in status["points"]:
+        default = entry["default"] or "built-in"
+        leader = f", leader {entry['leader']}" if entry["leader"] else ""
+        lines.append(f"{entry['point']}: default {default}{leader}")
+        for arm in entry["arms"]:
+            acceptance = "-" if arm["acceptance"] is None else f"{100 * arm['acceptance']:.1f}%"
+            lines.append(f"  {arm['arm']:<24} pulls {arm['pulls']:>7}  rewarded {arm['rewarded']:>7}  "
+                         f"acceptance {acceptance:>6}  95% [{100 * arm['low']:.1f}, {100 * arm['high']:.1f}]")
+        for p in entry["promotions"]:
+            lines.append(f"  {p['kind']}: {p['arm']} (was {p['previous'] or 'built-in'})")
+    return lines
