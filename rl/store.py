@@ -13,7 +13,6 @@ decisions there are.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sqlite3
@@ -21,27 +20,33 @@ import threading
 import time
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from specpilot.rl.events import Context, Logged
 from specpilot.rl.store_schema import (
+    DECISION_COLUMNS,
+    DECISION_JOINS,
+    ArmSummary,
+    BanditState,
+    Decision,
     DuplicateDecision,
     DuplicateOutcome,
     ExpiredDecision,
     FeedbackError,
     InvalidFeedback,
+    Promotion,
     StoreBusy,
     StoreDamaged,
     StoreTooNew,
     UnknownDecision,
     connect,
+    decision_of,
     default_store_path,
     discard_store,
     features_json,
     id_key,
-    id_text,
+    names_of,
     prepare,
     translated,
     workspace_key,
@@ -64,57 +69,6 @@ def _ms(at: float | None) -> int:
     return int(round((time.time() if at is None else at) * 1000))
 
 
-def _seconds(ms: int | None) -> float | None:
-    return None if ms is None else ms / 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """One recorded decision and, once known, its outcome (``reward`` None: no outcome yet, or ignored)."""
-
-    decision_id: str
-    point: str
-    arm: str
-    propensity: float
-    context: Context = field(default_factory=Context)
-    arms: tuple[str, ...] = ()
-    policy: str = ""
-    workspace: str | None = None  # workspace_key() of the folder
-    created_at: float = 0.0
-    expires_at: float = 0.0
-    reward: float | None = None
-    outcome: str | None = None  # "accepted", "rejected", "rank:N", "ignored"; None while pending
-    rewarded_at: float | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ArmSummary:
-    point: str
-    arm: str
-    pulls: int  # decisions that chose the arm
-    rewarded: int  # of them, those with a reward
-    mean_reward: float | None  # None before the first reward
-
-
-@dataclass(frozen=True, slots=True)
-class Promotion:
-    point: str
-    arm: str
-    previous: str | None
-    kind: str  # "promote" | "rollback"
-    evidence: dict[str, Any]
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class BanditState:
-    point: str
-    policy: str
-    state: dict[str, Any]
-    updated_at: float
-
-
 def _check_propensity(propensity: float) -> None:
     if not (isinstance(propensity, int | float) and 0.0 < propensity <= 1.0):
         raise InvalidFeedback(f"propensity {propensity!r} is not in (0, 1]: every policy keeps an exploration floor")
@@ -123,28 +77,6 @@ def _check_propensity(propensity: float) -> None:
 def _check_reward(reward: float) -> None:
     if not (isinstance(reward, int | float) and 0.0 <= reward <= 1.0):
         raise InvalidFeedback(f"reward {reward!r} is not in [0, 1] (1: accepted, 0: rejected)")
-
-
-_DECISION_COLUMNS = ("d.decision_id, p.text, w.text, b.text, fk.text, d.feature_values, a.text, c.text, "
-                     "d.propensity, pol.text, d.created_at, d.expires_at, d.reward, o.text, d.rewarded_at, d.note")
-_DECISION_JOINS = ("FROM decisions d JOIN labels p ON p.id = d.point LEFT JOIN labels w ON w.id = d.workspace "
-                   "JOIN labels b ON b.id = d.bucket JOIN labels fk ON fk.id = d.feature_keys "
-                   "JOIN labels a ON a.id = d.arms JOIN labels c ON c.id = d.arm "
-                   "JOIN labels pol ON pol.id = d.policy LEFT JOIN labels o ON o.id = d.outcome")
-
-
-@functools.lru_cache(maxsize=4096)
-def _names(text: str) -> tuple[str, ...]:
-    """A label holding a JSON list of names (feature names, arms on offer), decoded once."""
-    return tuple(json.loads(text))
-
-
-def _decision(row: Sequence[Any]) -> Decision:
-    (decision_id, point, workspace, bucket, keys, values, arms, arm, propensity, policy, created, expires, reward,
-     outcome, rewarded_at, note) = row
-    context = Context(bucket, dict(zip(_names(keys), (float(v) for v in json.loads(values)))))
-    return Decision(id_text(decision_id), point, arm, propensity, context, _names(arms), policy, workspace,
-                    created / 1000, expires / 1000, reward, outcome, _seconds(rewarded_at), note or "")
 
 
 class FeedbackStore:
@@ -162,6 +94,7 @@ class FeedbackStore:
         self._lock = threading.Lock()
         self._connections: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
         self._closed = False
+        self._label_texts: dict[int, str] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = self._db()
         try:
@@ -214,9 +147,9 @@ class FeedbackStore:
         return cursor.lastrowid
 
     def _get(self, db: sqlite3.Connection, decision_id: str) -> Decision | None:
-        row = db.execute(f"SELECT {_DECISION_COLUMNS} {_DECISION_JOINS} WHERE d.decision_id = ?",
+        row = db.execute(f"SELECT {DECISION_COLUMNS} {DECISION_JOINS} WHERE d.decision_id = ?",
                          (id_key(decision_id),)).fetchone()
-        return _decision(row) if row is not None else None
+        return decision_of(row) if row is not None else None
 
     # -- decisions and outcomes -----------------------------------------------------------------------------------
 
@@ -320,34 +253,54 @@ class FeedbackStore:
                                 (ignored, _ms(now)))
             return cursor.rowcount
 
-    def logged(self, point: str, since: float | None = None, bucket: str | None = None) -> list[Logged]:
-        """The rewarded decisions at ``point`` (made at or after ``since``; in ``bucket``), oldest first, for the
-        learners and the off-policy estimators. Ignored and pending decisions are not among them."""
-        sql = (f"SELECT {_DECISION_COLUMNS} {_DECISION_JOINS} WHERE d.point = (SELECT id FROM labels WHERE text = ?) "
-               "AND d.reward IS NOT NULL AND d.created_at >= ?")
+    def logged(self, point: str, since: float | None = None, bucket: str | None = None,
+               limit: int | None = None) -> list[Logged]:
+        """The rewarded decisions at ``point`` (made at or after ``since``; in ``bucket``; the newest ``limit``),
+        oldest first, for the learners and the off-policy estimators. Ignored and pending decisions are not among
+        them."""
+        sql = ("SELECT bucket, feature_keys, feature_values, arm, propensity, reward, arms FROM decisions "
+               "WHERE point = (SELECT id FROM labels WHERE text = ?) AND reward IS NOT NULL AND created_at >= ?")
         params: list[Any] = [point, _ms(since) if since is not None else 0]
         if bucket is not None:
-            sql += " AND d.bucket = (SELECT id FROM labels WHERE text = ?)"
+            sql += " AND bucket = (SELECT id FROM labels WHERE text = ?)"
             params.append(bucket)
+        sql += " ORDER BY created_at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        db = self._db()
         with translated(self.path):
-            rows = self._db().execute(sql + " ORDER BY d.created_at, d.id", params).fetchall()
+            rows = db.execute(sql, params).fetchall()
+            text = self._texts(db, {label for row in rows for label in (row[0], row[1], row[3], row[6])})
+        contexts: dict[tuple[int, int, str], Context] = {}
         result = []
-        for row in rows:
-            found = _decision(row)
-            assert found.reward is not None
-            result.append(Logged(found.context, found.arm, found.propensity, found.reward, found.arms))
+        for bucket_id, keys, values, arm, propensity, reward, arms in reversed(rows):
+            context = contexts.get((bucket_id, keys, values))
+            if context is None:
+                features = dict(zip(names_of(text[keys]), (float(v) for v in json.loads(values))))
+                context = contexts[(bucket_id, keys, values)] = Context(text[bucket_id], features)
+            result.append(Logged(context, text[arm], propensity, reward, names_of(text[arms])))
         return result
+
+    def _texts(self, db: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
+        """The labels' texts, from memory where known (a label id is never reused, even after a reset)."""
+        missing = [i for i in ids if i not in self._label_texts]
+        for start in range(0, len(missing), 500):
+            part = missing[start:start + 500]
+            found = db.execute(f"SELECT id, text FROM labels WHERE id IN ({','.join('?' * len(part))})", part)
+            self._label_texts.update(found.fetchall())
+        return self._label_texts
 
     def pending(self, point: str | None = None, now: float | None = None) -> list[Decision]:
         """The decisions still waiting for an outcome (not expired at ``now``), oldest first."""
-        sql = f"SELECT {_DECISION_COLUMNS} {_DECISION_JOINS} WHERE d.outcome IS NULL AND d.expires_at >= ?"
+        sql = f"SELECT {DECISION_COLUMNS} {DECISION_JOINS} WHERE d.outcome IS NULL AND d.expires_at >= ?"
         params: list[Any] = [_ms(now)]
         if point is not None:
             sql += " AND p.text = ?"
             params.append(point)
         with translated(self.path):
             rows = self._db().execute(sql + " ORDER BY d.created_at, d.id", params).fetchall()
-        return [_decision(row) for row in rows]
+        return [decision_of(row) for row in rows]
 
     def summary(self, point: str | None = None) -> list[ArmSummary]:
         """Each (point, arm)'s pulls, rewarded decisions and mean reward, sorted by point and arm."""

@@ -1,4 +1,5 @@
-"""The feedback store's file: its errors, how a connection is opened and checked, and the schema migrations.
+"""The feedback store's file: its errors, how a connection is opened and checked, the schema migrations, how
+values are encoded in the rows, and the records read back from them (rl/store.py holds the store itself).
 
 The store is one SQLite file in WAL mode (readers never wait for the writer), shared by every thread of a server
 and by every SpecPilot process of the user (two editor windows): each thread has its own connection, every write
@@ -18,17 +19,21 @@ milliseconds; the feature values are a compact JSON list whose names are the lab
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from specpilot.core.errors import SpecPilotError
 from specpilot.core.paths import user_cache_dir
+from specpilot.rl.events import Context
 
 RESET_HINT = "`specpilot learn reset` starts afresh"
 
@@ -177,6 +182,81 @@ def id_text(stored: str | bytes) -> str:
     if stored[:1] == b"\x01":
         return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
     return digits
+
+
+# -- the records read back --------------------------------------------------------------------------------
+
+def _seconds(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One recorded decision and, once known, its outcome (``reward`` None: no outcome yet, or ignored)."""
+
+    decision_id: str
+    point: str
+    arm: str
+    propensity: float
+    context: Context = field(default_factory=Context)
+    arms: tuple[str, ...] = ()
+    policy: str = ""
+    workspace: str | None = None  # workspace_key() of the folder
+    created_at: float = 0.0
+    expires_at: float = 0.0
+    reward: float | None = None
+    outcome: str | None = None  # "accepted", "rejected", "rank:N", "ignored"; None while pending
+    rewarded_at: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ArmSummary:
+    point: str
+    arm: str
+    pulls: int  # decisions that chose the arm
+    rewarded: int  # of them, those with a reward
+    mean_reward: float | None  # None before the first reward
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    point: str
+    arm: str
+    previous: str | None
+    kind: str  # "promote" | "rollback"
+    evidence: dict[str, Any]
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BanditState:
+    point: str
+    policy: str
+    state: dict[str, Any]
+    updated_at: float
+
+
+DECISION_COLUMNS = ("d.decision_id, p.text, w.text, b.text, fk.text, d.feature_values, a.text, c.text, "
+                     "d.propensity, pol.text, d.created_at, d.expires_at, d.reward, o.text, d.rewarded_at, d.note")
+DECISION_JOINS = ("FROM decisions d JOIN labels p ON p.id = d.point LEFT JOIN labels w ON w.id = d.workspace "
+                   "JOIN labels b ON b.id = d.bucket JOIN labels fk ON fk.id = d.feature_keys "
+                   "JOIN labels a ON a.id = d.arms JOIN labels c ON c.id = d.arm "
+                   "JOIN labels pol ON pol.id = d.policy LEFT JOIN labels o ON o.id = d.outcome")
+
+
+@functools.lru_cache(maxsize=4096)
+def names_of(text: str) -> tuple[str, ...]:
+    """A label holding a JSON list of names (feature names, arms on offer), decoded once."""
+    return tuple(json.loads(text))
+
+
+def decision_of(row: Sequence[Any]) -> Decision:
+    (decision_id, point, workspace, bucket, keys, values, arms, arm, propensity, policy, created, expires, reward,
+     outcome, rewarded_at, note) = row
+    context = Context(bucket, dict(zip(names_of(keys), (float(v) for v in json.loads(values)))))
+    return Decision(id_text(decision_id), point, arm, propensity, context, names_of(arms), policy, workspace,
+                    created / 1000, expires / 1000, reward, outcome, _seconds(rewarded_at), note or "")
 
 
 def schema_version(db: sqlite3.Connection) -> int:

@@ -162,6 +162,8 @@ def test_logged_filters_by_time_and_bucket(store: FeedbackStore) -> None:
     assert store.logged("prompt.coder", bucket="task=explain|lang=go") == [Logged(other, "stepwise", 0.25, 1.0,
                                                                                   ARMS)]
     assert store.logged("context") == []
+    assert [item.propensity for item in store.logged("prompt.coder", limit=2)] == [0.5, 0.25]  # the newest two
+    assert store.logged("prompt.coder", limit=0) == []
 
 
 def test_the_summary_matches_the_rows(store: FeedbackStore) -> None:
