@@ -310,8 +310,10 @@ class Agent:
         variant ids, ``default`` first, so the fixed policy keeps today's prompts."""
         features = {"critic_allowed": float(self.critic), "offline": float(self.provider.offline)}
         choices = [self.policy.choose(Decision(prompt_point(template), self.prompts.variants(template), features)),
-                   self.policy.choose(Decision(CONTEXT, CONTEXT_OPTIONS, features)),
-                   self.policy.choose(Decision(CRITIC, CRITIC_OPTIONS, features))]
+                   self.policy.choose(Decision(CONTEXT, CONTEXT_OPTIONS, features))]
+        # A run without a critic (an Ask) has no critic choice to make: not asked, so nothing is learned from it.
+        choices.append(self.policy.choose(Decision(CRITIC, CRITIC_OPTIONS, features)) if self.critic
+                       else Choice(CRITIC, "no-review", 1.0))
         if self.critic and choices[2].option == "review":
             choices.append(self.policy.choose(Decision(prompt_point(CRITIC_TEMPLATE),
                                                        self.prompts.variants(CRITIC_TEMPLATE), features)))

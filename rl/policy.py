@@ -100,12 +100,12 @@ class LearningPolicy:
 
     def _choose(self, decision: Decision) -> Choice:
         options = decision.options
+        if len(options) == 1:  # nothing to choose, nothing to learn: not recorded
+            return Choice(decision.point, options[0], 1.0)
         context = context_of(decision.features)
         default = self.store.current_default(decision.point)
         default = default if default in options else options[0]
-        if len(options) == 1:
-            probabilities = {options[0]: 1.0}
-        elif self._evidence(decision.point) < self.min_evidence:
+        if self._evidence(decision.point) < self.min_evidence:
             probabilities = Fixed(default, floor=self.settings.floor).probabilities(context, options)
         else:
             probabilities = self._learner(decision.point).probabilities(context, options)
@@ -132,7 +132,7 @@ class LearningPolicy:
             return learner
         built = make_bandit(self.settings.bandit, floor=self.settings.floor)
         offer = getattr(built, "offer", None)  # every bandit of rl/bandits.py registers arms so
-        for event in self.store.logged(point)[-REPLAY:]:
+        for event in self.store.logged(point, limit=REPLAY):
             if offer is not None:
                 offer(event.arms or (event.arm,))
             built.learn(event.context, event.arm, event.propensity, event.reward)
@@ -152,12 +152,17 @@ _stores: dict[Path, FeedbackStore] = {}
 _stores_lock = threading.Lock()
 
 
-def shared_store(path: Path | None = None) -> FeedbackStore:
-    """One store per file in this process (the server's folders and sessions share it)."""
+def store_path() -> Path:
+    """The learning store's file: ``$SPECPILOT_LEARNING_STORE``, else the one in the user cache."""
     from specpilot.rl.store import default_store_path
 
-    given = path or (Path(os.environ[STORE_ENV]) if os.environ.get(STORE_ENV) else default_store_path())
-    key = given.expanduser().resolve()
+    given = Path(os.environ[STORE_ENV]) if os.environ.get(STORE_ENV) else default_store_path()
+    return given.expanduser().resolve()
+
+
+def shared_store(path: Path | None = None) -> FeedbackStore:
+    """One store per file in this process (the server's folders and sessions share it)."""
+    key = (path or store_path()).expanduser().resolve()
     with _stores_lock:
         store = _stores.get(key)
         if store is None:

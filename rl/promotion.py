@@ -58,14 +58,15 @@ def review(store: FeedbackStore, point: str, offered_default: str) -> Promotion 
 
     ``offered_default``: the point's built-in default (its first option), used until a promotion names one.
     """
-    events = store.logged(point)[-RECENT:]
+    events = store.logged(point, limit=RECENT)
     if len(events) < MIN_EVENTS:
         return None
-    default = store.current_default(point) or offered_default
+    standing = store.current_default(point)
+    default = standing or offered_default
     found = evidence(events, point, default)
     mine = found.estimates.get(default)
     history = [p for p in store.promotions(point) if p.kind == "promote" and p.arm == default]
-    if history and mine is not None:  # first: does the arm this default replaced now beat it?
+    if standing and history and mine is not None:  # first: does the arm this default replaced now beat it?
         previous = history[-1].previous
         theirs = found.estimates.get(previous) if previous else None
         if previous and theirs is not None and mine.high < theirs.value:

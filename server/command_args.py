@@ -272,6 +272,17 @@ def _command(argument: Any, required: bool) -> Command:
     return Command(argument, required, TypeAdapter(argument))
 
 
+@arguments
+class LearnStatusArgs:
+    folder: str | None = None
+    """a workspace folder URI (or a file in it) whose settings apply; without it, the first folder"""
+
+
+@arguments
+class LearnResetArgs:
+    """Nothing to give: forgets every recorded decision (the editor asks the user first)."""
+
+
 COMMANDS: dict[str, Command] = {
     "specpilot.spec.new": _command(SpecNewArgs, True),
     "specpilot.spec.clarify": _command(SpecClarifyArgs, False),
@@ -289,6 +300,8 @@ COMMANDS: dict[str, Command] = {
     "specpilot.index.rebuild": _command(IndexRebuildCommandArgs, False),
     "specpilot.doctor": _command(DoctorArgs, False),
     "specpilot.steering.init": _command(SteeringInitArgs, False),
+    "specpilot.learn.status": _command(LearnStatusArgs, False),
+    "specpilot.learn.reset": _command(LearnResetArgs, False),
 }
 
 

@@ -316,7 +316,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_status, "graph": cmd_graph,
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
-            "feedback": cli_learn.cmd_feedback,
+            "feedback": cli_learn.cmd_feedback, "learn": cli_learn.cmd_learn,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
             "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema}
 

@@ -1,6 +1,7 @@
 """``specpilot feedback accept|reject ID``: the verdict on a proposal after the fact (the decision id an
 agent run printed, or the one the editor showed), recorded where the editor's verdicts go: the run's
-trajectory and the learning policy.
+trajectory and the learning policy. ``specpilot learn status|reset``: what the learning loop has learned
+(rl/status.py), and forgetting it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ def add_parser(sub: Any) -> None:
     p_feedback.add_argument("-w", "--workspace", type=Path, default=None,
                             help="workspace folder (default: the current folder)")
     p_feedback.add_argument("--json", action="store_true")
+    p_learn = sub.add_parser("learn", help="what SpecPilot learned from your verdicts (status), or forget it (reset)")
+    actions = p_learn.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p_status = actions.add_parser("status", help="each decision point: its options, pulls, acceptance, default")
+    p_status.add_argument("--json", action="store_true")
+    p_reset = actions.add_parser("reset", help="forget every recorded decision and what was learned from it")
+    p_reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for parser in (p_status, p_reset):
+        parser.add_argument("-w", "--workspace", type=Path, default=None,
+                            help="workspace folder whose settings apply (default: the current folder)")
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
@@ -48,3 +58,44 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     else:
         print(f"recorded: {args.decision} {'accepted' if accepted else 'rejected'}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    from specpilot.core.config import load_settings
+    from specpilot.rl.policy import LearningPolicy, policy_for, shared_store, store_path
+    from specpilot.rl.status import learning_status, status_lines
+    from specpilot.rl.store import FeedbackError, discard_store
+
+    root = (args.workspace or Path.cwd()).resolve()
+    settings, _ = load_settings(root)
+    path = store_path()
+    if args.action == "reset":
+        if not args.yes and not _confirm(f"forget everything learned in {path}?"):
+            print("nothing changed", file=sys.stderr)
+            return EXIT_OK
+        try:
+            shared_store(path).reset()
+        except FeedbackError:  # damaged or too new to open: start afresh with a new file
+            discard_store(path)
+        print(f"learning store reset: {path}", file=sys.stderr)
+        return EXIT_OK
+    try:
+        store = shared_store(path)
+    except FeedbackError as exc:
+        raise LearnCliError(str(exc)) from None
+    policy, problem = policy_for(root, settings.learning)
+    status = learning_status(store, settings.learning, active=isinstance(policy, LearningPolicy), problem=problem)
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print("\n".join(status_lines(status)))
+    return EXIT_OK
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise LearnCliError(f"{question} Run with --yes to confirm without a terminal")
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False

@@ -11,6 +11,7 @@ from specpilot.server.features import (
     code_actions,
     doctor,
     documents,
+    learning,
     lifecycle,
     refactor,
     search,
@@ -21,4 +22,4 @@ from specpilot.server.features import (
 )
 
 FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, spec_commands, steering,
-            doctor, commands)
+            doctor, learning, commands)

@@ -88,6 +88,11 @@ EXAMPLES: list[tuple[str, list[Any], bool]] = [
     ("specpilot.steering.init", [{"folder": "file:///work/project", "force": True}], True),
     ("specpilot.steering.init", [{"force": "yes"}], False),
     ("specpilot.steering.init", [{"colour": 1}], False),
+    ("specpilot.learn.status", [], True),
+    ("specpilot.learn.status", [{"folder": "file:///work/project"}], True),
+    ("specpilot.learn.status", [{"folder": 3}], False),
+    ("specpilot.learn.reset", [], True),
+    ("specpilot.learn.reset", [{"everything": True}], False),
 ]
 
 

@@ -59,3 +59,43 @@ def test_apply_on_a_terminal_asks_and_a_no_is_a_reject(project: Path, cli_model:
     assert (project / "calc.py").read_text() == CALC
     assert verdicts(project) == [(False, "declined at --apply's prompt")]
     assert "not applied; recorded as rejected" in capsys.readouterr().err
+
+
+def test_learn_status_and_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from specpilot.cli import main
+    from specpilot.rl.store import FeedbackStore
+
+    path = tmp_path / "learning" / "feedback.sqlite3"
+    monkeypatch.setenv("SPECPILOT_LEARNING_STORE", str(path))
+    monkeypatch.setenv("SPECPILOT_LEARNING", "on")
+    store = FeedbackStore(path)
+    for i, (arm, accepted) in enumerate([("read-first", True), ("default", False), ("read-first", True)]):
+        store.record_decision(f"d{i}", "prompt.coder", arm, 0.5, arms=("default", "read-first"))
+        store.record_outcome(f"d{i}", 1.0 if accepted else 0.0, "accepted" if accepted else "rejected")
+    assert main(["learn", "status", "-w", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "learning: on; bandit thompson" in out and "prompt.coder: default built-in, leader read-first" in out
+    assert main(["learn", "status", "--json", "-w", str(tmp_path)]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["active"] is True and status["store"] == str(path.resolve())
+    assert {a["arm"]: a["rewarded"] for a in status["points"][0]["arms"]} == {"default": 1, "read-first": 2}
+
+    assert main(["learn", "reset", "-w", str(tmp_path)]) == 1  # no terminal, no --yes: refused, nothing lost
+    assert "--yes" in capsys.readouterr().err
+    assert main(["learn", "reset", "--yes", "-w", str(tmp_path)]) == 0
+    assert main(["learn", "status", "--json", "-w", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["points"] == []
+
+    from specpilot.rl import policy as rl_policy
+    for opened in rl_policy._stores.values():
+        opened.close()
+    rl_policy._stores.clear()
+    store.close()
+    path.write_bytes(b"garbage" * 100)  # a damaged store: status says so, reset starts afresh
+    assert main(["learn", "status", "-w", str(tmp_path)]) == 1
+    assert "damaged" in capsys.readouterr().err
+    assert main(["learn", "reset", "--yes", "-w", str(tmp_path)]) == 0
+    assert main(["learn", "status", "--json", "-w", str(tmp_path)]) == 0

@@ -1,0 +1,59 @@
+"""The learning loop through the real server with learning on: an agent run's decisions are recorded,
+the editor's verdict (``specpilot/feedback``) becomes their reward, ``specpilot.learn.status`` shows it,
+and ``specpilot.learn.reset`` forgets it. The store is a file of this test module, never the user's."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+import tests.loopback.openai_server as wire
+from specpilot.server.lsp_utils import plain
+from tests.e2e.conftest import ENV, SERVER, start
+from tests.e2e.test_api_keys import options
+from tests.loopback.openai_server import OpenAIServer
+
+STORE = Path(tempfile.mkdtemp(prefix="specpilot-learning-e2e-")) / "feedback.sqlite3"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env={
+    **ENV, "SPECPILOT_LEARNING": "on", "SPECPILOT_LEARNING_STORE": str(STORE)}))
+async def learning_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    lsp_client.statuses = []  # type: ignore[attr-defined]
+    lsp_client.feature("specpilot/indexStatus")(lambda params: lsp_client.statuses.append(plain(params)))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
+    return plain(await client.workspace_execute_command_async(types.ExecuteCommandParams(name, list(arguments))))
+
+
+async def test_verdicts_reach_the_learning_store_and_status_shows_them(learning_client: LanguageClient,
+                                                                       project: Path, model: OpenAIServer) -> None:
+    client = learning_client
+    await start(client, project, options=options(model))
+    await command(client, "specpilot.learn.reset")
+    runs = []
+    for verdict in (True, False, True):
+        model.push(wire.answer("f returns 1."))
+        result = await command(client, "specpilot.agent.run", {"task": "What does f return?", "ask": True})
+        runs.append(result["runId"])
+        await client.protocol.send_request_async("specpilot/feedback",
+                                                 {"decisionId": result["runId"], "accepted": verdict})
+    status = await command(client, "specpilot.learn.status")
+    assert status["active"] is True and status["store"] == str(STORE.resolve())
+    [context] = [p for p in status["points"] if p["point"] == "context"]  # an Ask's one real choice
+    assert sum(a["pulls"] for a in context["arms"]) == 3
+    assert sum(a["rewarded"] for a in context["arms"]) == 3
+    rewards = sum((a["acceptance"] or 0) * a["rewarded"] for a in context["arms"])
+    assert round(rewards) == 2  # two accepted, one rejected
+    assert not [p for p in status["points"] if p["point"] == "critic"]  # an Ask has no critic to choose
+
+    assert (await command(client, "specpilot.learn.reset"))["reset"] is True
+    assert (await command(client, "specpilot.learn.status"))["points"] == []
