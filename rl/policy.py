@@ -20,7 +20,7 @@ import random
 import sqlite3
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from specpilot.core.config import LearningSettings
@@ -111,7 +111,7 @@ class LearningPolicy:
             probabilities = self._learner(decision.point).probabilities(context, options)
         with self._lock:
             arm, propensity = draw(probabilities, self._rng)
-        decision_id = f"d-{uuid.uuid4().hex[:20]}"
+        decision_id = new_decision_id()
         self.store.record_decision(decision_id, decision.point, arm, propensity, context=context, arms=options,
                                    policy=self.name, workspace=self.workspace, ttl=self.settings.expire_after_s)
         return Choice(decision.point, arm, propensity, decision_id)
@@ -168,6 +168,46 @@ def shared_store(path: Path | None = None) -> FeedbackStore:
         if store is None:
             store = _stores[key] = FeedbackStore(key)
         return store
+
+
+def new_decision_id() -> str:
+    return f"d-{uuid.uuid4().hex[:20]}"
+
+
+def offer(point: str, arm: str, *, workspace: Path, settings: LearningSettings,
+          features: Mapping[str, float] | None = None, arms: Sequence[str] = ()) -> str:
+    """Record a proposal shown to the user that no policy chose (a search's results; the verdict is the rank
+    of the result opened): a decision with propensity 1. Its id, or "" when learning is off or the store fails
+    (a search or a code action never fails because of learning)."""
+    chosen, _ = policy_for(workspace, settings)
+    if not isinstance(chosen, LearningPolicy):
+        return ""
+    decision_id = new_decision_id()
+    try:
+        chosen.store.record_decision(decision_id, point, arm, 1.0, context=context_of(features or {}),
+                                     arms=tuple(arms) or (arm,), policy="shown", workspace=workspace,
+                                     ttl=settings.expire_after_s)
+    except (SpecPilotError, OSError, sqlite3.Error) as exc:
+        log.info("learning: the %s decision was not recorded: %s", point, exc)
+        return ""
+    return decision_id
+
+
+def verdict(decision_id: str, *, accepted: bool, workspace: Path, settings: LearningSettings, rank: int | None = None,
+            note: str = "") -> Recorded:
+    """The user's verdict on a recorded decision that is not an agent run's (those go through the run's
+    trajectory): reward 1 when accepted (a search result opened at ``rank``: kind ``rank:N``), 0 when rejected.
+    :class:`FeedbackError` (unknown, expired, a second verdict) with a clear message; unknown as well when
+    learning is off."""
+    from specpilot.rl.store import UnknownDecision
+
+    chosen, problem = policy_for(workspace, settings)
+    if not isinstance(chosen, LearningPolicy):
+        raise UnknownDecision(f"no decision {decision_id!r}: learning is off" + (f" ({problem})" if problem else ""))
+    if rank is not None and (not accepted or rank < 1):
+        raise ValueError("a rank (1 or more) goes with an accepted verdict: the result the user opened")
+    kind = f"rank:{rank}" if rank is not None else ("accepted" if accepted else "rejected")
+    return chosen.reward(decision_id, 1.0 if accepted else 0.0, kind, note)
 
 
 def policy_for(workspace: Path, settings: LearningSettings) -> tuple[FixedPolicy | LearningPolicy, str]:

@@ -42,17 +42,19 @@ def add_parser(sub: Any) -> None:
 
 def cmd_feedback(args: argparse.Namespace) -> int:
     from specpilot.project import open_project
+    from specpilot.rl.store import FeedbackError
 
     root = (args.workspace or Path.cwd()).resolve()
     accepted = args.verdict == "accept"
     project = open_project(root)
-    session = project.agent_session()
     try:
-        session.feedback(args.decision, accepted=accepted, note=args.note[:2000])
+        project.feedback(args.decision, accepted=accepted, note=args.note[:2000])
     except FileNotFoundError:
         raise LearnCliError(f"no decision {args.decision!r} in {root}") from None
+    except FeedbackError as exc:
+        raise LearnCliError(str(exc)) from None
     finally:
-        session.close()
+        project.close()
     if args.json:
         print(json.dumps({"decision": args.decision, "accepted": accepted, "recorded": True}))
     else:

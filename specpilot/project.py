@@ -110,6 +110,25 @@ class Project:
         session.policy = policy
         return session
 
+    def feedback(self, decision_id: str, *, accepted: bool, note: str = "", rank: int | None = None) -> str:
+        """The user's verdict on a proposal, by the decision id it carried: an agent run's id (its trajectory
+        and every decision of the run), else a decision the learning store recorded (a search's results: the
+        ``rank`` of the one opened). Which it was ("run" or "decision"); FileNotFoundError or a FeedbackError
+        (rl/store.py) with a clear message when there is no such decision."""
+        session = self.agent_session()
+        try:
+            session.feedback(decision_id, accepted=accepted, note=note)
+            return "run"
+        except FileNotFoundError:
+            pass
+        finally:
+            session.close()
+        from specpilot.rl.policy import verdict
+
+        verdict(decision_id, accepted=accepted, rank=rank, note=note, workspace=self.root,
+                settings=self.settings.learning)
+        return "decision"
+
     def close(self) -> None:
         if self._index is not None and self._owns_index:
             self._index.close()

@@ -25,10 +25,12 @@ confirmation annotations (high-risk files keep theirs), which the editor shows a
 Accept and Reject, applies itself on Accept, and answers with ``specpilot/feedback``. The run
 answers ``applied: null, proposal: "diff"`` (no verdict yet).
 
-``specpilot/feedback {decisionId, accepted, note?, uri?}`` (a request; answers
-``{recorded: true}``): the user's verdict on a proposal shown outside the refactor
-preview (a diff with Accept and Reject); ``decisionId`` is the ``runId`` the run
-answered with (the ``decisionId`` of ``specpilot/proposal``). It lands where an applied or
+``specpilot/feedback {decisionId, accepted, rank?, note?, uri?}`` (a request; answers
+``{recorded: true, kind: "run" | "decision"}``): the user's verdict on a proposal shown outside the
+refactor preview (a diff with Accept and Reject; ``decisionId`` is the ``runId`` the run answered
+with, the ``decisionId`` of ``specpilot/proposal``), or on another recorded decision such as a
+search's results (``decisionId`` from the ``specpilot/search`` answer; ``rank``: the 1-based rank of
+the result the user opened). It lands where an applied or
 discarded preview edit does: the run's trajectory and the policy (core/policy.py), which the
 learning loop reads.
 
@@ -213,26 +215,30 @@ async def send_edit(ls: SpecPilotServer, folder: Folder, session: AgentSession, 
 
 
 async def record_decision(ls: SpecPilotServer, given: Any) -> dict[str, Any]:
-    """``specpilot/agentEvent {title, kind, step, message}`` (a notification): each step of a run as it happens
-(kind: start, text, tool, observation, critique, stop), for the editor's agent view.
-
-``specpilot/feedback {decisionId, accepted, note?, uri?}``: the user's verdict on a proposal the
-    server made (``decisionId``: the ``runId`` an agent run answered with), recorded in the run's
-    trajectory and given to the policy, as an edit applied from the refactor preview is."""
+    """``specpilot/feedback {decisionId, accepted, rank?, note?, uri?}``: the user's verdict on a proposal the
+    server made: an agent run's (``decisionId``: its ``runId``; recorded in the run's trajectory and given to
+    the policy, as an edit applied from the refactor preview is) or another recorded decision's (a search's
+    results: ``rank`` of the one opened). One rule for both faces: ``Project.feedback``."""
+    rank = given.get("rank") if isinstance(given, dict) else None
     if not isinstance(given, dict) or not isinstance(given.get("decisionId"), str) \
-            or not isinstance(given.get("accepted"), bool):
-        raise JsonRpcInvalidParams("specpilot/feedback needs {decisionId: string, accepted: boolean, note?, uri?}")
+            or not isinstance(given.get("accepted"), bool) \
+            or (rank is not None and (not isinstance(rank, int) or isinstance(rank, bool) or rank < 1)):
+        raise JsonRpcInvalidParams("specpilot/feedback needs {decisionId: string, accepted: boolean, rank?: "
+                                   "positive integer, note?, uri?}")
+    from specpilot.rl.store import FeedbackError
+
     raw_note = given.get("note")
     note = raw_note if isinstance(raw_note, str) else ""
     folder = folder_for(ls, given.get("uri"))
-    session = await open_session(ls, folder)
+    project = project_of(ls, folder)
     try:
-        await asyncio.to_thread(session.feedback, given["decisionId"], accepted=given["accepted"], note=note[:2000])
+        kind = await asyncio.to_thread(project.feedback, given["decisionId"], accepted=given["accepted"],
+                                       note=note[:2000], rank=rank)
     except FileNotFoundError:
         raise RequestFailed(f"no decision {given['decisionId']!r} in {folder.root.name}") from None
-    finally:
-        session.close()
-    return {"recorded": True}
+    except (FeedbackError, ValueError) as exc:
+        raise RequestFailed(str(exc)) from None
+    return {"recorded": True, "kind": kind}
 
 
 def sendable(ls: SpecPilotServer, folder: Folder, proposed: EditResult, label: str, versioned: bool) -> bool:

@@ -1,4 +1,8 @@
-"""``specpilot/search`` (the sidebar's and agents' search) and the index commands."""
+"""``specpilot/search`` (the sidebar's and agents' search) and the index commands.
+
+A ``specpilot/search`` answer carries ``decisionId`` when learning is on (rl/policy.py ``offer``): the
+editor reports the result the user opened with ``specpilot/feedback {decisionId, accepted: true, rank}``.
+The ``specpilot.search`` command (agents, scripts) records nothing."""
 
 from __future__ import annotations
 
@@ -63,12 +67,32 @@ def _search(folder: Folder, request: SearchArgs) -> list[SearchHit]:
         raise JsonRpcInvalidParams(str(exc)) from exc
 
 
-async def run_search(ls: SpecPilotServer, request: SearchArgs) -> dict[str, Any]:
+async def run_search(ls: SpecPilotServer, request: SearchArgs, *, learn: bool = False) -> dict[str, Any]:
+    """The hits of every folder asked, best first; ``learn``: record the results as a decision the user's
+    click answers (``decisionId`` in the answer, when learning is on; see server/features/agent.py's
+    ``specpilot/feedback`` with ``rank``)."""
     folders = _folders(ls, request.folder)
     answers = await asyncio.gather(*(ls.in_query_thread(_search, f, request) for f in folders))
     pairs = sorted(((hit, f.root) for f, hits in zip(folders, answers) for hit in hits), key=lambda p: -p[0].score)
     k = request.k or (folders[0].settings.search.k if folders else 10)
-    return {"query": request.query, "hits": [hit_json(hit, root) for hit, root in pairs[:k]]}
+    answer: dict[str, Any] = {"query": request.query, "hits": [hit_json(hit, root) for hit, root in pairs[:k]]}
+    if learn and folders and answer["hits"]:
+        decision = await asyncio.to_thread(_offer, folders[0], request)
+        if decision:
+            answer["decisionId"] = decision
+    return answer
+
+
+def _offer(folder: Folder, request: SearchArgs) -> str:
+    """The search's results as a decision at point ``search`` (arm: how they were ranked, e.g. ``hybrid@0.7``)."""
+    from specpilot.rl.context import features
+    from specpilot.rl.policy import offer
+
+    settings = folder.settings
+    mode = request.mode or settings.search.mode
+    arm = f"{mode}@{settings.search.vector_weight:g}" if mode == "hybrid" else mode
+    return offer("search", arm, workspace=folder.root, settings=settings.learning,
+                 features=features(words=len(request.query.split())))
 
 
 async def index_status(ls: SpecPilotServer) -> list[dict[str, Any]]:
@@ -110,7 +134,7 @@ async def rebuild(ls: SpecPilotServer, folder_uri: str | None) -> list[dict[str,
 def register(server: SpecPilotServer) -> None:
     @server.feature("specpilot/search")
     async def search(ls: SpecPilotServer, params: Any) -> dict[str, Any]:
-        return await run_search(ls, parse_search(params))
+        return await run_search(ls, parse_search(params), learn=True)
 
     @typed_command(server, SEARCH_COMMAND)
     async def search_command(ls: SpecPilotServer, given: str | SearchArgs) -> dict[str, Any]:

@@ -31,7 +31,7 @@ async def test_feedback_is_recorded_in_the_runs_trajectory(client: LanguageClien
 
     answer = plain(await client.protocol.send_request_async(
         "specpilot/feedback", {"decisionId": run_id, "accepted": False, "note": "wrong file"}))
-    assert answer == {"recorded": True}
+    assert answer == {"recorded": True, "kind": "run"}
     [trajectory] = (project / ".specpilot" / "cache" / "trajectories").glob(f"{run_id}.jsonl")
     feedback = [e for e in read(trajectory) if e["kind"] == "feedback"]
     assert [(e["accepted"], e["note"]) for e in feedback] == [(False, "wrong file")]

@@ -57,3 +57,33 @@ async def test_verdicts_reach_the_learning_store_and_status_shows_them(learning_
 
     assert (await command(client, "specpilot.learn.reset"))["reset"] is True
     assert (await command(client, "specpilot.learn.status"))["points"] == []
+
+
+async def test_a_search_result_opened_is_recorded_with_its_rank(learning_client: LanguageClient,
+                                                                 project: Path) -> None:
+    import pytest
+    from pygls.exceptions import JsonRpcException
+
+    client = learning_client
+    await start(client, project, options={"embedder": {"enabled": False}})
+    await command(client, "specpilot.learn.reset")
+    answer = plain(await client.protocol.send_request_async("specpilot/search", {"query": "invoice line total"}))
+    assert answer["hits"] and answer["decisionId"].startswith("d-")
+    for bad in ({"rank": 0}, {"rank": "2"}, {"rank": True}):
+        with pytest.raises(JsonRpcException, match="rank"):
+            await client.protocol.send_request_async("specpilot/feedback", {
+                "decisionId": answer["decisionId"], "accepted": True, **bad})
+    recorded = plain(await client.protocol.send_request_async("specpilot/feedback", {
+        "decisionId": answer["decisionId"], "accepted": True, "rank": 2}))
+    assert recorded == {"recorded": True, "kind": "decision"}
+    with pytest.raises(JsonRpcException, match="already has an outcome"):
+        await client.protocol.send_request_async("specpilot/feedback", {
+            "decisionId": answer["decisionId"], "accepted": True, "rank": 1})
+    with pytest.raises(JsonRpcException, match="no decision 'd-nothing'"):
+        await client.protocol.send_request_async("specpilot/feedback", {"decisionId": "d-nothing", "accepted": True})
+    status = await command(client, "specpilot.learn.status")
+    [search] = [p for p in status["points"] if p["point"] == "search"]
+    assert [(a["arm"], a["pulls"], a["rewarded"]) for a in search["arms"]] == [("hybrid@0.7", 1, 1)]
+    # The command (agents, scripts) records nothing.
+    by_command = await command(client, "specpilot.search", {"query": "invoice line total"})
+    assert "decisionId" not in by_command
