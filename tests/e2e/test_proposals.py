@@ -65,7 +65,7 @@ async def test_a_diff_view_gets_the_proposal_and_its_verdict_is_recorded(client:
     answer = plain(await client.protocol.send_request_async(
         "specpilot/feedback", {"decisionId": proposal["decisionId"], "accepted": True,
                                "note": "accepted in the diff view", "uri": proposal["uri"]}))
-    assert answer == {"recorded": True}
+    assert answer == {"recorded": True, "kind": "run"}
     assert feedback_of(project, result["runId"]) == [(True, "accepted in the diff view")]
 
 
