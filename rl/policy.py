@@ -19,6 +19,7 @@ import os
 import random
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -217,6 +218,26 @@ def policy_for(workspace: Path, settings: LearningSettings) -> tuple[FixedPolicy
     if not settings.enabled or os.environ.get(SWITCH_ENV, "").strip().lower() in ("off", "0", "false", "no"):
         return FixedPolicy(), ""
     try:
-        return LearningPolicy(shared_store(), workspace, settings), ""
-    except (SpecPilotError, OSError) as exc:
+        store = shared_store()
+        _expire_now_and_then(store)
+        return LearningPolicy(store, workspace, settings), ""
+    except (SpecPilotError, OSError, sqlite3.Error) as exc:
         return FixedPolicy(), f"learning is off for this session: {exc}"
+
+
+EXPIRE_EVERY_S = 600.0
+_last_expiry: dict[Path, float] = {}
+
+
+def _expire_now_and_then(store: FeedbackStore) -> None:
+    """Mark the proposals nobody answered in time as ignored: at the first use of a store in this process,
+    then at most every ten minutes (each decision carries its own expiry time; this only writes the mark)."""
+    now = time.monotonic()
+    with _stores_lock:
+        due = now - _last_expiry.get(store.path, -EXPIRE_EVERY_S) >= EXPIRE_EVERY_S
+        if due:
+            _last_expiry[store.path] = now
+    if due:
+        ignored = store.expire()
+        if ignored:
+            log.info("learning: %d proposal(s) nobody answered count as ignored", ignored)

@@ -4,6 +4,7 @@ teach it, it serves the default until there is evidence, and a broken store neve
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,22 @@ def test_a_store_that_fails_mid_session_turns_learning_off_and_the_run_goes_on(t
     (tmp_path / "feedback.sqlite3").mkdir()  # the file is gone and nothing can open its path now
     choice = learner.choose(Decision("tool", ARMS))
     assert choice == Choice("tool", "a", 1.0) and "learning is off" in learner.problem
+
+
+def test_proposals_nobody_answered_expire_as_ignored_not_rejected(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from specpilot.rl import policy as rl_policy
+    from specpilot.rl.policy import offer
+
+    monkeypatch.setenv("SPECPILOT_LEARNING_STORE", str(tmp_path / "store.sqlite3"))
+    monkeypatch.setenv("SPECPILOT_LEARNING", "on")
+    settings = LearningSettings(expire_after_s=10.0)
+    shown = offer("search", "hybrid@0.7", workspace=tmp_path, settings=settings)
+    store = rl_policy.shared_store()
+    assert store.decision(shown).outcome is None  # type: ignore[union-attr]
+    assert store.expire(now=time.time() + 11) == 1  # what policy_for does now and then
+    assert store.decision(shown).outcome == "ignored" and store.decision(shown).reward is None  # type: ignore[union-attr]
+    assert store.logged("search") == []  # never fed to a learner
+    rl_policy._last_expiry.clear()
+    again = offer("search", "hybrid@0.7", workspace=tmp_path, settings=settings)
+    assert store.decision(again).outcome is None  # type: ignore[union-attr]  (not yet due)
