@@ -38,6 +38,9 @@ log = logging.getLogger("specpilot.rl")
 MIN_EVIDENCE = 20  # rewarded decisions at a point before the bandit's choices replace the default's
 REPLAY = 5_000  # the newest rewarded decisions a bandit is rebuilt from
 REVIEW_EVERY = 25  # rewards at a point between two looks at the promotion evidence
+# A spec stage's draft is answered when the next stage is drafted, often days later (spec/draft_verdicts.py).
+SPEC_POINTS = frozenset({"prompt.planner", "prompt.architect", "prompt.reviewer"})
+SPEC_TTL_S = 14 * 86_400.0
 
 
 class LearningPolicy:
@@ -114,8 +117,13 @@ class LearningPolicy:
             arm, propensity = draw(probabilities, self._rng)
         decision_id = new_decision_id()
         self.store.record_decision(decision_id, decision.point, arm, propensity, context=context, arms=options,
-                                   policy=self.name, workspace=self.workspace, ttl=self.settings.expire_after_s)
+                                   policy=self.name, workspace=self.workspace, ttl=self._ttl(decision.point))
         return Choice(decision.point, arm, propensity, decision_id)
+
+    def _ttl(self, point: str) -> float:
+        """Seconds until a decision nobody answered counts as ignored: ``learning.expireAfterS``, and at least
+        two weeks for a spec stage's draft."""
+        return max(self.settings.expire_after_s, SPEC_TTL_S) if point in SPEC_POINTS else self.settings.expire_after_s
 
     def _evidence(self, point: str) -> int:
         with self._lock:

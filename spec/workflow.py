@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from specpilot.core.config import Settings
+from specpilot.core.policy import FixedPolicy, Policy
 from specpilot.spec.answers import OpenQuestion, answer_questions, open_questions
 from specpilot.spec.authoring import Author
 from specpilot.spec.clauses import added_note, repair
@@ -29,6 +30,7 @@ from specpilot.spec.documents import (
     render_review,
     set_task_done,
 )
+from specpilot.spec.draft_verdicts import report, with_choice
 from specpilot.spec.drafter import (
     AffectedCode,
     RequirementItem,
@@ -92,16 +94,19 @@ def _items(model: Requirements) -> list[RequirementItem]:
 
 class SpecWorkflow:
     def __init__(self, root: Path, *, retrieve: Retrieve | None = None, author: Author | None = None,
-                 store: SpecStore | None = None, settings: Settings | None = None) -> None:
+                 store: SpecStore | None = None, settings: Settings | None = None,
+                 policy: Policy | None = None) -> None:
         """``author``: a model that writes requirements and designs (spec/authoring.py);
         None or an offline one: the deterministic drafter writes them. ``store``: the workspace's spec store
         (one that sees the editor's buffers); None: a store of the folder. ``settings`` decide which files
-        the review and status scan for citations (the server's include the editor's); None: the workspace's."""
+        the review and status scan for citations (the server's include the editor's); None: the workspace's.
+        ``policy``: told the verdict on the model's drafts (spec/draft_verdicts.py); None: the author's."""
         self.root = root.resolve()
         self.settings = settings
         self.store = store if store is not None else SpecStore(self.root)
         self.retrieve = retrieve
         self.author = author if author is not None and author.available else None
+        self.policy: Policy = policy or (author.policy if author is not None else FixedPolicy())
 
     # -- stages ---------------------------------------------------------------------------------
     def new(self, idea: str, *, title: str | None = None, profile: str | None = None) -> StageResult:
@@ -126,6 +131,8 @@ class SpecWorkflow:
         model, _ = parse_requirements(draft)
         info = self.store.create(title or model.title or "spec")
         text = set_fields(draft, {"spec": info.name})
+        if self.author is not None and draft is written:
+            text = with_choice(text, self.author.last_choice)
         return self._write_requirements(info, text, notes)
 
     def from_code(self, path: str | Path, *, title: str | None = None) -> tuple[StageResult, ...]:
@@ -184,10 +191,16 @@ class SpecWorkflow:
             notes.append("no affected code listed: the workspace has no index")
         written = None
         if self.author is not None:
+            requirements_text = self.store.read(info, "requirements")
+            report(self.policy, requirements_text, kept=True)  # the design builds on the requirements
+            if self.store.has(info, "design"):
+                report(self.policy, self.store.read(info, "design"), kept=False)  # drafted again
             found = [(a.path, a.symbol, a.line) for a in affected]
-            written, note = self.author.design(self.store.read(info, "requirements"), found, profile=profile,
+            written, note = self.author.design(requirements_text, found, profile=profile,
                                                front={"spec": info.name, "stage": "design"})
             notes += [note] if note else []
+            if written is not None:
+                written = with_choice(written, self.author.last_choice)
         text = written or draft_design(model.title or info.title, _items(model), affected, spec=info.name,
                                        profile=profile)
         return self._write_design(info, text, profile, force=force, skipped=skipped, notes=notes)
@@ -238,6 +251,7 @@ class SpecWorkflow:
             if remaining and not force:
                 raise GateFailed(GateResult("design", False, remaining))
             skipped = GateResult("design", not remaining, remaining)
+            report(self.policy, design_text, kept=True)  # the tasks build on the design
         text = draft_tasks(_items(model), title=model.title or info.title, spec=info.name, profile=profile)
         tasks, _ = parse_tasks(text)
         gate = tasks_gate(tasks, model)
@@ -325,6 +339,8 @@ class SpecWorkflow:
         review.verdict = verdict(review.gaps, disagreements, warnings, profile)
         notes: list[str] = []
         if self.author is not None:
+            if self.store.has(info, "review"):
+                report(self.policy, self.store.read(info, "review"), kept=False)  # reviewed again
             opinion, note = self.author.review(requirements_text, tasks_text or "(no tasks.md)",
                                                render_review(review), excerpts(self.root, citations))
             notes += [note] if note else []
@@ -337,6 +353,8 @@ class SpecWorkflow:
                     gate.notes.append(f"the reviewer asks for changes: {opinion.verdict}")
         text = record_gate(render_review(review), gate)
         text = set_fields(text, {"checked": record(self.root, citations)})
+        if self.author is not None and review.front.get("author"):
+            text = with_choice(text, self.author.last_choice)
         path = self.store.write(info, "review", text)
         self._set_stage(info, "review")
         return StageResult(self.store.resolve(info.name), "review", path, gate, notes)

@@ -44,6 +44,8 @@ class Project:
     _index: WorkspaceIndex | None = None
     _owns_index: bool = True
     _prepared: bool = False
+    _policy: Policy | None = None
+    notes: list[str] = field(default_factory=list)  # what the faces should tell the user (learning is off: why)
     specs: SpecStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -84,13 +86,25 @@ class Project:
         if provider.offline:
             return None
         return Author(provider, PromptLibrary(self.root / ".specpilot" / "prompts"), redact_messages,
-                      root=self.root, context_tokens=self.settings.agent.context_tokens)
+                      root=self.root, context_tokens=self.settings.agent.context_tokens, policy=self.policy())
+
+    def policy(self) -> Policy:
+        """What makes this workspace's learned choices: the learning policy when ``learning.enabled``
+        (rl/policy.py), else the fixed default; a store that fails is noted in ``problems`` once."""
+        if self._policy is None:
+            from specpilot.rl.policy import policy_for
+
+            self._policy, note = policy_for(self.root, self.settings.learning)
+            if note:
+                self.notes.append(note)
+        return self._policy
 
     def workflow(self, *, author: bool = True, retrieval: bool = True) -> SpecWorkflow:
         """The spec workflow over this project's store; ``author``: with the configured model (when there is
         one); ``retrieval``: the design cites code from the index."""
         return SpecWorkflow(self.root, retrieve=self.retrieve if retrieval else None,
-                            author=self.author() if author else None, store=self.specs, settings=self.settings)
+                            author=self.author() if author else None, store=self.specs, settings=self.settings,
+                            policy=self.policy())
 
     # -- the agent ----------------------------------------------------------------------------------------------
     def agent_session(self, policy: Policy | None = None) -> AgentSession:
@@ -101,13 +115,8 @@ class Project:
 
         session = AgentSession.open(self.root, settings=self.settings, api_key=self.api_key,
                                     buffers=dict(self.buffers), index=self._index)
-        if policy is None:
-            from specpilot.rl.policy import policy_for
-
-            policy, note = policy_for(self.root, self.settings.learning)
-            if note:
-                session.notes.append(note)
-        session.policy = policy
+        session.policy = policy if policy is not None else self.policy()
+        session.notes.extend(n for n in self.notes if n not in session.notes)
         return session
 
     def feedback(self, decision_id: str, *, accepted: bool, note: str = "", rank: int | None = None) -> str:
