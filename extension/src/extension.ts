@@ -2,7 +2,7 @@
  * SpecPilot for VS Code: starts the SpecPilot language server (client.ts) and gives every
  * capability a way in: the palette (commands.ts), semantic search (search.ts), the status bar
  * (status.ts), API keys in SecretStorage (secrets.ts), the Specs view (specs.ts) and the spec
- * panel (panel/host.ts), proposed edits as a diff (proposals.ts). Code actions, diagnostics, hover, code lenses, rename and workspace
+ * panel (panel/host.ts), proposed edits as a diff (proposals.ts), the Learning view (learning.ts). Code actions, diagnostics, hover, code lenses, rename and workspace
  * symbols come through LSP itself.
  */
 
@@ -11,6 +11,7 @@ import { AGENT_EVENT, AgentView } from "./agent_view";
 import type { AgentEvent } from "./agent_text";
 import { ServerConnection } from "./client";
 import { pickSpec, registerCommands } from "./commands";
+import { registerLearning } from "./learning";
 import { SpecPanel } from "./panel/host";
 import { PROPOSAL, Proposals } from "./proposals";
 import { semanticSearch } from "./search";
@@ -39,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
   const proposals = new Proposals(client, log);
   context.subscriptions.push(log, server, status, specs, panel, agent, proposals,
     vscode.window.registerTreeDataProvider("specpilot.specs", specs));
+  const learning = registerLearning(context, client, log);
 
   server.onDidStart((running) => {
     status.starting(); // a new server: forget the last one's folders and error
@@ -54,13 +56,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
         }
       }),
       running.onNotification(AGENT_EVENT, (event: AgentEvent) => agent.show(event)),
-      running.onNotification(PROPOSAL, (proposal: unknown) => void proposals.receive(proposal)),
+      running.onNotification(PROPOSAL, (proposal: unknown) => void proposals.receive(proposal).then(() => learning.changedOnServer())),
       running.onNotification(SPECS_CHANGED, () => {
         void specs.refresh();
         void panel.reload();
       }));
     void sendKeys(context.secrets, running);
     void specs.refresh();
+    learning.changedOnServer();
     void vscode.commands.executeCommand("setContext", "specpilot.serverRunning", true);
     log.info(`activated and the server is up in ${Date.now() - started} ms`);
   });
@@ -79,12 +82,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
     if (choice === "Restart Server") await vscode.commands.executeCommand("specpilot.restartServer");
   });
   add("specpilot.setApiKey", () => setApiKey(context.secrets));
-  add("specpilot.acceptProposal", (target?: unknown) => proposals.decide(true, target));
-  add("specpilot.rejectProposal", (target?: unknown) => proposals.decide(false, target));
+  add("specpilot.acceptProposal", (target?: unknown) => proposals.decide(true, target).then(() => learning.changedOnServer()));
+  add("specpilot.rejectProposal", (target?: unknown) => proposals.decide(false, target).then(() => learning.changedOnServer()));
   add("specpilot.semanticSearch", () => {
     const editor = vscode.window.activeTextEditor;
     const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection).slice(0, 200) : "";
-    return semanticSearch(client(), selected);
+    return semanticSearch(client(), selected, { log, sent: () => learning.changedOnServer() });
   });
   add("specpilot.refreshSpecs", () => specs.refresh());
   add("specpilot.openSpecPanel", async (node?: unknown) => {

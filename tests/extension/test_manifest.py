@@ -68,3 +68,18 @@ def test_the_manifest_points_at_the_bundle_the_build_writes() -> None:
     assert MANIFEST["contributes"]["viewsContainers"]["activitybar"][0]["id"] == "specpilot"
     assert (ROOT / MANIFEST["contributes"]["viewsContainers"]["activitybar"][0]["icon"]).is_file()
     assert MANIFEST["version"] == __import__("specpilot").__version__
+
+
+def test_the_learning_view_sits_under_specs_with_its_title_commands() -> None:
+    """The Learning view (extension/src/learning.ts) reads the server's learn.status and learn.reset, which
+    exist in the server's schema; its title bar refreshes, opens the report and (in its overflow) resets."""
+    views = [v["id"] for v in MANIFEST["contributes"]["views"]["specpilot"]]
+    assert views == ["specpilot.specs", "specpilot.learning"]
+    titles = {e["command"]: e["group"] for e in MANIFEST["contributes"]["menus"]["view/title"]
+              if e["when"] == "view == specpilot.learning"}
+    assert titles == {"specpilot.refreshLearning": "navigation@1", "specpilot.openLearningReport": "navigation@2",
+                      "specpilot.resetLearning": "9_reset@1"}
+    schema = json.loads((ROOT / "server" / "command_schema.json").read_text(encoding="utf-8"))
+    assert {"specpilot.learn.status", "specpilot.learn.reset"} <= set(schema["properties"])
+    assert '"specpilot.learn.status"' in SOURCES and '"specpilot.learn.reset"' in SOURCES
+    assert "{ modal: true }, \"Reset Learning\"" in SOURCES  # the reset asks first
