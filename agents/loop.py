@@ -42,11 +42,14 @@ from specpilot.core.policy import (
     CONTEXT_OPTIONS,
     CRITIC,
     CRITIC_OPTIONS,
+    TOOL,
+    TOOL_GUIDANCE,
+    TOOL_OPTIONS,
     Choice,
     Decision,
     FixedPolicy,
     Policy,
-    snippet_count,
+    context_plan,
 )
 from specpilot.llm.base import ChatResponse, Message, Provider, ProviderError, ToolCall, ToolSpec, Usage
 from specpilot.llm.prompt_templates import DEFAULT_VARIANT, PromptLibrary, as_data, estimate_tokens, prompt_point
@@ -137,7 +140,8 @@ class Agent:
                  prompts: PromptLibrary | None = None, trajectory_dir: Path | None = None,
                  redactor: Redactor | None = None, on_event: Callable[[AgentEvent], None] | None = None,
                  cancelled: Callable[[], bool] | None = None, critic: bool = True,
-                 retrieve: Callable[[str, int], list[str]] | None = None, policy: Policy | None = None) -> None:
+                 retrieve: Callable[[str, int, str], list[str]] | None = None,
+                 policy: Policy | None = None) -> None:
         """``retrieve(query, k)`` gives code snippets for the prompt (the index's search);
         ``redactor`` cleans every outgoing message list (llm/safety/redact.py); ``policy`` makes the
         run's choices (core/policy.py; the fixed default keeps today's behaviour) and they are recorded."""
@@ -158,10 +162,15 @@ class Agent:
                            trajectory=writer.path if writer else None)
         choices = self._choose(template)
         result.choices = choices
+        chosen = {c.point: c.option for c in choices}
         prompt = self.prompts.load(template, choices[0].option)
-        critic_variant = choices[3].option if len(choices) > 3 else DEFAULT_VARIANT
-        context = self._context(task, snippet_count(choices[1].option))
+        critic_variant = chosen.get(prompt_point(CRITIC_TEMPLATE), DEFAULT_VARIANT)
+        mix, k = context_plan(chosen[CONTEXT])
+        context = self._context(task, k, mix)
         system = prompt.render({"root": str(self.ctx.root), **context}, budget_tokens=self.settings.context_tokens)
+        guidance = TOOL_GUIDANCE.get(chosen.get(TOOL, ""))
+        if guidance:
+            system += f"\n\n## How to explore\n{guidance}"
         tools = self.registry.specs()
         messages: list[Message] = [Message("system", system), Message("user", task)]
         self._record(writer, "start", task=task, template=prompt.name, template_version=prompt.version,
@@ -317,16 +326,17 @@ class Agent:
         if self.critic and choices[2].option == "review":
             choices.append(self.policy.choose(Decision(prompt_point(CRITIC_TEMPLATE),
                                                        self.prompts.variants(CRITIC_TEMPLATE), features)))
+        choices.append(self.policy.choose(Decision(TOOL, TOOL_OPTIONS, features)))
         return choices
 
-    def _context(self, task: str, k: int = 6) -> dict[str, str]:
+    def _context(self, task: str, k: int = 6, mix: str = "hybrid") -> dict[str, str]:
         budget = self.settings.context_tokens
         steering = _steering(Path(self.ctx.root), budget // 2)
         snippets: list[str] = []
         problem = ""
         if self.retrieve is not None and k > 0:
             try:
-                snippets = self.retrieve(task, k)
+                snippets = self.retrieve(task, k, mix)
             except Exception as exc:  # retrieval is a help, never a reason to fail the run
                 log.info("retrieval for the prompt failed: %s", exc)
                 problem = str(exc)

@@ -96,13 +96,14 @@ class AgentSession:
         if index is not None and self.owns_index:
             index.close()
 
-    def _retrieve(self, query: str, k: int) -> list[str]:
-        """Code for the prompt from the workspace index; nothing when there is no index yet
-        (building one is `specpilot index`'s job, not a question's)."""
+    def _retrieve(self, query: str, k: int, mix: str = "hybrid") -> list[str]:
+        """Code for the prompt from the workspace index (``mix``: hybrid, bm25, vector, or graph = hybrid
+        plus the call-graph neighbours of the hits; core/policy.py CONTEXT); nothing when there is no index
+        yet (building one is `specpilot index`'s job, not a question's)."""
         if self.ctx.loaded_index is None and not (cache_dir(self.root, self.settings.cache_path) / "index").exists():
             raise LookupError("the workspace has no index yet: run `specpilot index` first")
         # Without a model a full-text search is enough and needs no embedding model (seconds to load).
-        mode = "bm25" if self.provider.offline else None
-        hits = self.ctx.index().search(query, k=k, mode=mode)
+        mode = "bm25" if self.provider.offline else {"bm25": "bm25", "vector": "vector"}.get(mix)
+        hits = self.ctx.index().search(query, k=k, mode=mode, graph_neighbours=True if mix == "graph" else None)
         return [f"{h.path}:{h.start_line}-{h.end_line} {h.qualified_name or h.name}\n{h.snippet[:SNIPPET_CHARS]}"
                 for h in hits]

@@ -20,10 +20,19 @@ from typing import Any, Protocol
 
 # The decision points the agent asks about, and their options (first = default, today's behaviour).
 PROMPT = "prompt"  # prefix of the points prompt.<role> (llm/prompt_templates.prompt_point); options: variant ids
-CONTEXT = "context"  # how many retrieved snippets go into the prompt
-CONTEXT_OPTIONS = ("search-6", "search-12", "search-3", "none")
+CONTEXT = "context"  # which search retrieves code for the prompt, and how many snippets: "<mix>-<k>"
+CONTEXT_OPTIONS = ("hybrid-6", "hybrid-12", "hybrid-3", "bm25-6", "vector-6", "graph-6", "none")
+CONTEXT_MIXES = ("hybrid", "bm25", "vector", "graph")  # graph: hybrid plus the call-graph neighbours of the hits
 CRITIC = "critic"  # whether a reviewer pass reads the answer before it is final
 CRITIC_OPTIONS = ("review", "no-review")
+TOOL = "tool"  # how the agent explores: the first option adds nothing to its prompt (today's behaviour)
+TOOL_OPTIONS = ("search-first", "read-first", "graph-first")
+TOOL_GUIDANCE = {
+    "read-first": "Start by reading the file the task names, or the most likely one, with read_file; "
+                  "search only for what reading did not show.",
+    "graph-first": "Start from the call graph: find the symbol the task is about (list_symbols, search_code), "
+                   "then follow graph_neighbours and find_references before reading whole files.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +99,16 @@ def choices_from_json(items: Iterable[Any]) -> list[Choice]:
     return out
 
 
-def snippet_count(option: str) -> int:
-    """How many snippets a CONTEXT option retrieves (``search-6`` -> 6, ``none`` -> 0)."""
+def context_plan(option: str) -> tuple[str, int]:
+    """A CONTEXT option's search mix and snippet count: ``hybrid-6`` -> ("hybrid", 6), ``none`` -> ("hybrid", 0);
+    ``search-N`` (recorded by earlier versions) is hybrid."""
     head, _, count = option.partition("-")
-    return int(count) if head == "search" and count.isdigit() else 0
+    head = "hybrid" if head == "search" else head
+    if head not in CONTEXT_MIXES or not count.isdigit():
+        return "hybrid", 0
+    return head, int(count)
+
+
+def snippet_count(option: str) -> int:
+    """How many snippets a CONTEXT option retrieves (``hybrid-6`` -> 6, ``none`` -> 0)."""
+    return context_plan(option)[1]

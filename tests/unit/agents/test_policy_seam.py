@@ -56,11 +56,13 @@ def test_the_default_policy_keeps_todays_run_and_records_its_choices(project: Pa
     agent = session(project, openai_server)
     result = agent.run("What does add do?")
     assert [(c.point, c.option) for c in result.choices] == [
-        ("prompt.coder", "default"), ("context", "search-6"), ("critic", "review"), ("prompt.critic", "default")]
+        ("prompt.coder", "default"), ("context", "hybrid-6"), ("critic", "review"), ("prompt.critic", "default"),
+        ("tool", "search-first")]
     assert len(openai_server.requests) == 2  # the answer, then the critic's review ("DONE")
     assert "def add" in openai_server.requests[0].body["messages"][0]["content"]  # retrieved context
     start = next(e for e in read(result.trajectory) if e["kind"] == "start") if result.trajectory else {}
-    assert [c["option"] for c in start["choices"]] == ["default", "search-6", "review", "default"]
+    assert [c["option"] for c in start["choices"]] == ["default", "hybrid-6", "review", "default", "search-first"]
+    assert "## How to explore" not in openai_server.requests[0].body["messages"][0]["content"]  # today's prompt
     assert (start["template"], start["template_variant"], start["template_version"]) == ("agent.system", "default", 2)
 
 
@@ -71,7 +73,7 @@ def test_a_policy_choice_changes_the_run_and_feedback_reaches_the_policy(project
     policy = Scripted({"context": "none", "critic": "no-review"})
     agent.policy = policy
     result = agent.run("What does add do?")
-    assert [d.point for d in policy.asked] == ["prompt.coder", "context", "critic"]  # no critic: no critic prompt
+    assert [d.point for d in policy.asked] == ["prompt.coder", "context", "critic", "tool"]  # no critic prompt
     assert len(openai_server.requests) == 1  # no critic pass
     system = openai_server.requests[0].body["messages"][0]["content"]
     assert "(nothing found)" in system and "def add" not in system  # no retrieved context
@@ -93,7 +95,8 @@ def test_a_policy_that_picks_a_prompt_variant_makes_the_run_use_its_text(project
     assert asked["prompt.coder"] == PromptLibrary().variants("agent.system") == ("default", "plan-first", "read-first")
     assert asked["prompt.critic"] == ("default", "checklist")
     assert [(c.point, c.option) for c in result.choices] == [
-        ("prompt.coder", "read-first"), ("context", "search-6"), ("critic", "review"), ("prompt.critic", "checklist")]
+        ("prompt.coder", "read-first"), ("context", "hybrid-6"), ("critic", "review"), ("prompt.critic", "checklist"),
+        ("tool", "search-first")]
     system = openai_server.requests[0].body["messages"][0]["content"]
     assert "You read before you write" in system and str(project) in system and "def add" in system
     assert "You plan before you act" not in system
@@ -121,3 +124,19 @@ def test_a_workspace_copy_of_a_variant_serves_the_run(project: Path, openai_serv
     assert system.startswith(f"Evolved plan-first agent at {project}.") and "You plan before you act" not in system
     start = next(e for e in read(result.trajectory) if e["kind"] == "start") if result.trajectory else {}
     assert (start["template_variant"], start["template_version"]) == ("plan-first", 3)
+
+
+def test_the_context_mix_and_the_tool_strategy_change_what_the_model_is_given(project: Path,
+                                                                              openai_server: LoopbackServer) -> None:
+    openai_server.push(openai_wire.answer("add adds."))
+    agent = session(project, openai_server)
+    agent.policy = Scripted({"context": "bm25-3", "critic": "no-review", "tool": "graph-first"})
+    agent.run("What does add do?")
+    system = openai_server.requests[0].body["messages"][0]["content"]
+    assert "def add" in system  # a full-text search of 3 found it
+    assert system.rstrip().endswith("before reading whole files.") and "## How to explore" in system
+    openai_server.push(openai_wire.answer("add adds."))
+    agent.policy = Scripted({"context": "vector-6", "critic": "no-review"})  # no embeddings in this index
+    result = agent.run("What does add do?")
+    assert "(nothing found)" in openai_server.requests[1].body["messages"][0]["content"]
+    assert result.stop == "answered"  # a search that fails leaves the prompt without code, never fails the run
