@@ -283,6 +283,29 @@ class LearnResetArgs:
     """Nothing to give: forgets every recorded decision (the editor asks the user first)."""
 
 
+@arguments
+class LearnReportArgs:
+    """Write the learning report (PNG plots and a markdown summary); answers ``{markdown, images}``."""
+
+    folder: str | None = None
+    """a workspace folder URI (or a file in it) whose settings apply; without it, the first folder"""
+    out: str | None = None
+    """the folder to write into (a path or a file: URI); without it, the user cache's learning/report"""
+
+
+@arguments
+class LearnSimulateArgs:
+    """Run the bandits against simulated users; answers the table of ``specpilot learn simulate --json``."""
+
+    rounds: Annotated[int, Field(ge=1, le=20_000)] = 2000
+    """decisions per simulated run"""
+    seeds: Annotated[int, Field(ge=1, le=20)] = 5
+    """simulated runs per bandit"""
+    out: str | None = None
+    """the folder to keep the regret plot and table in (a path or a file: URI); without it, the user cache's
+    learning/report, where the next report looks"""
+
+
 COMMANDS: dict[str, Command] = {
     "specpilot.spec.new": _command(SpecNewArgs, True),
     "specpilot.spec.clarify": _command(SpecClarifyArgs, False),
@@ -302,6 +325,8 @@ COMMANDS: dict[str, Command] = {
     "specpilot.steering.init": _command(SteeringInitArgs, False),
     "specpilot.learn.status": _command(LearnStatusArgs, False),
     "specpilot.learn.reset": _command(LearnResetArgs, False),
+    "specpilot.learn.report": _command(LearnReportArgs, False),
+    "specpilot.learn.simulate": _command(LearnSimulateArgs, False),
 }
 
 

@@ -1,7 +1,8 @@
 """``specpilot feedback accept|reject ID``: the verdict on a proposal after the fact (the decision id an
 agent run printed, or the one the editor showed), recorded where the editor's verdicts go: the run's
 trajectory and the learning policy. ``specpilot learn status|reset``: what the learning loop has learned
-(rl/status.py), and forgetting it.
+(rl/status.py), and forgetting it. ``specpilot learn simulate``: the bandits against simulated users
+(rl/benchmark.py); ``specpilot learn report``: PNG plots and a markdown summary of the store (rl/report.py).
 """
 
 from __future__ import annotations
@@ -29,13 +30,22 @@ def add_parser(sub: Any) -> None:
     p_feedback.add_argument("-w", "--workspace", type=Path, default=None,
                             help="workspace folder (default: the current folder)")
     p_feedback.add_argument("--json", action="store_true")
-    p_learn = sub.add_parser("learn", help="what SpecPilot learned from your verdicts (status), or forget it (reset)")
+    p_learn = sub.add_parser("learn", help="what SpecPilot learned from your verdicts (status, report), forget it "
+                                           "(reset), or compare the bandits on simulated users (simulate)")
     actions = p_learn.add_subparsers(dest="action", required=True, metavar="ACTION")
     p_status = actions.add_parser("status", help="each decision point: its options, pulls, acceptance, default")
     p_status.add_argument("--json", action="store_true")
     p_reset = actions.add_parser("reset", help="forget every recorded decision and what was learned from it")
     p_reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    for parser in (p_status, p_reset):
+    p_simulate = actions.add_parser("simulate", help="the bandits against simulated users: regret vs uniform random")
+    p_simulate.add_argument("--rounds", type=int, default=2000, help="decisions per run (default 2000)")
+    p_simulate.add_argument("--seeds", type=int, default=5, help="runs per bandit (default 5)")
+    p_simulate.add_argument("--json", action="store_true")
+    p_report = actions.add_parser("report", help="PNG plots (acceptance by arm over time) and a markdown summary")
+    p_report.add_argument("-o", "--output", type=Path, default=None,
+                          help="folder to write into (default: the user cache's learning/report)")
+    p_report.add_argument("--json", action="store_true")
+    for parser in (p_status, p_reset, p_report):
         parser.add_argument("-w", "--workspace", type=Path, default=None,
                             help="workspace folder whose settings apply (default: the current folder)")
 
@@ -68,6 +78,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
     from specpilot.rl.status import learning_status, status_lines
     from specpilot.rl.store import FeedbackError, discard_store
 
+    if args.action == "simulate":
+        return _simulate(args)
     root = (args.workspace or Path.cwd()).resolve()
     settings, _ = load_settings(root)
     path = store_path()
@@ -85,12 +97,41 @@ def cmd_learn(args: argparse.Namespace) -> int:
         store = shared_store(path)
     except FeedbackError as exc:
         raise LearnCliError(str(exc)) from None
+    if args.action == "report":
+        return _report(store, args.output, settings.learning, args.json)
     policy, problem = policy_for(root, settings.learning)
     status = learning_status(store, settings.learning, active=isinstance(policy, LearningPolicy), problem=problem)
     if args.json:
         print(json.dumps(status, indent=2))
     else:
         print("\n".join(status_lines(status)))
+    return EXIT_OK
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from specpilot.rl.benchmark import simulate, simulation_lines
+
+    try:
+        result = simulate(rounds=args.rounds, seeds=args.seeds)
+    except ValueError as exc:
+        raise LearnCliError(str(exc)) from None
+    print(json.dumps(result, indent=2) if args.json else "\n".join(simulation_lines(result)))
+    return EXIT_OK
+
+
+def _report(store: Any, output: Path | None, settings: Any, as_json: bool) -> int:
+    import sqlite3
+
+    from specpilot.rl.report import write_report
+
+    try:
+        report = write_report(store, output.resolve() if output else None, settings)
+    except (OSError, sqlite3.Error) as exc:
+        raise LearnCliError(f"could not write the report: {exc}") from None
+    if as_json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print("\n".join([str(report.markdown), *(str(image) for image in report.images)]))
     return EXIT_OK
 
 

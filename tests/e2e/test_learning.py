@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -87,3 +88,28 @@ async def test_a_search_result_opened_is_recorded_with_its_rank(learning_client:
     # The command (agents, scripts) records nothing.
     by_command = await command(client, "specpilot.search", {"query": "invoice line total"})
     assert "decisionId" not in by_command
+
+
+async def test_learn_simulate_and_report_through_the_server(learning_client: LanguageClient, project: Path,
+                                                            model: OpenAIServer, tmp_path: Path) -> None:
+    from pygls.exceptions import JsonRpcException
+
+    client = learning_client
+    await start(client, project, options=options(model))
+    await command(client, "specpilot.learn.reset")
+    table = await command(client, "specpilot.learn.simulate", {"rounds": 150, "seeds": 1, "out": str(tmp_path)})
+    assert [row["bandit"] for row in table["rows"]][0] == "uniform" and table["rounds"] == 150
+    assert sorted(Path(p).name for p in table["files"]) == ["simulation.json", "simulation.png"]
+    with pytest.raises(JsonRpcException, match="seeds"):
+        await command(client, "specpilot.learn.simulate", {"seeds": 0})
+
+    model.push(wire.answer("f returns 1."))
+    result = await command(client, "specpilot.agent.run", {"task": "What does f return?", "ask": True})
+    await client.protocol.send_request_async("specpilot/feedback", {"decisionId": result["runId"], "accepted": True})
+    report = await command(client, "specpilot.learn.report", {"folder": project.as_uri(), "out": tmp_path.as_uri()})
+    assert report["markdown"] == str(tmp_path / "report.md") and Path(report["markdown"]).is_file()
+    names = sorted(Path(p).name for p in report["images"])
+    assert "acceptance-context.png" in names and "simulation.png" in names
+    assert all(Path(p).stat().st_size > 0 for p in report["images"])
+    with pytest.raises(JsonRpcException, match="absolute"):
+        await command(client, "specpilot.learn.report", {"out": "relative/folder"})

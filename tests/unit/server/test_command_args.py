@@ -93,6 +93,13 @@ EXAMPLES: list[tuple[str, list[Any], bool]] = [
     ("specpilot.learn.status", [{"folder": 3}], False),
     ("specpilot.learn.reset", [], True),
     ("specpilot.learn.reset", [{"everything": True}], False),
+    ("specpilot.learn.report", [], True),
+    ("specpilot.learn.report", [{"folder": "file:///work/project", "out": "/tmp/report"}], True),
+    ("specpilot.learn.report", [{"out": 3}], False),
+    ("specpilot.learn.simulate", [], True),
+    ("specpilot.learn.simulate", [{"rounds": 500, "seeds": 2}], True),
+    ("specpilot.learn.simulate", [{"rounds": "500"}], False),
+    ("specpilot.learn.simulate", [{"seeds": 0}], False),
 ]
 
 

@@ -99,3 +99,43 @@ def test_learn_status_and_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert "damaged" in capsys.readouterr().err
     assert main(["learn", "reset", "--yes", "-w", str(tmp_path)]) == 0
     assert main(["learn", "status", "--json", "-w", str(tmp_path)]) == 0
+
+
+def test_learn_simulate_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from specpilot.cli import main
+    from specpilot.rl import policy as rl_policy
+    from specpilot.rl.store import FeedbackStore
+
+    path = tmp_path / "learning" / "feedback.sqlite3"
+    monkeypatch.setenv("SPECPILOT_LEARNING_STORE", str(path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["learn", "simulate", "--rounds", "150", "--seeds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "150 rounds x 1 seeds" in out and "uniform" in out and "linucb floor=0.05" in out
+    saved = tmp_path / "cache" / "specpilot" / "learning" / "report" / "simulation.png"
+    assert saved.stat().st_size > 0
+    assert main(["learn", "simulate", "--rounds", "100", "--seeds", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"][0]["bandit"] == "uniform"
+    assert main(["learn", "simulate", "--seeds", "0"]) == 1
+    assert "seeds must be between 1 and 20" in capsys.readouterr().err
+
+    store = FeedbackStore(path)
+    for i, accepted in enumerate((True, False, True, True)):
+        store.record_decision(f"d{i}", "tool", "read-first" if i % 2 else "search-first", 0.5,
+                              arms=("search-first", "read-first"))
+        store.record_outcome(f"d{i}", 1.0 if accepted else 0.0, "accepted" if accepted else "rejected")
+    assert main(["learn", "report", "-w", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("report.md") and any(line.endswith("acceptance-tool.png") for line in lines)
+    assert str(saved) in lines  # the simulation is embedded
+    assert main(["learn", "report", "-o", str(tmp_path / "mine"), "--json", "-w", str(tmp_path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["markdown"] == str(tmp_path / "mine" / "report.md")
+    assert [Path(p).name for p in report["images"]] == ["acceptance-tool.png"]
+    for opened in rl_policy._stores.values():
+        opened.close()
+    rl_policy._stores.clear()
+    store.close()
