@@ -26,6 +26,7 @@ import math
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -152,6 +153,18 @@ def store_features(ctx: Context) -> tuple[str, str]:
     return features_json(ctx.features)
 
 
+def cli_status(path: Path, runs: int = 5) -> list[float]:
+    """Seconds of `specpilot learn status --json` on the store at ``path``, each a new process."""
+    env = {**os.environ, "SPECPILOT_LEARNING": "on", "SPECPILOT_LEARNING_STORE": str(path)}
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "specpilot", "learn", "status", "--json"], env=env, check=True,
+                       capture_output=True, timeout=120)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def timed(call: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     call()
@@ -199,6 +212,9 @@ def main() -> None:
         expire_s = timed(lambda: store.expire(now=now + 10 * HOUR_MS / 1000))
         store.close()
         size_after_mb = path.stat().st_size / 1e6
+        log("timing `specpilot learn status` on the filled store and on an empty one")
+        status_full = cli_status(path)
+        status_empty = cli_status(Path(folder) / "empty.sqlite3")
     ms = 1000.0
 
     def verdict(ok: bool) -> str:
@@ -227,6 +243,11 @@ def main() -> None:
         f"| `logged(\"prompt.coder\")` ({logged_n:,} rewarded decisions) | {logged_s:.2f} s | | |",
         f"| `logged(\"prompt.coder\", limit=2000)` (the newest 2,000) | {recent_s * ms:.1f} ms | | |",
         f"| `expire()` | {expire_s * ms:.1f} ms | | |",
+        f"| `specpilot learn status --json` (the whole command: a new process), median / worst of "
+        f"{len(status_full)} | {statistics.median(status_full):.2f} / {max(status_full):.2f} s | ≤ 1 s | "
+        f"{verdict(statistics.median(status_full) <= 1.0)} |",
+        f"| the same on an empty store (same-run baseline: the process's own start) | "
+        f"{statistics.median(status_empty):.2f} s | | |",
         "",
         f"The file after the timed calls: {size_after_mb:.1f} MB. Every write is one `BEGIN IMMEDIATE` transaction "
         "in WAL mode with `synchronous=NORMAL` and updates the per-arm aggregate in the same transaction, so "
