@@ -168,7 +168,7 @@ class Impression:
                        tuple(str(r) for r in data["shown"]), float(data["weight"]),
                        tuple(Click.from_json(c) for c in data.get("clicks", ())),
                        str(data.get("query", "")), int(data.get("swap", 0)))
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a logged search: {exc}") from exc
 
 

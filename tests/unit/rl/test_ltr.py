@@ -206,3 +206,5 @@ def test_bad_input_raises_value_error(biased: list[Impression]) -> None:
         Candidate("c")
     with pytest.raises(ValueError, match="not a logged search"):
         Impression.from_json({"shown": ["a"]})
+    with pytest.raises(ValueError, match="not a logged search"):
+        Impression.from_json({"shown": ["a"], "weight": 0.5, "candidates": ["a"]})
