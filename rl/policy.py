@@ -183,15 +183,21 @@ def new_decision_id() -> str:
     return f"d-{uuid.uuid4().hex[:20]}"
 
 
+def learning_wanted(settings: LearningSettings) -> bool:
+    """``learning.enabled``, and ``$SPECPILOT_LEARNING`` is not ``off`` (no store is opened to answer)."""
+    return settings.enabled and os.environ.get(SWITCH_ENV, "").strip().lower() not in ("off", "0", "false", "no")
+
+
 def offer(point: str, arm: str, *, workspace: Path, settings: LearningSettings,
-          features: Mapping[str, float] | None = None, arms: Sequence[str] = ()) -> str:
-    """Record a proposal shown to the user that no policy chose (a search's results; the verdict is the rank
-    of the result opened): a decision with propensity 1. Its id, or "" when learning is off or the store fails
-    (a search or a code action never fails because of learning)."""
+          features: Mapping[str, float] | None = None, arms: Sequence[str] = (), decision_id: str = "") -> str:
+    """Record a proposal shown to the user that no policy chose (a search's results, whose verdict is the rank of
+    the result opened; a code action, applied or not): a decision with propensity 1. Its id (``decision_id``
+    when given: one handed out before it was recorded), or "" when learning is off or the store fails (a search
+    or a code action never fails because of learning)."""
     chosen, _ = policy_for(workspace, settings)
     if not isinstance(chosen, LearningPolicy):
         return ""
-    decision_id = new_decision_id()
+    decision_id = decision_id or new_decision_id()
     try:
         chosen.store.record_decision(decision_id, point, arm, 1.0, context=context_of(features or {}),
                                      arms=tuple(arms) or (arm,), policy="shown", workspace=workspace,
@@ -223,7 +229,7 @@ def policy_for(workspace: Path, settings: LearningSettings) -> tuple[FixedPolicy
     """The policy a session on ``workspace`` gets: the learning one when ``learning.enabled`` (and
     ``$SPECPILOT_LEARNING`` is not ``off``) and the store opens; else the fixed one, with why (a note for the
     user) when learning was wanted but the store failed."""
-    if not settings.enabled or os.environ.get(SWITCH_ENV, "").strip().lower() in ("off", "0", "false", "no"):
+    if not learning_wanted(settings):
         return FixedPolicy(), ""
     try:
         store = shared_store()

@@ -151,6 +151,8 @@ class AgentOfferArgs:
     offer: AgentOfferData
     version: int | None = None
     """the document version the action was listed for; a changed document is refused"""
+    decision_id: str | None = None
+    """the decision the listed action was recorded as (learning on): running it accepts it"""
 
 
 def _object_with(key: str, present: str, absent: str) -> Callable[[Any], str]:

@@ -87,15 +87,49 @@ def agent_actions(ls: SpecPilotServer, params: types.CodeActionParams, rel: str,
     """The agent's code actions at the request's range (commands; nothing is computed)."""
     diagnostics = [Diagnostic(d.range.start.line, d.message, d.source or "") for d in params.context.diagnostics]
     actions = []
+    listed: list[tuple[str, str]] = []  # (decision id, offer kind): recorded after the answer, off the request
+    path = uri_to_path(params.text_document.uri)
+    found = ls.folder_of(path) if path is not None else None
+    from specpilot.rl.policy import learning_wanted, new_decision_id
+
+    learning = found is not None and learning_wanted(found[0].settings.learning)
     for offer in agent_offers(rel, text, params.range.start.line, diagnostics):
         kind = AGENT_KINDS[offer.kind]  # Explain has no kind: it is neither a fix nor a refactoring
         if params.context.only and (not kind or not any(kind == o or kind.startswith(o + ".")
                                                         for o in params.context.only)):
             continue
-        arguments = {"uri": params.text_document.uri, "version": version, "offer": offer.data()}
+        arguments: dict[str, Any] = {"uri": params.text_document.uri, "version": version, "offer": offer.data()}
+        if learning:
+            arguments["decisionId"] = new_decision_id()
+            listed.append((arguments["decisionId"], offer.kind))
         actions.append(types.CodeAction(offer.title, kind=kind,
                                         command=types.Command(offer.title, RUN_COMMAND, arguments=[arguments])))
+    if listed and found is not None:
+        ls.query_pool.submit(_record_offers, found[0], listed)
     return actions
+
+
+def _record_offers(folder: Folder, listed: list[tuple[str, str]]) -> None:
+    """The agent's code actions just listed, as decisions at point ``code_action`` (arm: the offer's kind):
+    applied (the action runs) or, left alone, ignored when they expire."""
+    from specpilot.rl.policy import offer
+
+    kinds = tuple(dict.fromkeys(kind for _, kind in listed))
+    for decision_id, kind in listed:
+        offer("code_action", kind, workspace=folder.root, settings=folder.settings.learning, arms=kinds,
+              decision_id=decision_id)
+
+
+def _applied(folder: Folder, decision_id: str) -> None:
+    """A listed code action ran: its decision is accepted (a verdict that cannot be recorded is only logged)."""
+    from specpilot.rl.policy import verdict
+    from specpilot.rl.store import FeedbackError
+
+    try:
+        verdict(decision_id, accepted=True, workspace=folder.root, settings=folder.settings.learning,
+                note="code action applied")
+    except FeedbackError as exc:
+        log.info("learning: %s", exc)
 
 
 def folder_for(ls: SpecPilotServer, uri: str | None) -> Folder:
@@ -298,6 +332,8 @@ def _uri(change: Any) -> str:
 async def run_agent(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) -> dict[str, Any]:
     folder = folder_for(ls, given.uri)
     task, ask, title = _task(ls, given)
+    if isinstance(given, AgentOfferArgs) and given.decision_id:
+        await asyncio.to_thread(_applied, folder, given.decision_id)
     session = await open_session(ls, folder)
     try:
         result: RunResult = await with_progress(

@@ -106,7 +106,7 @@ BAD: list[tuple[str, list[Any], str]] = [  # a missing required field and a wron
     ("specpilot.spec.review", [{"nmae": "x"}], "'nmae' is not a known field"),
     ("specpilot.spec.runTask", [{"name": "x"}], "'taskId' is required"),
     ("specpilot.spec.markDone", [{"taskId": "T1", "done": "no"}], "'done' must be true or false, got \"no\""),
-    ("specpilot.agent.run", [{"uri": "file:///x.py"}], "(expected {task, ask?, uri?} or {uri, offer, version?})"),
+    ("specpilot.agent.run", [{"uri": "file:///x.py"}], "(expected {task, ask?, uri?} or {uri, offer, version?, decisionId?})"),
     ("specpilot.agent.run", [{"task": 5}], "'task' must be a string, got 5"),
     ("specpilot.refactor.addDecorator", [{"uri": "file:///x.py", "line": 1}], "'character' is required"),
     ("specpilot.refactor.changeSignature", [{"uri": "file:///x.py", "line": 1, "character": 2, "remove": "a"}],

@@ -113,3 +113,32 @@ async def test_learn_simulate_and_report_through_the_server(learning_client: Lan
     assert all(Path(p).stat().st_size > 0 for p in report["images"])
     with pytest.raises(JsonRpcException, match="absolute"):
         await command(client, "specpilot.learn.report", {"out": "relative/folder"})
+
+
+async def test_a_code_action_listed_is_a_decision_and_running_it_accepts_it(learning_client: LanguageClient,
+                                                                            project: Path, model: OpenAIServer) -> None:
+    from tests.e2e.conftest import open_document, until
+    from tests.e2e.test_agent import SOURCE, listed
+    from tests.e2e.test_code_actions import command_of
+
+    client = learning_client
+    (project / "text.py").write_text(SOURCE)
+    await start(client, project, options=options(model))
+    await command(client, "specpilot.learn.reset")
+    open_document(client, project / "text.py", SOURCE, 1)
+    actions = [a for a in await listed(client, project, 0) if a.title.startswith("SpecPilot")]
+    ids = [command_of(a)[1][0]["decisionId"] for a in actions]
+    assert len(ids) == 3 and len(set(ids)) == 3 and all(i.startswith("d-") for i in ids)
+
+    async def recorded() -> bool:
+        status = await command(client, "specpilot.learn.status")
+        return any(p["point"] == "code_action" and sum(a["pulls"] for a in p["arms"]) == 3 for p in status["points"])
+
+    await until(recorded, timeout=20)  # recorded off the request, after the answer
+    explain = next(a for a in actions if a.title == "SpecPilot: Explain this")
+    model.push(wire.answer("slugify is not written yet."))
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(*command_of(explain)))
+    status = await command(client, "specpilot.learn.status")
+    [point] = [p for p in status["points"] if p["point"] == "code_action"]
+    arms = {a["arm"]: (a["pulls"], a["rewarded"], a["acceptance"]) for a in point["arms"]}
+    assert arms == {"explain": (1, 1, 1.0), "implement": (1, 0, None), "tests": (1, 0, None)}
