@@ -114,11 +114,12 @@ export function totalPulls(point: LearningPoint): number {
   return point.arms.reduce((n, a) => n + a.pulls, 0);
 }
 
-/** "default coder@read-first · leader coder@plan-first · 52 pulls" ("built-in" until a promotion). */
+/** "52 pulls · leader coder@plan-first · default coder@read-first" ("built-in" until a promotion); the
+ * counts and the leader first, as a narrow sidebar cuts the end. */
 export function pointDescription(point: LearningPoint): string {
-  const parts = [`default ${point.default ?? "built-in"}`];
+  const parts = [plural(totalPulls(point), "pull", "pulls")];
   if (point.leader) parts.push(`leader ${point.leader}`);
-  parts.push(plural(totalPulls(point), "pull", "pulls"));
+  parts.push(`default ${point.default ?? "built-in"}`);
   return parts.join(" · ");
 }
 

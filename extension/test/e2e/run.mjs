@@ -255,7 +255,9 @@ async function startCodeServer({ codeServer, env }, dirs, ws) {
   }
   const log = fs.openSync(path.join(dirs.tmp, "code-server.log"), "a");
   const child = spawn(nodeBin, args, {
-    env: { ...env, PIP_NO_INDEX: "1", XDG_CONFIG_HOME: path.join(dirs.tmp, "xdg-config"), XDG_DATA_HOME: path.join(dirs.tmp, "xdg-data") },
+    // Learning on, with a store of this run (make test switches it off for the Python tests).
+    env: { ...env, PIP_NO_INDEX: "1", XDG_CONFIG_HOME: path.join(dirs.tmp, "xdg-config"), XDG_DATA_HOME: path.join(dirs.tmp, "xdg-data"),
+      SPECPILOT_LEARNING: "on", SPECPILOT_LEARNING_STORE: path.join(dirs.tmp, "learning.sqlite3") },
     stdio: ["ignore", log, log],
     detached: true, // its own process group: the extension host and the SpecPilot server go with it
   });
@@ -758,6 +760,36 @@ async function main() {
       .find((e) => e.kind === "feedback" && e.note === "accepted in the diff view"), 20_000, 500);
     if (verdict.accepted !== true) throw new Error(`the trajectory says accepted=${verdict.accepted}`);
     return `diff tab "${diffTab}"; Accept applied it; specpilot/feedback recorded accepted=true ("${verdict.note}")`;
+  });
+
+  await check("Learning view: a decision point with pulls after the verdicts", async () => {
+    // The Ask, the two agent runs and their verdicts (the preview's Apply, the diff's Accept) went
+    // through the server with learning on: the view lists what it recorded, without a refresh.
+    await vs.closeQuickInput();
+    const header = page.locator(".pane-header").filter({ has: page.locator("h3.title", { hasText: /^learning$/i }) }).first();
+    if (!(await header.isVisible())) await page.locator('.activitybar .action-item a[aria-label^="SpecPilot"]').first().click();
+    await header.waitFor({ state: "visible", timeout: 15_000 });
+    if ((await header.getAttribute("aria-expanded")) === "false") await header.click();
+    const pane = page.locator(".pane").filter({ has: header }).first();
+    const point = pane.locator(".monaco-list-row").filter({ hasText: /^\s*(context|prompt\.coder)\s*\d+ pulls?\b/ }).first();
+    const pulls = async () => {
+      const text = (await point.innerText()).replace(/\s+/g, " ").trim();
+      const n = Number((text.match(/(\d+) pulls?\b/) ?? [])[1] ?? 0);
+      return n >= 1 ? text : "";
+    };
+    let shown = await until("a decision point with pulls in the Learning view", pulls, 20_000, 500).catch(() => "");
+    if (!shown) {
+      const before = (await pane.innerText()).replace(/\s+/g, " ").slice(0, 160);
+      await vs.command("SpecPilot: Refresh Learning Status");
+      shown = await until("a decision point with pulls after Refresh Learning Status", pulls, 20_000, 500);
+      throw new Error(`the view showed "${before}" until "Refresh Learning Status" was run; then "${shown.slice(0, 100)}"`);
+    }
+    const arms = (await pane.locator(".monaco-list-row").allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim())
+      .filter((t) => /rewarded \/ \d+ pulls?\b/.test(t));
+    await page.screenshot({ path: path.join(artifacts, "e2e-learning-view.png") });
+    const click = specpilotLog().match(/search \S+: result (\d+) opened; sent as feedback/);
+    return `"${shown.slice(0, 110)}"; ${arms.length} arm row(s), e.g. "${(arms[0] ?? "").slice(0, 90)}"; `
+      + `search click: ${click ? `sent as feedback (rank ${click[1]})` : "no feedback sent (the search answer had no decisionId)"}`;
   });
 
   await check("Install SpecPilot: an interpreter without it is offered the install, and the server starts from it", async () => {

@@ -87,9 +87,9 @@ describe("sorting", () => {
 });
 
 describe("a decision point's row", () => {
-  it("names the default (built-in until a promotion), the leader and the pulls", () => {
-    expect(pointDescription(coder)).toBe("default coder@read-first · leader coder@plan-first · 127 pulls");
-    expect(pointDescription({ ...coder, default: null, leader: null, arms: [arm("a", 1, 0, null)] })).toBe("default built-in · 1 pull");
+  it("gives the pulls, the leader and the default (built-in until a promotion)", () => {
+    expect(pointDescription(coder)).toBe("127 pulls · leader coder@plan-first · default coder@read-first");
+    expect(pointDescription({ ...coder, default: null, leader: null, arms: [arm("a", 1, 0, null)] })).toBe("1 pull · default built-in");
   });
   it("has the arms as a Markdown table in its tooltip", () => {
     const table = pointTable(coder).split("\n");
