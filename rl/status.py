@@ -1,5 +1,6 @@
 """What ``specpilot learn status`` (and the editor's learning view) shows: for each decision point, its
-arms with pulls, rewarded decisions, acceptance and a 95 % interval, the current default and the leader,
+arms with pulls, rewarded decisions, acceptance and a 95 % interval, the current default (``default``: a
+promoted arm, or null; ``builtin``: the first option, today's behaviour) and the leader,
 and the promotions and rollbacks with their evidence. Computed from the store's per-arm aggregates, so it
 stays fast however many decisions the store holds.
 """
@@ -31,8 +32,8 @@ def learning_status(store: FeedbackStore, settings: LearningSettings, *, active:
     the bandit, the store's path, a problem if any, and one entry per decision point."""
     points: dict[str, dict[str, Any]] = {}
     for row in store.summary():
-        entry = points.setdefault(row.point, {"point": row.point, "arms": [], "default": None, "leader": None,
-                                              "promotions": []})
+        entry = points.setdefault(row.point, {"point": row.point, "arms": [], "default": None, "builtin": None,
+                                              "leader": None, "promotions": []})
         mean = row.mean_reward
         low, high = wilson((mean or 0.0) * row.rewarded, row.rewarded)
         entry["arms"].append({"arm": row.arm, "pulls": row.pulls, "rewarded": row.rewarded,
@@ -40,6 +41,9 @@ def learning_status(store: FeedbackStore, settings: LearningSettings, *, active:
                               "low": round(low, 4), "high": round(high, 4)})
     for point, entry in points.items():
         entry["default"] = store.current_default(point)
+        recent = store.logged(point, limit=1) or store.pending(point)[-1:]
+        offered = recent[0].arms if recent else ()
+        entry["builtin"] = offered[0] if offered else None  # the first option: today's behaviour
         rated = [a for a in entry["arms"] if a["rewarded"] > 0]
         if rated:
             entry["leader"] = max(rated, key=lambda a: a["low"])["arm"]
@@ -59,7 +63,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
     if not status["points"]:
         lines.append("no decisions recorded yet")
     for entry in status["points"]:
-        default = entry["default"] or "built-in"
+        default = entry["default"] or (f"{entry['builtin']} (built-in)" if entry.get("builtin") else "built-in")
         leader = f", leader {entry['leader']}" if entry["leader"] else ""
         lines.append(f"{entry['point']}: default {default}{leader}")
         for arm in entry["arms"]:

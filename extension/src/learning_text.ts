@@ -24,6 +24,7 @@ export interface LearningPromotion {
 export interface LearningPoint {
   point: string;
   default: string | null; // null: the built-in default (no promotion stands)
+  builtin?: string | null; // the built-in default's arm (the first option), when the server knows it
   leader: string | null;
   arms: LearningArm[];
   promotions: LearningPromotion[];
@@ -65,7 +66,7 @@ export type ArmRole = "default" | "leader" | "default+leader" | "other";
 
 /** Whether ``arm`` is the point's (promoted) default, its leader, both, or neither. */
 export function armRole(point: LearningPoint, arm: string): ArmRole {
-  const isDefault = point.default === arm;
+  const isDefault = (point.default ?? point.builtin ?? null) === arm;
   const isLeader = point.leader === arm;
   if (isDefault && isLeader) return "default+leader";
   return isDefault ? "default" : isLeader ? "leader" : "other";
@@ -86,7 +87,9 @@ export function armTooltip(point: LearningPoint, arm: LearningArm): string {
     lines.push("no accept or reject yet");
   }
   const role = armRole(point, arm.arm);
-  if (role === "default" || role === "default+leader") lines.push("the current default (promoted on evidence)");
+  if (role === "default" || role === "default+leader") {
+    lines.push(point.default ? "the current default (promoted on evidence)" : "the built-in default (no promotion yet)");
+  }
   if (role === "leader" || role === "default+leader") lines.push("the leader: the highest lower bound of acceptance");
   return lines.join("\n");
 }
@@ -119,7 +122,7 @@ export function totalPulls(point: LearningPoint): number {
 export function pointDescription(point: LearningPoint): string {
   const parts = [plural(totalPulls(point), "pull", "pulls")];
   if (point.leader) parts.push(`leader ${point.leader}`);
-  parts.push(`default ${point.default ?? "built-in"}`);
+  parts.push(`default ${point.default ?? (point.builtin ? `${point.builtin} (built-in)` : "built-in")}`);
   return parts.join(" · ");
 }
 

@@ -91,6 +91,13 @@ describe("a decision point's row", () => {
     expect(pointDescription(coder)).toBe("127 pulls · leader coder@plan-first · default coder@read-first");
     expect(pointDescription({ ...coder, default: null, leader: null, arms: [arm("a", 1, 0, null)] })).toBe("1 pull · default built-in");
   });
+  it("stars the built-in default's arm until a promotion stands", () => {
+    const builtin = { ...coder, default: null, builtin: "coder@default" };
+    expect(pointDescription(builtin)).toBe("127 pulls · leader coder@plan-first · default coder@default (built-in)");
+    expect(armDescription(builtin, coder.arms[0])).toMatch(/^★ default · acceptance 30%/);
+    expect(armTooltip(builtin, coder.arms[0])).toContain("the built-in default (no promotion yet)");
+    expect(armRole({ ...builtin, default: "coder@read-first" }, "coder@default")).toBe("other");
+  });
   it("has the arms as a Markdown table in its tooltip", () => {
     const table = pointTable(coder).split("\n");
     expect(table).toContain("| arm | pulls | rewarded | acceptance | 95% |");

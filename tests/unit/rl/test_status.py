@@ -20,8 +20,9 @@ def test_status_shows_each_arm_its_acceptance_interval_and_the_leader(tmp_path: 
     assert arms["b"]["acceptance"] == 1.0 and arms["a"]["acceptance"] == 0.25
     assert arms["a"]["pulls"] == 21 and arms["a"]["rewarded"] == 20
     assert arms["b"]["low"] > arms["a"]["high"] and point["leader"] == "b" and point["default"] is None
+    assert point["builtin"] == "a"  # the first option offered: today's behaviour
     text = "\n".join(status_lines(status))
-    assert "prompt.coder: default built-in, leader b" in text and "acceptance 100.0%" in text
+    assert "prompt.coder: default a (built-in), leader b" in text and "acceptance 100.0%" in text
 
 
 def test_wilson_interval_holds_the_proportion_and_narrows_with_n() -> None:
