@@ -142,3 +142,46 @@ async def test_a_code_action_listed_is_a_decision_and_running_it_accepts_it(lear
     [point] = [p for p in status["points"] if p["point"] == "code_action"]
     arms = {a["arm"]: (a["pulls"], a["rewarded"], a["acceptance"]) for a in point["arms"]}
     assert arms == {"explain": (1, 1, 1.0), "implement": (1, 0, None), "tests": (1, 0, None)}
+
+
+async def test_a_workspace_symbol_picked_is_recorded_with_its_rank(learning_client: LanguageClient,
+                                                                   project: Path) -> None:
+    from tests.e2e.conftest import capabilities, until, wait_for_status
+
+    client = learning_client
+    caps = capabilities()
+    assert caps.workspace is not None
+    caps.workspace.symbol = types.WorkspaceSymbolClientCapabilities(
+        resolve_support=types.ClientSymbolResolveOptions(properties=["location.range"]))  # as VS Code says
+    await client.initialize_session(types.InitializeParams(
+        capabilities=caps, workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name=project.name)],
+        initialization_options={"embedder": {"enabled": False}}))
+    await wait_for_status(client, lambda s: s["state"] == "ready")
+    await command(client, "specpilot.learn.reset")
+    found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="invoice"))
+    assert found and all(isinstance(s, types.WorkspaceSymbol) for s in found)
+    picked = found[1]
+    assert not hasattr(picked.location, "range")  # held back until the pick
+    data = plain(picked.data)
+    assert data["rank"] == 2 and data["decisionId"].startswith("d-")
+
+    async def offered() -> bool:
+        status = await command(client, "specpilot.learn.status")
+        return any(p["point"] == "workspace_symbol" for p in status["points"])
+
+    await until(offered, timeout=20)
+    resolved = await client.workspace_symbol_resolve_async(picked)
+    assert isinstance(resolved.location, types.Location) and resolved.location.range.start.line >= 0
+    assert resolved.location.uri == picked.location.uri
+    status = await command(client, "specpilot.learn.status")
+    [point] = [p for p in status["points"] if p["point"] == "workspace_symbol"]
+    assert [(a["arm"], a["pulls"], a["rewarded"]) for a in point["arms"]] == [("semantic", 1, 1)]
+    again = await client.workspace_symbol_resolve_async(found[0])  # a second pick: resolved, verdict kept
+    assert isinstance(again.location, types.Location)
+
+
+async def test_a_client_that_does_not_resolve_gets_the_ranges_at_once(learning_client: LanguageClient,
+                                                                      project: Path) -> None:
+    await start(learning_client, project, options={"embedder": {"enabled": False}})
+    found = await learning_client.workspace_symbol_async(types.WorkspaceSymbolParams(query="invoice"))
+    assert found and all(isinstance(s.location, types.Location) and s.location.range is not None for s in found)
