@@ -265,7 +265,7 @@ def model_from_env(monkeypatch: pytest.MonkeyPatch, server: LoopbackServer, key:
     """The environment the CLI reads its model from: the loopback ``server`` with ``key``, and no other
     OPENAI_, ANTHROPIC_ or SPECPILOT_ variable of the caller's."""
     for name in list(os.environ):
-        if name.startswith(("OPENAI_", "ANTHROPIC_", "SPECPILOT_")):
+        if name.startswith(("OPENAI_", "ANTHROPIC_", "SPECPILOT_")) and not name.startswith("SPECPILOT_LEARNING"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SPECPILOT_PROVIDER", "openai")
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
