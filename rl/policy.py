@@ -89,14 +89,15 @@ class LearningPolicy:
         """Record the outcome of ``decision_id`` and teach its point's bandit; errors (unknown, expired,
         a second verdict, a reward outside [0, 1]) are :class:`FeedbackError` s with a clear message."""
         found = self.store.record_outcome(decision_id, reward, kind, note)
+        # Counted in the store, not in this object: a session's policy is often new (one per editor request),
+        # and other windows reward the same point.
+        rewarded = sum(s.rewarded for s in self.store.summary(found.point))
         with self._lock:
             learner = self._learners.get(found.point)
             if learner is not None and found.reward is not None:
                 learner.learn(found.context, found.arm, found.propensity, found.reward)
-            count = self._rewarded.get(found.point)
-            if count is not None:
-                self._rewarded[found.point] = count + 1
-        if found.arms and self._rewarded.get(found.point, 0) % REVIEW_EVERY == 0:
+            self._rewarded[found.point] = rewarded
+        if found.arms and rewarded % REVIEW_EVERY == 0:
             from specpilot.rl.promotion import review
 
             review(self.store, found.point, found.arms[0])

@@ -107,3 +107,19 @@ def test_proposals_nobody_answered_expire_as_ignored_not_rejected(tmp_path: Path
     rl_policy._last_expiry.clear()
     again = offer("search", "hybrid@0.7", workspace=tmp_path, settings=settings)
     assert store.decision(again).outcome is None  # type: ignore[union-attr]  (not yet due)
+
+
+def test_the_promotion_evidence_is_reviewed_every_25th_verdict_of_a_point_even_across_sessions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from specpilot.rl import promotion
+
+    reviewed: list[str] = []
+    real = promotion.review
+    monkeypatch.setattr(promotion, "review", lambda store, point, default: reviewed.append(point) or real(
+        store, point, default))
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    for i in range(30):  # as the server does: a new session, so a new policy, for every verdict
+        learner = LearningPolicy(store, tmp_path, LearningSettings(), rng=random.Random(i))
+        choice = learner.choose(Decision("tool", ARMS, {"task=fix": 1.0}))
+        LearningPolicy(store, tmp_path, LearningSettings()).update([choice], 1.0)
+    assert reviewed == ["tool"]  # at the 25th verdict only
