@@ -226,6 +226,31 @@ def verdict(decision_id: str, *, accepted: bool, workspace: Path, settings: Lear
     return chosen.reward(decision_id, 1.0 if accepted else 0.0, kind, note)
 
 
+def accept_quietly(decision_id: str, *, workspace: Path, settings: LearningSettings, rank: int | None = None,
+                   note: str = "") -> None:
+    """An acceptance the user gave by acting (a code action run, a symbol picked) that nobody waits for: one that
+    cannot be recorded (learning off, an expired decision, a second pick of the same list) is only logged."""
+    from specpilot.rl.store import FeedbackError
+
+    try:
+        verdict(decision_id, accepted=True, rank=rank, workspace=workspace, settings=settings, note=note)
+    except (FeedbackError, ValueError) as exc:
+        log.info("learning: %s", exc)
+
+
+def reset_store() -> Path:
+    """Forget every recorded decision (``specpilot learn reset``, ``specpilot.learn.reset``); a store that is
+    damaged or too new to open is replaced by a new file. The store's path."""
+    from specpilot.rl.store import discard_store
+
+    path = store_path()
+    try:
+        shared_store(path).reset()
+    except FeedbackError:  # damaged or too new to open: start afresh with a new file
+        discard_store(path)
+    return path
+
+
 def policy_for(workspace: Path, settings: LearningSettings) -> tuple[FixedPolicy | LearningPolicy, str]:
     """The policy a session on ``workspace`` gets: the learning one when ``learning.enabled`` (and
     ``$SPECPILOT_LEARNING`` is not ``off``) and the store opens; else the fixed one, with why (a note for the

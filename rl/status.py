@@ -8,6 +8,7 @@ stays fast however many decisions the store holds.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from specpilot.core.config import LearningSettings
@@ -51,6 +52,15 @@ def learning_status(store: FeedbackStore, settings: LearningSettings, *, active:
                                 "evidence": p.evidence} for p in store.promotions(point)][-5:]
     return {"enabled": settings.enabled, "active": active, "bandit": settings.bandit, "floor": settings.floor,
             "store": str(store.path), "problem": problem, "points": sorted(points.values(), key=lambda e: e["point"])}
+
+
+def status_of(workspace: Path, settings: LearningSettings) -> dict[str, Any]:
+    """The status both faces show for ``workspace``'s settings (FeedbackError when the store cannot be opened)."""
+    from specpilot.rl.policy import LearningPolicy, policy_for, shared_store
+
+    store = shared_store()
+    policy, problem = policy_for(workspace, settings)
+    return learning_status(store, settings, active=isinstance(policy, LearningPolicy), problem=problem)
 
 
 def status_lines(status: dict[str, Any]) -> list[str]:

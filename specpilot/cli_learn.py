@@ -74,33 +74,26 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_learn(args: argparse.Namespace) -> int:
     from specpilot.core.config import load_settings
-    from specpilot.rl.policy import LearningPolicy, policy_for, shared_store, store_path
-    from specpilot.rl.status import learning_status, status_lines
-    from specpilot.rl.store import FeedbackError, discard_store
+    from specpilot.rl.policy import reset_store, shared_store, store_path
+    from specpilot.rl.status import status_lines, status_of
+    from specpilot.rl.store import FeedbackError
 
     if args.action == "simulate":
         return _simulate(args)
     root = (args.workspace or Path.cwd()).resolve()
     settings, _ = load_settings(root)
-    path = store_path()
     if args.action == "reset":
-        if not args.yes and not _confirm(f"forget everything learned in {path}?"):
+        if not args.yes and not _confirm(f"forget everything learned in {store_path()}?"):
             print("nothing changed", file=sys.stderr)
             return EXIT_OK
-        try:
-            shared_store(path).reset()
-        except FeedbackError:  # damaged or too new to open: start afresh with a new file
-            discard_store(path)
-        print(f"learning store reset: {path}", file=sys.stderr)
+        print(f"learning store reset: {reset_store()}", file=sys.stderr)
         return EXIT_OK
     try:
-        store = shared_store(path)
+        if args.action == "report":
+            return _report(shared_store(), args.output, settings.learning, args.json)
+        status = status_of(root, settings.learning)
     except FeedbackError as exc:
         raise LearnCliError(str(exc)) from None
-    if args.action == "report":
-        return _report(store, args.output, settings.learning, args.json)
-    policy, problem = policy_for(root, settings.learning)
-    status = learning_status(store, settings.learning, active=isinstance(policy, LearningPolicy), problem=problem)
     if args.json:
         print(json.dumps(status, indent=2))
     else:

@@ -120,18 +120,6 @@ def _record_offers(folder: Folder, listed: list[tuple[str, str]]) -> None:
               decision_id=decision_id)
 
 
-def _applied(folder: Folder, decision_id: str) -> None:
-    """A listed code action ran: its decision is accepted (a verdict that cannot be recorded is only logged)."""
-    from specpilot.rl.policy import verdict
-    from specpilot.rl.store import FeedbackError
-
-    try:
-        verdict(decision_id, accepted=True, workspace=folder.root, settings=folder.settings.learning,
-                note="code action applied")
-    except FeedbackError as exc:
-        log.info("learning: %s", exc)
-
-
 def folder_for(ls: SpecPilotServer, uri: str | None) -> Folder:
     """The workspace folder ``uri`` names (its root, or a file in it), or the only folder when no uri is given."""
     if uri:
@@ -332,8 +320,11 @@ def _uri(change: Any) -> str:
 async def run_agent(ls: SpecPilotServer, given: AgentTaskArgs | AgentOfferArgs) -> dict[str, Any]:
     folder = folder_for(ls, given.uri)
     task, ask, title = _task(ls, given)
-    if isinstance(given, AgentOfferArgs) and given.decision_id:
-        await asyncio.to_thread(_applied, folder, given.decision_id)
+    if isinstance(given, AgentOfferArgs) and given.decision_id:  # a listed code action ran: it is accepted
+        from specpilot.rl.policy import accept_quietly
+
+        await asyncio.to_thread(accept_quietly, given.decision_id, workspace=folder.root,
+                                settings=folder.settings.learning, note="code action applied")
     session = await open_session(ls, folder)
     try:
         result: RunResult = await with_progress(

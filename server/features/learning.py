@@ -22,18 +22,15 @@ from specpilot.server.lsp_utils import uri_to_path
 
 
 def status(ls: SpecPilotServer, folder_uri: str | None) -> dict[str, Any]:
-    from specpilot.rl.policy import LearningPolicy, policy_for, shared_store
-    from specpilot.rl.status import learning_status
+    from specpilot.rl.status import status_of
     from specpilot.rl.store import FeedbackError
 
     folders = list(ls.folders.values())
     if not folders:
         raise RequestFailed("no workspace folder is open")
     folder = folder_for(ls, folder_uri) if folder_uri else folders[0]
-    policy, problem = policy_for(folder.root, folder.settings.learning)
     try:
-        return learning_status(shared_store(), folder.settings.learning, active=isinstance(policy, LearningPolicy),
-                               problem=problem)
+        return status_of(folder.root, folder.settings.learning)
     except FeedbackError as exc:
         raise RequestFailed(str(exc)) from None
 
@@ -73,15 +70,9 @@ def simulate(rounds: int, seeds: int, out: str | None) -> dict[str, Any]:
 
 
 def reset() -> dict[str, Any]:
-    from specpilot.rl.policy import shared_store, store_path
-    from specpilot.rl.store import FeedbackError, discard_store
+    from specpilot.rl.policy import reset_store
 
-    path = store_path()
-    try:
-        shared_store(path).reset()
-    except FeedbackError:  # damaged or too new to open: start afresh with a new file
-        discard_store(path)
-    return {"reset": True, "store": str(path)}
+    return {"reset": True, "store": str(reset_store())}
 
 
 def register(server: SpecPilotServer) -> None:

@@ -52,16 +52,6 @@ def _offer(folder: Folder, query: str, decision: str) -> None:
           features=features(words=len(query.split())), decision_id=decision)
 
 
-def _picked(folder: Folder, decision: str, rank: int) -> None:
-    from specpilot.rl.policy import verdict
-    from specpilot.rl.store import FeedbackError
-
-    try:
-        verdict(decision, accepted=True, rank=rank, workspace=folder.root, settings=folder.settings.learning)
-    except (FeedbackError, ValueError) as exc:  # a second pick of the same list, an expired one: only logged
-        log.info("learning: %s", exc)
-
-
 def register(server: SpecPilotServer) -> None:
     @server.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(resolve_provider=True))
     async def workspace_symbol_(ls: SpecPilotServer,
@@ -96,7 +86,10 @@ def register(server: SpecPilotServer) -> None:
         folders = list(ls.folders.values())
         if isinstance(decision, str) and isinstance(rank, int) and not isinstance(rank, bool) and rank >= 1 \
                 and folders:
-            await asyncio.to_thread(_picked, folders[0], decision, rank)
+            from specpilot.rl.policy import accept_quietly
+
+            await asyncio.to_thread(accept_quietly, decision, rank=rank, workspace=folders[0].root,
+                                    settings=folders[0].settings.learning)
         return symbol
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
