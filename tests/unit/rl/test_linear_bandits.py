@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import random
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from specpilot.rl.events import Bandit, Context
 from specpilot.rl.linear_bandits import LinearThompson, LinUCB
+from tests.unit.rl.test_bandits import simulate
 
 ARMS = ("a", "b", "c")
-World = list[tuple[Context, Mapping[str, float]]]
-
-
-def simulate(bandit: Bandit, world: World, rounds: int, seed: int = 0) -> list[tuple[Context, str, float]]:
-    rng = random.Random(seed)
-    log = []
-    for _ in range(rounds):
-        context, rates = rng.choice(world)
-        arm, propensity = bandit.choose(context, list(rates), rng)
-        bandit.learn(context, arm, propensity, float(rng.random() < rates[arm]))
-        log.append((context, arm, propensity))
-    return log
 
 
 LEARNERS = [lambda: LinUCB(alpha=1.0, floor=0.05), lambda: LinearThompson(v=0.5, floor=0.05)]

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from collections.abc import Mapping
 
 import pytest
 
-from specpilot.rl.events import Bandit, Context
+from specpilot.rl.events import Context
 from specpilot.rl.vw_bandit import VowpalBandit
+from tests.unit.rl.test_bandits import World, simulate
 
 ARMS = ("a", "b", "c")
-World = list[tuple[Context, Mapping[str, float]]]
-
-
-def simulate(bandit: Bandit, world: World, rounds: int, seed: int = 0) -> list[tuple[Context, str, float]]:
-    rng = random.Random(seed)
-    log = []
-    for _ in range(rounds):
-        context, rates = rng.choice(world)
-        arm, propensity = bandit.choose(context, list(rates), rng)
-        bandit.learn(context, arm, propensity, float(rng.random() < rates[arm]))
-        log.append((context, arm, propensity))
-    return log
 
 
 def test_the_example_is_vw_adf_text_with_the_label_on_the_chosen_arm() -> None:
