@@ -30,7 +30,7 @@ from specpilot.spec.documents import (
     render_review,
     set_task_done,
 )
-from specpilot.spec.draft_verdicts import report, with_choice
+from specpilot.spec.draft_verdicts import Asked, report, report_answers, with_choice
 from specpilot.spec.drafter import (
     AffectedCode,
     RequirementItem,
@@ -95,18 +95,20 @@ def _items(model: Requirements) -> list[RequirementItem]:
 class SpecWorkflow:
     def __init__(self, root: Path, *, retrieve: Retrieve | None = None, author: Author | None = None,
                  store: SpecStore | None = None, settings: Settings | None = None,
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, asked: Asked | None = None) -> None:
         """``author``: a model that writes requirements and designs (spec/authoring.py);
         None or an offline one: the deterministic drafter writes them. ``store``: the workspace's spec store
         (one that sees the editor's buffers); None: a store of the folder. ``settings`` decide which files
         the review and status scan for citations (the server's include the editor's); None: the workspace's.
-        ``policy``: told the verdict on the model's drafts (spec/draft_verdicts.py); None: the author's."""
+        ``policy``: told the verdict on the model's drafts (spec/draft_verdicts.py); None: the author's.
+        ``asked``: records a draft's questions so that answering one is a verdict (the façade's); None: not."""
         self.root = root.resolve()
         self.settings = settings
         self.store = store if store is not None else SpecStore(self.root)
         self.retrieve = retrieve
         self.author = author if author is not None and author.available else None
         self.policy: Policy = policy or (author.policy if author is not None else FixedPolicy())
+        self.asked = asked
 
     # -- stages ---------------------------------------------------------------------------------
     def new(self, idea: str, *, title: str | None = None, profile: str | None = None) -> StageResult:
@@ -161,10 +163,13 @@ class SpecWorkflow:
     def clarify(self, name: str | None = None, answers: Mapping[str, str] | None = None
                 ) -> tuple[StageResult, list[OpenQuestion]]:
         """Write ``answers`` (question id -> text), rescore the items they clarify, and list
-        the questions still open."""
+        the questions still open. Each question newly answered is an accepted proposal of the draft's prompt
+        variant (spec/draft_verdicts.py's ``report_answers``; never an error for this stage)."""
         info = self.store.resolve(name)
-        text, notes = answer_questions(self.store.read(info, "requirements"), answers or {}, spec=info.name)
+        before = self.store.read(info, "requirements")
+        text, notes = answer_questions(before, answers or {}, spec=info.name)
         result = self._write_requirements(info, text, notes)
+        report_answers(self.policy, self.asked, before, text)
         return result, open_questions(self.store.read(info, "requirements"))
 
     def design(self, name: str | None = None, *, force: bool = False) -> StageResult:

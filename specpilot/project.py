@@ -101,10 +101,14 @@ class Project:
 
     def workflow(self, *, author: bool = True, retrieval: bool = True) -> SpecWorkflow:
         """The spec workflow over this project's store; ``author``: with the configured model (when there is
-        one); ``retrieval``: the design cites code from the index."""
+        one); ``retrieval``: the design cites code from the index. Answering a draft's questions is a verdict
+        for the learning loop (rl/question_verdicts.py)."""
+        from specpilot.rl.question_verdicts import recorder
+
+        policy = self.policy()
         return SpecWorkflow(self.root, retrieve=self.retrieve if retrieval else None,
                             author=self.author() if author else None, store=self.specs, settings=self.settings,
-                            policy=self.policy())
+                            policy=policy, asked=recorder(policy))
 
     # -- the agent ----------------------------------------------------------------------------------------------
     def agent_session(self, policy: Policy | None = None) -> AgentSession:
