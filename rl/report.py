@@ -6,6 +6,8 @@
 - ``acceptance-<point>.png`` per decision point: each arm's acceptance over time (its rewarded decisions
   in equal-count bins, oldest first) above each arm's share of the decisions, with the promotions and
   rollbacks marked;
+- ``position-bias.png``: the share of opened search results by rank with the fitted examination curve
+  (rl/report_bias.py; a sentence instead when no search result was opened yet);
 - ``report.md``: the settings, per point the arms with pulls, acceptance and a 95 % interval (rl/status.py),
   the current default and the leader, every promotion and rollback with its evidence, links to the plots,
   and the latest simulation (``simulation.png``, written by :func:`write_simulation` when
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from specpilot.core.config import LearningSettings
 from specpilot.core.paths import user_cache_dir
+from specpilot.rl.report_bias import position_bias_section
 from specpilot.rl.status import learning_status
 from specpilot.rl.store import FeedbackStore, Promotion
 
@@ -230,6 +233,9 @@ def write_report(store: FeedbackStore, folder: Path | None = None,
             lines += _evidence_lines(mark)
         if marks:
             lines.append("")
+    bias, bias_image = position_bias_section(store, folder)
+    lines += bias
+    images += [bias_image] if bias_image is not None else []
     simulation = folder / SIMULATION_IMAGE
     if simulation.exists():
         images.append(simulation)
