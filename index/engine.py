@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ from specpilot.index.reports import IndexStatus as IndexStatus
 from specpilot.index.reports import Progress as Progress
 from specpilot.index.reports import ProgressCallback as ProgressCallback
 from specpilot.index.reports import UpdateReport as UpdateReport
-from specpilot.index.search import SearchError, SearchFilters, SearchHit, search
+from specpilot.index.search import FusionInputs, SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore
 from specpilot.index.vector_fill import fill_missing, fill_written
 
@@ -72,6 +73,9 @@ class WorkspaceIndex:
         self.cancel_event = threading.Event()
         self.edits = EditBarrier()  # searches sent right after a save wait for its write (briefly)
         self._warned_lexical_only = False
+        # A hybrid fusion weight learned from the user's clicks and promoted on evidence (rl/search_clicks.py),
+        # used instead of search.vectorWeight while it is set; the façade and the server keep it current.
+        self.learned_weight: float | None = None
         # Parse processes for a large pass (None: up to 4, one per core). The server
         # leaves a core to the editor; even 1 worker keeps parsing out of this process.
         self.parse_workers: int | None = None
@@ -383,12 +387,17 @@ class WorkspaceIndex:
     # -- reading -----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                filters: SearchFilters | None = None, graph_neighbours: bool | None = None, *,
-               wait_for_model: bool = True) -> list[SearchHit]:
+               wait_for_model: bool = True,
+               fusion: Callable[[FusionInputs], None] | None = None) -> list[SearchHit]:
         """Ranked chunks. ``wait_for_model=False`` (the server): while the embedding
         model is still loading, hybrid answers from full text instead of waiting. A search
-        started while an announced edit is being written waits for it (``EditBarrier``)."""
+        started while an announced edit is being written waits for it (``EditBarrier``).
+        Hybrid fuses with :attr:`learned_weight` when one is set; ``fusion`` receives what was fused
+        (index/search.py's ``FusionInputs``)."""
         self.edits.wait()
         cfg = self.settings.search
+        if self.learned_weight is not None:
+            cfg = replace(cfg, vector_weight=self.learned_weight)
         mode = mode or cfg.mode
         embedder: Embedder | OnnxQueryEncoder | None = None
         if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
@@ -408,7 +417,8 @@ class WorkspaceIndex:
                         self._warned_lexical_only = True
         return search(self.store, self.graph, embedder, query, k=k or cfg.k, mode=mode,
                       filters=filters or SearchFilters(), settings=cfg,
-                      graph_neighbours=cfg.graph_neighbours if graph_neighbours is None else graph_neighbours)
+                      graph_neighbours=cfg.graph_neighbours if graph_neighbours is None else graph_neighbours,
+                      fusion=fusion)
 
     def status(self, *, disk: bool = True) -> IndexStatus:
         """Counts for the user; ``disk=False`` skips sizing the index folder (a directory walk)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -121,6 +122,20 @@ class SearchHit:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class FusionInputs:
+    """What a hybrid search fused, for learning its weight from clicks (rl/search_clicks.py): each candidate
+    chunk's raw BM25 score and cosine (absent where that side did not score it) and kind prior, the chunk ids
+    shown (best first) and the vector weight they were fused with. Only a search whose order the weight alone
+    decides gives one (hybrid with vectors, no exact-name lift, no graph neighbours)."""
+
+    lexical: dict[str, float]
+    cosine: dict[str, float]
+    prior: dict[str, float]
+    shown: tuple[str, ...]
+    weight: float
+
+
 def _snippet(text: str) -> str:
     lines = text.splitlines()
     head = "\n".join(lines[:SNIPPET_LINES])
@@ -135,7 +150,10 @@ def _hit(row: dict[str, Any], score: float, source: str) -> SearchHit:
 
 def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | None, query: str, *,
            k: int, mode: str, filters: SearchFilters, settings: SearchSettings,
-           graph_neighbours: bool = False) -> list[SearchHit]:
+           graph_neighbours: bool = False,
+           fusion: Callable[[FusionInputs], None] | None = None) -> list[SearchHit]:
+    """The top ``k`` chunks for ``query``; ``fusion`` (when given) receives the fusion's inputs of a hybrid search
+    whose order the vector weight alone decides (see :class:`FusionInputs`)."""
     if mode not in MODES:
         raise SearchError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
     if k <= 0:
@@ -176,7 +194,8 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
         scores = convex(lexical, cosine, settings.vector_weight)
     for key, score in scores.items():
         scores[key] = score * KIND_PRIOR.get(rows[key]["kind"], 1.0)
-    if looks_like_identifier(query):
+    lifted = looks_like_identifier(query)
+    if lifted:
         # Exact name matches go first in every mode (raw BM25 scores are unbounded).
         wanted = query.lower()
         lift = max(scores.values(), default=0.0) + EXACT_NAME_BONUS
@@ -187,6 +206,12 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
                     key=lambda key: (-scores[key], key))[:k]
     full = store.rows_by_id(ranked)  # text, signature and lines for the hits only
     hits = [_hit(full[key], scores[key], _source(key, lexical, cosine)) for key in ranked if key in full]
+    if fusion is not None and mode == "hybrid" and cosine and hits and not lifted and not graph_neighbours:
+        kept = [key for key in scores if filters.accepts(rows[key]["path"])]
+        fusion(FusionInputs({key: lexical[key] for key in kept if key in lexical},
+                            {key: cosine[key] for key in kept if key in cosine},
+                            {key: KIND_PRIOR.get(rows[key]["kind"], 1.0) for key in kept},
+                            tuple(hit.id for hit in hits), settings.vector_weight))
     if graph_neighbours and graph is not None and hits:
         hits = _with_neighbours(store, graph, hits, k, filters)
     return hits

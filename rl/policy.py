@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from specpilot.core.config import LearningSettings
 from specpilot.core.errors import SpecPilotError
@@ -88,19 +89,31 @@ class LearningPolicy:
     def reward(self, decision_id: str, reward: float, kind: str, note: str = "") -> Recorded:
         """Record the outcome of ``decision_id`` and teach its point's bandit; errors (unknown, expired,
         a second verdict, a reward outside [0, 1]) are :class:`FeedbackError` s with a clear message."""
+        before = self.store.decision(decision_id)
         found = self.store.record_outcome(decision_id, reward, kind, note)
+        if before is not None and before.outcome is not None:
+            return found  # the same verdict again (a different one raised): recorded and learned once
         # Counted in the store, not in this object: a session's policy is often new (one per editor request),
         # and other windows reward the same point.
         rewarded = sum(s.rewarded for s in self.store.summary(found.point))
         with self._lock:
             learner = self._learners.get(found.point)
             if learner is not None and found.reward is not None:
+                # The decision may come from another window, with arms this learner was never offered.
+                getattr(learner, "offer", lambda arms: None)(found.arms or (found.arm,))
                 learner.learn(found.context, found.arm, found.propensity, found.reward)
             self._rewarded[found.point] = rewarded
         if found.arms and rewarded % REVIEW_EVERY == 0:
             from specpilot.rl.promotion import review
 
             review(self.store, found.point, found.arms[0])
+            if found.point == "search":  # the fusion weight, learned from the results opened (rl/search_clicks.py)
+                from specpilot.rl import search_clicks
+
+                try:
+                    search_clicks.review(self.store)
+                except (FeedbackError, ValueError) as exc:  # the verdict is recorded; the review waits for the next
+                    log.warning("learning: the search fusion review failed: %s", exc)
         return found
 
     def _choose(self, decision: Decision) -> Choice:
@@ -190,11 +203,12 @@ def learning_wanted(settings: LearningSettings) -> bool:
 
 
 def offer(point: str, arm: str, *, workspace: Path, settings: LearningSettings,
-          features: Mapping[str, float] | None = None, arms: Sequence[str] = (), decision_id: str = "") -> str:
+          features: Mapping[str, float] | None = None, arms: Sequence[str] = (), decision_id: str = "",
+          impression: Mapping[str, Any] | None = None) -> str:
     """Record a proposal shown to the user that no policy chose (a search's results, whose verdict is the rank of
     the result opened; a code action, applied or not): a decision with propensity 1. Its id (``decision_id``
     when given: one handed out before it was recorded), or "" when learning is off or the store fails (a search
-    or a code action never fails because of learning)."""
+    or a code action never fails because of learning). ``impression``: what a search showed (rl/search_clicks.py)."""
     chosen, _ = policy_for(workspace, settings)
     if not isinstance(chosen, LearningPolicy):
         return ""
@@ -202,7 +216,7 @@ def offer(point: str, arm: str, *, workspace: Path, settings: LearningSettings,
     try:
         chosen.store.record_decision(decision_id, point, arm, 1.0, context=context_of(features or {}),
                                      arms=tuple(arms) or (arm,), policy="shown", workspace=workspace,
-                                     ttl=settings.expire_after_s)
+                                     ttl=settings.expire_after_s, impression=impression)
     except (SpecPilotError, OSError, sqlite3.Error) as exc:
         log.info("learning: the %s decision was not recorded: %s", point, exc)
         return ""

@@ -156,14 +156,15 @@ class FeedbackStore:
     def record_decision(self, decision_id: str, point: str, arm: str, propensity: float, *,
                         context: Context | None = None, arms: Sequence[str] = (), policy: str = "",
                         workspace: Path | str | None = None, ttl: float = DEFAULT_TTL_S,
-                        at: float | None = None) -> Decision:
+                        at: float | None = None, impression: Mapping[str, Any] | None = None) -> Decision:
         """Record that at ``point`` (e.g. ``prompt.coder``, ``search_click``) the arm ``arm`` was chosen among
         ``arms`` with probability ``propensity``, in ``context``, by ``policy``; it expires ``ttl`` seconds after
         ``at`` (default now). ``workspace``: the folder, stored only as :func:`workspace_key`.
 
         The same decision id recorded again with the same content is a no-op (the first row is returned); with
         different content it raises :class:`DuplicateDecision`. :class:`InvalidFeedback` for a propensity outside
-        (0, 1], an arm not among ``arms``, an empty id or point, or a non-finite feature.
+        (0, 1], an arm not among ``arms``, an empty id or point, or a non-finite feature. ``impression``: what a
+        search showed (JSON data, rl/search_clicks.py), kept with a new decision, read back by :meth:`impressions`.
         """
         _check_propensity(propensity)
         if not decision_id or not point or not arm:
@@ -177,17 +178,24 @@ class FeedbackStore:
         arms_json = json.dumps(list(arms), separators=(",", ":"))
         key = workspace_key(workspace) if workspace is not None else None
         created = _ms(at)
+        try:
+            shown = None if impression is None else json.dumps(dict(impression), separators=(",", ":"),
+                                                                 allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidFeedback(f"the impression of {decision_id!r} is not JSON data: {exc}") from None
         db = self._db()
         with translated(self.path), write(db):
             existing = self._get(db, decision_id)
             if existing is None:
                 label = self._label
-                db.execute(
+                cursor = db.execute(
                     "INSERT INTO decisions (decision_id, point, workspace, bucket, feature_keys, feature_values, "
                     "arms, arm, propensity, policy, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (id_key(decision_id), label(db, point), label(db, key) if key is not None else None,
                      label(db, context.bucket), label(db, keys), values, label(db, arms_json), label(db, arm),
                      float(propensity), label(db, policy), created, created + int(round(ttl * 1000))))
+                if shown is not None:
+                    db.execute("INSERT INTO impressions (decision, data) VALUES (?, ?)", (cursor.lastrowid, shown))
                 db.execute("INSERT INTO arm_stats (point, arm, pulls) VALUES (?, ?, 1) "
                            "ON CONFLICT (point, arm) DO UPDATE SET pulls = pulls + 1",
                            (label(db, point), label(db, arm)))
@@ -281,6 +289,19 @@ class FeedbackStore:
                 context = contexts[(bucket_id, keys, values)] = Context(text[bucket_id], features)
             result.append(Logged(context, text[arm], propensity, reward, names_of(text[arms])))
         return result
+
+    def impressions(self, point: str, limit: int | None = None) -> list[tuple[Decision, dict[str, Any]]]:
+        """The decisions at ``point`` that carry an impression and have an outcome (a verdict, or ignored), with
+        the impression's data; the newest ``limit``, oldest first."""
+        sql = (f"SELECT {DECISION_COLUMNS}, i.data {DECISION_JOINS} JOIN impressions i ON i.decision = d.id "
+               "WHERE p.text = ? AND d.outcome IS NOT NULL ORDER BY d.created_at DESC, d.id DESC")
+        params: list[Any] = [point]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        with translated(self.path):
+            rows = self._db().execute(sql, params).fetchall()
+        return [(decision_of(row[:-1]), json.loads(row[-1])) for row in reversed(rows)]
 
     def _texts(self, db: sqlite3.Connection, ids: set[int]) -> dict[int, str]:
         """The labels' texts, from memory where known (a label id is never reused, even after a reset)."""
@@ -380,7 +401,7 @@ class FeedbackStore:
         db = self._db()
         with translated(self.path):
             with write(db):
-                for table in ("decisions", "arm_stats", "promotions", "bandit_state", "labels"):
+                for table in ("impressions", "decisions", "arm_stats", "promotions", "bandit_state", "labels"):
                     db.execute(f"DELETE FROM {table}")
         try:  # give the space back; another process reading the store may keep it for now
             db.execute("VACUUM")

@@ -136,9 +136,16 @@ def _v1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    # What a search showed and how it was fused (rl/search_clicks.py), one compact JSON text per search decision;
+    # the click is the decision's outcome (rank:N). Deleted with its decision.
+    db.execute("CREATE TABLE impressions (decision INTEGER PRIMARY KEY REFERENCES decisions(id) ON DELETE CASCADE, "
+               "data TEXT NOT NULL)")
+
+
 # Version i + 1 is MIGRATIONS[i]; append a function to add a version, never change one that shipped.
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = [_v1]
+MIGRATIONS: list[Migration] = [_v1, _v2]
 
 
 def workspace_key(folder: Path | str) -> str:

@@ -225,6 +225,9 @@ class SpecPilotServer(LanguageServer):
         self.stop_listening(folder.root)
 
         def answer(request: dict[str, Any]) -> dict[str, Any]:
+            from specpilot.rl.search_clicks import apply_learned_weight
+
+            apply_learned_weight(folder.index)  # the weight learned from clicks, as the editor's searches use
             return answer_search(folder.index, request, lambda fn: self.query_pool.submit(fn).result())
 
         listener = QuerySocket(folder.root, answer)

@@ -187,6 +187,9 @@ def _open_index(args: argparse.Namespace, workspace: Path):  # type: ignore[no-u
         print(f"specpilot: {notice.message}", file=sys.stderr)
     if index.needs_reindex:  # a repair on open emptied the index: index the source files again
         index.update(embed=False)
+    from specpilot.rl.search_clicks import apply_learned_weight
+
+    apply_learned_weight(index)  # a fusion weight learned from the editor's clicks ranks here too
     return index
 
 

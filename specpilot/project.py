@@ -60,6 +60,9 @@ class Project:
 
             self._index = WorkspaceIndex(self.root, self.settings)
             self._owns_index = True
+            from specpilot.rl.search_clicks import apply_learned_weight
+
+            apply_learned_weight(self._index)
         if self.prepare_index is not None and not self._prepared and self._owns_index:
             self._prepared = True
             self.prepare_index(self._index)

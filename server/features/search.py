@@ -2,7 +2,8 @@
 
 A ``specpilot/search`` answer carries ``decisionId`` when learning is on (rl/policy.py ``offer``): the
 editor reports the result the user opened with ``specpilot/feedback {decisionId, accepted: true, rank}``.
-The ``specpilot.search`` command (agents, scripts) records nothing."""
+The ``specpilot.search`` command (agents, scripts) records nothing. Searches rank with the fusion weight learned
+from those clicks once one is promoted (rl/search_clicks.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from specpilot.index.search import SearchError, SearchFilters, SearchHit
+from specpilot.index.search import FusionInputs, SearchError, SearchFilters, SearchHit
 from specpilot.server.app import RequestFailed, SpecPilotServer
 from specpilot.server.command_args import (
     BadArguments,
@@ -59,10 +60,15 @@ def _folders(ls: SpecPilotServer, uri: str | None) -> list[Folder]:
     return [folder]
 
 
-def _search(folder: Folder, request: SearchArgs) -> list[SearchHit]:
+def _search(folder: Folder, request: SearchArgs, fused: list[FusionInputs] | None = None) -> list[SearchHit]:
+    """The folder's hits, ranked with the fusion weight learned for it (if any); ``fused`` receives what a hybrid
+    search fused (for learning that weight from the result the user opens)."""
+    from specpilot.rl.search_clicks import apply_learned_weight
+
+    apply_learned_weight(folder.index)
     try:
         return folder.index.search(request.query, k=request.k, mode=request.mode, filters=_filters(request),
-                                   wait_for_model=False)
+                                   wait_for_model=False, fusion=fused.append if fused is not None else None)
     except SearchError as exc:
         raise JsonRpcInvalidParams(str(exc)) from exc
 
@@ -72,27 +78,33 @@ async def run_search(ls: SpecPilotServer, request: SearchArgs, *, learn: bool = 
     click answers (``decisionId`` in the answer, when learning is on; see server/features/agent.py's
     ``specpilot/feedback`` with ``rank``)."""
     folders = _folders(ls, request.folder)
-    answers = await asyncio.gather(*(ls.in_query_thread(_search, f, request) for f in folders))
+    fused: list[FusionInputs] = []  # kept for one folder only: several folders' hits are merged by score
+    answers = await asyncio.gather(*(ls.in_query_thread(_search, f, request, fused if len(folders) == 1 else None)
+                                     for f in folders))
     pairs = sorted(((hit, f.root) for f, hits in zip(folders, answers) for hit in hits), key=lambda p: -p[0].score)
     k = request.k or (folders[0].settings.search.k if folders else 10)
     answer: dict[str, Any] = {"query": request.query, "hits": [hit_json(hit, root) for hit, root in pairs[:k]]}
     if learn and folders and answer["hits"]:
-        decision = await asyncio.to_thread(_offer, folders[0], request)
+        decision = await asyncio.to_thread(_offer, folders[0], request, fused[0] if fused else None)
         if decision:
             answer["decisionId"] = decision
     return answer
 
 
-def _offer(folder: Folder, request: SearchArgs) -> str:
-    """The search's results as a decision at point ``search`` (arm: how they were ranked, e.g. ``hybrid@0.7``)."""
+def _offer(folder: Folder, request: SearchArgs, fused: FusionInputs | None) -> str:
+    """The search's results as a decision at point ``search`` (arm: how they were ranked, e.g. ``hybrid@0.7``),
+    with what was fused when the weight decided the order (rl/search_clicks.py)."""
     from specpilot.rl.context import features
     from specpilot.rl.policy import offer
+    from specpilot.rl.search_clicks import impression_data
 
     settings = folder.settings
     mode = request.mode or settings.search.mode
-    arm = f"{mode}@{settings.search.vector_weight:g}" if mode == "hybrid" else mode
+    weight = folder.index.learned_weight if folder.index.learned_weight is not None else settings.search.vector_weight
+    arm = f"{mode}@{weight:g}" if mode == "hybrid" else mode
+    impression = None if fused is None else impression_data(fused, request.query, settings.search.vector_weight)
     return offer("search", arm, workspace=folder.root, settings=settings.learning,
-                 features=features(words=len(request.query.split())))
+                 features=features(words=len(request.query.split())), impression=impression)
 
 
 async def index_status(ls: SpecPilotServer) -> list[dict[str, Any]]:

@@ -90,6 +90,31 @@ async def test_a_search_result_opened_is_recorded_with_its_rank(learning_client:
     assert "decisionId" not in by_command
 
 
+async def test_a_search_keeps_its_impression_and_a_promoted_fusion_weight_ranks_the_next(
+        learning_client: LanguageClient, project: Path) -> None:
+    from specpilot.rl.search_clicks import FUSION_POINT, impression_of
+    from specpilot.rl.store import FeedbackStore
+
+    client = learning_client
+    await start(client, project, options={})
+    await command(client, "specpilot.learn.reset")
+    query = {"query": "total of the invoice lines"}
+    first = plain(await client.protocol.send_request_async("specpilot/search", query))
+    await client.protocol.send_request_async("specpilot/feedback", {
+        "decisionId": first["decisionId"], "accepted": True, "rank": 1})
+    with FeedbackStore(STORE) as store:
+        [(decision, data)] = store.impressions("search")
+        impression = impression_of(decision, data)
+        assert impression is not None and impression.weight == 0.7 and len(impression.shown) == len(first["hits"])
+        assert [c.rank for c in impression.clicks] == [1]
+        store.record_promotion(FUSION_POINT, "0", previous="0.7", evidence={"test": True})
+    second = plain(await client.protocol.send_request_async("specpilot/search", query))
+    status = await command(client, "specpilot.learn.status")
+    [search] = [p for p in status["points"] if p["point"] == "search"]
+    assert sorted(a["arm"] for a in search["arms"]) == ["hybrid@0", "hybrid@0.7"]
+    assert [h["score"] for h in second["hits"]] != [h["score"] for h in first["hits"]]
+
+
 async def test_learn_simulate_and_report_through_the_server(learning_client: LanguageClient, project: Path,
                                                             model: OpenAIServer, tmp_path: Path) -> None:
     from pygls.exceptions import JsonRpcException

@@ -169,3 +169,33 @@ def test_identifier_query_ranks_the_exact_identifier_first(sample_ws: Path, sett
     index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
     index.update(embed=False)
     assert names(index.search("retry_budget_7", mode="bm25", k=3))[0] == "long_worker"
+
+
+def test_hybrid_search_hands_over_what_it_fused_and_uses_a_learned_weight(sample_ws: Path, settings: Settings,
+                                                                          embedder: Embedder) -> None:
+    from specpilot.index.search import FusionInputs
+    from specpilot.rl.ltr import Candidate, rerank
+
+    index = WorkspaceIndex(sample_ws, settings, embedder=embedder)
+    index.update()
+    fused: list[FusionInputs] = []
+    hits = index.search("wait longer after each failed attempt", k=5, mode="hybrid", fusion=fused.append)
+    [inputs] = fused
+    assert inputs.shown == tuple(h.id for h in hits) and inputs.weight == settings.search.vector_weight
+
+    def refused(given: FusionInputs, weight: float) -> list[str]:
+        keys = set(given.lexical) | set(given.cosine)
+        return rerank([Candidate(k, given.lexical.get(k), given.cosine.get(k), given.prior[k]) for k in keys],
+                      weight)[:5]
+
+    assert refused(inputs, inputs.weight) == list(inputs.shown)  # offline re-fusion reproduces the ranking
+    index.learned_weight = 0.0
+    fused.clear()
+    lexical = index.search("wait longer after each failed attempt", k=5, mode="hybrid", fusion=fused.append)
+    assert fused[0].weight == 0.0 and refused(fused[0], 0.0) == [h.id for h in lexical]
+    assert [h.id for h in lexical] != [h.id for h in hits]  # the weight changed the order
+    # An identifier query (exact names lifted) or graph neighbours: the weight alone does not decide the order.
+    fused.clear()
+    index.search("LRUCache", k=3, mode="hybrid", fusion=fused.append)
+    index.search("parse the http header", k=3, mode="hybrid", graph_neighbours=True, fusion=fused.append)
+    assert fused == []

@@ -29,14 +29,27 @@ def fill(path: Path, count: int) -> None:
                                   arms=tuple(f"arm{n}" for n in range(5)), policy="thompson", at=1000.0 + i)
 
 
-def test_a_new_store_gets_every_migration_and_a_v1_file_opened_again_is_untouched(tmp_path: Path) -> None:
+def test_a_new_store_gets_every_migration_and_a_current_file_opened_again_is_untouched(tmp_path: Path) -> None:
     path = tmp_path / "feedback.sqlite3"
     fill(path, 3)
-    assert version_of(path) == len(store_schema.MIGRATIONS) == 1
+    assert version_of(path) == len(store_schema.MIGRATIONS) == 2
     before, stamp = path.read_bytes(), path.stat().st_mtime_ns
     with FeedbackStore(path) as store:
         assert len(store.summary()) == 3
     assert path.read_bytes() == before and path.stat().st_mtime_ns == stamp
+
+
+def test_a_version_1_store_gains_the_impressions_table_and_keeps_its_decisions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:1])
+        fill(path, 4)
+        assert version_of(path) == 1
+    with FeedbackStore(path) as store:
+        assert store.decision("decision-000003") is not None
+        assert store.impressions("search_click") == []
+    assert version_of(path) == 2
 
 
 def test_a_migration_appended_to_the_list_runs_once_on_an_older_file(tmp_path: Path,
@@ -45,16 +58,16 @@ def test_a_migration_appended_to_the_list_runs_once_on_an_older_file(tmp_path: P
     fill(path, 2)
     runs: list[int] = []
 
-    def v2(db: sqlite3.Connection) -> None:
+    def later(db: sqlite3.Connection) -> None:
         runs.append(1)
         db.execute("ALTER TABLE decisions ADD COLUMN latency_ms INTEGER")
 
-    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, v2])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, later])
     with FeedbackStore(path) as store:
         assert store.decision("decision-000001") is not None
     with FeedbackStore(path):
         pass
-    assert runs == [1] and version_of(path) == 2
+    assert runs == [1] and version_of(path) == 3
     db = sqlite3.connect(path)
     assert "latency_ms" in [row[1] for row in db.execute("PRAGMA table_info(decisions)")]
     db.close()
@@ -73,7 +86,7 @@ def test_a_failing_migration_leaves_the_file_at_its_last_whole_version(tmp_path:
     with pytest.raises(RuntimeError, match="power cut"):
         FeedbackStore(path)
     monkeypatch.undo()
-    assert version_of(path) == 1
+    assert version_of(path) == len(store_schema.MIGRATIONS)
     with FeedbackStore(path) as store:
         assert len(store.summary()) == 2
 
@@ -86,7 +99,7 @@ def test_a_file_from_a_newer_specpilot_is_refused_and_left_unchanged(tmp_path: P
     db.commit()
     db.close()
     before = path.read_bytes()
-    with pytest.raises(StoreTooNew, match=r"newer SpecPilot \(schema version 99; this one knows up to 1\)"):
+    with pytest.raises(StoreTooNew, match=r"newer SpecPilot \(schema version 99; this one knows up to 2\)"):
         FeedbackStore(path)
     assert path.read_bytes() == before and version_of(path) == 99
 
@@ -128,7 +141,7 @@ def test_two_stores_opening_a_new_file_migrate_it_once(tmp_path: Path) -> None:
     path = tmp_path / "feedback.sqlite3"
     first, second = FeedbackStore(path), FeedbackStore(path)
     first.record_decision("a", "tool", "read-first", 1.0)
-    assert second.decision("a") is not None and version_of(path) == 1
+    assert second.decision("a") is not None and version_of(path) == len(store_schema.MIGRATIONS)
     first.close()
     second.close()
 
