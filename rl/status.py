@@ -48,8 +48,13 @@ def learning_status(store: FeedbackStore, settings: LearningSettings, *, active:
         rated = [a for a in entry["arms"] if a["rewarded"] > 0]
         if rated:
             entry["leader"] = max(rated, key=lambda a: a["low"])["arm"]
+        promotions = store.promotions(point)
+        if point == "search":  # the fusion weight learned from the results opened (rl/search_clicks.py)
+            promotions = sorted([*promotions, *store.promotions("search.fusion")], key=lambda p: p.at)
+            weight = store.current_default("search.fusion")
+            entry["default"] = f"hybrid@{weight}" if weight is not None else entry["default"]
         entry["promotions"] = [{"kind": p.kind, "arm": p.arm, "previous": p.previous, "at": p.at,
-                                "evidence": p.evidence} for p in store.promotions(point)][-5:]
+                                "evidence": p.evidence} for p in promotions][-5:]
     return {"enabled": settings.enabled, "active": active, "bandit": settings.bandit, "floor": settings.floor,
             "store": str(store.path), "problem": problem, "points": sorted(points.values(), key=lambda e: e["point"])}
 

@@ -112,6 +112,7 @@ async def test_a_search_keeps_its_impression_and_a_promoted_fusion_weight_ranks_
     status = await command(client, "specpilot.learn.status")
     [search] = [p for p in status["points"] if p["point"] == "search"]
     assert sorted(a["arm"] for a in search["arms"]) == ["hybrid@0", "hybrid@0.7"]
+    assert search["default"] == "hybrid@0" and search["promotions"][-1]["previous"] == "0.7"
     assert [h["score"] for h in second["hits"]] != [h["score"] for h in first["hits"]]
 
 
