@@ -108,12 +108,9 @@ class LearningPolicy:
 
             review(self.store, found.point, found.arms[0])
             if found.point == "search":  # the fusion weight, learned from the results opened (rl/search_clicks.py)
-                from specpilot.rl import search_clicks
+                from specpilot.rl.search_clicks import review_later
 
-                try:
-                    search_clicks.review(self.store)
-                except (FeedbackError, ValueError) as exc:  # the verdict is recorded; the review waits for the next
-                    log.warning("learning: the search fusion review failed: %s", exc)
+                review_later(self.store)
         return found
 
     def _choose(self, decision: Decision) -> Choice:

@@ -8,12 +8,13 @@
   list.
 - The result the user opens is the decision's outcome ``rank:N``: a click at rank N. A search nobody opened
   expires as ignored; it still counts, as an impression without a click.
-- Every ``REVIEW_EVERY`` clicks (rl/policy.py), :func:`review` rebuilds rl/ltr.py's impressions from the newest
-  ``REPLAY`` and applies ``ltr.review_weight`` (IPS, clicks weighted by ``1 / examination(rank)`` with
-  ``eta = 1``: live searches have no swap intervention to estimate it from) against the weight in use. A
-  weight whose interval's lower end beats the current weight's estimate is promoted at point
-  ``search.fusion`` (arm: the weight; previous: the configured weight it replaces), with its evidence; when
-  the configured weight wins back over a promoted one, the promotion is rolled back.
+- Every ``REVIEW_EVERY`` clicks (rl/policy.py; in a background thread, :func:`review_later`), :func:`review`
+  rebuilds rl/ltr.py's impressions from the newest ``REPLAY`` and applies ``ltr.review_weight`` (IPS, clicks
+  weighted by ``1 / examination(rank)`` with ``eta = 1``: live searches have no swap intervention to estimate
+  it from) against the weight in use. A weight whose interval's lower end beats the current weight's
+  estimate is promoted at point ``search.fusion`` (arm: the weight; previous: the configured weight it
+  replaces), with its evidence; when the configured weight wins back over a promoted one, the promotion is
+  rolled back.
 - :func:`weight_for` is the weight searches use: the standing promotion made against the configured weight
   (so a user who changes ``search.vectorWeight`` gets their value), or None. The server and the CLI put it
   on the index (``WorkspaceIndex.learned_weight``) before they search.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +57,11 @@ def impression_data(inputs: FusionInputs, query: str, configured: float) -> dict
     """The compact JSON of a search's impression (see the module docstring)."""
     keys = list(dict.fromkeys([*inputs.lexical, *inputs.cosine]))
     position = {key: i for i, key in enumerate(keys)}
-    candidates = [[inputs.lexical.get(key), inputs.cosine.get(key), inputs.prior.get(key, 1.0)] for key in keys]
+    def rounded(value: float | None, digits: int) -> float | None:
+        return None if value is None else round(value, digits)
+
+    candidates = [[rounded(inputs.lexical.get(key), 4), rounded(inputs.cosine.get(key), 5),
+                   inputs.prior.get(key, 1.0)] for key in keys]
     return {"w": inputs.weight, "cfg": configured, "c": candidates,
             "s": [position[key] for key in inputs.shown if key in position],
             "q": hashlib.sha256(query.strip().lower().encode("utf-8")).hexdigest()[:12]}
@@ -120,6 +126,36 @@ def review(store: FeedbackStore) -> WeightReview | None:
                                evidence=evidence)
     log.info("learning: search fusion weight %s -> %s (%s)", current, result.learned, result.reason)
     return result
+
+
+_reviewing = threading.Lock()
+_last_review: list[threading.Thread] = []
+
+
+def review_later(store: FeedbackStore) -> threading.Thread | None:
+    """:func:`review` in a background thread (it reads thousands of searches: a verdict does not wait for it); none
+    when one is running already. A failure is logged: the verdicts are recorded, and the next review reads them."""
+    if not _reviewing.acquire(blocking=False):
+        return None
+
+    def run() -> None:
+        try:
+            review(store)
+        except (FeedbackError, SpecPilotError, OSError, sqlite3.Error, ValueError) as exc:
+            log.warning("learning: the search fusion review failed: %s", exc)
+        finally:
+            _reviewing.release()
+
+    thread = threading.Thread(target=run, name="specpilot-fusion-review", daemon=True)
+    _last_review[:] = [thread]
+    thread.start()
+    return thread
+
+
+def wait_for_review(timeout: float | None = None) -> None:
+    """Wait for the last background review (tests, and a CLI command about to exit)."""
+    for thread in list(_last_review):
+        thread.join(timeout)
 
 
 def weight_for(workspace: Path, settings: LearningSettings, configured: float) -> float | None:

@@ -61,6 +61,7 @@ __all__ = [
 
 DEFAULT_TTL_S = 30 * 60.0  # a proposal nobody answered within half an hour counts as ignored
 NOTE_MAX = 200
+KEEP_IMPRESSIONS = 5_000  # the newest searches' impressions kept (rl/search_clicks.py reads at most REPLAY)
 IGNORED = "ignored"
 _KIND = re.compile(r"accepted|rejected|rank:[1-9][0-9]*")
 
@@ -196,6 +197,9 @@ class FeedbackStore:
                      float(propensity), label(db, policy), created, created + int(round(ttl * 1000))))
                 if shown is not None:
                     db.execute("INSERT INTO impressions (decision, data) VALUES (?, ?)", (cursor.lastrowid, shown))
+                    if (cursor.lastrowid or 0) % 100 == 0:  # keep the newest KEEP_IMPRESSIONS: the store stays small
+                        db.execute("DELETE FROM impressions WHERE decision < (SELECT decision FROM impressions "
+                                   "ORDER BY decision DESC LIMIT 1 OFFSET ?)", (KEEP_IMPRESSIONS,))
                 db.execute("INSERT INTO arm_stats (point, arm, pulls) VALUES (?, ?, 1) "
                            "ON CONFLICT (point, arm) DO UPDATE SET pulls = pulls + 1",
                            (label(db, point), label(db, arm)))

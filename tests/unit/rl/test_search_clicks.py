@@ -55,6 +55,7 @@ def log_searches(root: Path, settings: LearningSettings, count: int, seed: int, 
         rank = clicked_rank(inputs.shown, relevant, rng)
         if rank is not None:
             verdict(decision, accepted=True, rank=rank, workspace=root, settings=settings)
+    search_clicks.wait_for_review()  # every 25th click starts one in the background
     return ids
 
 
@@ -87,7 +88,7 @@ def test_clicks_that_favour_another_weight_promote_it_and_searches_then_use_it(l
     assert search_clicks.weight_for(tmp_path, settings, 0.7) is None
     log_searches(tmp_path, settings, 700, seed=1, truth=1.0)
     store = FeedbackStore(learning)
-    [promotion] = store.promotions(search_clicks.FUSION_POINT)  # reviewed every 25 clicks, promoted once
+    promotion = store.promotions(search_clicks.FUSION_POINT)[-1]  # reviewed every 25 clicks
     assert promotion.kind == "promote" and promotion.previous == "0.7" and float(promotion.arm) >= 0.9
     evidence = promotion.evidence
     assert evidence["learned_estimate"]["low"] > evidence["current_estimate"]["value"]

@@ -315,3 +315,19 @@ def test_two_processes_writing_at_once_lose_nothing_and_do_not_corrupt_the_store
         assert store.summary() == [ArmSummary("code_action", "plain", 500, 500, 0.0),
                                    ArmSummary("code_action", "stepwise", 500, 500, 1.0)]
         assert len(store.logged("code_action")) == 1000
+
+
+def test_only_the_newest_search_impressions_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from specpilot.rl import store as store_module
+
+    monkeypatch.setattr(store_module, "KEEP_IMPRESSIONS", 10)
+    with FeedbackStore(tmp_path / "feedback.sqlite3") as store:
+        for i in range(250):
+            store.record_decision(f"search-{i:04d}", "search", "hybrid@0.7", 1.0, impression={"n": i}, at=1000.0 + i)
+            store.record_outcome(f"search-{i:04d}", 1.0, "rank:1", at=1000.0 + i)
+        kept = [data["n"] for _, data in store.impressions("search")]
+        assert len(store.logged("search")) == 250  # the decisions and verdicts all stay
+    assert kept == list(range(kept[0], 250)) and len(kept) < 10 + 100 and 249 in kept
+    with pytest.raises(InvalidFeedback, match="not JSON data"):
+        FeedbackStore(tmp_path / "other.sqlite3").record_decision("x", "search", "a", 1.0,
+                                                                  impression={"bad": float("nan")})
