@@ -37,6 +37,15 @@ def trajectory_dir(root: Path, settings: Settings | None = None) -> Path:
     return cache_dir(root, (settings or Settings()).cache_path) / "trajectories"
 
 
+def run_feedback(root: Path, settings: Settings, policy: Policy, run_id: str, *, accepted: bool,
+                 note: str = "") -> None:
+    """The user's verdict on an agent run: written to its trajectory, and given to ``policy`` for every decision
+    the run made. FileNotFoundError when no run of the workspace has this id."""
+    folder = trajectory_dir(root, settings)
+    record_feedback(folder, run_id, accepted, note)
+    policy.update(choices_from_json(run_choices(folder, run_id)), 1.0 if accepted else 0.0)
+
+
 @dataclass
 class AgentSession:
     root: Path
@@ -87,9 +96,7 @@ class AgentSession:
 
     def feedback(self, run_id: str, *, accepted: bool, note: str = "") -> None:
         if run_id:
-            folder = trajectory_dir(self.root, self.settings)
-            record_feedback(folder, run_id, accepted, note)
-            self.policy.update(choices_from_json(run_choices(folder, run_id)), 1.0 if accepted else 0.0)
+            run_feedback(self.root, self.settings, self.policy, run_id, accepted=accepted, note=note)
 
     def close(self) -> None:
         index = self.ctx.loaded_index

@@ -131,15 +131,14 @@ class Project:
         and every decision of the run), else a decision the learning store recorded (a search's results: the
         ``rank`` of the one opened). Which it was ("run" or "decision"); FileNotFoundError or a FeedbackError
         (rl/store.py) with a clear message when there is no such decision."""
-        session = self.agent_session()
-        try:
-            session.feedback(decision_id, accepted=accepted, note=note)
+        from specpilot.agents.session import run_feedback
+        from specpilot.rl.policy import verdict
+
+        try:  # no agent session is opened for this: a verdict needs the trajectory and the policy only
+            run_feedback(self.root, self.settings, self.policy(), decision_id, accepted=accepted, note=note)
             return "run"
         except FileNotFoundError:
             pass
-        finally:
-            session.close()
-        from specpilot.rl.policy import verdict
 
         verdict(decision_id, accepted=accepted, rank=rank, note=note, workspace=self.root,
                 settings=self.settings.learning)
