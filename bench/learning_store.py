@@ -40,7 +40,8 @@ sys.path.insert(0, str(BENCH))
 from results import machine_info, write_section  # noqa: E402
 
 from specpilot.rl.events import Context  # noqa: E402
-from specpilot.rl.store import FeedbackStore, workspace_key  # noqa: E402
+from specpilot.rl.search_clicks import REPLAY  # noqa: E402
+from specpilot.rl.store import KEEP_IMPRESSIONS, FeedbackStore, workspace_key  # noqa: E402
 from specpilot.rl.store_schema import features_json, id_key, write  # noqa: E402
 
 POINTS = {
@@ -171,10 +172,42 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
+def searches(store: FeedbackStore, count: int, seed: int = 5) -> tuple[list[float], float]:
+    """``count`` searches recorded as the server records them (a decision with its impression: 50 candidates'
+    scores, the top 10 shown), a third of them opened at a position-biased rank, the rest ignored; the
+    ``record_decision`` times, and the seconds of one fusion-weight review over them (rl/search_clicks.py)."""
+    from specpilot.index.search import FusionInputs
+    from specpilot.rl import search_clicks
+    from specpilot.rl.ltr import Candidate, rerank
+
+    rng = random.Random(seed)
+    now = time.time()
+    times = []
+    for n in range(count):
+        lexical = {f"c{i}": rng.uniform(0.0, 14.0) for i in range(50)}
+        cosine = {f"c{i}": rng.uniform(0.05, 0.85) for i in range(50)}
+        shown = tuple(rerank([Candidate(k, lexical[k], cosine[k]) for k in lexical], 0.7)[:10])
+        data = search_clicks.impression_data(FusionInputs(lexical, cosine, dict.fromkeys(lexical, 1.0), shown, 0.7),
+                                             f"query {n % 500}", 0.7)
+        did = decision_id(rng)
+        t0 = time.perf_counter()
+        store.record_decision(did, "search", "hybrid@0.7", 1.0, context=context(rng), arms=("hybrid@0.7",),
+                              policy="shown", workspace="/home/user/projects/repo1", at=now + n, impression=data)
+        times.append(time.perf_counter() - t0)
+        rank = min(10, int(1 / max(rng.random(), 0.01)))
+        if rng.random() < 0.33:
+            store.record_outcome(did, 1.0, f"rank:{rank}", at=now + n + 1)
+    store.expire(now=now + count + 10 * HOUR_MS / 1000)
+    t0 = time.perf_counter()
+    search_clicks.review(store)
+    return times, time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--searches", type=int, default=6000)
     parser.add_argument("--no-write", action="store_true", help="print the figures, leave RESULTS.md alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="learning-store-") as folder:
@@ -212,6 +245,10 @@ def main() -> None:
         expire_s = timed(lambda: store.expire(now=now + 10 * HOUR_MS / 1000))
         store.close()
         size_after_mb = path.stat().st_size / 1e6
+        log(f"{args.searches:,} searches with their impressions")
+        with FeedbackStore(path) as store:
+            search_times, review_s = searches(store, args.searches)
+        size_searches_mb = path.stat().st_size / 1e6
         log("timing `specpilot learn status` on the filled store and on an empty one")
         status_full = cli_status(path)
         status_empty = cli_status(Path(folder) / "empty.sqlite3")
@@ -252,6 +289,20 @@ def main() -> None:
         f"The file after the timed calls: {size_after_mb:.1f} MB. Every write is one `BEGIN IMMEDIATE` transaction "
         "in WAL mode with `synchronous=NORMAL` and updates the per-arm aggregate in the same transaction, so "
         "`summary()` reads one row per (point, arm) however many decisions there are.",
+        "",
+        f"Then {args.searches:,} searches recorded as the server records them (rl/search_clicks.py: a decision with "
+        "its impression, 50 candidates' BM25 scores, cosines and priors and the 10 shown, about 2 KB of JSON), a "
+        "third opened at a position-biased rank:",
+        "",
+        "| measure | value | goal | |",
+        "|---|---|---|---|",
+        f"| `record_decision` with the impression, p50 / p95 over {len(search_times):,} calls | "
+        f"{statistics.median(search_times) * ms:.2f} / {pct(search_times, 0.95) * ms:.2f} ms | ≤ 2 ms p95 | "
+        f"{verdict(pct(search_times, 0.95) <= 0.002)} |",
+        f"| the file after them (only the newest {KEEP_IMPRESSIONS:,} impressions are kept) | "
+        f"{size_searches_mb:.1f} MB (+{size_searches_mb - size_after_mb:.1f} MB) | | |",
+        f"| one fusion-weight review (the newest {REPLAY:,} searches, 11 weights, bootstrap; a background thread "
+        f"every 25 clicks) | {review_s:.2f} s | | |",
     ]
     text = "\n".join(lines)
     print(text)

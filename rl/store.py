@@ -298,7 +298,7 @@ class FeedbackStore:
         """The decisions at ``point`` that carry an impression and have an outcome (a verdict, or ignored), with
         the impression's data; the newest ``limit``, oldest first."""
         sql = (f"SELECT {DECISION_COLUMNS}, i.data {DECISION_JOINS} JOIN impressions i ON i.decision = d.id "
-               "WHERE p.text = ? AND d.outcome IS NOT NULL ORDER BY d.created_at DESC, d.id DESC")
+               "WHERE p.text = ? AND d.outcome IS NOT NULL ORDER BY i.decision DESC")
         params: list[Any] = [point]
         if limit is not None:
             sql += " LIMIT ?"
