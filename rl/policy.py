@@ -104,13 +104,14 @@ class LearningPolicy:
                 learner.learn(found.context, found.arm, found.propensity, found.reward)
             self._rewarded[found.point] = rewarded
         if found.arms and rewarded % REVIEW_EVERY == 0:
-            from specpilot.rl.promotion import review
-
-            review(self.store, found.point, found.arms[0])
             if found.point == "search":  # the fusion weight, learned from the results opened (rl/search_clicks.py)
                 from specpilot.rl.search_clicks import review_later
 
                 review_later(self.store)
+            elif found.policy != "shown":  # a proposal no policy chose (offer()) has no options to promote
+                from specpilot.rl.promotion import review
+
+                review(self.store, found.point, found.arms[0])
         return found
 
     def _choose(self, decision: Decision) -> Choice:
