@@ -179,7 +179,8 @@ class LearningSettings:
         "regret there).", choices={
             "thompson": "Thompson sampling per context bucket.", "linucb": "LinUCB over the context's features.",
             "lints": "Linear Thompson sampling over the context's features.",
-            "vw": "Vowpal Wabbit's cb_explore_adf with shared x action interactions."}))
+            "vw": "Vowpal Wabbit's cb_explore_adf with shared x action interactions.",
+            "linucb-detect": "LinUCB that starts afresh when its acceptance drops (a drift in what users accept)."}))
     floor: float = field(default=0.05, metadata=rule(
         "The exploration floor: the least share of choices every option keeps (so none has propensity 0).",
         minimum=0.01, maximum=0.5))

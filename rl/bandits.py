@@ -6,7 +6,8 @@
   discount that forgets old counts (to recover after a drift in true rates).
 - :class:`~rl.linear_bandits.LinUCB` and :class:`~rl.linear_bandits.LinearThompson` (over the context's
   features) live in ``rl/linear_bandits.py``; :class:`~rl.vw_bandit.VowpalBandit` (Vowpal Wabbit's
-  ``cb_explore_adf``) in ``rl/vw_bandit.py``. :func:`make_bandit` builds any of them by name and
+  ``cb_explore_adf``) in ``rl/vw_bandit.py``; :class:`~rl.drift_detect.DriftDetecting` (LinUCB restarted when a
+  change test on its residuals fires) in ``rl/drift_detect.py``. :func:`make_bandit` builds any of them by name and
   :func:`bandit_from_state` restores one from its :meth:`state`.
 
 Every learner keeps an exploration floor: no arm's probability falls below ``floor / K`` (K arms on offer),
@@ -33,7 +34,7 @@ import numpy as np
 
 from specpilot.rl.events import Bandit, Context
 
-BANDITS = ("uniform", "fixed", "thompson", "linucb", "lints", "vw")
+BANDITS = ("uniform", "fixed", "thompson", "linucb", "lints", "vw", "linucb-detect")
 MC_DRAWS = 256  # Monte Carlo draws behind a Thompson propensity (resolution 1/256 before the floor)
 
 
@@ -267,11 +268,12 @@ class BucketThompson(ArmRegistry):
 
 
 def _kinds() -> dict[str, Any]:
+    from specpilot.rl.drift_detect import DriftDetecting
     from specpilot.rl.linear_bandits import LinearThompson, LinUCB
     from specpilot.rl.vw_bandit import VowpalBandit  # imports vowpalwabbit only when one is built
 
     return {"uniform": UniformRandom, "fixed": Fixed, "thompson": BucketThompson,
-            "linucb": LinUCB, "lints": LinearThompson, "vw": VowpalBandit}
+            "linucb": LinUCB, "lints": LinearThompson, "vw": VowpalBandit, "linucb-detect": DriftDetecting}
 
 
 def make_bandit(name: str, **options: Any) -> Bandit:
