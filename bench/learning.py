@@ -128,11 +128,12 @@ def regret_table(rows: Sequence[Row], defaults: set[str]) -> list[str]:
 
 
 def drift_table(rows: Sequence[DriftRow]) -> list[str]:
-    lines = ["| bandit | rounds to recover | regret/round before | regret in the 1,000 rounds after |",
-             "|---|---:|---:|---:|"]
+    lines = ["| bandit | rounds to recover (the goal's criterion) | regret/round before | regret in the 1,000 rounds "
+             "after | rounds to half of uniform's regret/round |", "|---|---:|---:|---:|---:|"]
     for row in rows:
         recovered = "not within the run" if row.recovery is None else str(row.recovery)
-        lines.append(f"| {row.label} | {recovered} | {row.before:.4f} | {row.after:.1f} |")
+        target = "not within the run" if row.to_target is None else str(row.to_target)
+        lines.append(f"| {row.label} | {recovered} | {row.before:.4f} | {row.after:.1f} | {target} |")
     return lines
 
 
@@ -175,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds, tuning, fresh, ope_seeds = (400, TUNING[:2], FRESH[:2], 3) if args.quick else (2000, TUNING, FRESH, 20)
     started = time.perf_counter()
-    defaults: list[Config] = [(kind, {"floor": 0.05}) for kind in LEARNERS]
+    defaults: list[Config] = [(kind, {"floor": 0.05}) for kind in LEARNERS] + [DETECT]
     default_labels = {label(c) for c in defaults}
     sections: list[str] = []
     final: dict[str, list[Row]] = {}
@@ -185,14 +186,19 @@ def main(argv: list[str] | None = None) -> int:
         tuned, found = tuned_regret(rounds, tuning, users, defaults)
         for lab, ratio in found.items():
             tuning_ratios[lab].append(ratio)
-        configs = _unique([*defaults, DETECT, *tuned])
+        configs = _unique([*defaults, *tuned])
         log(f"fresh seeds on {name}: {[label(c) for c in configs]}")
         final[name] = compare(configs, rounds=rounds, seeds=fresh, users=users)
     # the settings learning.bandit can express (the learner's own defaults at floor 0.05): the lowest mean ratio
     # to uniform over both kinds of users, on the tuning seeds
     ratios = {lab: sum(values) / len(values) for lab, values in tuning_ratios.items()}
-    chosen_label = min(ratios, key=lambda lab: ratios[lab])
-    chosen = next(c for c in defaults if label(c) == chosen_label)
+    # Settings within a point of the best ratio are a tie on stationary users (linucb-detect restarts LinUCB only
+    # on a detected drop, so it matches LinUCB there); the tie goes to the least regret after a drift, tuning seeds.
+    tied = [c for c in defaults if ratios[label(c)] <= min(ratios.values()) + 0.01]
+    after_drift = {label(c): sum(drift(c, rounds=rounds, drift_at=rounds // 2, seeds=tuning, users=users).after
+                                 for users in USERS.values()) for c in tied} if len(tied) > 1 else {}
+    chosen = min(tied, key=lambda c: (after_drift.get(label(c), 0.0), ratios[label(c)]))
+    chosen_label = label(chosen)
     log(f"default: {chosen_label}")
     drift_rows: dict[str, list[DriftRow]] = {}
     shown: Config | None = None  # the acceptance-by-arm plot: the default's forgetting variant (wider gaps)
@@ -201,12 +207,12 @@ def main(argv: list[str] | None = None) -> int:
         forgetting = tuned_drift(rounds, tuning, users)
         shown = next((c for c in forgetting if family(c) == chosen[0]), forgetting[0])
         drift_rows[name] = [drift(c, rounds=rounds, drift_at=rounds // 2, seeds=fresh, users=users)
-                            for c in _unique([chosen, DETECT, *forgetting])]
+                            for c in _unique([chosen, ("linucb", {"floor": 0.05}), DETECT, *forgetting])]
     log("off-policy check")
     ope = {name: ope_check(chosen, rounds=rounds, seeds=list(range(200, 200 + ope_seeds)), users=users)
            for name, users in USERS.items()}
     log("overhead")
-    costs = [overhead(kind, calls=200 if args.quick else 1000) for kind in LEARNERS]
+    costs = [overhead(kind, calls=200 if args.quick else 1000) for kind in (*LEARNERS, DETECT[0])]
     seconds = time.perf_counter() - started
 
     goal_rows = {name: next(r for r in rows if r.label == chosen_label) for name, rows in final.items()}
@@ -223,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         row = goal_rows[name]
         met = "met" if row.ratio <= 0.20 else "not met"
         sections += [f"**{name}**: the default `{chosen_label}` reaches {percent(row.ratio)} of uniform's "
-                     f"regret (goal <= 20 %: {met}).", "", *regret_table(rows, default_labels | {label(DETECT)}), ""]
+                     f"regret (goal <= 20 %: {met}).", "", *regret_table(rows, default_labels), ""]
     sections += [
         "\"(setting)\" rows are what `learning.bandit` gives (the learner's own defaults, floor 0.05); the other "
         "rows are each learner's best setting on the tuning seeds. The gap between the best arm and the others "
@@ -232,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         + " ".join(_within_goal(name, rows) for name, rows in final.items()),
         "", f"Chosen default: **{chosen[0]}** (on the tuning seeds, the lowest mean ratio to uniform over both "
         "kinds of users among the settings `learning.bandit` can express: " + ", ".join(
-            f"{lab} {percent(ratio)}" for lab, ratio in sorted(ratios.items(), key=lambda kv: kv[1])) + ").", "",
+            f"{lab} {percent(ratio)}" for lab, ratio in sorted(ratios.items(), key=lambda kv: kv[1])) + "; "
+        + (("settings within a point of the best tie, and the tie goes to the least regret in the rounds after a "
+            "drift on the tuning seeds: " + ", ".join(f"{lab} {value:.1f}" for lab, value in
+                                                     sorted(after_drift.items(), key=lambda kv: kv[1])))
+           if after_drift else "no tie") + ").", "",
         "![cumulative regret](learning_regret.png)", "",
         "### Drift (goal: recover within 300 rounds)", "",
         "At round 1,000 the best and the worst arm of every bucket swap. Recovered: the trailing 100-round mean "
@@ -244,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         "the tuning seeds. `linucb-detect` (rl/drift_detect.py) forgets only when a change test (a CUSUM of its "
         "rewards' drops below each bucket's usual acceptance) fires: it restarts LinUCB on the outcomes since the "
         "estimated change point; its test's settings were chosen on the tuning seeds.", "",
+        "The goal's criterion compares a learner with its own level before the drift, which is hardest for the "
+        "learners that were best before it (LinUCB's level is about a third of a sliding window's). The last "
+        "column is a fixed target instead, added after the first results: rounds until the trailing regret per "
+        "round is at most half of uniform random's, for 100 rounds in a row.", "",
     ]
     for name, rows in drift_rows.items():
         sections += [f"**{name}**", "", *drift_table(rows), "", _drift_goal(rows), ""]
@@ -294,8 +308,11 @@ def _within_goal(name: str, rows: Sequence[Row]) -> str:
 
 def _drift_goal(rows: Sequence[DriftRow]) -> str:
     within = [f"{row.label} ({row.recovery})" for row in rows if row.recovery is not None and row.recovery <= 300]
-    return ("Within 300 rounds: " + ", ".join(within) + "." if within
-            else "No configuration recovers within 300 rounds on these users.")
+    fixed = [f"{row.label} ({row.to_target})" for row in rows if row.to_target is not None and row.to_target <= 300]
+    return (("Within 300 rounds by the goal's criterion: " + ", ".join(within) + "." if within
+             else "No configuration recovers within 300 rounds on these users by the goal's criterion.")
+            + (" By the fixed target: " + ", ".join(fixed) + "." if fixed else " None reaches the fixed target "
+               "within 300 rounds either."))
 
 
 def _unique(configs: Sequence[Config]) -> list[Config]:

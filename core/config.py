@@ -174,9 +174,9 @@ class LearningSettings:
     enabled: bool = field(default=True, metadata=rule(
         "Learn from accepted and rejected proposals (kept in the user cache; nothing leaves the machine). "
         "Off (or $SPECPILOT_LEARNING=off): every choice is the current default and nothing is recorded."))
-    bandit: str = field(default="linucb", metadata=rule(
-        "The contextual bandit that makes each choice (bench/learning.py compares them; LinUCB had the least "
-        "regret there).", choices={
+    bandit: str = field(default="linucb-detect", metadata=rule(
+        "The contextual bandit that makes each choice (bench/learning.py compares them: LinUCB had the least "
+        "regret there, and the variant that starts afresh on a drop lost half as much after a drift).", choices={
             "thompson": "Thompson sampling per context bucket.", "linucb": "LinUCB over the context's features.",
             "lints": "Linear Thompson sampling over the context's features.",
             "vw": "Vowpal Wabbit's cb_explore_adf with shared x action interactions.",

@@ -134,6 +134,7 @@ class Row:
     seconds: float
     seeds: tuple[int, ...]
     curve: np.ndarray = field(repr=False)
+    to_target: int | None = None  # rounds until at most the ceiling alone (a fixed target, not its own level)
 
     def as_json(self) -> dict[str, Any]:
         return {"bandit": self.label, "kind": self.config[0], "options": dict(self.config[1]),
@@ -204,10 +205,11 @@ class DriftRow:
     after: float
     seeds: tuple[int, ...]
     curve: np.ndarray = field(repr=False)
+    to_target: int | None = None  # rounds until at most the ceiling alone (a fixed target, not its own level)
 
     def as_json(self) -> dict[str, Any]:
-        return {"bandit": self.label, "recovery": self.recovery, "before": round(self.before, 4),
-                "after": round(self.after, 2), "seeds": list(self.seeds)}
+        return {"bandit": self.label, "recovery": self.recovery, "to_target": self.to_target,
+                "before": round(self.before, 4), "after": round(self.after, 2), "seeds": list(self.seeds)}
 
 
 def smoothed(per_round: np.ndarray, drift_at: int, window: int) -> np.ndarray:
@@ -266,7 +268,8 @@ def drift(config: Config, rounds: int = 2000, drift_at: int = 1000, seeds: int |
     top = ceiling * uniform_level(chosen, users)
     return DriftRow(label(config), config, recovery(per_round, drift_at, window, tolerance, top),
                     float(per_round[max(0, drift_at - window):drift_at].mean()), float(per_round[drift_at:].sum()),
-                    tuple(chosen), smoothed(per_round, drift_at, window))
+                    tuple(chosen), smoothed(per_round, drift_at, window),
+                    recovery(per_round, drift_at, window, float("inf"), top))
 
 
 # -- off-policy estimates ------------------------------------------------------------------------------------
@@ -366,7 +369,7 @@ def overhead(bandit: str = "thompson", calls: int = 500, warm: int = 100, floor:
 
 # -- the faces' quick comparison ------------------------------------------------------------------------------
 
-SIMULATED = ("thompson", "linucb", "lints", "vw")
+SIMULATED = ("thompson", "linucb", "lints", "vw", "linucb-detect")
 MAX_ROUNDS, MAX_SEEDS = 20_000, 20
 
 

@@ -51,6 +51,9 @@ def test_drift_runs_and_forgetting_recovers_sooner_than_remembering() -> None:
     assert len(forgetful.curve) == 600 and forgetful.before > 0 and forgetful.as_json()["bandit"] == label(
         ("thompson", {"discount": 0.9}))
     assert forgetful.recovery is not None
+    # The fixed target (at most the ceiling, whatever the level before) is met no later than the recovery.
+    assert forgetful.to_target is not None and forgetful.to_target <= forgetful.recovery
+    assert forgetful.as_json()["to_target"] == forgetful.to_target
 
 
 def test_a_sliding_window_forgets_old_outcomes() -> None:
@@ -79,7 +82,7 @@ def test_overhead_measures_choose_and_update_through_a_real_store(tmp_path: Path
 
 def test_simulate_writes_its_figure_and_table(tmp_path: Path) -> None:
     result = simulate(rounds=200, seeds=1, folder=tmp_path)
-    assert [r["bandit"] for r in result["rows"]][0] == "uniform" and len(result["rows"]) == 5
+    assert [r["bandit"] for r in result["rows"]][0] == "uniform" and len(result["rows"]) == 6
     assert all(Path(p).stat().st_size > 0 for p in result["files"])
     assert json.loads((tmp_path / "simulation.json").read_text())["rounds"] == 200
     text = "\n".join(simulation_lines(result))

@@ -38,7 +38,7 @@ def test_choices_are_recorded_with_their_propensity_and_the_verdict_is_the_rewar
     assert choice.decision.startswith("d-") and 0 < choice.propensity <= 1
     recorded = learner.store.decision(choice.decision)
     assert recorded is not None and recorded.arm == choice.option and recorded.arms == ARMS
-    assert recorded.context.bucket == "task=fix" and recorded.policy == "learning:linucb"
+    assert recorded.context.bucket == "task=fix" and recorded.policy == "learning:linucb-detect"
     learner.update([choice], 1.0)
     assert learner.store.decision(choice.decision).outcome == "accepted"  # type: ignore[union-attr]
     learner.update([choice], 0.0)  # a second verdict: kept out, not an error for the run

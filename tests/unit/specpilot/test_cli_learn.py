@@ -77,7 +77,7 @@ def test_learn_status_and_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         store.record_outcome(f"d{i}", 1.0 if accepted else 0.0, "accepted" if accepted else "rejected")
     assert main(["learn", "status", "-w", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "learning: on; bandit linucb" in out
+    assert "learning: on; bandit linucb-detect" in out
     assert "prompt.coder: default default (built-in), leader read-first" in out
     assert main(["learn", "status", "--json", "-w", str(tmp_path)]) == 0
     status = json.loads(capsys.readouterr().out)
