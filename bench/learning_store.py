@@ -291,7 +291,7 @@ def main() -> None:
         "`summary()` reads one row per (point, arm) however many decisions there are.",
         "",
         f"Then {args.searches:,} searches recorded as the server records them (rl/search_clicks.py: a decision with "
-        "its impression, 50 candidates' BM25 scores, cosines and priors and the 10 shown, about 2 KB of JSON), a "
+        "its impression, 50 candidates' BM25 scores, cosines and priors and the 10 shown, about 1.5 KB of JSON), a "
         "third opened at a position-biased rank:",
         "",
         "| measure | value | goal | |",
