@@ -43,8 +43,8 @@ from specpilot.index.reranker import (
     TOKENIZER_FILE,
     document_text,
     encode_pairs,
+    fresh_tokenizer,
     load_cross_encoder,
-    load_tokenizer,
     model_scorer,
     onnx_scorer,
     query_text,
@@ -147,7 +147,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
     init = base or Path(resolve_model_path(DEFAULT_MODEL))
     cross = load_cross_encoder(init, device, **({} if base else {"num_labels": 1}))
     model = cross.model
-    tokenizer = load_tokenizer(str(init / TOKENIZER_FILE) if (init / TOKENIZER_FILE).is_file() else "")
+    tokenizer = fresh_tokenizer(init)
     max_length = 3 + query_tokens + doc_tokens
     lr = learning_rate or (2e-5 if base else 4e-5)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -178,15 +178,20 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         step, seen, mrr_before = int(state["step"]), int(state["seen"]), float(state["mrr_before"])
         best, best_step, history = float(state["best"]), int(state["best_step"]), list(state["history"])
         spent, order = float(state["seconds"]), list(state["order"])
+        eval_seconds = float(state["eval_seconds"])
     else:
         report_progress("evaluating", 0.0)
         mrr_before = evaluate(scorer)
+        eval_seconds = time.monotonic() - started
         step, seen, best, best_step, history, spent = 0, 0, mrr_before, 0, [(0, mrr_before)], 0.0
         order = list(range(len(train_set)))
         random.Random(seed).shuffle(order)
         torch.save(model.state_dict(), work / "best.pt")
     budget = max_minutes * 60.0
-    clock = time.monotonic() - spent  # time already spent by an earlier run counts
+    # The whole run fits the budget: time an earlier run spent counts, and the last evaluations (fp32 and the
+    # fast path) and the export are kept back from the training time.
+    clock = (time.monotonic() - spent) if resumed else started
+    reserve = (2 if fast else 1) * eval_seconds + (20.0 if fast else 5.0)
     loop_started, seen_at_start = time.monotonic(), seen
     last_eval = last_save = time.monotonic()
     rng = random.Random(seed * 1_000_003 + step)
@@ -202,7 +207,8 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         payload = {"fingerprint": fingerprint, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                    "torch_rng": torch.get_rng_state(), "step": step, "seen": seen, "mrr_before": mrr_before,
                    "best": best, "best_step": best_step, "history": history,
-                   "seconds": time.monotonic() - clock, "order": order}
+                   "seconds": time.monotonic() - clock, "order": order,
+                   "eval_seconds": eval_seconds}
         temporary = checkpoint.with_suffix(".tmp")
         torch.save(payload, temporary)
         os.replace(temporary, checkpoint)
@@ -213,7 +219,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         if max_steps is not None and step >= max_steps:
             stopped = "steps"
             break
-        if time.monotonic() - clock >= budget:
+        if time.monotonic() - clock >= budget - reserve and step > 0:
             stopped = "time"
             break
         batch = [train_set[i] for i in order[seen:seen + batch_size]]

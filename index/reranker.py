@@ -226,7 +226,7 @@ class Reranker:
         self.doc_tokens = int(card.get("doc_tokens", DOC_TOKENS))
         self.max_length = int(card.get("max_seq_length", 3 + self.query_tokens + self.doc_tokens))
         self._score = scorer
-        self._tokenizer = _fresh_tokenizer(folder)
+        self._tokenizer = fresh_tokenizer(folder)
         self._lock = threading.Lock()
 
     @classmethod
@@ -270,7 +270,8 @@ class Reranker:
         return sorted(range(len(codes)), key=lambda i: -float(values[i]))
 
 
-def _fresh_tokenizer(folder: Path) -> Any:
+def fresh_tokenizer(folder: Path) -> Any:
+    """A tokenizer of its own (padding and truncation are set per call) from the folder, else the packaged one."""
     from tokenizers import Tokenizer
 
     path = folder / TOKENIZER_FILE
