@@ -111,7 +111,8 @@ class WorkspaceIndex:
         with self._embedder_lock:
             if self._embedder is None:
                 cfg = self.settings.embedder
-                self._embedder = create_embedder(cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length)
+                self._embedder = create_embedder(cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length,
+                                                 precision=cfg.precision)
             return self._embedder
 
     @property

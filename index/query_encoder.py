@@ -242,7 +242,7 @@ def export(model: str, *, force: bool = False) -> Path:
     if (target / ONNX_FILE).is_file() and (target / CARD_FILE).is_file() and not force:
         return target
     target.mkdir(parents=True, exist_ok=True)
-    embedder = create_embedder(model, "cpu", max_seq_length=512)
+    embedder = create_embedder(model, "cpu", max_seq_length=512, precision="fp32")  # the reference is fp32
     transformer = embedder._model[0].auto_model.eval()  # type: ignore[attr-defined]
 
     class Wrapped(torch.nn.Module):
