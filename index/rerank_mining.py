@@ -82,6 +82,7 @@ class MiningReport:
     candidates: int = 0  # after cleaning, before selection
     negatives: dict[str, int] = field(default_factory=dict)  # hybrid | bi-encoder
     without_negatives: int = 0
+    related_dropped: int = 0  # candidates that hold or quote the positive (or its query): not negatives
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -270,15 +271,17 @@ def _bi_encoder_negatives(queries: np.ndarray, owners: Sequence[int], matrix: np
     """For each query, the positives nearest by cosine (within :data:`BI_RANGE`), from the owner's split, not
     the owner, at least :data:`BI_RELATIVE_MARGIN` below the owner's own score."""
     found: list[list[int]] = []
-    other_split = np.array(splits, dtype=bool)
+    in_valid = np.array(splits, dtype=bool)
     for start in range(0, len(owners), 512):
         scores = queries[start:start + 512] @ matrix.T
         for row, owner in zip(scores, owners[start:start + 512]):
             own = float(row[owner])
             ceiling = own - BI_RELATIVE_MARGIN * abs(own)
-            row = np.where(other_split == splits[owner], row, -np.inf)
+            row = np.where(in_valid == splits[owner], row, -np.inf)
             row[owner] = -np.inf
-            nearest = np.argsort(-row)[:BI_RANGE]
+            top = min(BI_RANGE, len(row))
+            nearest = np.argpartition(-row, top - 1)[:top]
+            nearest = nearest[np.argsort(-row[nearest])]
             found.append([int(i) for i in nearest if np.isfinite(row[i]) and row[i] <= ceiling])
     return found
 
@@ -340,10 +343,20 @@ def hard_negatives(chosen: Sequence[Candidate], valid: set[str], count: int, emb
     matrix = _positive_vectors(positives, paths, recorder.sums, embedder)
     bi = _bi_encoder_negatives(query_vectors, owners, matrix, in_valid)
     report.seconds["bi-encoder"] = round(time.perf_counter() - started, 1)
+    # Code that holds the positive (an enclosing comment block), or that the positive holds, or that quotes
+    # the query (the comment itself) is no negative: compared as lower-case words, without '#'.
+    words = [" ".join(text.replace("#", " ").split()).lower() for text in positives]
     used: Counter[str] = Counter()
     pairs: list[TrainingPair] = []
-    for c, first, second in zip(chosen, hybrid, bi):
-        mixed = _mix(first, second, count)
+    for c, owner, first, second in zip(chosen, owners, hybrid, bi):
+        query = " ".join(c.query.split()).lower()
+        own = words[owner]
+        unrelated: set[int] = set()
+        for other in {*first, *second}:
+            if own not in words[other] and words[other] not in own and query not in words[other]:
+                unrelated.add(other)
+        report.related_dropped += len({*first, *second}) - len(unrelated)
+        mixed = _mix([i for i in first if i in unrelated], [i for i in second if i in unrelated], count)
         used.update(source for _, source in mixed)
         pairs.append(TrainingPair(c.query, c.positive, tuple(positives[i] for i, _ in mixed), c.kind, c.source,
                                   c.group))

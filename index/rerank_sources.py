@@ -47,6 +47,7 @@ _COMMENT_LINE = re.compile(r"^([ \t]*)#(.*)$")
 _PRAGMA = re.compile(r"^\s*(!|-\*-|noqa|type:|pragma|pylint:|mypy:|fmt:|isort:|flake8|ruff:|pyright:|nosec|"
                      r"todo|fixme|xxx|hack|vim:|coding[:=])", re.IGNORECASE)
 _LICENCE = re.compile(r"copyright|licen[cs]e|spdx|all rights reserved|warranty", re.IGNORECASE)
+_CALL = re.compile(r"\s*[\w.]+\s*\(")
 _WORD_SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
@@ -120,8 +121,8 @@ def _usable_query(text: str) -> str | None:
     words = text.split()
     if len(words) > MAX_QUERY_WORDS:
         words = first_sentence(text).split()
-    if not MIN_WORDS <= len(words) <= MAX_QUERY_WORDS or ">>>" in text:
-        return None
+    if not MIN_WORDS <= len(words) <= MAX_QUERY_WORDS or ">>>" in text or _CALL.match(text):
+        return None  # too short or long, a doctest, or a signature (``__replace__(*, version=...)``)
     return " ".join(words)
 
 

@@ -89,6 +89,46 @@ def test_pairs_of_every_kind_negatives_and_whole_package_split(tree: Path, tmp_p
     assert not list(out.glob(".mining-*"))  # the temporary workspace is gone
 
 
+NESTED = '''\
+LISTENERS = []
+
+
+def handle_event(event):
+    # Check the event type before acting on it
+    if event.kind == "message":
+        # Send the event payload to every registered listener
+        for listener in LISTENERS:
+            listener(event.payload)
+    return event
+
+
+def drop_listener(listener):
+    # Remove the listener when it is still registered
+    if listener in LISTENERS:
+        LISTENERS.remove(listener)
+'''
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("#", " ").split()).lower()
+
+
+def test_code_that_holds_the_positive_or_quotes_the_query_is_no_negative(tmp_path: Path,
+                                                                         embedder: Embedder) -> None:
+    for package in ("events", "other"):
+        (tmp_path / "src" / package).mkdir(parents=True)
+        (tmp_path / "src" / package / "bus.py").write_text(NESTED.replace("event", f"{package}_event"))
+    report = mine(tmp_path / "out", roots={"src": tmp_path / "src"}, negatives=3, embedder=embedder)
+    pairs = list(read_pairs(tmp_path / "out" / "train.jsonl")) + list(read_pairs(tmp_path / "out" / "valid.jsonl"))
+    inner = next(p for p in pairs if p.query.startswith("Send the"))
+    assert inner.positive.startswith("for listener in LISTENERS:")
+    assert report.related_dropped > 0
+    for pair in pairs:
+        for negative in pair.negatives:
+            assert _flat(pair.positive) not in _flat(negative) and _flat(negative) not in _flat(pair.positive)
+            assert _flat(pair.query) not in _flat(negative)
+
+
 def test_limit_caps_pairs_and_no_negatives_needs_no_model(tree: Path, tmp_path: Path) -> None:
     report = mine(tmp_path / "out", roots={"src": tree}, limit=5, negatives=0)
     pairs = list(read_pairs(tmp_path / "out" / "train.jsonl")) + list(read_pairs(tmp_path / "out" / "valid.jsonl"))

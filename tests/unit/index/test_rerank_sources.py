@@ -109,6 +109,12 @@ def test_docstring_and_identifier_pairs_strip_every_docstring() -> None:
     assert all(c.source == "src/pkg/mod.py" and c.group == "pkg" for c in found)
 
 
+def test_signatures_and_doctests_are_no_queries() -> None:
+    text = 'def replace(a, b):\n    """replace(a, b) -> a copy with b in place of a"""\n    return (a, b)\n\n\n' \
+           'def double(x):\n    """>>> double(2) gives four back"""\n    return 2 * x\n'
+    assert [c.kind for c in module_candidates(text, "m.py", "m")] == []
+
+
 def test_comment_pairs_take_the_block_below_up_to_a_blank_line() -> None:
     comments = {c.query: c.positive for c in module_candidates(MODULE, "m.py", "m") if c.kind == "comment"}
     assert comments == {"Sum the values that are positive numbers only":
