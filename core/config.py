@@ -89,7 +89,9 @@ class SearchSettings:
     k: int = field(default=10, metadata=rule("Results a search returns.", minimum=1, maximum=200))
     mode: str = field(default="hybrid", metadata=rule("How a search ranks.", choices={
         "bm25": "Full text only.", "vector": "Embeddings only.",
-        "hybrid": "Full text and embeddings, fused (best in bench/retrieval)."}))
+        "hybrid": "Full text and embeddings, fused (best in bench/retrieval); reranked when a reranker model "
+                  "exists and rerank.enabled is on.",
+        "rerank": "Hybrid, then the local code reranker (hybrid alone, with a notice, when no model exists)."}))
     vector_weight: float = field(default=0.7, metadata=rule(
         "Weight of the vector side in hybrid fusion (the full-text side gets the rest).",
         minimum=0.0, maximum=1.0))
@@ -97,6 +99,28 @@ class SearchSettings:
         "Add call-graph neighbours of the top hits."))
     candidates: int = field(default=50, metadata=rule(
         "Candidates each side contributes before fusion and reranking.", minimum=1, maximum=1_000))
+
+
+@dataclass
+class RerankSettings:
+    """The local code reranker (index/reranker.py): it reorders hybrid search's best candidates once a model is
+    trained (``specpilot train reranker``); without one, searches keep the hybrid order."""
+
+    enabled: bool = field(default=True, metadata=rule(
+        "Rerank searches with the local code reranker when a trained model exists (the editor's search, the "
+        "agent's context, spec citations, `specpilot search`)."))
+    top_n: int = field(default=30, metadata=rule(
+        "Hybrid candidates the reranker reorders.", minimum=2, maximum=200))
+    budget_ms: int = field(default=150, metadata=rule(
+        "An editor search skips reranking when it would take longer than this (its answer says so); "
+        "0: never skip.", minimum=0, maximum=60_000, scope=MACHINE_OVERRIDABLE))
+    device: str = field(default="auto", metadata=rule(
+        "Where the reranker runs.", scope=MACHINE_OVERRIDABLE, choices={
+            "auto": "The GPU when there is one, else the CPU.", "cpu": "Always the CPU.",
+            "cuda": "An NVIDIA GPU.", "mps": "Apple silicon's GPU."}))
+    auto_train: bool = field(default=False, metadata=rule(
+        "The server adapts the reranker to the workspace in the background (as `specpilot train reranker` "
+        "does) after indexing."))
 
 
 @dataclass
@@ -217,6 +241,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    rerank: RerankSettings = field(default_factory=RerankSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from specpilot.core import memory, scanner
-from specpilot.core.config import Settings
+from specpilot.core.config import SearchSettings, Settings
 from specpilot.core.ignore import never_indexed
 from specpilot.core.paths import ensure_cache
 from specpilot.index import health
@@ -39,6 +39,7 @@ from specpilot.index.reports import IndexStatus as IndexStatus
 from specpilot.index.reports import Progress as Progress
 from specpilot.index.reports import ProgressCallback as ProgressCallback
 from specpilot.index.reports import UpdateReport as UpdateReport
+from specpilot.index.rerank_search import RerankerSlot, rerank_hits
 from specpilot.index.search import FusionInputs, SearchError, SearchFilters, SearchHit, search
 from specpilot.index.store import IndexStore
 from specpilot.index.vector_fill import fill_missing, fill_written
@@ -76,6 +77,7 @@ class WorkspaceIndex:
         # A hybrid fusion weight learned from the user's clicks and promoted on evidence (rl/search_clicks.py),
         # used instead of search.vectorWeight while it is set; the façade and the server keep it current.
         self.learned_weight: float | None = None
+        self.reranker = RerankerSlot(self.root, settings.rerank)  # loaded on the first search that reranks
         # Parse processes for a large pass (None: up to 4, one per core). The server
         # leaves a core to the editor; even 1 worker keeps parsing out of this process.
         self.parse_workers: int | None = None
@@ -389,17 +391,35 @@ class WorkspaceIndex:
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                filters: SearchFilters | None = None, graph_neighbours: bool | None = None, *,
                wait_for_model: bool = True,
-               fusion: Callable[[FusionInputs], None] | None = None) -> list[SearchHit]:
+               fusion: Callable[[FusionInputs], None] | None = None,
+               note: Callable[[str], None] | None = None) -> list[SearchHit]:
         """Ranked chunks. ``wait_for_model=False`` (the server): while the embedding
         model is still loading, hybrid answers from full text instead of waiting. A search
         started while an announced edit is being written waits for it (``EditBarrier``).
         Hybrid fuses with :attr:`learned_weight` when one is set; ``fusion`` receives what was fused
-        (index/search.py's ``FusionInputs``)."""
+        (index/search.py's ``FusionInputs``). Mode ``rerank``, or the default mode when it is hybrid and a
+        reranker model exists (``rerank.enabled``), reorders hybrid's best ``rerank.topN`` with the local
+        reranker (index/rerank_search.py); ``note`` receives why it did not, where the user would ask."""
         self.edits.wait()
         cfg = self.settings.search
         if self.learned_weight is not None:
             cfg = replace(cfg, vector_weight=self.learned_weight)
-        mode = mode or cfg.mode
+        explicit = mode == "rerank"
+        rerank = explicit or (mode is None and cfg.mode in ("hybrid", "rerank") and self.settings.rerank.enabled
+                              and self.reranker.available())
+        mode = "hybrid" if rerank or (mode or cfg.mode) == "rerank" else (mode or cfg.mode)
+        if rerank:
+            wanted = k or cfg.k
+            hits = self._search(query, max(wanted, self.settings.rerank.top_n), mode, filters, graph_neighbours,
+                                wait_for_model, None, cfg)
+            reordered = rerank_hits(self.reranker, self.store.rows_by_id, query, hits, wanted,
+                                    interactive=not wait_for_model, explicit=explicit, note=note)
+            return reordered if reordered is not None else hits[:wanted]
+        return self._search(query, k, mode, filters, graph_neighbours, wait_for_model, fusion, cfg)
+
+    def _search(self, query: str, k: int | None, mode: str, filters: SearchFilters | None,
+                graph_neighbours: bool | None, wait_for_model: bool,
+                fusion: Callable[[FusionInputs], None] | None, cfg: SearchSettings) -> list[SearchHit]:
         embedder: Embedder | OnnxQueryEncoder | None = None
         if mode in ("vector", "hybrid") and self.settings.embedder.enabled:
             embedder = None if self.embedder_loaded else self._query_encoder.get()

@@ -16,7 +16,7 @@ from typing import Any
 from specpilot.core.paths import cache_dir
 from specpilot.core.query_socket import Answer, error_answer, settings_fingerprint
 from specpilot.index.engine import WorkspaceIndex
-from specpilot.index.search import MODES, SearchError, SearchFilters
+from specpilot.index.search import ENGINE_MODES, SearchError, SearchFilters
 
 Hits = list[dict[str, Any]]
 MAX_K = 200
@@ -35,8 +35,8 @@ def _checked(request: dict[str, Any]) -> tuple[str, int | None, str | None, Sear
     if k is not None and (not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K):
         raise BadRequest(f"'k' must be a whole number from 1 to {MAX_K}")
     mode = request.get("mode")
-    if mode is not None and mode not in MODES:
-        raise BadRequest(f"'mode' must be one of {', '.join(MODES)}")
+    if mode is not None and mode not in ENGINE_MODES:
+        raise BadRequest(f"'mode' must be one of {', '.join(ENGINE_MODES)}")
     filters = request.get("filters") or {}
     if (not isinstance(filters, dict) or set(filters) - set(FILTER_KEYS)
             or any(not isinstance(v, (str, type(None))) for v in filters.values())):
@@ -66,18 +66,24 @@ def answer_search(index: WorkspaceIndex, request: dict[str, Any],
     if request.get("settings") != fingerprint_of(index):
         return error_answer("settings", "the server searches with other settings (search, model or cache folder)")
     settings = index.settings
-    if ((mode or settings.search.mode) in ("vector", "hybrid") and settings.embedder.enabled
+    if ((mode or settings.search.mode) in ("vector", "hybrid", "rerank") and settings.embedder.enabled
             and not index.embedder_loaded):
         return error_answer("not-ready", "the server is still loading the embedding model")
     if not index.manifest.files:
         return error_answer("empty", "the index has no files yet")
 
+    notes: list[str] = []
+
     def search() -> Hits:
-        hits = index.search(query, k=k, mode=mode, filters=filters, graph_neighbours=graph, wait_for_model=False)
+        hits = index.search(query, k=k, mode=mode, filters=filters, graph_neighbours=graph, wait_for_model=False,
+                            note=notes.append)
         return [hit.to_json() for hit in hits]
 
     try:
         hits = run(search) if run is not None else search()
     except SearchError as exc:
         return error_answer("search", str(exc))
-    return {"ok": True, "hits": hits, "pid": os.getpid()}
+    answer: Answer = {"ok": True, "hits": hits, "pid": os.getpid()}
+    if notes:
+        answer["notes"] = notes  # why a rerank kept the hybrid order
+    return answer

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("specpilot.index.search")
 
 MODES = ("bm25", "vector", "hybrid")
+ENGINE_MODES = (*MODES, "rerank")  # rerank: hybrid, then the local reranker (index/engine.py)
 _WHOLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUERY_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="specpilot-query-embed")
 SNIPPET_LINES = 8
@@ -155,7 +156,7 @@ def search(store: IndexStore, graph: GraphStore | None, embedder: Embedder | Non
     """The top ``k`` chunks for ``query``; ``fusion`` (when given) receives the fusion's inputs of a hybrid search
     whose order the vector weight alone decides (see :class:`FusionInputs`)."""
     if mode not in MODES:
-        raise SearchError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        raise SearchError(f"unknown search mode {mode!r}; use one of {', '.join(ENGINE_MODES)}")
     if k <= 0:
         raise SearchError("k must be a positive number of results")
     query = query.strip()

@@ -223,7 +223,7 @@ class SearchArgs:
 
     query: NonBlank
     k: Annotated[int, Field(ge=1, le=200)] | None = None
-    mode: Literal["bm25", "vector", "hybrid"] | None = None
+    mode: Literal["bm25", "vector", "hybrid", "rerank"] | None = None
     filters: SearchFilterArgs | None = None
     folder: str | None = None
     """a workspace folder URI; without it, every folder"""

@@ -21,6 +21,7 @@ from specpilot import (
     cli_agent,
     cli_doctor,
     cli_learn,
+    cli_models,
     cli_refactor,
     cli_schema,
     cli_search,
@@ -68,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_search.add_argument("--queries", type=Path, metavar="FILE.jsonl",
                           help="batch: one JSON object per line in, one per line out")
     p_search.add_argument("-k", "--k", type=int, default=None, help="number of results")
-    p_search.add_argument("--mode", choices=["bm25", "vector", "hybrid"], default=None)
+    p_search.add_argument("--mode", choices=["bm25", "vector", "hybrid", "rerank"], default=None,
+                          help="default: search.mode (hybrid; reranked when a reranker model exists)")
     p_search.add_argument("--path", dest="path_glob", help="only paths matching this glob")
     p_search.add_argument("--language", help="only this language (python, go, …)")
     p_search.add_argument("--kind", help="only these kinds (function,method,class,module,window)")
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_refactor.add_parser(sub)
     cli_agent.add_parsers(sub)
     cli_learn.add_parser(sub)
+    cli_models.add_parser(sub)
     cli_spec.add_parser(sub)
     cli_doctor.add_parser(sub, _common)
     cli_settings.add_parser(sub)
@@ -320,6 +323,7 @@ COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_s
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
             "feedback": cli_learn.cmd_feedback, "learn": cli_learn.cmd_learn,
+            "train": cli_models.cmd_train, "models": cli_models.cmd_models,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
             "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema}
 

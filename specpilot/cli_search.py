@@ -44,7 +44,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return _batch_search(index, args)
     try:
         hits = index.search(args.query, k=args.k, mode=args.mode, filters=_filters(args),
-                            graph_neighbours=args.graph or None)
+                            graph_neighbours=args.graph or None, note=_say)
     except SearchError as exc:
         raise UsageError(str(exc)) from exc
     _show_hits([h.to_json() for h in hits], args.json)
@@ -83,8 +83,14 @@ def _ask_server(args: argparse.Namespace, workspace: Path) -> list[dict[str, Any
     if args.verbose:
         print(f"specpilot: answered by the running server (pid {answer.get('pid')}) in "
               f"{(time.perf_counter() - started) * 1000:.0f} ms", file=sys.stderr)
+    for note in answer.get("notes") or []:
+        _say(str(note))
     hits: list[dict[str, Any]] = answer.get("hits") or []
     return hits
+
+
+def _say(note: str) -> None:
+    print(f"specpilot: {note}", file=sys.stderr)
 
 
 def _start_query_encoder(args: argparse.Namespace, workspace: Path) -> None:
@@ -92,7 +98,7 @@ def _start_query_encoder(args: argparse.Namespace, workspace: Path) -> None:
     from specpilot import cli
 
     settings, _ = cli._settings_and_problems(args, workspace)
-    if (args.mode or settings.search.mode) in ("vector", "hybrid") and settings.embedder.enabled:
+    if (args.mode or settings.search.mode) in ("vector", "hybrid", "rerank") and settings.embedder.enabled:
         from specpilot.index.query_encoder import preload_query_encoder
 
         preload_query_encoder(settings.embedder.model, settings.embedder.max_seq_length)
@@ -128,9 +134,13 @@ def _batch_search(index, args: argparse.Namespace) -> int:  # type: ignore[no-un
                 item = json.loads(line)
                 if not isinstance(item, dict) or not isinstance(item.get("query"), str):
                     raise ValueError('each line must be an object with a "query" string')
+                notes: list[str] = []
                 hits = index.search(item["query"], k=item.get("k", args.k), mode=item.get("mode", args.mode),
-                                    filters=_filters(args, item), graph_neighbours=item.get("graph"))
+                                    filters=_filters(args, item), graph_neighbours=item.get("graph"),
+                                    note=notes.append)
                 out = {"query": item["query"], "results": [h.to_json() for h in hits]}
+                if notes:
+                    out["notes"] = notes
                 if "id" in item:
                     out["id"] = item["id"]
             except (ValueError, SearchError) as exc:

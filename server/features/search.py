@@ -60,15 +60,18 @@ def _folders(ls: SpecPilotServer, uri: str | None) -> list[Folder]:
     return [folder]
 
 
-def _search(folder: Folder, request: SearchArgs, fused: list[FusionInputs] | None = None) -> list[SearchHit]:
-    """The folder's hits, ranked with the fusion weight learned for it (if any); ``fused`` receives what a hybrid
-    search fused (for learning that weight from the result the user opens)."""
+def _search(folder: Folder, request: SearchArgs, fused: list[FusionInputs] | None = None,
+            notes: list[str] | None = None) -> list[SearchHit]:
+    """The folder's hits, ranked with the fusion weight learned for it (if any) and the reranker when a model
+    exists; ``fused`` receives what a hybrid search fused (for learning that weight from the result the user
+    opens), ``notes`` why a rerank kept the hybrid order."""
     from specpilot.rl.search_clicks import apply_learned_weight
 
     apply_learned_weight(folder.index)
     try:
         return folder.index.search(request.query, k=request.k, mode=request.mode, filters=_filters(request),
-                                   wait_for_model=False, fusion=fused.append if fused is not None else None)
+                                   wait_for_model=False, fusion=fused.append if fused is not None else None,
+                                   note=notes.append if notes is not None else None)
     except SearchError as exc:
         raise JsonRpcInvalidParams(str(exc)) from exc
 
@@ -79,19 +82,23 @@ async def run_search(ls: SpecPilotServer, request: SearchArgs, *, learn: bool = 
     ``specpilot/feedback`` with ``rank``)."""
     folders = _folders(ls, request.folder)
     fused: list[FusionInputs] = []  # kept for one folder only: several folders' hits are merged by score
-    answers = await asyncio.gather(*(ls.in_query_thread(_search, f, request, fused if len(folders) == 1 else None)
-                                     for f in folders))
+    notes: list[str] = []
+    answers = await asyncio.gather(*(ls.in_query_thread(_search, f, request, fused if len(folders) == 1 else None,
+                                                        notes) for f in folders))
     pairs = sorted(((hit, f.root) for f, hits in zip(folders, answers) for hit in hits), key=lambda p: -p[0].score)
     k = request.k or (folders[0].settings.search.k if folders else 10)
     answer: dict[str, Any] = {"query": request.query, "hits": [hit_json(hit, root) for hit, root in pairs[:k]]}
+    if notes:
+        answer["notes"] = list(dict.fromkeys(notes))  # why the reranker kept the hybrid order
     if learn and folders and answer["hits"]:
-        decision = await asyncio.to_thread(_offer, folders[0], request, fused[0] if fused else None)
+        reranked = any(hit["source"] == "rerank" for hit in answer["hits"])
+        decision = await asyncio.to_thread(_offer, folders[0], request, fused[0] if fused else None, reranked)
         if decision:
             answer["decisionId"] = decision
     return answer
 
 
-def _offer(folder: Folder, request: SearchArgs, fused: FusionInputs | None) -> str:
+def _offer(folder: Folder, request: SearchArgs, fused: FusionInputs | None, reranked: bool = False) -> str:
     """The search's results as a decision at point ``search`` (arm: how they were ranked, e.g. ``hybrid@0.7``),
     with what was fused when the weight decided the order (rl/search_clicks.py)."""
     from specpilot.rl.context import features
@@ -101,7 +108,7 @@ def _offer(folder: Folder, request: SearchArgs, fused: FusionInputs | None) -> s
     settings = folder.settings
     mode = request.mode or settings.search.mode
     weight = folder.index.learned_weight if folder.index.learned_weight is not None else settings.search.vector_weight
-    arm = f"{mode}@{weight:g}" if mode == "hybrid" else mode
+    arm = "rerank" if reranked else (f"{mode}@{weight:g}" if mode == "hybrid" else mode)
     impression = None if fused is None else impression_data(fused, request.query, settings.search.vector_weight)
     return offer("search", arm, workspace=folder.root, settings=settings.learning,
                  features=features(words=len(request.query.split())), impression=impression)

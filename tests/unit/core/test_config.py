@@ -249,7 +249,7 @@ def test_the_vscode_configuration_holds_every_setting_with_default_and_bounds() 
     seq = properties["specpilot.embedder.maxSeqLength"]
     assert (seq["minimum"], seq["maximum"]) == (16, 512)
     mode = properties["specpilot.search.mode"]
-    assert mode["enum"] == ["bm25", "vector", "hybrid"] and len(mode["enumDescriptions"]) == 3
+    assert mode["enum"] == ["bm25", "vector", "hybrid", "rerank"] and len(mode["enumDescriptions"]) == 4
     assert properties["specpilot.index.exclude"]["items"] == {"type": "string"}
 
 
