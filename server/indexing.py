@@ -157,6 +157,35 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
             ls.notify_status(folder)
     if not ls.closed and outcome != "failed":
         start_watcher(ls, folder)
+        if outcome == "done" and folder.settings.rerank.auto_train and folder.root not in _ADAPTED:
+            _ADAPTED.add(folder.root)  # once per server session and folder
+            ls.spawn(adapt_reranker(folder), f"adapting the reranker to {folder.root}")
+
+
+_ADAPTED: set[Path] = set()
+
+
+async def adapt_reranker(folder: Folder) -> None:
+    """``rerank.autoTrain``: adapt the reranker to the folder in the background at low priority (as
+    ``specpilot train reranker`` does; the base model first when the machine has none); the folder's searches
+    use the new model from then on. Too little to learn from, or a failure, is logged and changes nothing."""
+    from specpilot.core.errors import SpecPilotError
+    from specpilot.index.rerank_jobs import NothingToLearn, adapt_workspace
+
+    def run() -> str:
+        lower_thread_priority()
+        return adapt_workspace(folder.root).message
+
+    try:
+        message = await asyncio.to_thread(run)
+    except NothingToLearn as exc:
+        log.info("%s", exc)
+        return
+    except (SpecPilotError, OSError) as exc:
+        log.warning("the reranker was not adapted to %s: %s", folder.root, exc)
+        return
+    folder.index.reranker.forget()
+    log.info("%s: %s", folder.root, message)
 
 
 def _load_model(folder: Folder) -> None:
