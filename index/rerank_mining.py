@@ -24,7 +24,9 @@ index/rerank_sources.py), and writes ``train.jsonl``, ``valid.jsonl`` (index/rer
    :data:`BI_RELATIVE_MARGIN` (relatively) below the positive's own score, as sentence-transformers'
    ``mine_hard_negatives`` does with ``relative_margin``. That function itself needs the ``datasets`` package,
    which SpecPilot's environment does not have, so the same selection is done here with numpy.
-   The two kinds alternate in each pair's ``negatives``, hybrid first.
+   The two kinds alternate in each pair's ``negatives``, hybrid first (one fills in where the other has too
+   few). A negative is always another pair's positive, as written; code that holds the positive (an enclosing
+   comment block), sits inside it, or quotes the query is dropped (``related_dropped``).
 
 A tree with nothing to mine raises :class:`NoPairsError`, whose message says what was read and skipped.
 """
