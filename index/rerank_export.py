@@ -1,4 +1,4 @@
-"""The reranker's fast CPU path: its transformer exported to ONNX and its weights quantised to int8.
+"""The reranker's fast CPU path: its transformer exported to ONNX, its weights quantised to int8 per channel.
 
 The same export approach as the query encoder (:mod:`specpilot.index.query_encoder`): torch's tracing
 exporter with dynamic batch and sequence axes, opset 17; then onnxruntime's dynamic int8 quantisation of the
@@ -43,7 +43,7 @@ def export_int8(model: Any, target: Path) -> Path:
                               output_names=["logits"], opset_version=OPSET, dynamo=False,
                               dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
                                             "logits": {0: "batch"}})
-        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
     finally:
         fp32.unlink(missing_ok=True)
     return target

@@ -4,7 +4,9 @@
 this loop does what the sentence-transformers documentation recommends for (query, positive, hard negatives)
 data: a listwise softmax cross-entropy (the CrossEncoder ``MultipleNegativesRankingLoss``). Each query is scored
 against its positive, ``negatives`` hard negatives and another query's positive; the loss asks the positive to
-win. It optimises exactly what reranking needs (one right chunk among many look-alikes).
+win. It optimises exactly what reranking needs (one right chunk among many look-alikes). Only the top
+``train_layers`` transformer layers and the new head are trained: on a 2-core CPU the backward pass through
+the whole model is most of the time, and the lower layers of MiniLM already read code tokens well.
 
 The validation file is never trained on. Validation MRR@10 (the positive among its own negatives and other
 queries' positives, ``candidates`` in all) is measured before training, every ``eval_fraction`` of the time
@@ -53,6 +55,7 @@ from specpilot.index.reranker import (
 
 MIN_PAIRS = 50
 MIN_VALID = 5
+HEAD_LR_FACTOR = 20.0  # the head starts from random weights
 Progress = Callable[[str, float], None]
 
 
@@ -120,11 +123,11 @@ def mrr_at_10(score: Callable[[str, list[str]], np.ndarray], groups: Sequence[tu
 
 def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | None = None,
           max_minutes: float = 20.0, batch_size: int = 16, progress: Progress | None = None,
-          resume: bool = True, seed: int = 0, negatives: int = 3, candidates: int = 20,
-          valid_queries: int = 100, max_steps: int | None = None, eval_fraction: float = 0.15,
+          resume: bool = True, seed: int = 0, negatives: int = 2, candidates: int = 20,
+          valid_queries: int = 60, max_steps: int | None = None, eval_fraction: float = 0.15,
           patience: int = 2, checkpoint_seconds: float = 60.0, learning_rate: float | None = None,
           query_tokens: int = QUERY_TOKENS, doc_tokens: int = DOC_TOKENS, fast: bool = True,
-          data_note: str = "") -> TrainReport:
+          train_layers: int | None = 3, data_note: str = "") -> TrainReport:
     """Train a reranker on ``train_pairs``, validate on ``valid_pairs``, put the model at ``out_dir``."""
     import torch
 
@@ -150,7 +153,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
     tokenizer = fresh_tokenizer(init)
     max_length = 3 + query_tokens + doc_tokens
     lr = learning_rate or (2e-5 if base else 4e-5)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(_param_groups(model, lr, train_layers), lr=lr, weight_decay=0.01)
     groups = validation_groups(valid_set, valid_queries, candidates, doc_tokens, seed)
     scorer = model_scorer(model, device)
 
@@ -161,7 +164,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
             for i in range(0, len(docs), 32)]), groups)
 
     fingerprint = _fingerprint(train_pairs, valid_pairs, str(init), seed, batch_size, negatives, query_tokens,
-                               doc_tokens, lr)
+                               doc_tokens, lr, train_layers)
     state: dict[str, Any] = {}
     if resume and checkpoint.is_file():
         try:
@@ -214,7 +217,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         os.replace(temporary, checkpoint)
 
     stopped = "data"
-    warmup = 20
+    warmup = 5
     while seen < len(order):
         if max_steps is not None and step >= max_steps:
             stopped = "steps"
@@ -225,7 +228,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         batch = [train_set[i] for i in order[seen:seen + batch_size]]
         model.train()
         for group in optimizer.param_groups:
-            group["lr"] = lr * min(1.0, (step + 1) / warmup)
+            group["lr"] = group["base_lr"] * min(1.0, (step + 1) / warmup)
         loss = _step_loss(model, tokenizer, batch, train_set, rng, negatives, query_tokens, max_length, shown,
                           device, loss_fn)
         optimizer.zero_grad()
@@ -236,7 +239,8 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         seen += len(batch)
         elapsed = time.monotonic() - clock
         report_progress("training", min(1.0, max(elapsed / budget, seen / len(order))))
-        if time.monotonic() - last_eval >= eval_fraction * budget:
+        # Evaluations take at most about a quarter of the time, however slow the machine is.
+        if time.monotonic() - last_eval >= max(eval_fraction * budget, 3 * eval_seconds):
             report_progress("evaluating", min(1.0, elapsed / budget))
             mrr = evaluate(scorer)
             history.append((step, mrr))
@@ -253,7 +257,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
             last_save = time.monotonic()
     train_seconds = time.monotonic() - loop_started
     pairs_per_s = (seen - seen_at_start) / train_seconds if train_seconds > 0 else 0.0
-    if stopped != "converged":
+    if stopped != "converged" and history[-1][0] != step:
         report_progress("evaluating", 1.0)
         mrr = evaluate(scorer)
         history.append((step, mrr))
@@ -281,12 +285,36 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         "history": [[s, round(m, 4)] for s, m in history], "steps": step, "best_step": best_step,
         "pairs_seen": seen, "pairs_per_s": round(pairs_per_s, 2), "stopped": stopped,
         "seconds": seconds, "resumed": resumed, "batch_size": batch_size,
-        "negatives": negatives, "learning_rate": lr, "loss": "listwise softmax cross-entropy (positive first)",
+        "negatives": negatives, "learning_rate": lr, "train_layers": train_layers,
+        "loss": "listwise softmax cross-entropy (positive first)",
         "query_tokens": query_tokens, "doc_tokens": doc_tokens, "max_seq_length": max_length,
         "fast": fast_card, "data": data_note or f"{train_pairs.name} / {valid_pairs.name}",
+        "mining": _mining_summary(train_pairs.parent / "mining.json"),
     }
     return _finish(finished, out_dir, work, card, TrainReport(
         out_dir, card, step, seconds, pairs_per_s, mrr_before, best, stopped, resumed, history))
+
+
+def _param_groups(model: Any, lr: float, train_layers: int | None) -> list[dict[str, Any]]:
+    """The parameters to train: the head (pooler and classifier, new weights) at ``HEAD_LR_FACTOR`` times
+    ``lr``; the transformer's top ``train_layers`` layers at ``lr`` (None: all of it). Freezing the lower layers
+    and the embeddings saves most of the backward pass, which on a 2-core CPU is most of the time."""
+    backbone = getattr(model, "base_model", None)
+    layers = getattr(getattr(backbone, "encoder", None), "layer", None)
+    head = [p for name, p in model.named_parameters() if not name.startswith(f"{model.base_model_prefix}.")
+            or ".pooler." in name]
+    head_ids = {id(p) for p in head}
+    if train_layers is None or layers is None or backbone is None:
+        body = [p for p in model.parameters() if id(p) not in head_ids]
+    else:
+        for parameter in backbone.parameters():
+            if id(parameter) not in head_ids:
+                parameter.requires_grad_(False)
+        body = [p for layer in list(layers)[len(layers) - train_layers:] for p in layer.parameters()]
+        for parameter in body:
+            parameter.requires_grad_(True)
+    return [{"params": body, "lr": lr, "base_lr": lr},
+            {"params": head, "lr": lr * HEAD_LR_FACTOR, "base_lr": lr * HEAD_LR_FACTOR}]
 
 
 def _step_loss(model: Any, tokenizer: Any, batch: list[TrainingPair], pool: list[TrainingPair],
@@ -313,6 +341,16 @@ def _step_loss(model: Any, tokenizer: Any, batch: list[TrainingPair], pool: list
     return loss_fn(logits, torch.zeros(len(batch), dtype=torch.long, device=device))
 
 
+def _mining_summary(path: Path) -> dict[str, Any]:
+    """What the miner said about the data (its ``mining.json`` beside the pairs), without its timings."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    keep = ("kinds", "roots", "held_out", "negatives", "negatives_per_pair", "limit", "seed", "groups_valid")
+    return {k: summary[k] for k in keep if k in summary} if isinstance(summary, dict) else {}
+
+
 def _kinds(pairs: Sequence[TrainingPair]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for pair in pairs:
@@ -332,7 +370,7 @@ def _check_fast(model: Any, finished: Path, best: float, evaluate: Callable[[Any
     if not ok:
         (finished / FAST_FILE).unlink(missing_ok=True)
     return {"ok": ok, "valid_mrr10": round(mrr, 4), "fp32_valid_mrr10": round(best, 4),
-            "backend": "onnxruntime int8 (dynamic quantisation)"}
+            "backend": "onnxruntime int8 (dynamic quantisation, per channel)"}
 
 
 def _finish(finished: Path, out_dir: Path, work: Path, card: dict[str, Any], report: TrainReport) -> TrainReport:
@@ -349,6 +387,7 @@ def _finish(finished: Path, out_dir: Path, work: Path, card: dict[str, Any], rep
 def card_markdown(card: dict[str, Any]) -> str:
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(card["pairs_by_kind"].items()))
     fast = card["fast"]
+    mining = card.get("mining") or {}
     lines = [
         "# SpecPilot code reranker", "",
         f"- Trained {card['date']} on {card['device']} (torch {card['torch']}) in {card['seconds']} s; "
@@ -356,10 +395,13 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"- Base model: {card['base_model']}.",
         f"- Data: {card['train_pairs']} training pairs ({kinds}), {card['valid_pairs']} validation pairs kept "
         f"apart; {card['data']}.",
+        *([f"- Mined from {', '.join(sorted(mining.get('roots', {})))}; packages held out: "
+           f"{', '.join(mining.get('held_out', [])) or 'none'}."] if mining else []),
         f"- Validation MRR@10 ({card['valid_queries_scored']} queries, {card['candidates']} candidates each): "
         f"{card['valid_mrr10_before']:.4f} before, {card['valid_mrr10_after']:.4f} after.",
         f"- Loss: {card['loss']}; {card['negatives']} hard negatives and one other positive per query; batch "
-        f"{card['batch_size']}, learning rate {card['learning_rate']}; {card['pairs_per_s']} pairs/s.",
+        f"{card['batch_size']}, learning rate {card['learning_rate']}, top {card['train_layers'] or 'all'} layers "
+        f"trained; {card['pairs_per_s']} pairs/s.",
         f"- Input: query cut to {card['query_tokens']} word pieces, code to {card['doc_tokens']} "
         "(signature, then the start of the body).",
         "- CPU fast path: " + (f"{fast.get('backend')}, validation MRR@10 {fast.get('valid_mrr10')}"

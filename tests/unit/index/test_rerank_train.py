@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +17,15 @@ import pytest
 
 from specpilot.index.rerank_pairs import TrainingPair, write_pairs
 from specpilot.index.rerank_train import TrainingDataError, card_markdown, train
-from specpilot.index.reranker import CARD_FILE, CARD_MD, FAST_FILE, Reranker, base_model_dir, find_model
+from specpilot.index.reranker import (
+    CARD_FILE,
+    CARD_MD,
+    FAST_FILE,
+    Reranker,
+    RerankerError,
+    base_model_dir,
+    find_model,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 VERBS = ("read", "write", "delete", "copy", "parse", "sort", "count", "merge")
@@ -101,6 +110,19 @@ def test_a_trained_model_has_its_card_and_fast_path_and_ranks(trained: tuple[Pat
         assert sorted(order) == list(range(6))
     if card["fast"]["ok"]:
         assert (folder / FAST_FILE).is_file() and card["fast"]["valid_mrr10"] >= card["valid_mrr10_after"] - 0.005
+
+
+def test_a_damaged_fast_path_is_a_reranker_error(trained: tuple[Path, Path, list], tmp_path: Path) -> None:
+    card = json.loads((base_model_dir() / CARD_FILE).read_text())
+    if not card["fast"]["ok"]:
+        pytest.skip(f"this run kept no fast path: {card['fast']}")
+    copy = tmp_path / "copy"
+    shutil.copytree(base_model_dir(), copy)
+    size = (copy / FAST_FILE).stat().st_size
+    (copy / FAST_FILE).write_bytes(b"\x00" * size)
+    with pytest.raises(RerankerError, match="cannot load the reranker model .*specpilot train reranker"):
+        Reranker.load(copy, "cpu")
+    assert "mining" in card and card["data"] == "train.jsonl / valid.jsonl"
 
 
 KILLED_RUN = """
