@@ -153,7 +153,9 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
     tokenizer = fresh_tokenizer(init)
     max_length = 3 + query_tokens + doc_tokens
     lr = learning_rate or (2e-5 if base else 4e-5)
-    optimizer = torch.optim.AdamW(_param_groups(model, lr, train_layers), lr=lr, weight_decay=0.01)
+    # The head is new (random) only when starting from the packaged embedding model.
+    head_lr = lr * (HEAD_LR_FACTOR if base is None else 1.0)
+    optimizer = torch.optim.AdamW(_param_groups(model, lr, head_lr, train_layers), lr=lr, weight_decay=0.01)
     groups = validation_groups(valid_set, valid_queries, candidates, doc_tokens, seed)
     scorer = model_scorer(model, device)
 
@@ -164,7 +166,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
             for i in range(0, len(docs), 32)]), groups)
 
     fingerprint = _fingerprint(train_pairs, valid_pairs, str(init), seed, batch_size, negatives, query_tokens,
-                               doc_tokens, lr, train_layers)
+                               doc_tokens, lr, head_lr, train_layers)
     state: dict[str, Any] = {}
     if resume and checkpoint.is_file():
         try:
@@ -295,10 +297,10 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         out_dir, card, step, seconds, pairs_per_s, mrr_before, best, stopped, resumed, history))
 
 
-def _param_groups(model: Any, lr: float, train_layers: int | None) -> list[dict[str, Any]]:
-    """The parameters to train: the head (pooler and classifier, new weights) at ``HEAD_LR_FACTOR`` times
-    ``lr``; the transformer's top ``train_layers`` layers at ``lr`` (None: all of it). Freezing the lower layers
-    and the embeddings saves most of the backward pass, which on a 2-core CPU is most of the time."""
+def _param_groups(model: Any, lr: float, head_lr: float, train_layers: int | None) -> list[dict[str, Any]]:
+    """The parameters to train: the head (pooler and classifier) at ``head_lr``; the transformer's top
+    ``train_layers`` layers at ``lr`` (None: all of it). Freezing the lower layers and the embeddings saves
+    most of the backward pass, which on a 2-core CPU is most of the time."""
     backbone = getattr(model, "base_model", None)
     layers = getattr(getattr(backbone, "encoder", None), "layer", None)
     head = [p for name, p in model.named_parameters() if not name.startswith(f"{model.base_model_prefix}.")
@@ -314,7 +316,7 @@ def _param_groups(model: Any, lr: float, train_layers: int | None) -> list[dict[
         for parameter in body:
             parameter.requires_grad_(True)
     return [{"params": body, "lr": lr, "base_lr": lr},
-            {"params": head, "lr": lr * HEAD_LR_FACTOR, "base_lr": lr * HEAD_LR_FACTOR}]
+            {"params": head, "lr": head_lr, "base_lr": head_lr}]
 
 
 def _step_loss(model: Any, tokenizer: Any, batch: list[TrainingPair], pool: list[TrainingPair],

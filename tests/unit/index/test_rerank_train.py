@@ -25,6 +25,7 @@ from specpilot.index.reranker import (
     RerankerError,
     base_model_dir,
     find_model,
+    workspace_model_dir,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -179,3 +180,15 @@ def test_a_run_killed_mid_training_keeps_the_previous_model_and_resumes(
     assert report.resumed and report.steps == done + 1
     assert json.loads((base_model_dir() / CARD_FILE).read_text())["resumed"] is True
     assert not checkpoint.parent.exists()
+
+
+def test_a_workspace_model_is_fine_tuned_from_the_base_model(trained: tuple[Path, Path, list],
+                                                             tmp_path: Path) -> None:
+    train_file, valid_file, _ = trained
+    target = workspace_model_dir(tmp_path / "ws")
+    report = train(train_file, valid_file, target, base=base_model_dir(), max_steps=1, fast=False,
+                   **TINY)  # type: ignore[arg-type]
+    card = json.loads((target / CARD_FILE).read_text())
+    assert card["base_model"] == str(base_model_dir()) and report.steps == 1
+    assert find_model(tmp_path / "ws") == target and find_model(None) == base_model_dir()
+    assert Reranker.load(target, "cpu").backend == "torch"
