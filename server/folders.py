@@ -24,7 +24,7 @@ from specpilot.index.watch import IndexWatcher
 log = logging.getLogger("specpilot.server.folders")
 
 # What the settings must agree on for two folders to share one loaded model.
-EmbedderKey = tuple[str, str, int, int]
+EmbedderKey = tuple[str, str, int, int, str]
 
 
 @dataclass
@@ -80,7 +80,7 @@ class EmbedderPool:
     @staticmethod
     def key(settings: Settings) -> EmbedderKey:
         cfg = settings.embedder
-        return (cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length)
+        return (cfg.model, cfg.device, cfg.batch_size, cfg.max_seq_length, cfg.precision)
 
     def get(self, settings: Settings) -> Embedder | None:
         return self._models.get(self.key(settings))
