@@ -146,7 +146,10 @@ def _cut(text: str, budget: int) -> tuple[str, int]:
     if budget <= 0:
         return "", 0
     with _TOKENIZER_LOCK:
-        encoding = load_tokenizer().encode(text, add_special_tokens=False)
+        tokenizer = load_tokenizer()
+        tokenizer.no_truncation()  # shared: whoever set truncation or padding on it must not change the count
+        tokenizer.no_padding()
+        encoding = tokenizer.encode(text, add_special_tokens=False)
     if len(encoding.ids) <= budget:
         return text, len(encoding.ids)
     return text[:encoding.offsets[budget - 1][1]], budget

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from specpilot.index.search import MODES
+from specpilot.index.search import ENGINE_MODES
 from specpilot.server.command_args import (
     COMMANDS,
     SCHEMA_PATH,
@@ -151,7 +151,7 @@ def test_the_schema_and_the_server_agree(command: str, arguments: list[Any], fit
      "'add[0].name' is required"),
     ("specpilot.refactor.addDecorator", [{"uri": URI, "line": "3", "character": 4}],
      "'line' must be a whole number, got \"3\""),
-    ("specpilot.search", [{"query": "x", "mode": "fuzzy"}], "'mode' must be one of 'bm25', 'vector' or 'hybrid'"),
+    ("specpilot.search", [{"query": "x", "mode": "fuzzy"}], "'mode' must be one of 'bm25', 'vector', 'hybrid' or 'rerank'"),
     ("specpilot.doctor", [{"repair": True}, {}], "takes one argument object, got 2 arguments"),
 ])
 def test_a_bad_argument_names_the_field_and_what_it_must_be(command: str, arguments: list[Any], said: str) -> None:
@@ -166,7 +166,7 @@ def test_the_argument_types_follow_the_engines_choices() -> None:
     defs = command_schemas()["$defs"]
     assert set(defs["AgentOfferData"]["properties"]["kind"]["enum"]) == set(AGENT_KINDS)
     mode = defs["SearchArgs"]["properties"]["mode"]["anyOf"][0]
-    assert tuple(mode["enum"]) == MODES
+    assert tuple(mode["enum"]) == ENGINE_MODES
 
 
 def test_wire_names_are_camel_case_and_parse_to_python_names() -> None:
