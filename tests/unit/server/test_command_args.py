@@ -151,7 +151,8 @@ def test_the_schema_and_the_server_agree(command: str, arguments: list[Any], fit
      "'add[0].name' is required"),
     ("specpilot.refactor.addDecorator", [{"uri": URI, "line": "3", "character": 4}],
      "'line' must be a whole number, got \"3\""),
-    ("specpilot.search", [{"query": "x", "mode": "fuzzy"}], "'mode' must be one of 'bm25', 'vector', 'hybrid' or 'rerank'"),
+    ("specpilot.search", [{"query": "x", "mode": "fuzzy"}],
+     "'mode' must be one of 'bm25', 'vector', 'hybrid' or 'rerank'"),
     ("specpilot.doctor", [{"repair": True}, {}], "takes one argument object, got 2 arguments"),
 ])
 def test_a_bad_argument_names_the_field_and_what_it_must_be(command: str, arguments: list[Any], said: str) -> None:
