@@ -114,6 +114,19 @@ def pick_precision(setting: str, device: str) -> str:
         return "fp32"
 
 
+def quiet_offline_hub() -> None:
+    """Hugging Face libraries offline (SpecPilot never downloads a model at run time) and without progress bars or
+    chatter: what every model SpecPilot loads (the embedder, the reranker) needs before it is imported."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def pick_device(setting: str) -> str:
     if setting != "auto":
         return setting
@@ -133,15 +146,8 @@ class SentenceTransformerEmbedder(Embedder):
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32,
                  max_seq_length: int = 128, precision: str = "auto") -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        quiet_offline_hub()
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
 
         self.name = model
         self.device = pick_device(device)

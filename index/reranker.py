@@ -33,7 +33,7 @@ import numpy as np
 
 from specpilot.core.errors import SpecPilotError
 from specpilot.core.paths import user_cache_dir
-from specpilot.index.embedder import DEFAULT_MODEL, pick_device, resolve_model_path
+from specpilot.index.embedder import DEFAULT_MODEL, pick_device, quiet_offline_hub, resolve_model_path
 
 CARD_FILE = "card.json"
 CARD_MD = "card.md"
@@ -300,15 +300,9 @@ def onnx_scorer(path: Path) -> Scorer:
 
 def load_cross_encoder(folder: Path, device: str, **kwargs: Any) -> Any:
     """The sentence-transformers CrossEncoder in ``folder``, offline."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    quiet_offline_hub()
     from sentence_transformers import CrossEncoder
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
     return CrossEncoder(str(folder), device=device, local_files_only=True, **kwargs)
 
 

@@ -27,7 +27,6 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specpilot.core.config import LearningSettings
@@ -158,16 +157,15 @@ def wait_for_review(timeout: float | None = None) -> None:
         thread.join(timeout)
 
 
-def weight_for(workspace: Path, settings: LearningSettings, configured: float) -> float | None:
-    """The fusion weight searches of ``workspace`` use instead of ``configured``: a promoted one, or None (none
+def weight_for(settings: LearningSettings, configured: float) -> float | None:
+    """The fusion weight searches use instead of ``configured``: a promoted one, or None (none
     promoted, learning off, or a store that fails: searching never fails because of learning)."""
-    from specpilot.rl.policy import LearningPolicy, policy_for
+    from specpilot.rl.policy import learning_wanted, shared_store
 
-    chosen, _ = policy_for(workspace, settings)
-    if not isinstance(chosen, LearningPolicy):
+    if not learning_wanted(settings):
         return None
-    try:
-        return learned_weight(chosen.store, configured)
+    try:  # every search asks: the store only, no policy and no expiry pass
+        return learned_weight(shared_store(), configured)
     except (FeedbackError, SpecPilotError, OSError, sqlite3.Error, ValueError) as exc:
         log.info("learning: the learned fusion weight could not be read: %s", exc)
         return None
@@ -177,4 +175,4 @@ def apply_learned_weight(index: WorkspaceIndex) -> None:
     """Put the fusion weight learned for the index's workspace on it (or take a withdrawn one off): what the
     server does before each search and the CLI when it opens an index."""
     settings = index.settings
-    index.learned_weight = weight_for(index.root, settings.learning, settings.search.vector_weight)
+    index.learned_weight = weight_for(settings.learning, settings.search.vector_weight)

@@ -85,7 +85,7 @@ def test_an_impression_keeps_what_fusion_needs_and_the_click_is_the_rank_opened(
 def test_clicks_that_favour_another_weight_promote_it_and_searches_then_use_it(learning: Path,
                                                                                tmp_path: Path) -> None:
     settings = LearningSettings()
-    assert search_clicks.weight_for(tmp_path, settings, 0.7) is None
+    assert search_clicks.weight_for(settings, 0.7) is None
     log_searches(tmp_path, settings, 700, seed=1, truth=1.0)
     store = FeedbackStore(learning)
     promotion = store.promotions(search_clicks.FUSION_POINT)[-1]  # reviewed every 25 clicks
@@ -93,10 +93,10 @@ def test_clicks_that_favour_another_weight_promote_it_and_searches_then_use_it(l
     evidence = promotion.evidence
     assert evidence["learned_estimate"]["low"] > evidence["current_estimate"]["value"]
     assert evidence["clicks"] >= search_clicks.MIN_CLICKS
-    assert search_clicks.weight_for(tmp_path, settings, 0.7) == float(promotion.arm)
+    assert search_clicks.weight_for(settings, 0.7) == float(promotion.arm)
     # A user who sets another weight gets it: the promotion was made against 0.7.
-    assert search_clicks.weight_for(tmp_path, settings, 0.5) is None
-    assert search_clicks.weight_for(tmp_path, LearningSettings(enabled=False), 0.7) is None
+    assert search_clicks.weight_for(settings, 0.5) is None
+    assert search_clicks.weight_for(LearningSettings(enabled=False), 0.7) is None
 
 
 def test_clicks_that_agree_with_the_configured_weight_change_nothing(learning: Path, tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_clicks_that_agree_with_the_configured_weight_change_nothing(learning: P
     assert store.promotions(search_clicks.FUSION_POINT) == []
     review = search_clicks.review(store)
     assert review is not None and not review.promote
-    assert search_clicks.weight_for(tmp_path, settings, 0.7) is None
+    assert search_clicks.weight_for(settings, 0.7) is None
 
 
 def test_too_little_evidence_is_not_reviewed_and_a_verdict_is_taught_once(learning: Path, tmp_path: Path) -> None:
