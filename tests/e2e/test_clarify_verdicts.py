@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from specpilot.core.config import LearningSettings
 from specpilot.core.policy import Decision
@@ -21,18 +20,12 @@ from specpilot.rl.store import FeedbackStore
 from specpilot.server.lsp_utils import plain
 from specpilot.spec.draft_verdicts import QUESTIONS_POINT, with_choice
 from specpilot.spec.workflow import SpecWorkflow
-from tests.e2e.conftest import ENV, NO_MODEL, SERVER, start
+from tests.e2e.conftest import NO_MODEL, learning_client_fixture, start
 
 STORE = Path(tempfile.mkdtemp(prefix="specpilot-clarify-e2e-")) / "feedback.sqlite3"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env={
-    **ENV, "SPECPILOT_LEARNING": "on", "SPECPILOT_LEARNING_STORE": str(STORE)}))
-async def learning_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
-    lsp_client.statuses = []  # type: ignore[attr-defined]
-    lsp_client.feature("specpilot/indexStatus")(lambda params: lsp_client.statuses.append(plain(params)))
-    yield
-    await lsp_client.shutdown_session()
+learning_client = learning_client_fixture(STORE)
 
 
 async def clarify(client: LanguageClient, **arguments: Any) -> Any:

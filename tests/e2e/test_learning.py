@@ -9,26 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 import tests.loopback.openai_server as wire
 from specpilot.server.lsp_utils import plain
-from tests.e2e.conftest import ENV, SERVER, start
+from tests.e2e.conftest import learning_client_fixture, start
 from tests.e2e.test_api_keys import options
 from tests.loopback.openai_server import OpenAIServer
 
 STORE = Path(tempfile.mkdtemp(prefix="specpilot-learning-e2e-")) / "feedback.sqlite3"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env={
-    **ENV, "SPECPILOT_LEARNING": "on", "SPECPILOT_LEARNING_STORE": str(STORE)}))
-async def learning_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
-    lsp_client.statuses = []  # type: ignore[attr-defined]
-    lsp_client.feature("specpilot/indexStatus")(lambda params: lsp_client.statuses.append(plain(params)))
-    yield
-    await lsp_client.shutdown_session()
+learning_client = learning_client_fixture(STORE)
 
 
 async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
