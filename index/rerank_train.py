@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from specpilot.core.errors import SpecPilotError
-from specpilot.index.embedder import DEFAULT_MODEL, resolve_model_path
+from specpilot.index.embedder import DEFAULT_MODEL, pick_precision, resolve_model_path
 from specpilot.index.rerank_export import MAX_MRR_LOSS, export_int8
 from specpilot.index.rerank_models import swap_in
 from specpilot.index.rerank_pairs import TrainingPair, read_pairs
@@ -145,6 +145,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    precision = training_precision(device)
     random.seed(seed)
     torch.manual_seed(seed)
     init = base or Path(resolve_model_path(DEFAULT_MODEL))
@@ -231,8 +232,9 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
         model.train()
         for group in optimizer.param_groups:
             group["lr"] = group["base_lr"] * min(1.0, (step + 1) / warmup)
-        loss = _step_loss(model, tokenizer, batch, train_set, rng, negatives, query_tokens, max_length, shown,
-                          device, loss_fn)
+        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss = _step_loss(model, tokenizer, batch, train_set, rng, negatives, query_tokens, max_length, shown,
+                              device, loss_fn)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -281,6 +283,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
     card: dict[str, Any] = {
         "format": 1, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "base_model": str(base) if base else DEFAULT_MODEL, "device": device, "torch": torch.__version__,
+        "precision": f"{precision} autocast, fp32 weights" if precision == "bf16" else "fp32",
         "train_pairs": len(train_set), "valid_pairs": len(valid_set), "valid_queries_scored": len(groups),
         "candidates": candidates, "pairs_by_kind": _kinds(train_set), "valid_by_kind": _kinds(valid_set),
         "valid_mrr10_before": round(mrr_before, 4), "valid_mrr10_after": round(best, 4),
@@ -295,6 +298,17 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
     }
     return _finish(finished, out_dir, work, card, TrainReport(
         out_dir, card, step, seconds, pairs_per_s, mrr_before, best, stopped, resumed, history))
+
+
+def training_precision(device: str) -> str:
+    """``bf16`` (autocast over fp32 weights) where the hardware multiplies bfloat16 natively: a CPU with
+    AVX512-BF16/AMX (the embedder's test, measured 1.6x the pairs/s of fp32 on 2 cores) or a GPU that supports
+    it; else ``fp32``. Validation and the exported model stay fp32."""
+    if device == "cuda":
+        import torch
+
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return pick_precision("auto", device)
 
 
 def _param_groups(model: Any, lr: float, head_lr: float, train_layers: int | None) -> list[dict[str, Any]]:
@@ -392,7 +406,8 @@ def card_markdown(card: dict[str, Any]) -> str:
     mining = card.get("mining") or {}
     lines = [
         "# SpecPilot code reranker", "",
-        f"- Trained {card['date']} on {card['device']} (torch {card['torch']}) in {card['seconds']} s; "
+        f"- Trained {card['date']} on {card['device']} ({card.get('precision', 'fp32')}, torch {card['torch']}) in "
+        f"{card['seconds']} s; "
         f"stopped: {card['stopped']}.",
         f"- Base model: {card['base_model']}.",
         f"- Data: {card['train_pairs']} training pairs ({kinds}), {card['valid_pairs']} validation pairs kept "
