@@ -2,26 +2,33 @@
 
 Usage::
 
-    python bench/rerank_speed.py MODEL_FOLDER VALID_JSONL [--runs 40] [--doc-tokens 72 48]
+    python bench/rerank_speed.py [MODEL_FOLDER] [VALID_JSONL] [--runs 100] [--doc-tokens 72 48] [--write]
 
 For each backend: validation MRR@10 on the trainer's validation groups (the positive among its own hard
 negatives and other queries' positives, 20 candidates), and the wall time of ``Reranker.scores`` for one
 query and 20 candidates (raw code: ``document_text`` included), p50 and p95 over ``--runs`` queries.
-``--doc-tokens`` also tries shorter code windows than the model was trained with. Prints JSON.
+``--doc-tokens`` also tries shorter code windows than the model was trained with. Prints JSON; ``--write``
+rewrites the ``rerank_speed`` section of bench/RESULTS.md (with the model card's training figures). Defaults: the
+base model and the base training's validation pairs in the user cache.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from specpilot.index.rerank_pairs import read_pairs
-from specpilot.index.rerank_train import mrr_at_10, validation_groups
-from specpilot.index.reranker import Reranker, query_text
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import machine_info, write_section  # noqa: E402
+
+from specpilot.index.rerank_jobs import data_dir  # noqa: E402
+from specpilot.index.rerank_pairs import read_pairs  # noqa: E402
+from specpilot.index.rerank_train import mrr_at_10, validation_groups  # noqa: E402
+from specpilot.index.reranker import Reranker, base_model_dir, query_text, read_card  # noqa: E402
 
 
 def measure(reranker: Reranker, pairs: list, runs: int, candidates: int) -> dict[str, float]:
@@ -43,12 +50,15 @@ def measure(reranker: Reranker, pairs: list, runs: int, candidates: int) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("model", type=Path)
-    parser.add_argument("valid", type=Path)
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("model", type=Path, nargs="?", default=None)
+    parser.add_argument("valid", type=Path, nargs="?", default=None)
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--write", action="store_true")
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--doc-tokens", type=int, nargs="*", default=[])
     args = parser.parse_args()
+    args.model = args.model or base_model_dir()
+    args.valid = args.valid or data_dir("base") / "valid.jsonl"
     pairs = list(read_pairs(args.valid))
     results = {}
     for name, fast in (("torch-fp32", False), ("onnx-int8", True)):
@@ -63,6 +73,41 @@ def main() -> None:
             results[f"{name} doc_tokens={tokens}"] = measure(reranker, pairs, args.runs, args.candidates)
             print(json.dumps({f"{name} doc_tokens={tokens}": results[f"{name} doc_tokens={tokens}"]}), flush=True)
     print(json.dumps(results, indent=2))
+    if args.write:
+        print(write_section("rerank_speed", section(read_card(args.model), results, args.candidates, args.runs)))
+
+
+def section(card: dict, results: dict[str, dict], candidates: int, runs: int) -> str:
+    rows = ["| Backend | code tokens | validation MRR@10 | p50 ms | p95 ms |", "|---|---|---|---|---|"]
+    for name, row in results.items():
+        backend, _, tokens = name.partition(" doc_tokens=")
+        if "skipped" in row:
+            rows.append(f"| {backend} | – | – | {row['skipped']} | |")
+        else:
+            rows.append(f"| {backend} | {tokens} | {row['valid_mrr10']:.4f} | {row['p50_ms']:.1f} | "
+                        f"{row['p95_ms']:.1f} |")
+    fast = card.get("fast", {})
+    return f"""## Code reranker: base training and latency (bench/rerank_speed.py)
+
+Written by `python bench/rerank_speed.py --write`. Machine: {machine_info()}.
+
+**Base training** (`specpilot train reranker --base-only`, {card['date']}, {card['device']},
+{card.get('precision', 'fp32')}): {card['seconds']:.0f} s in all (goal <= 1,200 s on this CPU), stopped:
+{card['stopped']}; {card['train_pairs']} training pairs mined ({', '.join(f'{k} {v}' for k, v in
+sorted(card['pairs_by_kind'].items()))}), {card['pairs_seen']} seen at {card['pairs_per_s']} pairs/s;
+{card['valid_pairs']} validation pairs from packages kept apart. Validation MRR@10
+({card['valid_queries_scored']} queries, {card['candidates']} candidates): {card['valid_mrr10_before']:.4f} before
+training (the packaged embedding model with a new head), {card['valid_mrr10_after']:.4f} after. History (step,
+MRR@10): {card['history']}. The int8 ONNX fast path: {'kept' if fast.get('ok') else 'not kept'} (validation
+MRR@10 {fast.get('valid_mrr10')} against fp32 {fast.get('fp32_valid_mrr10')}; kept when within 0.005).
+
+**Latency**: `Reranker.scores` for one query and {candidates} candidates of raw code (the token cut included),
+over {runs} queries after two warm-up calls; goal on this CPU p95 <= 150 ms. The validation MRR@10 here is over
+100 validation queries (more than training checks), so it differs slightly from the card's. GPU: no GPU was lent
+to this task, so the GPU goal (p95 <= 20 ms) is not measured.
+
+{chr(10).join(rows)}
+"""
 
 
 if __name__ == "__main__":

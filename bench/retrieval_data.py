@@ -146,12 +146,13 @@ def is_built(workdir: Path, packages: tuple[str, ...] = PACKAGES) -> bool:
     return marker.is_file() and marker.read_text(encoding="utf-8") == ",".join(packages)
 
 
-def build(workdir: Path, packages: tuple[str, ...] = PACKAGES, *, force: bool = False
-          ) -> tuple[Path, list[dict[str, str]]]:
+def build(workdir: Path, packages: tuple[str, ...] = PACKAGES, *, force: bool = False,
+          root: Path | None = None) -> tuple[Path, list[dict[str, str]]]:
     """Write ``workdir/ws`` (docstring-free copies) and ``workdir/queries.jsonl``.
 
-    Returns the workspace root and the queries. An existing complete build is
-    reused unless ``force``.
+    ``root`` holds the packages (default: this Python's standard library; another project's source folder for
+    the held-out repositories of bench/rerank_quality.py). Returns the workspace root and the queries. An
+    existing complete build is reused unless ``force``.
     """
     workdir = Path(workdir)
     ws = workdir / "ws"
@@ -160,7 +161,7 @@ def build(workdir: Path, packages: tuple[str, ...] = PACKAGES, *, force: bool = 
     (workdir / DONE_MARKER).unlink(missing_ok=True)
     if ws.exists():
         shutil.rmtree(ws)
-    root = stdlib_root()
+    root = root or stdlib_root()
     queries: list[dict[str, str]] = []
     for package in packages:
         package_dir = root / package

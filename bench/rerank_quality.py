@@ -1,0 +1,229 @@
+"""The code reranker's retrieval quality beside hybrid search: the standard-library set and held-out repositories.
+
+Usage::
+
+    python bench/rerank_quality.py [--model DIR] [--sets stdlib,flask,werkzeug,tornado] [--sealed]
+                                   [--limit N] [--write]
+
+For each query set (docstring -> function, docstrings stripped from the code, as bench/retrieval.py builds it)
+the engine's hybrid search returns its best ``rerank.topN`` (30) chunks once; the reranker scores them; hybrid
+and rerank are scored on the same candidates (MRR@10, R@1, R@10), with the reranker's wall time per query.
+
+- ``stdlib``: the public retrieval benchmark's packages, which base training leaves out (index/rerank_mining.py).
+- ``flask``, ``werkzeug``, ``tornado``: real projects that are in neither the standard library nor SpecPilot's
+  environment, so no training pair came from them; each is reported on its own.
+- ``--sealed``: ``black``, the held-out set no tuning decision looked at, run once at the end and
+  reported separately.
+
+Repositories are read from the tool library's mirrors (``--mirrors``), at the commit recorded in the table.
+``--write`` rewrites the ``rerank_quality`` section of bench/RESULTS.md (only with every set and no ``--limit``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("LANCEDB_LOG", "error")
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import retrieval_data  # noqa: E402
+from metrics import Metrics, evaluate  # noqa: E402
+from results import machine_info, write_section  # noqa: E402
+from retrieval import DEFAULT_WORKDIR, function_keys, log, open_index, update_index  # noqa: E402
+
+from specpilot.index.reranker import Reranker, base_model_dir, read_card  # noqa: E402
+
+K = 10
+TOP_N = 30
+WORKDIR = BENCH / ".work" / "rerank_quality"
+MIRRORS = Path("/work/.mirror")
+# name -> (GitHub repository, folder holding the package, package)
+REPOS = {"flask": ("pallets/flask", "src", "flask"),
+         "werkzeug": ("pallets/werkzeug", "src", "werkzeug"),
+         "tornado": ("tornadoweb/tornado", "", "tornado")}
+SEALED = {"black": ("psf/black", "src", "black")}
+MIX_WEIGHTS = (0.5, 0.7, 0.85)
+GOAL_GAIN = 0.08
+
+
+@dataclass
+class SetResult:
+    name: str
+    source: str
+    queries: int
+    metrics: dict[str, Metrics] = field(default_factory=dict)
+    rerank_ms: list[float] = field(default_factory=list)
+
+
+def extract(name: str, repo: str, folder: str, package: str, mirrors: Path) -> tuple[Path, str]:
+    """The repository's package at its mirrored HEAD, unpacked under the work folder; (root, commit)."""
+    git_dir = mirrors / repo.replace("/", "+") / "repo"
+    commit = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    root = WORKDIR / "src" / f"{name}-{commit[:8]}"
+    if not (root / package).is_dir():
+        path = f"{folder}/{package}" if folder else package
+        archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit, path],
+                                 check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(root / "raw", filter="data")
+        (root / "raw" / path).rename(root / package)
+    return root, commit
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    span = float(values.max() - values.min()) if len(values) else 0.0
+    return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+
+
+def run_set(name: str, root: Path | None, packages: tuple[str, ...], source: str, reranker: Reranker,
+            limit: int | None) -> SetResult:
+    workdir = DEFAULT_WORKDIR if name == "stdlib" else WORKDIR / name  # stdlib: bench/retrieval.py's index
+    ws, queries = retrieval_data.build(workdir, packages, root=root)
+    if limit is not None and limit < len(queries):
+        queries = random.Random(13).sample(queries, limit)
+    log(f"{name}: {len(queries)} queries over {ws}")
+    index = open_index(ws, workdir)
+    rankings: dict[str, list[list[tuple[str, str]]]] = {"hybrid": [], "rerank": [],
+                                                        **{f"mix {w}": [] for w in MIX_WEIGHTS}}
+    result = SetResult(name, source, len(queries))
+    try:
+        update_index(index)
+        index.search("warm up the index", k=K, mode="hybrid")
+        reranker.scores("warm up", ["def f():\n    pass"])
+        for n, query in enumerate(queries, start=1):
+            hits = index.search(query["query"], k=TOP_N, mode="hybrid")
+            rankings["hybrid"].append(function_keys(hits)[:K])
+            rows = index.store.rows_by_id([h.id for h in hits])
+            codes = [rows[h.id]["text"] if h.id in rows else h.snippet for h in hits]
+            started = time.perf_counter()
+            scores = reranker.scores(query["query"], codes) if hits else np.zeros(0)
+            result.rerank_ms.append(1000 * (time.perf_counter() - started))
+            rankings["rerank"].append(function_keys([hits[i] for i in np.argsort(-scores, kind="stable")])[:K])
+            fused = np.array([h.score for h in hits], dtype=np.float64)
+            for w in MIX_WEIGHTS:
+                mixed = w * minmax(scores.astype(np.float64)) + (1 - w) * minmax(fused)
+                rankings[f"mix {w}"].append(function_keys([hits[i] for i in np.argsort(-mixed, kind="stable")])[:K])
+            if n % 200 == 0:
+                log(f"{name}: {n}/{len(queries)}")
+    finally:
+        index.close()
+    targets = [(q["path"], q["qualified_name"]) for q in queries]
+    result.metrics = {label: evaluate(r, targets, K) for label, r in rankings.items()}
+    return result
+
+
+def p95(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def table(results: Sequence[SetResult]) -> str:
+    rows = ["| Set | queries | method | MRR@10 | R@1 | R@10 | vs hybrid MRR@10 | rerank ms p50 / p95 |",
+            "|---|---|---|---|---|---|---|---|"]
+    for res in results:
+        base = res.metrics["hybrid"].mrr10
+        timing = f"{statistics.median(res.rerank_ms):.0f} / {p95(res.rerank_ms):.0f}"
+        for label, m in res.metrics.items():
+            gain = "" if label == "hybrid" else f"{m.mrr10 - base:+.3f}"
+            rows.append(f"| {res.name} | {res.queries} | {label} | {m.mrr10:.3f} | {m.recall1:.3f} | "
+                        f"{m.recall10:.3f} | {gain} | {timing if label == 'rerank' else ''} |")
+    return "\n".join(rows)
+
+
+def verdict(res: SetResult) -> str:
+    hybrid, rerank = res.metrics["hybrid"], res.metrics["rerank"]
+    gain = rerank.mrr10 - hybrid.mrr10
+    met = gain >= GOAL_GAIN and rerank.recall1 >= hybrid.recall1
+    return (f"{res.name}: MRR@10 {hybrid.mrr10:.3f} -> {rerank.mrr10:.3f} ({gain:+.3f}), R@1 {hybrid.recall1:.3f} "
+            f"-> {rerank.recall1:.3f}: {'met' if met else 'not met'}")
+
+
+def section(results: Sequence[SetResult], sealed: Sequence[SetResult], card: dict, model: Path) -> str:
+    sources = "; ".join(f"{r.name}: {r.source}" for r in [*results, *sealed])
+    return f"""## Code reranker quality (bench/rerank_quality.py)
+
+Written by `python bench/rerank_quality.py --sealed --write`. Each set is docstring -> function with the
+docstrings stripped from the code (as bench/retrieval.py builds it). Hybrid search returns its best {TOP_N} chunks
+once per query; the reranker reorders those same candidates, so the rows differ only in the order. "mix w" rows
+put `w` on the reranker's min-max-scaled score and `1 - w` on hybrid's, for context.
+
+- Machine: {machine_info()}.
+- Model: `{model}` ({card.get('date')}; {card.get('train_pairs')} training pairs, validation MRR@10
+  {card.get('valid_mrr10_before')} -> {card.get('valid_mrr10_after')}; backend of this run: int8 ONNX where the
+  card keeps it, else torch).
+- Training data: the standard library and SpecPilot's environment, less the benchmark's packages. None of the
+  repositories is in either. Sources: {sources}.
+- Rerank time: `Reranker.scores` for one query and its {TOP_N} candidates (the code cut included).
+
+{table(results)}
+
+**Goal: MRR@10 >= hybrid + {GOAL_GAIN:.2f} and R@1 never below hybrid**
+{chr(10).join('- ' + verdict(r) for r in results)}
+
+### Sealed held-out set (looked at once, after every decision)
+
+{table(sealed) if sealed else 'Not run (`--sealed`).'}
+{chr(10).join('- ' + verdict(r) for r in sealed)}
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: the base model)")
+    parser.add_argument("--sets", default=",".join(["stdlib", *REPOS]))
+    parser.add_argument("--sealed", action="store_true", help="also run the sealed held-out set")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--mirrors", type=Path, default=MIRRORS)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    model = args.model or base_model_dir()
+    reranker = Reranker.load(model, args.device)
+    log(f"reranker {model} on {reranker.backend}")
+    results, sealed = [], []
+    names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    for name in names:
+        if name == "stdlib":
+            results.append(run_set(name, None, retrieval_data.PACKAGES, f"Python {sys.version.split()[0]} "
+                                   f"({' '.join(retrieval_data.PACKAGES)})", reranker, args.limit))
+        else:
+            repo, folder, package = REPOS[name]
+            root, commit = extract(name, repo, folder, package, args.mirrors)
+            results.append(run_set(name, root, (package,), f"{repo}@{commit[:8]}", reranker, args.limit))
+    if args.sealed:
+        for name, (repo, folder, package) in SEALED.items():
+            root, commit = extract(name, repo, folder, package, args.mirrors)
+            sealed.append(run_set(name, root, (package,), f"{repo}@{commit[:8]}", reranker, args.limit))
+    print(table(results + sealed))
+    for res in results + sealed:
+        print(verdict(res))
+    if args.json:
+        args.json.write_text(json.dumps({r.name: {k: m.to_json() for k, m in r.metrics.items()}
+                                         for r in results + sealed}, indent=2), encoding="utf-8")
+    if args.write:
+        if args.limit is not None or set(names) != {"stdlib", *REPOS} or not sealed:
+            log("not writing RESULTS.md: --write needs every set, --sealed and no --limit")
+        else:
+            log(f"wrote {write_section('rerank_quality', section(results, sealed, read_card(model), model))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
