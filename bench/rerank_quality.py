@@ -46,6 +46,7 @@ from metrics import Metrics, evaluate  # noqa: E402
 from results import machine_info, write_section  # noqa: E402
 from retrieval import DEFAULT_WORKDIR, function_keys, log, open_index, update_index  # noqa: E402
 
+from specpilot.index.rerank_search import candidate_texts  # noqa: E402
 from specpilot.index.reranker import Reranker, base_model_dir, read_card  # noqa: E402
 
 K = 10
@@ -109,8 +110,7 @@ def run_set(name: str, root: Path | None, packages: tuple[str, ...], source: str
         for n, query in enumerate(queries, start=1):
             hits = index.search(query["query"], k=TOP_N, mode="hybrid")
             rankings["hybrid"].append(function_keys(hits)[:K])
-            rows = index.store.rows_by_id([h.id for h in hits])
-            codes = [rows[h.id]["text"] if h.id in rows else h.snippet for h in hits]
+            codes = candidate_texts(index.store.rows_by_id, hits)  # what the engine's rerank reads
             started = time.perf_counter()
             scores = reranker.scores(query["query"], codes) if hits else np.zeros(0)
             result.rerank_ms.append(1000 * (time.perf_counter() - started))

@@ -50,6 +50,7 @@ from specpilot.core.errors import SpecPilotError
 from specpilot.index.embedder import Embedder
 from specpilot.index.rerank_pairs import TrainingPair, write_pairs
 from specpilot.index.rerank_sources import HELD_OUT, Candidate, group_of, module_candidates, source_files
+from specpilot.index.reranker import without_context
 
 DEFAULT_LIMIT = 12_000
 SHARES = {"docstring": 0.5, "comment": 0.25, "identifier": 0.25}
@@ -159,10 +160,10 @@ def clean(pool: Sequence[Candidate]) -> list[Candidate]:
     """The same code in two places keeps its first owner; a query text (any kind, case ignored) that belongs
     to more than one positive is dropped; identical (query, positive) pairs are kept once."""
     owner_of: dict[str, str] = {}
-    owned = [c for c in pool if owner_of.setdefault(c.positive, c.owner) == c.owner]
+    owned = [c for c in pool if owner_of.setdefault(without_context(c.positive), c.owner) == c.owner]
     positives_of: dict[str, set[str]] = defaultdict(set)
     for c in owned:
-        positives_of[c.query.lower()].add(c.positive)
+        positives_of[c.query.lower()].add(without_context(c.positive))
     seen: set[tuple[str, str]] = set()
     kept: list[Candidate] = []
     for c in owned:
@@ -347,7 +348,7 @@ def hard_negatives(chosen: Sequence[Candidate], valid: set[str], count: int, emb
     report.seconds["bi-encoder"] = round(time.perf_counter() - started, 1)
     # Code that holds the positive (an enclosing comment block), or that the positive holds, or that quotes
     # the query (the comment itself) is no negative: compared as lower-case words, without '#'.
-    words = [" ".join(text.replace("#", " ").split()).lower() for text in positives]
+    words = [" ".join(without_context(text).replace("#", " ").split()).lower() for text in positives]
     used: Counter[str] = Counter()
     pairs: list[TrainingPair] = []
     for c, owner, first, second in zip(chosen, owners, hybrid, bi):

@@ -136,8 +136,7 @@ def rerank_hits(slot: RerankerSlot, texts: Callable[[list[str]], dict[str, dict[
     if interactive and budget and expected > budget:
         say(f"reranking skipped: about {expected:.0f} ms expected, over rerank.budgetMs ({budget} ms)")
         return None
-    rows = texts([hit.id for hit in hits])
-    codes = [rows[hit.id]["text"] if hit.id in rows else hit.snippet for hit in hits]  # the reranker cuts them
+    codes = candidate_texts(texts, hits)
     started = time.perf_counter()
     try:
         scores = model.scores(query, codes)
@@ -147,6 +146,16 @@ def rerank_hits(slot: RerankerSlot, texts: Callable[[list[str]], dict[str, dict[
     slot.measured(len(hits), time.perf_counter() - started)
     order = sorted(range(len(hits)), key=lambda i: (-float(scores[i]), i))
     return [replace(hits[i], score=round(float(scores[i]), 6), source="rerank") for i in order[:k]]
+
+
+def candidate_texts(texts: Callable[[list[str]], dict[str, dict[str, Any]]], hits: list[SearchHit]) -> list[str]:
+    """What the reranker reads of each hit: where it is (its file and qualified name) and its chunk's full text
+    (the reranker cuts it)."""
+    from specpilot.index.reranker import with_context
+
+    rows = texts([hit.id for hit in hits])
+    return [with_context(hit.path, hit.qualified_name or hit.name, rows[hit.id]["text"] if hit.id in rows
+                         else hit.snippet) for hit in hits]
 
 
 def _stamp(folder: Path | None) -> tuple[str, int] | None:

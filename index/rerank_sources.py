@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from specpilot.index.reranker import with_context
+
 # Must match bench/retrieval_data.py PACKAGES (tests/unit/index/test_rerank_sources.py checks it): the
 # benchmark's packages never reach training, so its figures measure code the reranker has not seen.
 HELD_OUT = ("email", "logging", "asyncio", "json", "http", "urllib", "importlib", "concurrent")
@@ -268,8 +270,16 @@ def _comment_query(text: str) -> str | None:
     return _usable_query(words)
 
 
+def _enclosing(functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]], line: int) -> str:
+    """The qualified name of the innermost function holding ``line`` ("" at module level)."""
+    holding = [(f.lineno, name) for name, f in functions if f.lineno <= line <= (f.end_lineno or f.lineno)]
+    return max(holding)[1] if holding else ""
+
+
 def _comment_pairs(lines: list[str], tree: ast.Module, source: str, group: str) -> Iterator[Candidate]:
     statements = _statement_lists(tree)
+    functions = list(_functions(tree))
+    path = source.split("/", 1)[-1]
     for last, indent, text in _comment_blocks(lines, tree):
         query = _comment_query(text)
         if query is None:
@@ -296,7 +306,8 @@ def _comment_pairs(lines: list[str], tree: ast.Module, source: str, group: str) 
             continue
         positive = code_text(lines, block, MAX_BLOCK_LINES)
         if positive:
-            yield Candidate("comment", query, positive, source, group, f"{source}:{following}")
+            yield Candidate("comment", query, with_context(path, _enclosing(functions, following), positive), source,
+                            group, f"{source}:{following}")
 
 
 def module_candidates(text: str, source: str, group: str) -> list[Candidate]:
@@ -304,6 +315,7 @@ def module_candidates(text: str, source: str, group: str) -> list[Candidate]:
     parse."""
     tree = _parse(text)
     lines = text.splitlines()
+    path = source.split("/", 1)[-1]  # the file within its root, as a workspace's search hit names it
     found: list[Candidate] = []
     for qualified_name, function in _functions(tree):
         if _trivial(function) or (function.end_lineno or 0) - _start_line(function) + 1 > MAX_FUNCTION_LINES:
@@ -311,6 +323,7 @@ def module_candidates(text: str, source: str, group: str) -> list[Candidate]:
         positive = code_text(lines, [function])
         if not positive:
             continue
+        positive = with_context(path, qualified_name, positive)
         owner = f"{source}:{qualified_name}"
         doc = ast.get_docstring(function, clean=True)
         query = _usable_query(first_sentence(doc)) if doc else None

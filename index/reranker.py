@@ -10,7 +10,8 @@ card is one a run never finished. The card lists each file's size; a file that i
 is reported as a damaged model, never as a raw exception.
 
 How a chunk is shown to the model is one function, :func:`document_text`, used by training and inference alike:
-the signature first, then the start of the body, cut to a token budget. On the CPU a model is run by ONNX
+where the code is (:func:`with_context`: its file and qualified name, as hybrid search's embedding text has it),
+the signature, then the start of the body, cut to a token budget. On the CPU a model is run by ONNX
 Runtime with int8 weights when training checked that this keeps validation MRR@10 within 0.005 of fp32 (the
 card says so); otherwise, and on a GPU, by torch. torch and onnxruntime are imported only when a model loads.
 """
@@ -42,6 +43,8 @@ TOKENIZER_FILE = "tokenizer.json"
 REQUIRED = ("config.json", TOKENIZER_FILE)
 QUERY_TOKENS = 24  # a query is cut to this many word pieces
 DOC_TOKENS = 72  # a chunk's signature and body start, in word pieces
+CONTEXT_PREFIX = "#> "  # the first line of a chunk's text when it says where the code is (with_context)
+CONTEXT_TOKENS = 16  # at most this many of DOC_TOKENS for that line
 BATCH = 16  # pairs per forward pass
 RETRAIN_HINT = "train one with `specpilot train reranker`"
 _SIGNATURE = re.compile(r"^\s*(async\s+def|def|class)\s+\w")
@@ -166,10 +169,29 @@ def _signature_end(lines: list[str], start: int) -> int:
     return start
 
 
+def with_context(path: str, qualified_name: str, code: str) -> str:
+    """``code`` with a first line saying where it is (its file and qualified name, e.g. ``#> http/server.py
+    HTTPServer.server_bind``): methods of the same name are told apart by their class and module, as hybrid
+    search's embedding text tells them apart. Mined pairs and searched chunks both carry it."""
+    return f"{CONTEXT_PREFIX}{' '.join(f'{path} {qualified_name}'.split())}\n{code}"
+
+
+def without_context(text: str) -> str:
+    """The code of a :func:`with_context` text (any other text as it is)."""
+    return text.partition("\n")[2] if text.startswith(CONTEXT_PREFIX) else text
+
+
 def document_text(code: str, *, max_tokens: int = DOC_TOKENS) -> str:
-    """How a code chunk is shown to the cross-encoder: blank lines dropped, the signature (with up to two
-    decorators) first, kept whole up to two thirds of the budget, then the body's first lines until
-    ``max_tokens`` word pieces are used; the last line that does not fit is cut by tokens."""
+    """How a code chunk is shown to the cross-encoder: its context line (:func:`with_context`, cut to
+    ``CONTEXT_TOKENS``) when it has one, blank lines dropped, the signature (with up to two decorators) first,
+    kept whole up to two thirds of the budget, then the body's first lines until ``max_tokens`` word pieces are
+    used; the last line that does not fit is cut by tokens."""
+    context = ""
+    if code.startswith(CONTEXT_PREFIX):
+        first, _, code = code.partition("\n")
+        context, used = _cut(first[len(CONTEXT_PREFIX):], min(CONTEXT_TOKENS, max(1, max_tokens // 4)))
+        rest = document_text(code, max_tokens=max(1, max_tokens - used))
+        return f"{context}\n{rest}" if rest else context
     lines = [line.rstrip() for line in textwrap.dedent(code.expandtabs(4)).splitlines() if line.strip()]
     start = next((i for i, line in enumerate(lines) if _SIGNATURE.match(line)), None)
     if start is None:

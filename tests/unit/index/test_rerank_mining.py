@@ -15,6 +15,7 @@ from specpilot.index.embedder import Embedder
 from specpilot.index.rerank_mining import NoPairsError, mine, split_groups
 from specpilot.index.rerank_pairs import TrainingPair, read_pairs
 from specpilot.index.rerank_sources import HELD_OUT, Candidate
+from specpilot.index.reranker import without_context
 
 TOPICS = {
     "alpha": ["cookie header", "query string", "form field", "mime type", "cache entry"],
@@ -72,7 +73,8 @@ def test_pairs_of_every_kind_negatives_and_whole_package_split(tree: Path, tmp_p
         assert pair.source.startswith("src/") and pair.group in TOPICS
         assert "json" not in pair.source and "logging" not in pair.source and "tests" not in pair.source
     docstring = next(p for p in pairs if p.kind == "docstring")
-    assert docstring.query.startswith("Read the ") and docstring.positive.startswith("def read_")
+    assert docstring.query.startswith("Read the ") and without_context(docstring.positive).startswith("def read_")
+    assert docstring.positive.startswith(f"#> {docstring.source.removeprefix('src/')} read_")
     # Whole packages on each side; negatives from the pair's own side, never the positive itself.
     assert not {p.group for p in train} & {p.group for p in valid}
     for side in (train, valid):
@@ -110,7 +112,7 @@ def drop_listener(listener):
 
 
 def _flat(text: str) -> str:
-    return " ".join(text.replace("#", " ").split()).lower()
+    return " ".join(without_context(text).replace("#", " ").split()).lower()
 
 
 def test_code_that_holds_the_positive_or_quotes_the_query_is_no_negative(tmp_path: Path,
@@ -121,7 +123,7 @@ def test_code_that_holds_the_positive_or_quotes_the_query_is_no_negative(tmp_pat
     report = mine(tmp_path / "out", roots={"src": tmp_path / "src"}, negatives=3, embedder=embedder)
     pairs = list(read_pairs(tmp_path / "out" / "train.jsonl")) + list(read_pairs(tmp_path / "out" / "valid.jsonl"))
     inner = next(p for p in pairs if p.query.startswith("Send the"))
-    assert inner.positive.startswith("for listener in LISTENERS:")
+    assert without_context(inner.positive).startswith("for listener in LISTENERS:")
     assert report.related_dropped > 0
     for pair in pairs:
         for negative in pair.negatives:

@@ -100,12 +100,15 @@ def test_docstring_and_identifier_pairs_strip_every_docstring() -> None:
     docstrings = {c.query: c for c in found if c.kind == "docstring"}
     assert list(docstrings) == ["Split a cookie header into its name and value pairs."]  # the stub is left out
     positive = docstrings["Split a cookie header into its name and value pairs."].positive
-    assert positive.startswith("@functools.lru_cache(maxsize=None)\ndef parse_cookie_header(header: str)")
+    # Where the code is comes first (as a searched chunk's file and qualified name), then the code.
+    assert positive.startswith("#> pkg/mod.py parse_cookie_header\n@functools.lru_cache(maxsize=None)\n"
+                               "def parse_cookie_header(header: str)")
     assert '"""' not in positive and "Nested go" not in positive
     assert "return part.strip()" in positive and positive.endswith('split(";"))')
     identifiers = {c.query: c.positive for c in found if c.kind == "identifier"}
     assert identifiers["parse cookie header"] == positive
-    assert identifiers["load config file"] == "def loadConfigFile(path):\n    return open(path).read()"
+    assert identifiers["load config file"] == "#> pkg/mod.py loadConfigFile\ndef loadConfigFile(path):\n" \
+                                              "    return open(path).read()"
     assert all(c.source == "src/pkg/mod.py" and c.group == "pkg" for c in found)
 
 
@@ -117,8 +120,9 @@ def test_signatures_and_doctests_are_no_queries() -> None:
 
 def test_comment_pairs_take_the_block_below_up_to_a_blank_line() -> None:
     comments = {c.query: c.positive for c in module_candidates(MODULE, "m.py", "m") if c.kind == "comment"}
-    assert comments == {"Sum the values that are positive numbers only":
-                        "for value in values:\n    if value > 0:\n        total += value\ncount = len(values)"}
+    assert comments == {"Sum the values that are positive numbers only":  # in function summarise
+                        "#> m.py summarise\nfor value in values:\n    if value > 0:\n        total += value\n"
+                        "count = len(values)"}
 
 
 def test_a_long_block_is_cut_and_a_docstring_alone_leaves_pass() -> None:
@@ -127,6 +131,6 @@ def test_a_long_block_is_cut_and_a_docstring_alone_leaves_pass() -> None:
            f'    def inner():\n        """Only a docstring."""\n    return inner\n'
     found = module_candidates(text, "m.py", "m")
     block = next(c.positive for c in found if c.kind == "comment")
-    assert block.splitlines() == [f"x{i} = {i}" for i in range(MAX_BLOCK_LINES)]
+    assert block.splitlines() == ["#> m.py outer", *(f"x{i} = {i}" for i in range(MAX_BLOCK_LINES))]
     wrap = next(c.positive for c in found if c.query == "wrap it up")
-    assert wrap == "def wrap_it_up():\n    def inner():\n        pass\n    return inner"
+    assert wrap == "#> m.py wrap_it_up\ndef wrap_it_up():\n    def inner():\n        pass\n    return inner"

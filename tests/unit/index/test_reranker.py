@@ -21,6 +21,8 @@ from specpilot.index.reranker import (
     models_dir,
     previous_dir,
     read_card,
+    with_context,
+    without_context,
     workspace_model_dir,
 )
 
@@ -60,6 +62,18 @@ def test_document_text_keeps_the_signature_and_cuts_by_tokens() -> None:
     assert 80 <= tokens <= 96
     assert document_text("def f(x):\n\n    return x\n") == "def f(x):\n    return x"
     assert document_text("x = 1\n" * 100, max_tokens=10).count("x = 1") <= 4  # no signature: the start
+
+
+def test_where_the_code_is_comes_first_within_the_same_budget() -> None:
+    text = with_context("http/server.py", "HTTPServer.server_bind", LONG)
+    assert without_context(text) == LONG and without_context(LONG) == LONG
+    shown = document_text(text, max_tokens=96)
+    assert shown.startswith("http/server.py HTTPServer.server_bind\n@cache\n@other(1)\ndef parse_headers(raw: bytes")
+    assert len(load_tokenizer().encode(shown, add_special_tokens=False).ids) <= 96 + 1  # the line break
+    # A path of many parts takes at most a quarter of the budget: the signature still shows.
+    deep = document_text(with_context("/".join(["folder"] * 40) + "/m.py", "f", "def f(x):\n    return x\n"),
+                         max_tokens=40)
+    assert deep.splitlines()[0].startswith("folder/folder") and deep.endswith("def f(x):\n    return x")
 
 
 def test_document_text_cuts_a_huge_signature_but_keeps_its_start() -> None:
