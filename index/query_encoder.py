@@ -25,21 +25,19 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from specpilot.core.config import Settings
 from specpilot.core.paths import user_cache_dir
 from specpilot.index.embedder import Embedder, EmbedderError, resolve_model_path
+from specpilot.index.onnx_export import OPSET, trace_to_onnx
 
 log = logging.getLogger("specpilot.index.query_encoder")
 
 ONNX_FILE = "model.onnx"
 CARD_FILE = "model.card.json"
-OPSET = 17
 MIN_AGREEMENT = 0.999  # lowest cosine to torch accepted at export
 EXPORT_LOCK_STALE_S = 900.0
 # Sentences the export is checked on (the tests and the benchmark check many more).
@@ -244,26 +242,8 @@ def export(model: str, *, force: bool = False) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     embedder = create_embedder(model, "cpu", max_seq_length=512, precision="fp32")  # the reference is fp32
     transformer = embedder._model[0].auto_model.eval()  # type: ignore[attr-defined]
-
-    class Wrapped(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = transformer
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    sample = torch.ones((1, 8), dtype=torch.int64)
     tmp = target / f"{ONNX_FILE}.{os.getpid()}.tmp"
-    axes = {0: "batch", 1: "sequence"}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the tracer's notes on shapes it treats as constants
-        torch.onnx.export(Wrapped(), (sample, sample, torch.zeros_like(sample)), str(tmp),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"],
-                          output_names=["last_hidden_state"], opset_version=OPSET, dynamo=False,
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                                        "last_hidden_state": axes})
+    trace_to_onnx(transformer, tmp, "last_hidden_state", per_token=True)
     weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
     card = {"source_model": model, "source_folder": str(folder),
             "weights_sha256": _sha256(weights[0]) if weights else "",

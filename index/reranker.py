@@ -321,11 +321,20 @@ def onnx_scorer(path: Path) -> Scorer:
 
 
 def load_cross_encoder(folder: Path, device: str, **kwargs: Any) -> Any:
-    """The sentence-transformers CrossEncoder in ``folder``, offline."""
+    """The sentence-transformers CrossEncoder in ``folder``, offline (without its note that an embedding model
+    becomes a cross-encoder: training starts from one on purpose)."""
+    import logging
+
     quiet_offline_hub()
     from sentence_transformers import CrossEncoder
 
-    return CrossEncoder(str(folder), device=device, local_files_only=True, **kwargs)
+    chatty = logging.getLogger("sentence_transformers")
+    level = chatty.level
+    chatty.setLevel(logging.ERROR)
+    try:
+        return CrossEncoder(str(folder), device=device, local_files_only=True, **kwargs)
+    finally:
+        chatty.setLevel(level)
 
 
 def torch_scorer(folder: Path, device: str) -> Scorer:
