@@ -46,7 +46,8 @@ from metrics import Metrics, evaluate  # noqa: E402
 from results import machine_info, write_section  # noqa: E402
 from retrieval import DEFAULT_WORKDIR, function_keys, log, open_index, update_index  # noqa: E402
 
-from specpilot.index.rerank_search import candidate_texts  # noqa: E402
+from specpilot.core.config import Settings  # noqa: E402
+from specpilot.index.rerank_search import blend, candidate_texts  # noqa: E402
 from specpilot.index.reranker import Reranker, base_model_dir, read_card  # noqa: E402
 
 K = 10
@@ -58,7 +59,7 @@ REPOS = {"flask": ("pallets/flask", "src", "flask"),
          "werkzeug": ("pallets/werkzeug", "src", "werkzeug"),
          "tornado": ("tornadoweb/tornado", "", "tornado")}
 SEALED = {"black": ("psf/black", "src", "black")}
-MIX_WEIGHTS = (0.5, 0.7, 0.85)
+WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 1.0)  # rerank.weight values compared (1.0: the reranker's order alone)
 GOAL_GAIN = 0.08
 
 
@@ -69,6 +70,7 @@ class SetResult:
     queries: int
     metrics: dict[str, Metrics] = field(default_factory=dict)
     rerank_ms: list[float] = field(default_factory=list)
+    halves: dict[str, dict[str, float]] = field(default_factory=dict)  # MRR@10 on even / odd queries
 
 
 def extract(name: str, repo: str, folder: str, package: str, mirrors: Path) -> tuple[Path, str]:
@@ -87,11 +89,6 @@ def extract(name: str, repo: str, folder: str, package: str, mirrors: Path) -> t
     return root, commit
 
 
-def minmax(values: np.ndarray) -> np.ndarray:
-    span = float(values.max() - values.min()) if len(values) else 0.0
-    return (values - values.min()) / span if span > 0 else np.zeros_like(values)
-
-
 def run_set(name: str, root: Path | None, packages: tuple[str, ...], source: str, reranker: Reranker,
             limit: int | None) -> SetResult:
     workdir = DEFAULT_WORKDIR if name == "stdlib" else WORKDIR / name  # stdlib: bench/retrieval.py's index
@@ -100,8 +97,10 @@ def run_set(name: str, root: Path | None, packages: tuple[str, ...], source: str
         queries = random.Random(13).sample(queries, limit)
     log(f"{name}: {len(queries)} queries over {ws}")
     index = open_index(ws, workdir)
-    rankings: dict[str, list[list[tuple[str, str]]]] = {"hybrid": [], "rerank": [],
-                                                        **{f"mix {w}": [] for w in MIX_WEIGHTS}}
+    default = Settings().rerank.weight
+    labels = {w: (f"rerank (weight {w:g}, the default)" if w == default else f"rerank, weight {w:g}")
+              for w in sorted({*WEIGHTS, default})}
+    rankings: dict[str, list[list[tuple[str, str]]]] = {"hybrid": [], **{label: [] for label in labels.values()}}
     result = SetResult(name, source, len(queries))
     try:
         update_index(index)
@@ -114,17 +113,18 @@ def run_set(name: str, root: Path | None, packages: tuple[str, ...], source: str
             started = time.perf_counter()
             scores = reranker.scores(query["query"], codes) if hits else np.zeros(0)
             result.rerank_ms.append(1000 * (time.perf_counter() - started))
-            rankings["rerank"].append(function_keys([hits[i] for i in np.argsort(-scores, kind="stable")])[:K])
-            fused = np.array([h.score for h in hits], dtype=np.float64)
-            for w in MIX_WEIGHTS:
-                mixed = w * minmax(scores.astype(np.float64)) + (1 - w) * minmax(fused)
-                rankings[f"mix {w}"].append(function_keys([hits[i] for i in np.argsort(-mixed, kind="stable")])[:K])
+            for w, label in labels.items():
+                final = blend(scores, [h.score for h in hits], w)
+                rankings[label].append(function_keys([hits[i] for i in np.argsort(-final, kind="stable")])[:K])
             if n % 200 == 0:
                 log(f"{name}: {n}/{len(queries)}")
     finally:
         index.close()
     targets = [(q["path"], q["qualified_name"]) for q in queries]
     result.metrics = {label: evaluate(r, targets, K) for label, r in rankings.items()}
+    for half, start in (("even", 0), ("odd", 1)):  # the weight is chosen on the stdlib set's even half
+        result.halves[half] = {label: evaluate(r[start::2], targets[start::2], K).mrr10
+                               for label, r in rankings.items()}
     return result
 
 
@@ -142,12 +142,21 @@ def table(results: Sequence[SetResult]) -> str:
         for label, m in res.metrics.items():
             gain = "" if label == "hybrid" else f"{m.mrr10 - base:+.3f}"
             rows.append(f"| {res.name} | {res.queries} | {label} | {m.mrr10:.3f} | {m.recall1:.3f} | "
-                        f"{m.recall10:.3f} | {gain} | {timing if label == 'rerank' else ''} |")
+                        f"{m.recall10:.3f} | {gain} | {timing if 'default' in label else ''} |")
     return "\n".join(rows)
 
 
+def default_label(res: SetResult) -> str:
+    return next(label for label in res.metrics if "default" in label)
+
+
+def halves(res: SetResult) -> str:
+    return "; ".join(f"{label}: even {res.halves['even'][label]:.3f}, odd {res.halves['odd'][label]:.3f}"
+                     for label in res.metrics)
+
+
 def verdict(res: SetResult) -> str:
-    hybrid, rerank = res.metrics["hybrid"], res.metrics["rerank"]
+    hybrid, rerank = res.metrics["hybrid"], res.metrics[default_label(res)]
     gain = rerank.mrr10 - hybrid.mrr10
     met = gain >= GOAL_GAIN and rerank.recall1 >= hybrid.recall1
     return (f"{res.name}: MRR@10 {hybrid.mrr10:.3f} -> {rerank.mrr10:.3f} ({gain:+.3f}), R@1 {hybrid.recall1:.3f} "
@@ -160,8 +169,10 @@ def section(results: Sequence[SetResult], sealed: Sequence[SetResult], card: dic
 
 Written by `python bench/rerank_quality.py --sealed --write`. Each set is docstring -> function with the
 docstrings stripped from the code (as bench/retrieval.py builds it). Hybrid search returns its best {TOP_N} chunks
-once per query; the reranker reorders those same candidates, so the rows differ only in the order. "mix w" rows
-put `w` on the reranker's min-max-scaled score and `1 - w` on hybrid's, for context.
+once per query; the reranker reorders those same candidates, so the rows differ only in the order. A "weight w"
+row orders by `w` times the reranker's score plus `1 - w` times hybrid's, each min-max scaled within the
+candidates (`rerank.weight`; 1: the reranker's order alone). The default weight was chosen on the even-numbered
+stdlib queries and checked on the odd ones: {halves(results[0]) if results and results[0].halves else ''}.
 
 - Machine: {machine_info()}.
 - Model: `{model}` ({card.get('date')}; {card.get('train_pairs')} training pairs, validation MRR@10
@@ -214,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(results + sealed))
     for res in results + sealed:
         print(verdict(res))
+        print(f"  MRR@10 by half: {halves(res)}")
     if args.json:
         args.json.write_text(json.dumps({r.name: {k: m.to_json() for k, m in r.metrics.items()}
                                          for r in results + sealed}, indent=2), encoding="utf-8")

@@ -10,12 +10,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from specpilot.core.config import Settings
 from specpilot.index.embedder import Embedder
 from specpilot.index.engine import WorkspaceIndex
-from specpilot.index.rerank_search import NO_MODEL
+from specpilot.index.rerank_search import NO_MODEL, blend
 from specpilot.index.rerank_train import train
 from specpilot.index.reranker import base_model_dir
 from tests.unit.index.test_rerank_train import TINY, write_data
@@ -102,3 +103,14 @@ def test_a_damaged_model_keeps_the_hybrid_order_with_a_hint(index: WorkspaceInde
     assert sum("damaged" in r.getMessage() for r in caplog.records) == 1  # said once in the log
     index.search(QUERY, k=5, mode="rerank")
     assert sum("damaged" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_the_weight_blends_the_rerankers_order_with_hybrids() -> None:
+    rerank = np.array([0.0, 9.0, 7.0, -2.0])  # the reranker likes the second candidate best, the third next
+    hybrid = [0.9, 0.5, 0.85, 0.1]  # hybrid's order: first, third, second, fourth
+    assert list(np.argsort(-blend(rerank, hybrid, 1.0), kind="stable")) == [1, 2, 0, 3]
+    assert list(np.argsort(-blend(rerank, hybrid, 0.0), kind="stable")) == [0, 2, 1, 3]
+    # Half and half: the third is good on both sides and wins; scores stay within 0-1.
+    half = blend(rerank, hybrid, 0.5)
+    assert int(np.argmax(half)) == 2 and half.min() >= 0.0 and half.max() <= 1.0
+    assert list(blend(np.array([1.0, 1.0]), [0.3, 0.3], 0.5)) == [0.0, 0.0]  # no spread: no preference
