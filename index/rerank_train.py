@@ -4,9 +4,10 @@
 this loop does what the sentence-transformers documentation recommends for (query, positive, hard negatives)
 data: a listwise softmax cross-entropy (the CrossEncoder ``MultipleNegativesRankingLoss``). Each query is scored
 against its positive, ``negatives`` hard negatives and another query's positive; the loss asks the positive to
-win. It optimises exactly what reranking needs (one right chunk among many look-alikes). Only the top
-``train_layers`` transformer layers and the new head are trained: on a 2-core CPU the backward pass through
-the whole model is most of the time, and the lower layers of MiniLM already read code tokens well.
+win. It optimises exactly what reranking needs (one right chunk among many look-alikes). The whole
+model is trained by default; ``train_layers`` trains only the top layers and the head, 1.4x faster on a 2-core
+CPU but worse: on the same 10,758 pairs, validation MRR@10 0.858 with the top 3 layers against 0.903 with all
+six, and stdlib-set MRR@10 (blended with hybrid) 0.556 against 0.563.
 
 The validation file is never trained on. Validation MRR@10 (the positive among its own negatives and other
 queries' positives, ``candidates`` in all) is measured before training, every ``eval_fraction`` of the time
@@ -127,7 +128,7 @@ def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | N
           valid_queries: int = 60, max_steps: int | None = None, eval_fraction: float = 0.15,
           patience: int = 2, checkpoint_seconds: float = 60.0, learning_rate: float | None = None,
           query_tokens: int = QUERY_TOKENS, doc_tokens: int = DOC_TOKENS, fast: bool = True,
-          train_layers: int | None = 3, data_note: str = "") -> TrainReport:
+          train_layers: int | None = None, data_note: str = "") -> TrainReport:
     """Train a reranker on ``train_pairs``, validate on ``valid_pairs``, put the model at ``out_dir``."""
     import torch
 
