@@ -191,4 +191,4 @@ def test_a_workspace_model_is_fine_tuned_from_the_base_model(trained: tuple[Path
     card = json.loads((target / CARD_FILE).read_text())
     assert card["base_model"] == str(base_model_dir()) and report.steps == 1
     assert find_model(tmp_path / "ws") == target and find_model(None) == base_model_dir()
-    assert Reranker.load(target, "cpu").backend == "torch"
+    assert Reranker.load(target, "cpu").backend.startswith("torch")  # no int8 file: torch (fp32 or bf16)
