@@ -276,10 +276,9 @@ def _enclosing(functions: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef
     return max(holding)[1] if holding else ""
 
 
-def _comment_pairs(lines: list[str], tree: ast.Module, source: str, group: str) -> Iterator[Candidate]:
+def _comment_pairs(lines: list[str], tree: ast.Module, source: str, group: str, path: str) -> Iterator[Candidate]:
     statements = _statement_lists(tree)
     functions = list(_functions(tree))
-    path = source.split("/", 1)[-1]
     for last, indent, text in _comment_blocks(lines, tree):
         query = _comment_query(text)
         if query is None:
@@ -332,5 +331,5 @@ def module_candidates(text: str, source: str, group: str) -> list[Candidate]:
         words = identifier_words(function.name)
         if len(words) >= 2 and not function.name.startswith(("test", "__")):
             found.append(Candidate("identifier", " ".join(words), positive, source, group, owner))
-    found.extend(_comment_pairs(lines, tree, source, group))
+    found.extend(_comment_pairs(lines, tree, source, group, path))
     return found

@@ -186,7 +186,6 @@ def document_text(code: str, *, max_tokens: int = DOC_TOKENS) -> str:
     ``CONTEXT_TOKENS``) when it has one, blank lines dropped, the signature (with up to two decorators) first,
     kept whole up to two thirds of the budget, then the body's first lines until ``max_tokens`` word pieces are
     used; the last line that does not fit is cut by tokens."""
-    context = ""
     if code.startswith(CONTEXT_PREFIX):
         first, _, code = code.partition("\n")
         context, used = _cut(first[len(CONTEXT_PREFIX):], min(CONTEXT_TOKENS, max(1, max_tokens // 4)))
@@ -258,7 +257,7 @@ class Reranker:
     def load(cls, folder: Path, device: str = "auto", *, fast: bool = True) -> Reranker:
         """Load the model in ``folder``; RerankerError when it is missing, unfinished or damaged. On the CPU
         the int8 ONNX file is used when ``fast`` and the card says it kept MRR; otherwise torch, in bfloat16 on a
-        CPU that multiplies it natively when ``fast`` (validation MRR@10 within 0.002 of fp32 at 2-3x the speed,
+        CPU that multiplies it natively when ``fast`` (the same validation MRR@10 as fp32 in about half the time,
         bench/rerank_speed.py), else fp32."""
         card = read_card(folder)
         device = pick_device(device)
