@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ def connect(path: Path, schema: str = "") -> sqlite3.Connection:
     """
     db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         if schema:
             db.executescript(schema)
@@ -24,6 +25,24 @@ def connect(path: Path, schema: str = "") -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def enable_wal(db: sqlite3.Connection) -> None:
+    """Put the file behind ``db`` in WAL mode (nothing to do when it is). SQLite refuses the switch at once, without
+    waiting, while another process writes to the file (two processes opening a new file together), so the switch is
+    tried again until the connection's busy timeout has passed; then the last "database is locked" is raised."""
+    deadline = time.monotonic() + db.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager

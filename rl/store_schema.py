@@ -33,6 +33,7 @@ from typing import Any
 
 from specpilot.core.errors import SpecPilotError
 from specpilot.core.paths import user_cache_dir
+from specpilot.index.sqlite import enable_wal
 from specpilot.rl.events import Context
 
 RESET_HINT = "`specpilot learn reset` starts afresh"
@@ -359,8 +360,7 @@ def prepare(db: sqlite3.Connection, path: Path) -> None:
                 raise StoreDamaged(f"the learning store {path} fails its integrity check ({'; '.join(problems)}); "
                                    f"it was left as it is, and {RESET_HINT}")
         if version < len(MIGRATIONS):
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode = WAL")
+            enable_wal(db)
             migrate(db)
 
 

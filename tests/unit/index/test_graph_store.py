@@ -1,3 +1,6 @@
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 from specpilot.index.graph_store import GraphStore
@@ -36,3 +39,30 @@ def test_replacing_and_deleting_a_file_drops_its_edges(tmp_path: Path) -> None:
     graph.delete_paths(["a.py"])
     assert graph.definitions("parse") == []
     assert graph.count() == 1
+
+
+def test_a_new_graph_file_waits_for_another_process_writing_to_it(tmp_path: Path) -> None:
+    # SQLite refuses the switch to WAL at once while another connection holds the write lock; the index opening
+    # the file (the CLI while the server creates it) waits for the lock instead of failing.
+    path = tmp_path / "g.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    opened: list[object] = []
+
+    def open_graph() -> None:
+        try:
+            graph = GraphStore(path)
+            graph.replace_files({"a.py": entries()[:3]})
+            opened.append(graph.count())
+        except Exception as exc:  # the assertion below shows it
+            opened.append(exc)
+
+    thread = threading.Thread(target=open_graph)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive(), opened
+    other.execute("COMMIT")
+    other.close()
+    thread.join(30)
+    assert opened == [3]
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -283,6 +284,45 @@ def test_connections_of_threads_that_ended_are_closed_and_a_closed_store_says_so
     store.close()
     with pytest.raises(FeedbackError, match="closed"):
         store.summary()
+
+
+def test_a_new_store_waits_for_another_process_writing_to_it_instead_of_failing(tmp_path: Path) -> None:
+    # SQLite refuses the switch to WAL at once, without waiting, while another connection holds the write lock:
+    # two windows opening a new store together made one of them fail with "busy".
+    path = tmp_path / "feedback.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    opened: list[object] = []
+
+    def open_store() -> None:
+        try:
+            with FeedbackStore(path, busy_timeout=10.0) as store:
+                decide(store, "after-wait")
+                opened.append(store.summary())
+        except Exception as exc:  # the assertion below shows it
+            opened.append(exc)
+
+    thread = threading.Thread(target=open_store)
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive(), opened  # still waiting for the lock, not failed
+    other.execute("COMMIT")
+    other.close()
+    thread.join(30)
+    assert len(opened) == 1 and isinstance(opened[0], list), opened
+    assert [s.pulls for s in opened[0]] == [1]
+
+
+def test_a_store_locked_past_the_busy_timeout_says_busy(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreBusy, match="busy"):
+            FeedbackStore(path, busy_timeout=0.3)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 def write_decisions(path: str, prefix: str, count: int) -> None:
