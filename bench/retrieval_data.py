@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import shutil
 import sysconfig
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+
+# The engine's own: the reranker's training data is made the same way (index/rerank_sources.py).
+from specpilot.index.rerank_sources import first_sentence, strip_docstrings
 
 PACKAGES = ("email", "logging", "asyncio", "json", "http", "urllib", "importlib", "concurrent")
 SKIPPED_DIRS = frozenset({"__pycache__", "test", "tests"})
@@ -25,8 +27,6 @@ DONE_MARKER = ".complete"  # written last, so a half-built cache is never reused
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-# A sentence ends at a '.' followed by whitespace or the end of the text.
-_SENTENCE_END = re.compile(r"\.(?=\s|$)")
 
 
 def stdlib_root() -> Path:
@@ -41,57 +41,7 @@ def source_files(package_dir: Path) -> Iterator[Path]:
             yield path
 
 
-# -- docstring removal -------------------------------------------------------------------------
-def _docstring_node(node: ast.AST) -> ast.Expr | None:
-    body = getattr(node, "body", None)
-    if not body:
-        return None
-    first = body[0]
-    if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)):
-        return first
-    return None
-
-
-def _char_col(line: str, byte_col: int) -> int:
-    """ast columns count UTF-8 bytes; string slicing needs characters."""
-    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
-
-
-def strip_docstrings(source: str) -> str:
-    """``source`` with each module/class/function docstring replaced by ``pass``.
-
-    The line count is unchanged (the docstring's extra lines become blank), so
-    every other statement keeps its line number. Raises SyntaxError when the
-    input does not parse.
-    """
-    tree = ast.parse(source)
-    nodes = [doc for node in ast.walk(tree)
-             if isinstance(node, (ast.Module, *_SCOPES)) and (doc := _docstring_node(node)) is not None]
-    lines = source.splitlines(keepends=True)
-    # Bottom-up, so earlier nodes' positions are still valid when we reach them.
-    for doc in sorted(nodes, key=lambda n: (n.lineno, n.col_offset), reverse=True):
-        first, last = doc.lineno - 1, (doc.end_lineno or doc.lineno) - 1
-        start = _char_col(lines[first], doc.col_offset)
-        end = _char_col(lines[last], doc.end_col_offset or 0)
-        rest = lines[last][end:]
-        newline = "\n" if rest.endswith("\n") else ""
-        rest = rest.rstrip("\r\n")
-        # Whatever followed the docstring (a comment, "; x = 1") stays on the `pass` line.
-        merged = lines[first][:start] + "pass" + rest + newline
-        lines[first:last + 1] = [merged] + ["\n"] * (last - first)
-    return "".join(lines)
-
-
 # -- queries -----------------------------------------------------------------------------------
-def first_sentence(docstring: str) -> str:
-    """The first paragraph's first sentence, whitespace-normalised."""
-    paragraph = re.split(r"\n\s*\n", docstring.strip(), maxsplit=1)[0]
-    match = _SENTENCE_END.search(paragraph)
-    sentence = paragraph[:match.end()] if match else paragraph
-    return " ".join(sentence.split())
-
-
 def function_docstrings(tree: ast.Module) -> Iterator[tuple[str, str]]:
     """(qualified name, docstring) for every documented function and method, nested ones too."""
 

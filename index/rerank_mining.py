@@ -16,17 +16,10 @@ index/rerank_sources.py), and writes ``train.jsonl``, ``valid.jsonl`` (index/rer
    are left.
 4. **Split**: whole packages (``group``) go to validation, in a seeded random order, until they hold
    :data:`VALID_SHARE` of the pairs; at least one package stays in training.
-5. **Hard negatives**, from the same split only, never the positive: every distinct positive is written as one
-   file of a temporary workspace and indexed by the engine's own :class:`WorkspaceIndex`;
-   (a) **hybrid**: what its hybrid search ranks highest for the query, other than the positive's file;
-   (b) **bi-encoder**: the packaged embedding model's nearest positives by cosine (the vectors the index
-   computed for each file's chunks, averaged, and the query's), keeping only those at least
-   :data:`BI_RELATIVE_MARGIN` (relatively) below the positive's own score, as sentence-transformers'
-   ``mine_hard_negatives`` does with ``relative_margin``. That function itself needs the ``datasets`` package,
-   which SpecPilot's environment does not have, so the same selection is done here with numpy.
-   The two kinds alternate in each pair's ``negatives``, hybrid first (one fills in where the other has too
-   few). A negative is always another pair's positive, as written; code that holds the positive (an enclosing
-   comment block), sits inside it, or quotes the query is dropped (``related_dropped``).
+5. **Hard negatives** (index/rerank_negatives.py): the engine's own hybrid top 30 for the query over the pair's
+   package, docstrings stripped, as a search in one project returns them (and the pair's function as the engine
+   cut it, when it is among them), and the packaged embedding model's nearest other positives. A negative
+   never holds the positive, sits inside it or quotes the query; it stays on the pair's side of the split.
 
 A tree with nothing to mine raises :class:`NoPairsError`, whose message says what was read and skipped.
 """
@@ -44,10 +37,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from specpilot.core.errors import SpecPilotError
 from specpilot.index.embedder import Embedder
+from specpilot.index.rerank_negatives import hard_negatives
 from specpilot.index.rerank_pairs import TrainingPair, write_pairs
 from specpilot.index.rerank_sources import HELD_OUT, Candidate, group_of, module_candidates, source_files
 from specpilot.index.reranker import without_context
@@ -59,10 +51,6 @@ POOL_FACTOR = 2
 GROUP_SHARE = 0.04
 MIN_GROUP_CAP = 50
 VALID_SHARE = 0.1
-HYBRID_K = 20
-BI_RANGE = 30
-BI_RELATIVE_MARGIN = 0.05
-WORKSPACE_FOLDER = "p"
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -84,6 +72,7 @@ class MiningReport:
     files_skipped: dict[str, int] = field(default_factory=dict)
     candidates: int = 0  # after cleaning, before selection
     negatives: dict[str, int] = field(default_factory=dict)  # hybrid | bi-encoder
+    positives_from_index: int = 0  # pairs whose positive is the engine's chunk of their function
     without_negatives: int = 0
     related_dropped: int = 0  # candidates that hold or quote the positive (or its query): not negatives
     seconds: dict[str, float] = field(default_factory=dict)
@@ -221,153 +210,6 @@ def split_groups(pairs: Sequence[Candidate], rng: random.Random, share: float = 
 
 
 # -- hard negatives -----------------------------------------------------------------------------
-class _MiningEmbedder(Embedder):
-    """The embedder the mining index runs on: query vectors come from the batch computed up front, and each
-    chunk vector the index computes is summed per file (the path that heads the text index/model.py's
-    ``embed_text`` builds), so the bi-encoder side reuses them instead of embedding every positive again."""
-
-    def __init__(self, inner: Embedder, queries: dict[str, np.ndarray], paths: set[str]) -> None:
-        self.inner = inner
-        self.name, self.dim, self.max_seq_length = inner.name, inner.dim, inner.max_seq_length
-        self.bulk_threads = inner.bulk_threads
-        self.queries = queries
-        self.paths = paths
-        self.sums: dict[str, np.ndarray] = {}
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return self._keep(texts, self.inner.embed(texts))
-
-    def embed_few(self, texts: list[str]) -> np.ndarray:
-        return self._keep(texts, self.inner.embed_few(texts))
-
-    def embed_query(self, text: str) -> np.ndarray:
-        known = self.queries.get(text)
-        return known if known is not None else self.inner.embed_query(text)
-
-    def prepare_for_queries(self) -> None:
-        self.inner.prepare_for_queries()
-
-    def _keep(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        for text, vector in zip(texts, vectors):
-            path = text.split(" ", 1)[0]
-            if path in self.paths:
-                self.sums[path] = self.sums[path] + vector if path in self.sums else np.array(vector)
-        return vectors
-
-
-def _positive_vectors(positives: Sequence[str], paths: Sequence[str], sums: Mapping[str, np.ndarray],
-                      embedder: Embedder) -> np.ndarray:
-    """One normalised vector per positive: its chunks' mean from the index, else embedded now."""
-    missing = [i for i, path in enumerate(paths) if path not in sums]
-    fresh = embedder.embed([positives[i] for i in missing]) if missing else np.zeros((0, embedder.dim))
-    matrix = np.zeros((len(positives), embedder.dim), dtype=np.float32)
-    for i, path in enumerate(paths):
-        if path in sums:
-            matrix[i] = sums[path]
-    matrix[missing] = fresh
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0)
-
-
-def _bi_encoder_negatives(queries: np.ndarray, owners: Sequence[int], matrix: np.ndarray,
-                          splits: Sequence[bool]) -> list[list[int]]:
-    """For each query, the positives nearest by cosine (within :data:`BI_RANGE`), from the owner's split, not
-    the owner, at least :data:`BI_RELATIVE_MARGIN` below the owner's own score."""
-    found: list[list[int]] = []
-    in_valid = np.array(splits, dtype=bool)
-    for start in range(0, len(owners), 512):
-        scores = queries[start:start + 512] @ matrix.T
-        for row, owner in zip(scores, owners[start:start + 512]):
-            own = float(row[owner])
-            ceiling = own - BI_RELATIVE_MARGIN * abs(own)
-            row = np.where(in_valid == splits[owner], row, -np.inf)
-            row[owner] = -np.inf
-            top = min(BI_RANGE, len(row))
-            nearest = np.argpartition(-row, top - 1)[:top]
-            nearest = nearest[np.argsort(-row[nearest])]
-            found.append([int(i) for i in nearest if np.isfinite(row[i]) and row[i] <= ceiling])
-    return found
-
-
-def _mix(first: Sequence[int], second: Sequence[int], count: int) -> list[tuple[int, str]]:
-    """Alternate the two lists (``first`` leads), no repeats, up to ``count``; each with where it came from."""
-    mixed: list[tuple[int, str]] = []
-    seen: set[int] = set()
-    for position in range(max(len(first), len(second))):
-        for source, items in (("hybrid", first), ("bi-encoder", second)):
-            if position < len(items) and items[position] not in seen and len(mixed) < count:
-                seen.add(items[position])
-                mixed.append((items[position], source))
-    return mixed
-
-
-def hard_negatives(chosen: Sequence[Candidate], valid: set[str], count: int, embedder: Embedder,
-                   workdir: Path, report: MiningReport, progress: ProgressFn | None = None) -> list[TrainingPair]:
-    """The pairs with up to ``count`` (>= 1) negatives each (see the module's docstring)."""
-    from specpilot.core.config import Settings
-    from specpilot.index.engine import WorkspaceIndex
-
-    positives = list(dict.fromkeys(c.positive for c in chosen))
-    number = {text: i for i, text in enumerate(positives)}
-    owners = [number[c.positive] for c in chosen]
-    in_valid = [False] * len(positives)
-    for c, owner in zip(chosen, owners):
-        in_valid[owner] = c.group in valid
-    paths = [f"{WORKSPACE_FOLDER}/{i:06d}.py" for i in range(len(positives))]
-    started = time.perf_counter()
-    query_vectors = embedder.embed([c.query for c in chosen])
-    report.seconds["embed queries"] = round(time.perf_counter() - started, 1)
-    started = time.perf_counter()
-    ws = workdir / "ws"
-    for path, text in zip(paths, positives):
-        (ws / path).parent.mkdir(parents=True, exist_ok=True)
-        (ws / path).write_text(text + "\n", encoding="utf-8")
-    recorder = _MiningEmbedder(embedder, dict(zip((c.query for c in chosen), query_vectors)), set(paths))
-    index = WorkspaceIndex(ws, Settings(), embedder=recorder)
-    hybrid: list[list[int]] = [[] for _ in chosen]
-    try:
-        update = index.update(lambda p: progress(f"index {p.stage}", p.done, p.total) if progress else None)
-        report.seconds["index"] = round(time.perf_counter() - started, 1)
-        report.seconds.update({f"index {stage}": round(s, 1) for stage, s in update.seconds.items()})
-        started = time.perf_counter()
-        file_of = {path: i for i, path in enumerate(paths)}
-        for n, (c, owner) in enumerate(zip(chosen, owners)):
-            for hit in index.search(c.query, k=HYBRID_K, mode="hybrid", graph_neighbours=False):
-                other = file_of.get(hit.path)
-                if other is not None and other != owner and in_valid[other] == in_valid[owner] \
-                        and other not in hybrid[n]:
-                    hybrid[n].append(other)
-            if progress and (n % 200 == 0 or n == len(chosen) - 1):
-                progress("search", n + 1, len(chosen))
-        report.seconds["hybrid search"] = round(time.perf_counter() - started, 1)
-    finally:
-        index.close()
-    started = time.perf_counter()
-    matrix = _positive_vectors(positives, paths, recorder.sums, embedder)
-    bi = _bi_encoder_negatives(query_vectors, owners, matrix, in_valid)
-    report.seconds["bi-encoder"] = round(time.perf_counter() - started, 1)
-    # Code that holds the positive (an enclosing comment block), or that the positive holds, or that quotes
-    # the query (the comment itself) is no negative: compared as lower-case words, without '#'.
-    words = [" ".join(without_context(text).replace("#", " ").split()).lower() for text in positives]
-    used: Counter[str] = Counter()
-    pairs: list[TrainingPair] = []
-    for c, owner, first, second in zip(chosen, owners, hybrid, bi):
-        query = " ".join(c.query.split()).lower()
-        own = words[owner]
-        unrelated: set[int] = set()
-        for other in {*first, *second}:
-            if own not in words[other] and words[other] not in own and query not in words[other]:
-                unrelated.add(other)
-        report.related_dropped += len({*first, *second}) - len(unrelated)
-        mixed = _mix([i for i in first if i in unrelated], [i for i in second if i in unrelated], count)
-        used.update(source for _, source in mixed)
-        pairs.append(TrainingPair(c.query, c.positive, tuple(positives[i] for i, _ in mixed), c.kind, c.source,
-                                  c.group))
-    report.negatives = dict(used)
-    report.without_negatives = sum(1 for pair in pairs if not pair.negatives)
-    return pairs
-
-
 # -- the whole run ------------------------------------------------------------------------------
 def mine(out_dir: Path, *, roots: Mapping[str, Path] | None = None, limit: int | None = None,
          negatives: int = 3, progress: ProgressFn | None = None, seed: int = 0,
@@ -406,7 +248,7 @@ def mine(out_dir: Path, *, roots: Mapping[str, Path] | None = None, limit: int |
 
             embedder = create_embedder()
         with tempfile.TemporaryDirectory(prefix=".mining-", dir=out_dir) as workdir:
-            pairs = hard_negatives(chosen, valid, negatives, embedder, Path(workdir), report, progress)
+            pairs = hard_negatives(chosen, valid, negatives, embedder, roots, Path(workdir), report, progress)
     rng.shuffle(pairs)
     report.train = write_pairs(out_dir / "train.jsonl", (p for p in pairs if p.group not in valid))
     report.valid = write_pairs(out_dir / "valid.jsonl", (p for p in pairs if p.group in valid))

@@ -161,6 +161,25 @@ def _docstring(node: ast.AST) -> ast.Expr | None:
     return None
 
 
+def strip_docstrings(source: str) -> str:
+    """``source`` with each module, class and function docstring replaced by ``pass``: the code a search over
+    such a copy reads has none of the words a docstring query was taken from. The line count is unchanged (the
+    docstring's other lines become blank), so every other statement keeps its line number. Raises SyntaxError
+    when the input does not parse."""
+    tree = _parse(source)
+    found = [doc for node in ast.walk(tree) if (doc := _docstring(node)) is not None]
+    lines = source.splitlines(keepends=True)
+    for doc in sorted(found, key=lambda n: (n.lineno, n.col_offset), reverse=True):  # earlier ones stay valid
+        first, last = doc.lineno - 1, (doc.end_lineno or doc.lineno) - 1
+        start = _char_col(lines[first], doc.col_offset)
+        rest = lines[last][_char_col(lines[last], doc.end_col_offset or 0):]
+        newline = "\n" if rest.endswith("\n") else ""
+        # Whatever followed the docstring (a comment, "; x = 1") stays on the `pass` line.
+        lines[first:last + 1] = [lines[first][:start] + "pass" + rest.rstrip("\r\n") + newline] + \
+            ["\n"] * (last - first)
+    return "".join(lines)
+
+
 def _start_line(node: ast.stmt) -> int:
     decorators = getattr(node, "decorator_list", None) or []
     return min([node.lineno] + [d.lineno for d in decorators])

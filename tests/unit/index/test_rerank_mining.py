@@ -38,6 +38,11 @@ def _module(topic_words: list[str], salt: str) -> str:
     return "".join(parts)
 
 
+def _group(code: str) -> str:
+    """The package a reranker text comes from (its context line's path)."""
+    return code.split("\n", 1)[0].removeprefix("#> ").split("/", 1)[0].split(" ", 1)[0].removesuffix(".py")
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "src"
@@ -78,9 +83,17 @@ def test_pairs_of_every_kind_negatives_and_whole_package_split(tree: Path, tmp_p
     # Whole packages on each side; negatives from the pair's own side, never the positive itself.
     assert not {p.group for p in train} & {p.group for p in valid}
     for side in (train, valid):
-        codes = {p.positive for p in side}
+        groups = {p.group for p in side}
         for pair in side:
-            assert pair.positive not in pair.negatives and set(pair.negatives) <= codes
+            assert pair.positive not in pair.negatives and pair.negatives
+            assert {_group(n) for n in pair.negatives} <= groups
+            assert not any('"""' in n or "Longer text" in n for n in pair.negatives)  # stripped as the positives
+    # Hybrid searched the pair's own package: its first negative comes from there, as in a search of one project.
+    assert all(_group(p.negatives[0]) == p.group for p in pairs)
+    # A docstring pair's positive is its function as the engine's chunker cut it (what a search shows).
+    assert report.positives_from_index > 0
+    assert any(without_context(p.positive).startswith("def read_") and "    pass\n" in p.positive
+               for p in pairs if p.kind == "docstring")
     assert sum(report.negatives.values()) == sum(len(p.negatives) for p in pairs)
     assert report.negatives.get("hybrid", 0) > 0 and report.negatives.get("bi-encoder", 0) > 0
     assert report.files_skipped.get("does not parse") == 1

@@ -13,6 +13,7 @@ from specpilot.index.rerank_sources import (
     left_out,
     module_candidates,
     source_files,
+    strip_docstrings,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -134,3 +135,11 @@ def test_a_long_block_is_cut_and_a_docstring_alone_leaves_pass() -> None:
     assert block.splitlines() == ["#> m.py outer", *(f"x{i} = {i}" for i in range(MAX_BLOCK_LINES))]
     wrap = next(c.positive for c in found if c.query == "wrap it up")
     assert wrap == "#> m.py wrap_it_up\ndef wrap_it_up():\n    def inner():\n        pass\n    return inner"
+
+
+def test_strip_docstrings_leaves_pass_and_every_other_line_where_it_was() -> None:
+    source = 'class A:\n    """Doc\n    two."""  # kept\n\n    def f(self):\n        """One."""\n        return 1\n'
+    stripped = strip_docstrings(source)
+    assert stripped == "class A:\n    pass  # kept\n\n\n    def f(self):\n        pass\n        return 1\n"
+    assert len(stripped.splitlines()) == len(source.splitlines())
+    ast.parse(stripped)
