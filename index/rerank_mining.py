@@ -44,8 +44,8 @@ from specpilot.index.rerank_pairs import TrainingPair, write_pairs
 from specpilot.index.rerank_sources import HELD_OUT, Candidate, group_of, module_candidates, source_files
 from specpilot.index.reranker import without_context
 
-DEFAULT_LIMIT = 12_000
-SHARES = {"docstring": 0.5, "comment": 0.25, "identifier": 0.25}
+DEFAULT_LIMIT = 8_000
+SHARES = {"docstring": 0.7, "comment": 0.15, "identifier": 0.15}
 PER_MODULE = {"docstring": 8, "comment": 5, "identifier": 5}
 POOL_FACTOR = 2
 GROUP_SHARE = 0.04
@@ -212,7 +212,7 @@ def split_groups(pairs: Sequence[Candidate], rng: random.Random, share: float = 
 # -- hard negatives -----------------------------------------------------------------------------
 # -- the whole run ------------------------------------------------------------------------------
 def mine(out_dir: Path, *, roots: Mapping[str, Path] | None = None, limit: int | None = None,
-         negatives: int = 3, progress: ProgressFn | None = None, seed: int = 0,
+         negatives: int = 7, progress: ProgressFn | None = None, seed: int = 0,
          exclude: Sequence[str] = (), embedder: Embedder | None = None) -> MiningReport:
     """Mine training pairs from ``roots`` (label -> folder; default :func:`default_roots`) into ``out_dir``:
     ``train.jsonl``, ``valid.jsonl`` and ``mining.json``. ``limit``: at most this many pairs (None:

@@ -124,7 +124,7 @@ def mrr_at_10(score: Callable[[str, list[str]], np.ndarray], groups: Sequence[tu
 
 def train(train_pairs: Path, valid_pairs: Path, out_dir: Path, *, base: Path | None = None,
           max_minutes: float = 20.0, batch_size: int = 16, progress: Progress | None = None,
-          resume: bool = True, seed: int = 0, negatives: int = 2, candidates: int = 20,
+          resume: bool = True, seed: int = 0, negatives: int = 7, candidates: int = 20,
           valid_queries: int = 60, max_steps: int | None = None, eval_fraction: float = 0.15,
           patience: int = 2, checkpoint_seconds: float = 60.0, learning_rate: float | None = None,
           query_tokens: int = QUERY_TOKENS, doc_tokens: int = DOC_TOKENS, fast: bool = True,
