@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_info, write_section  # noqa: E402
+from results import machine_info, pct, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample_workspace"
@@ -64,15 +64,10 @@ def timed(args: list[str], cwd: Path, env: dict[str, str], runs: int) -> list[fl
     return times
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def row(label: str, times: list[float], target: float) -> str:
     median = statistics.median(times)
-    verdict = "yes" if p95(times) <= target else "no"
-    return f"| `{label}` | {median:.3f} | {p95(times):.3f} | {max(times):.3f} | {len(times)} | {verdict} |"
+    verdict = "yes" if pct(times, 0.95) <= target else "no"
+    return f"| `{label}` | {median:.3f} | {pct(times, 0.95):.3f} | {max(times):.3f} | {len(times)} | {verdict} |"
 
 
 def main() -> int:
@@ -90,7 +85,7 @@ def main() -> int:
         folder = Path(tmp)
         for path in [(), *command_paths()]:
             times = timed([*base, *path, "--help"], folder, env, runs)
-            help_worst = max(help_worst, p95(times))
+            help_worst = max(help_worst, pct(times, 0.95))
             help_rows.append(row(" ".join(["specpilot", *path, "--help"]), times, HELP_TARGET_S))
             print(help_rows[-1], flush=True)
         sys.path.insert(0, str(ROOT))
@@ -101,7 +96,7 @@ def main() -> int:
         model_rows, model_worst = [], 0.0
         for args in (["ask", "parse the http header"], ["agent", "run", "parse the http header"]):
             times = timed([*base, *args, "--quiet"], workspace, env, runs)
-            model_worst = max(model_worst, p95(times))
+            model_worst = max(model_worst, pct(times, 0.95))
             model_rows.append(row(f"specpilot {args[0]}{' run' if args[0] == 'agent' else ''} … (indexed, no model)",
                                   times, NO_MODEL_TARGET_S))
             print(model_rows[-1], flush=True)

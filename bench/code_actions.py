@@ -34,8 +34,7 @@ from lsprotocol import types
 
 sys.path.insert(0, str(Path(__file__).parent))
 from lsp_bench import SPECPILOT, start, stop  # noqa: E402
-from results import machine_info, write_section  # noqa: E402
-from speed import pct  # noqa: E402
+from results import machine_info, pct, write_section  # noqa: E402
 
 from specpilot.ast_tools.offers import offers  # noqa: E402
 

@@ -37,7 +37,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from results import machine_info, write_section  # noqa: E402
+from results import machine_info, pct, write_section  # noqa: E402
 
 from specpilot.rl.events import Context  # noqa: E402
 from specpilot.rl.search_clicks import REPLAY  # noqa: E402
@@ -60,10 +60,6 @@ HOUR_MS = 3_600_000
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def decision_id(rng: random.Random) -> str:

@@ -44,7 +44,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import numpy as np  # noqa: E402
-from results import machine_info, write_section  # noqa: E402
+from results import machine_info, pct, write_section  # noqa: E402
 
 PACKAGES = ("email", "http", "json")
 SPECPILOT = str(Path(sys.executable).parent / "specpilot")  # the installed command a user runs
@@ -60,10 +60,6 @@ QUERIES = [
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def docstring_queries(limit: int) -> list[str]:

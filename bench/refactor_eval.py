@@ -51,7 +51,7 @@ from refactor_eval_cases import (  # noqa: E402
     restore,
 )
 from refactor_eval_runner import TOOLS, ToolError, compare, run_tests, warm_up  # noqa: E402
-from results import machine_info, write_section  # noqa: E402
+from results import machine_info, pct, write_section  # noqa: E402
 
 WORK = BENCH / ".work" / "refactor_eval"
 SLOW_TESTS_S = 10.0
@@ -60,10 +60,6 @@ SLOW_TESTS_S = 10.0
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def engine_version() -> str:

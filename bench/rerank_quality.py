@@ -43,7 +43,7 @@ sys.path.insert(0, str(BENCH))
 
 import retrieval_data  # noqa: E402
 from metrics import Metrics, evaluate  # noqa: E402
-from results import machine_info, write_section  # noqa: E402
+from results import machine_info, pct, write_section  # noqa: E402
 from retrieval import DEFAULT_WORKDIR, function_keys, log, open_index, update_index  # noqa: E402
 
 from specpilot.core.config import Settings  # noqa: E402
@@ -128,17 +128,12 @@ def run_set(name: str, root: Path | None, packages: tuple[str, ...], source: str
     return result
 
 
-def p95(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-
-
 def table(results: Sequence[SetResult]) -> str:
     rows = ["| Set | queries | method | MRR@10 | R@1 | R@10 | vs hybrid MRR@10 | rerank ms p50 / p95 |",
             "|---|---|---|---|---|---|---|---|"]
     for res in results:
         base = res.metrics["hybrid"].mrr10
-        timing = f"{statistics.median(res.rerank_ms):.0f} / {p95(res.rerank_ms):.0f}"
+        timing = f"{statistics.median(res.rerank_ms):.0f} / {pct(res.rerank_ms, 0.95):.0f}"
         for label, m in res.metrics.items():
             gain = "" if label == "hybrid" else f"{m.mrr10 - base:+.3f}"
             rows.append(f"| {res.name} | {res.queries} | {label} | {m.mrr10:.3f} | {m.recall1:.3f} | "

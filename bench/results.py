@@ -83,3 +83,9 @@ def machine_info() -> str:
     date = datetime.now(UTC).strftime("%Y-%m-%d")
     return (f"{_cpu_model()}, {_usable_cores()} cores, {ram_text}; "
             f"Python {platform.python_version()}, torch {_torch_version()}; {date}")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (nearest rank, no interpolation): what every benchmark's p95 is."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]

@@ -33,7 +33,7 @@ os.environ.setdefault("LANCE_LOG", "error")
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from results import machine_info, write_section  # noqa: E402
+from results import machine_info, pct, write_section  # noqa: E402
 
 from specpilot.core.config import Settings  # noqa: E402
 from specpilot.index.engine import Progress, WorkspaceIndex  # noqa: E402
@@ -54,10 +54,6 @@ QUERIES = [
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def copy_stdlib(dest: Path, packages: list[str] | None) -> tuple[int, int]:
