@@ -131,16 +131,21 @@ def record_edits(client: LanguageClient) -> list[types.WorkspaceEdit]:
     return received
 
 
-def learning_client_fixture(store: Path) -> Any:
-    """A ``learning_client`` fixture: a server with learning on and its store at ``store`` (a file of the test
-    module, never the user's), whose client records ``specpilot/indexStatus`` in ``statuses``."""
+def status_client_fixture(env: dict[str, str]) -> Any:
+    """A client fixture for a server started with ``env`` on top of :data:`ENV`, whose client records
+    ``specpilot/indexStatus`` in ``statuses``."""
 
-    @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env={
-        **ENV, "SPECPILOT_LEARNING": "on", "SPECPILOT_LEARNING_STORE": str(store)}))
-    async def learning_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env={**ENV, **env}))
+    async def status_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
         lsp_client.statuses = []  # type: ignore[attr-defined]
         lsp_client.feature("specpilot/indexStatus")(lambda params: lsp_client.statuses.append(plain(params)))
         yield
         await lsp_client.shutdown_session()
 
-    return learning_client
+    return status_client
+
+
+def learning_client_fixture(store: Path) -> Any:
+    """A ``learning_client`` fixture: a server with learning on and its store at ``store`` (a file of the test
+    module, never the user's)."""
+    return status_client_fixture({"SPECPILOT_LEARNING": "on", "SPECPILOT_LEARNING_STORE": str(store)})

@@ -18,13 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import pytest_lsp
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from specpilot.index.rerank_train import train
 from specpilot.index.reranker import CARD_FILE, base_model_dir, workspace_model_dir
-from specpilot.server.lsp_utils import plain
-from tests.e2e.conftest import ENV, SERVER, search, start
+from tests.e2e.conftest import search, start, status_client_fixture
 from tests.unit.index.test_rerank_train import TINY, write_data
 
 VERBS = ("parse", "render", "validate", "merge", "compress", "encrypt", "schedule", "measure")
@@ -68,12 +66,7 @@ def workspace(tmp_path: Path) -> Path:
     return root
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env={**ENV, "XDG_CACHE_HOME": str(CACHE)}))
-async def autotrain_client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
-    lsp_client.statuses = []  # type: ignore[attr-defined]
-    lsp_client.feature("specpilot/indexStatus")(lambda params: lsp_client.statuses.append(plain(params)))
-    yield
-    await lsp_client.shutdown_session()
+autotrain_client = status_client_fixture({"XDG_CACHE_HOME": str(CACHE)})
 
 
 async def test_auto_train_adapts_the_reranker_and_searches_use_it(user_cache: Path, workspace: Path,
