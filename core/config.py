@@ -111,7 +111,7 @@ class RerankSettings:
         "agent's context, spec citations, `specpilot search`)."))
     top_n: int = field(default=30, metadata=rule(
         "Hybrid candidates the reranker reorders.", minimum=2, maximum=200))
-    weight: float = field(default=0.5, metadata=rule(
+    weight: float = field(default=0.7, metadata=rule(
         "Share of the reranker's score in the new order (its scores and hybrid's, each scaled to 0-1 within the "
         "candidates); hybrid's score has the rest. 1: the reranker's order alone.", minimum=0.0, maximum=1.0))
     budget_ms: int = field(default=150, metadata=rule(
