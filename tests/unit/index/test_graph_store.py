@@ -1,10 +1,9 @@
 import sqlite3
-import threading
-import time
 from pathlib import Path
 
 from specpilot.index.graph_store import GraphStore
 from specpilot.index.model import SymbolEntry
+from tests.sqlite_lock import open_while_write_locked
 
 
 def entries() -> list[SymbolEntry]:
@@ -45,24 +44,11 @@ def test_a_new_graph_file_waits_for_another_process_writing_to_it(tmp_path: Path
     # SQLite refuses the switch to WAL at once while another connection holds the write lock; the index opening
     # the file (the CLI while the server creates it) waits for the lock instead of failing.
     path = tmp_path / "g.db"
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    opened: list[object] = []
 
-    def open_graph() -> None:
-        try:
-            graph = GraphStore(path)
-            graph.replace_files({"a.py": entries()[:3]})
-            opened.append(graph.count())
-        except Exception as exc:  # the assertion below shows it
-            opened.append(exc)
+    def open_graph() -> int:
+        graph = GraphStore(path)
+        graph.replace_files({"a.py": entries()[:3]})
+        return graph.count()
 
-    thread = threading.Thread(target=open_graph)
-    thread.start()
-    time.sleep(0.5)
-    assert thread.is_alive(), opened
-    other.execute("COMMIT")
-    other.close()
-    thread.join(30)
-    assert opened == [3]
+    assert open_while_write_locked(path, open_graph) == 3
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)

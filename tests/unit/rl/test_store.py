@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from specpilot.rl.store import (
     default_store_path,
     workspace_key,
 )
+from tests.sqlite_lock import open_while_write_locked
 
 ARMS = ("plain", "stepwise")
 CONTEXT = Context("task=fix|lang=python", {"query_length": 7.0, "repo_size": 2.0, "ratio": 0.125})
@@ -290,27 +290,15 @@ def test_a_new_store_waits_for_another_process_writing_to_it_instead_of_failing(
     # SQLite refuses the switch to WAL at once, without waiting, while another connection holds the write lock:
     # two windows opening a new store together made one of them fail with "busy".
     path = tmp_path / "feedback.sqlite3"
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    opened: list[object] = []
 
-    def open_store() -> None:
-        try:
-            with FeedbackStore(path, busy_timeout=10.0) as store:
-                decide(store, "after-wait")
-                opened.append(store.summary())
-        except Exception as exc:  # the assertion below shows it
-            opened.append(exc)
+    def open_store() -> list[ArmSummary]:
+        with FeedbackStore(path, busy_timeout=10.0) as store:
+            decide(store, "after-wait")
+            return store.summary()
 
-    thread = threading.Thread(target=open_store)
-    thread.start()
-    time.sleep(0.5)
-    assert thread.is_alive(), opened  # still waiting for the lock, not failed
-    other.execute("COMMIT")
-    other.close()
-    thread.join(30)
-    assert len(opened) == 1 and isinstance(opened[0], list), opened
-    assert [s.pulls for s in opened[0]] == [1]
+    summary = open_while_write_locked(path, open_store)
+    assert isinstance(summary, list), summary
+    assert [s.pulls for s in summary] == [1]
 
 
 def test_a_store_locked_past_the_busy_timeout_says_busy(tmp_path: Path) -> None:
