@@ -153,8 +153,8 @@ def choose(hybrid: Sequence[str], bi: Sequence[str], count: int) -> list[tuple[s
 
 def _chunk_positives(index: WorkspaceIndex, chosen: Sequence[Candidate], positives: list[str],
                      report: MiningReport) -> list[bool]:
-    """Give each docstring and identifier pair whose function the searches did not show that function's chunk
-    from the index (updating ``positives``); which positives are now the engine's chunks."""
+    """Give each docstring and identifier pair its function's (first) chunk from the index, updating
+    ``positives``; which positives are now the engine's chunks."""
     from specpilot.index.reranker import with_context
 
     wanted = [(n, key) for n, c in enumerate(chosen) if (key := target_key(c)) is not None]
@@ -199,14 +199,12 @@ def hard_negatives(chosen: Sequence[Candidate], valid: set[str], count: int, emb
         report.seconds.update({f"index {stage}": round(s, 1) for stage, s in update.seconds.items()})
         started = time.perf_counter()
         for n, c in enumerate(chosen):
-            hits = index.search(c.query, k=HYBRID_K, mode="hybrid", graph_neighbours=False,
-                                filters=SearchFilters(path_glob=globs[c.group]))
-            texts = candidate_texts(index.store.rows_by_id, hits)
             target = target_key(c)
-            keys = [(hit.path, hit.qualified_name) for hit in hits]
-            if target in keys:
-                positives[n] = texts[keys.index(target)]
-            hybrid[n] = [text for text, key in zip(texts, keys) if key != target]
+            if target is not None:  # a comment's block is no chunk: its negatives are other blocks (see below)
+                hits = index.search(c.query, k=HYBRID_K, mode="hybrid", graph_neighbours=False,
+                                    filters=SearchFilters(path_glob=globs[c.group]))
+                texts = candidate_texts(index.store.rows_by_id, hits)
+                hybrid[n] = [text for text, hit in zip(texts, hits) if (hit.path, hit.qualified_name) != target]
             if progress and (n % 200 == 0 or n == len(chosen) - 1):
                 progress("search", n + 1, len(chosen))
         from_index = _chunk_positives(index, chosen, positives, report)
