@@ -143,7 +143,8 @@ def _unrelated(texts: Sequence[str], own: str, query: str) -> list[str]:
 def choose(hybrid: Sequence[str], bi: Sequence[str], count: int) -> list[tuple[str, str]]:
     """``count`` negatives: hybrid's first, :data:`BI_SHARE` of the slots (at least one of two or more) the
     bi-encoder's, either filling what the other lacks; no repeats; each with where it came from."""
-    hybrid, bi = list(dict.fromkeys(hybrid)), [text for text in dict.fromkeys(bi) if text not in set(hybrid)]
+    shown = dict.fromkeys(hybrid)  # in order, no repeats
+    hybrid, bi = list(shown), [text for text in dict.fromkeys(bi) if text not in shown]
     bi_slots = max(1, round(count * BI_SHARE)) if count > 1 else 0
     take_bi = min(len(bi), bi_slots)
     take_hybrid = min(len(hybrid), count - take_bi)
