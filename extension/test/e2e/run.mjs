@@ -139,7 +139,7 @@ function prepare() {
   return { codeServer, vsix, env };
 }
 
-function makeWorkspace(tmp) {
+function makeWorkspace(tmp, cache) {
   const ws = path.join(tmp, "sample_workspace");
   fs.cpSync(path.join(repo, "examples", "sample_workspace"), ws, {
     recursive: true,
@@ -148,7 +148,7 @@ function makeWorkspace(tmp) {
   // A stage whose gate fails (the vague spec's open questions) exits 1 but writes its document.
   const specpilot = (...args) => {
     const run = spawnSync(python, ["-m", "specpilot", "spec", ...args, "-w", ws, "--json"],
-      { cwd: ws, env: { ...process.env, SPECPILOT_PROVIDER: "offline" }, encoding: "utf8" });
+      { cwd: ws, env: { ...process.env, XDG_CACHE_HOME: cache, SPECPILOT_PROVIDER: "offline" }, encoding: "utf8" });
     if (run.status !== 0 && run.status !== 1) throw new Error(`specpilot spec ${args[0]} exited ${run.status}: ${run.stderr.slice(-300)}`);
     return JSON.parse(run.stdout);
   };
@@ -243,6 +243,24 @@ function writeSettings(userData, model) {
   fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
 
+/**
+ * A user cache of this run: the models already built on this machine (the query encoder's export) are
+ * linked in, but not a trained reranker, so the server ranks context as on a fresh machine (CI has none,
+ * and the checks must not depend on what an earlier training left in ~/.cache).
+ */
+function runCache(tmp) {
+  const real = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "specpilot", "models");
+  const cache = path.join(tmp, "xdg-cache");
+  const models = path.join(cache, "specpilot", "models");
+  fs.mkdirSync(models, { recursive: true });
+  if (fs.existsSync(real)) {
+    for (const entry of fs.readdirSync(real, { withFileTypes: true })) {
+      if (entry.isDirectory() && entry.name !== "reranker") fs.symlinkSync(path.join(real, entry.name), path.join(models, entry.name), "dir");
+    }
+  }
+  return cache;
+}
+
 async function startCodeServer({ codeServer, env }, dirs, ws) {
   const port = await freePort();
   const args = [codeServer, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--config", path.join(dirs.tmp, "config.yaml"),
@@ -257,7 +275,7 @@ async function startCodeServer({ codeServer, env }, dirs, ws) {
   const child = spawn(nodeBin, args, {
     // Learning on, with a store of this run (make test switches it off for the Python tests).
     env: { ...env, PIP_NO_INDEX: "1", XDG_CONFIG_HOME: path.join(dirs.tmp, "xdg-config"), XDG_DATA_HOME: path.join(dirs.tmp, "xdg-data"),
-      SPECPILOT_LEARNING: "on", SPECPILOT_LEARNING_STORE: path.join(dirs.tmp, "learning.sqlite3") },
+      XDG_CACHE_HOME: dirs.cache, SPECPILOT_LEARNING: "on", SPECPILOT_LEARNING_STORE: path.join(dirs.tmp, "learning.sqlite3") },
     stdio: ["ignore", log, log],
     detached: true, // its own process group: the extension host and the SpecPilot server go with it
   });
@@ -380,7 +398,7 @@ async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
   for (const old of fs.readdirSync(artifacts).filter((f) => /^e2e-.*\.png$/.test(f))) fs.rmSync(path.join(artifacts, old));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "specpilot-e2e-"));
-  const dirs = { tmp, userData: path.join(tmp, "user-data"), extensions: path.join(tmp, "extensions"), browser: path.join(tmp, "chromium") };
+  const dirs = { tmp, userData: path.join(tmp, "user-data"), extensions: path.join(tmp, "extensions"), browser: path.join(tmp, "chromium"), cache: runCache(tmp) };
   let passed = false;
   cleanups.push(() => {
     if (process.env.E2E_KEEP === "1" || !passed) say(`kept ${tmp}`);
@@ -390,7 +408,7 @@ async function main() {
   const tools = prepare();
   const vsixBytes = fs.statSync(tools.vsix).size;
   say(`setup: ${path.relative(repo, tools.vsix) || tools.vsix} (${vsixBytes} bytes), code-server ${sh(nodeBin, [tools.codeServer, "--version"]).split("\n")[0].trim()}`);
-  const { ws, spec, requirements, tasks, vagueRequirements } = makeWorkspace(tmp);
+  const { ws, spec, requirements, tasks, vagueRequirements } = makeWorkspace(tmp, dirs.cache);
   const model = await startModel();
   writeSettings(dirs.userData, model);
   sh(nodeBin, [tools.codeServer, "--install-extension", tools.vsix, "--force", "--extensions-dir", dirs.extensions, "--user-data-dir", dirs.userData],
