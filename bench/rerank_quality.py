@@ -182,7 +182,7 @@ stdlib queries and checked on the odd ones: {halves(results[0]) if results and r
 **Goal: MRR@10 >= hybrid + {GOAL_GAIN:.2f} and R@1 never below hybrid**
 {chr(10).join('- ' + verdict(r) for r in results)}
 
-### Sealed held-out set (looked at once, after every decision)
+### Sealed held-out set (run only after every decision was made; no decision used its figures)
 
 {table(sealed) if sealed else 'Not run (`--sealed`).'}
 {chr(10).join('- ' + verdict(r) for r in sealed)}
