@@ -8,6 +8,8 @@ when nobody answers. The protocol is one JSON line each way::
         "query": "...", "k": 10, "mode": "hybrid", "filters": {"path": null, ...}, "graph": null}
     <- {"v": 1, "ok": true, "hits": [...], "pid": 1234}
     <- {"v": 1, "ok": false, "error": "settings", "message": "..."}
+    -> {"v": 1, "op": "ping"}          (answered by the listener itself: who serves this workspace)
+    <- {"v": 1, "ok": true, "pid": 1234, "workspace": "/abs/root"}
 
 Safety: the socket lives in a folder only its user can enter (``$XDG_RUNTIME_DIR/specpilot``
 or ``/tmp/specpilot-UID``, mode 0700, checked), the socket file itself is 0600, and on
@@ -159,6 +161,17 @@ def ask(workspace: Path, request: dict[str, Any], *, timeout: float = ANSWER_TIM
     if not answer.get("ok"):
         raise SocketUnavailable(f"the server refused: {answer.get('message') or answer.get('error')}")
     return answer
+
+
+def serving_pid(workspace: Path, *, timeout: float = 1.0) -> int | None:
+    """The pid of the ``specpilot serve`` that answers for ``workspace`` (it keeps that workspace's index up to
+    date), or None when none does. Asks ``{"op": "ping"}``, which the listener answers itself."""
+    try:
+        answer = ask(workspace, {"op": "ping", "workspace": str(workspace)}, timeout=timeout)
+    except SocketUnavailable:
+        return None
+    pid = answer.get("pid")
+    return pid if isinstance(pid, int) else None
 
 
 # -- the server ------------------------------------------------------------------------------------
@@ -328,6 +341,8 @@ class QuerySocket:
         if request.get("v") != PROTOCOL_VERSION:
             return error_answer("version", f"this server speaks version {PROTOCOL_VERSION}, "
                                            f"not {request.get('v')!r}")
+        if request.get("op") == "ping":  # is anyone serving this workspace (mcp_server/ asks before it indexes)
+            return {"v": PROTOCOL_VERSION, "ok": True, "pid": os.getpid(), "workspace": str(self.workspace)}
         try:
             answer = self.handler(request)
         except Exception as exc:

@@ -24,6 +24,7 @@ from specpilot.core.query_socket import (
     QuerySocket,
     SocketUnavailable,
     ask,
+    serving_pid,
     socket_path,
 )
 
@@ -174,6 +175,21 @@ def test_one_listener_per_workspace_and_the_socket_file_goes_when_it_stops(runti
     assert second.start()  # free again
     assert ask(tmp_path, {"op": "search", "query": "q"})["echo"] == "second"
     second.stop()
+
+
+def test_ping_names_the_serving_process_without_asking_the_handler(runtime: Path, tmp_path: Path) -> None:
+    """`specpilot mcp` asks whether a server keeps the workspace's index before it indexes itself."""
+    assert serving_pid(tmp_path) is None  # nobody serves it
+    asked: list[dict[str, Any]] = []
+    listener = QuerySocket(tmp_path, lambda request: asked.append(request) or {"ok": True})
+    assert listener.start()
+    try:
+        assert serving_pid(tmp_path) == os.getpid()
+        assert serving_pid(tmp_path / "other") is None  # another workspace: not served
+    finally:
+        listener.stop()
+    assert asked == []  # the listener answered the ping itself
+    assert serving_pid(tmp_path) is None
 
 
 CRASHING_SERVER = """
