@@ -29,10 +29,11 @@ from typing import Any
 
 from specpilot.core.policy import Choice, Decision, FixedPolicy, Policy
 from specpilot.llm.base import Message, Provider, ProviderError
-from specpilot.llm.prompt_templates import PromptLibrary, as_data, prompt_point
+from specpilot.llm.prompt_templates import PromptLibrary, prompt_point
 from specpilot.spec import clarity
 from specpilot.spec.documents import Problem, parse_design, parse_requirements, parse_review, set_clarity
 from specpilot.spec.frontmatter import set_fields
+from specpilot.spec.stage_prompts import ROLES, design_request, requirements_request, review_request, stage_messages
 from specpilot.spec.steering import read_steering
 
 Redactor = Callable[[list[Message]], list[Message]]
@@ -90,8 +91,8 @@ class Author:
 
     def requirements(self, idea: str, *, profile: str, front: dict[str, object]) -> tuple[str | None, str]:
         """(requirements.md, note): None when the model's answer cannot be used (the note says why)."""
-        request = f"Profile: {profile}\n\n" + as_data("idea", idea)
-        text, note = self._ask("spec.planner", request, {"ml": float(profile == "ml")})
+        text, note = self._ask(ROLES["requirements"], requirements_request(idea, profile),
+                               {"ml": float(profile == "ml")})
         if text is None:
             return None, note
         model, problems = parse_requirements(text)
@@ -106,10 +107,8 @@ class Author:
 
     def design(self, requirements_text: str, affected: Sequence[tuple[str, str, int]], *,
                front: dict[str, object], profile: str = "default") -> tuple[str | None, str]:
-        found = "\n".join(f"- `{path}` `{symbol}` (line {line})" for path, symbol, line in affected) or "(nothing)"
-        request = f"Profile: {profile}\n\n" + as_data("requirements.md", requirements_text) + "\n\n" + \
-            as_data("retrieved code", found)
-        text, note = self._ask("spec.architect", request, {"ml": float(profile == "ml")})
+        text, note = self._ask(ROLES["design"], design_request(requirements_text, affected, profile),
+                               {"ml": float(profile == "ml")})
         if text is None:
             return None, note
         _, problems = parse_design(text)
@@ -121,9 +120,7 @@ class Author:
     def review(self, requirements_text: str, tasks_text: str, draft: str, code: str) -> tuple[Opinion | None, str]:
         """The reviewer's verdict and notes on the ``draft`` review.md (matrix, gaps, README check) given the
         ``code`` the matrix cites; None when the answer has no usable verdict (the note says why)."""
-        request = "\n\n".join([as_data("requirements.md", requirements_text), as_data("tasks.md", tasks_text),
-                                as_data("review.md draft", draft), as_data("cited code", code or "(none)")])
-        text, note = self._ask("spec.reviewer", request)
+        text, note = self._ask(ROLES["review"], review_request(requirements_text, tasks_text, draft, code))
         if text is None:
             return None, note
         parsed, _ = parse_review(text)
@@ -141,8 +138,8 @@ class Author:
         choice = self.policy.choose(Decision(prompt_point(template), self.prompts.variants(template), features))
         prompt = self.prompts.load(template, choice.option)
         self.used.append(PromptUse(choice, prompt.name, prompt.variant, prompt.version))
-        system = prompt.render({"steering": steering or "(none)"})
-        messages = [Message("system", system), Message("user", request)]
+        messages = stage_messages(template, request, root=self.root, context_tokens=self.context_tokens,
+                                  prompts=self.prompts, variant=choice.option)
         if self.redactor is not None:
             messages = self.redactor(messages)
         try:

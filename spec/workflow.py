@@ -52,6 +52,7 @@ from specpilot.spec.gates import (
 )
 from specpilot.spec.implementation import log_entry, new_log, task_prompt
 from specpilot.spec.review_report import excerpts, readme_mentions, verdict
+from specpilot.spec.stage_prompts import design_query
 from specpilot.spec.store import SpecError, SpecInfo, SpecStore
 from specpilot.spec.trace import Citation, find_citations, traceability, unknown_citations
 
@@ -183,10 +184,8 @@ class SpecWorkflow:
         affected: list[AffectedCode] = []
         notes: list[str] = []
         if self.retrieve is not None:
-            query = " ".join([model.title or info.title,
-                              *(i.text for i in model.items if i.kind in ("story", "criterion"))])
             try:
-                found = self.retrieve(query, 8)
+                found = self.retrieve(design_query(model, info.title), 8)
             except Exception as exc:  # retrieval helps; without it the design still gets written
                 found = []
                 notes.append(f"no affected code listed: {exc}")

@@ -21,6 +21,7 @@ from specpilot import (
     cli_agent,
     cli_doctor,
     cli_learn,
+    cli_mcp,
     cli_models,
     cli_refactor,
     cli_schema,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_settings.add_parser(sub)
     cli_steering.add_parser(sub, _common)
     cli_schema.add_parser(sub)
+    cli_mcp.add_parser(sub, _common)
 
     p_serve = sub.add_parser("serve", help="run the language server (stdio unless --tcp)")
     p_serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -325,7 +327,7 @@ COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_s
             "feedback": cli_learn.cmd_feedback, "learn": cli_learn.cmd_learn,
             "train": cli_models.cmd_train, "models": cli_models.cmd_models,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
-            "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema}
+            "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema, "mcp": cli_mcp.cmd_mcp}
 
 
 def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:

@@ -51,6 +51,9 @@ def add_parser(sub: Any) -> None:
     p_review = actions.add_parser("review", help="review.md: traceability matrix, gaps, verdict")
     p_review.add_argument("name", nargs="?")
     actions.add_parser("status", help="specs, their stages and gates")
+    p_gates = actions.add_parser("gates", help="run a spec's gates again on its documents as they are now "
+                                               "(exit 1 when one fails)")
+    p_gates.add_argument("name", nargs="?", help="the spec (default: the one changed last)")
     p_show = actions.add_parser("show", help="one spec as the editor's spec panel shows it: gates, questions, "
                                              "tasks, review gaps, drift")
     p_show.add_argument("name", nargs="?", help="the spec (its folder name or number)")
@@ -95,6 +98,8 @@ def cmd_spec(args: argparse.Namespace) -> int:
             _run_task(project, flow, args)
         elif args.action == "review":
             staged.append(_stage(flow.review(args.name), args))
+        elif args.action == "gates":
+            return _gates(project, args)
         elif args.action == "show":
             from specpilot.cli_spec_show import show
 
@@ -182,6 +187,17 @@ def _status(flow: Any, args: argparse.Namespace) -> None:
         stale = f"  STALE: {', '.join(row.stale[:3])} changed since the review" if row.stale else ""
         print(f"{row.spec.name:<{width}}  {row.spec.stage:<14} {marks[g['requirements']]:<13} "
               f"{marks[g['design']]:<7} {marks[g['tasks']]:<6} {marks[g['review']]}{stale}")
+
+
+def _gates(project: Any, args: argparse.Namespace) -> int:
+    from specpilot.spec.gate_check import check_gates, render
+
+    info, checks = check_gates(project.specs, args.name)
+    if args.json:
+        print(json.dumps({"spec": info.name, "gates": [c.as_json() for c in checks]}, indent=2))
+    else:
+        print(render(info, checks))
+    return EXIT_FAILURE if any(c.passed is False for c in checks) else EXIT_OK
 
 
 def _index_first(project: Any) -> Callable[[Any], None]:

@@ -68,6 +68,12 @@ class Project:
             self.prepare_index(self._index)
         return self._index
 
+    def lend_index(self, index: WorkspaceIndex | None) -> None:
+        """Use ``index``, which someone else opened and closes (the server's, the MCP server's); None: none."""
+        if self._index is not None and self._owns_index and self._index is not index:
+            self._index.close()
+        self._index, self._owns_index = index, index is None
+
     def retrieve(self, query: str, k: int) -> list[tuple[str, str, int]]:
         """Affected code for a spec: (path, symbol, line) of the best definitions (modules left out)."""
         index = self.index

@@ -76,7 +76,15 @@ class ToolRegistry:
         try:
             args = tool.args_model.model_validate(arguments)
         except ValidationError as exc:
-            return Observation(name, False, f"invalid arguments for {name}: {_problems(exc)}")
+            return Observation(name, False, f"invalid arguments for {name}: {problems(exc)}")
+        return self.run(ctx, tool, args, arguments_json)
+
+    @staticmethod
+    def run(ctx: ToolContext, tool: Tool[Any], args: Any, arguments_json: str = "") -> Observation:
+        """Run ``tool`` on arguments already validated against its model; never raises (what goes wrong is an
+        observation with ``ok=False``). The MCP server validates first (a bad argument is a protocol error
+        there), then runs its tools through here."""
+        name = tool.name
         try:
             paths = getattr(args, "paths", None)
             if isinstance(paths, list):  # a command over files: its output may quote secrets bare
@@ -89,12 +97,13 @@ class ToolRegistry:
         except (TimeoutError, subprocess.TimeoutExpired) as exc:
             return Observation(name, False, f"{name} timed out: {exc}")
         except Exception as exc:  # a bug in a tool must not end the run; the log keeps the trace
-            log.exception("tool %s failed on %s", name, _short(arguments_json))
+            log.exception("tool %s failed on %s", name, _short(arguments_json or repr(args)))
             return Observation(name, False, f"{name} failed with an internal error ({type(exc).__name__}: {exc}); "
                                             "try another way, or tell the user")
 
 
-def _problems(exc: ValidationError) -> str:
+def problems(exc: ValidationError) -> str:
+    """A validation error in words: each field and what is wrong with it (at most 8)."""
     problems = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "arguments"

@@ -19,8 +19,10 @@ from specpilot.agents.tools.context import ToolContext
 class SearchCodeArgs(ToolArgs):
     query: Annotated[str, Field(min_length=1, description="what the code does, in words, or an identifier")]
     k: Annotated[int, Field(ge=1, le=30, description="how many results")] = 8
-    mode: Annotated[Literal["hybrid", "bm25", "vector"],
-                    Field(description="hybrid: meaning and words; bm25: words only; vector: meaning only")] = "hybrid"
+    mode: Annotated[Literal["hybrid", "rerank", "bm25", "vector"] | None,
+                    Field(description="hybrid: meaning and words; rerank: hybrid's best reordered by the local "
+                                      "code reranker; bm25: words only; vector: meaning only; default: the "
+                                      "workspace's setting (hybrid, reranked when a reranker is trained)")] = None
     path_glob: Annotated[str | None, Field(description="only paths matching this gitignore-style glob, "
                                                        "e.g. 'src/**' or '*.py'")] = None
 
@@ -36,8 +38,9 @@ class SearchCode(Tool[SearchCodeArgs]):
         from specpilot.index.search import SearchError, SearchFilters  # LanceDB: seconds to import
 
         filters = SearchFilters(path_glob=args.path_glob)
+        notes: list[str] = []  # why a rerank asked for did not happen
         try:
-            hits = ctx.index().search(args.query, k=args.k, mode=args.mode, filters=filters)
+            hits = ctx.index().search(args.query, k=args.k, mode=args.mode, filters=filters, note=notes.append)
         except SearchError as exc:
             raise ToolError(f"search failed: {exc}") from exc
         if not hits:
@@ -47,6 +50,7 @@ class SearchCode(Tool[SearchCodeArgs]):
         for number, hit in enumerate(hits, start=1):
             out.append(f"{number}. {hit.path}:{hit.start_line}-{hit.end_line}  {hit.qualified_name} ({hit.kind})")
             out.append(textwrap.indent(hit.snippet, "     "))
+        out += [f"note: {n}" for n in notes]
         return self.ok("\n".join(out), data=hits)
 
 
