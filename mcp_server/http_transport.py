@@ -95,6 +95,7 @@ async def serve_http(workspace: McpWorkspace, host: str, port: int, token: str,
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # connections made once the address is announced wait in the backlog, not refused
     except OSError as exc:
         sock.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

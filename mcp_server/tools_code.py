@@ -38,8 +38,9 @@ class McpSearch(SearchCode):
         hits = observation.data or []
         decision = ""
         if hits:
-            decision = offer("search", args.mode or ctx.settings.search.mode, workspace=ctx.root,
-                             settings=ctx.settings.learning, features=features(words=len(args.query.split())))
+            arm = ctx.settings.search.mode if args.mode == "auto" else args.mode
+            decision = offer("search", arm, workspace=ctx.root, settings=ctx.settings.learning,
+                             features=features(words=len(args.query.split())))
         if decision:
             observation.content += f"\n\ndecision_id: {decision} (report the result you used with feedback)"
         observation.data = {"results": len(hits), "decision_id": decision or None}

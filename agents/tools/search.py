@@ -19,10 +19,10 @@ from specpilot.agents.tools.context import ToolContext
 class SearchCodeArgs(ToolArgs):
     query: Annotated[str, Field(min_length=1, description="what the code does, in words, or an identifier")]
     k: Annotated[int, Field(ge=1, le=30, description="how many results")] = 8
-    mode: Annotated[Literal["hybrid", "rerank", "bm25", "vector"] | None,
-                    Field(description="hybrid: meaning and words; rerank: hybrid's best reordered by the local "
-                                      "code reranker; bm25: words only; vector: meaning only; default: the "
-                                      "workspace's setting (hybrid, reranked when a reranker is trained)")] = None
+    mode: Annotated[Literal["auto", "hybrid", "rerank", "bm25", "vector"],
+                    Field(description="auto: the workspace's setting (hybrid, reranked when a reranker is "
+                                      "trained); hybrid: meaning and words; rerank: hybrid's best reordered by the "
+                                      "local code reranker; bm25: words only; vector: meaning only")] = "auto"
     path_glob: Annotated[str | None, Field(description="only paths matching this gitignore-style glob, "
                                                        "e.g. 'src/**' or '*.py'")] = None
 
@@ -40,7 +40,8 @@ class SearchCode(Tool[SearchCodeArgs]):
         filters = SearchFilters(path_glob=args.path_glob)
         notes: list[str] = []  # why a rerank asked for did not happen
         try:
-            hits = ctx.index().search(args.query, k=args.k, mode=args.mode, filters=filters, note=notes.append)
+            hits = ctx.index().search(args.query, k=args.k, mode=None if args.mode == "auto" else args.mode,
+                                      filters=filters, note=notes.append)
         except SearchError as exc:
             raise ToolError(f"search failed: {exc}") from exc
         if not hits:

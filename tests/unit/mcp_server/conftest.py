@@ -44,5 +44,5 @@ def connect() -> Iterator[Connect]:
 
 def text_of(result: object) -> str:
     """The text of a tool result's (or a resource's) first content block."""
-    content = getattr(result, "content", None) or getattr(result, "contents")
+    content = getattr(result, "content", None) or result.contents
     return str(content[0].text)

@@ -173,3 +173,29 @@ async def test_feedback_reaches_the_learning_store_once(sample: Path, connect: C
     assert searched is not None and (searched.point, searched.outcome, searched.reward) == ("search", "rank:1", 1.0)
     assert edited is not None and (edited.point, edited.arm, edited.outcome, edited.reward) == (
         "mcp_edit", "rename_symbol", "rejected", 0.0)
+
+
+async def test_spec_status_gates_and_traceability(sample: Path, connect: Connect) -> None:
+    from specpilot.project import open_project
+
+    project = open_project(sample)
+    flow = project.workflow(author=False, retrieval=False)
+    spec = flow.new("Export search results as CSV so users can share them").spec.name
+    flow.design(spec, force=True)
+    flow.tasks(spec, force=True)
+    project.close()
+    (sample / "httpkit" / "export.py").write_text(
+        '# Requirements: R1.1\ndef export_csv(rows):\n    return "\\n".join(",".join(r) for r in rows)\n',
+        encoding="utf-8")
+    async with connect(sample) as (client, _):
+        status = await client.call_tool("spec_status", {})
+        gates = await client.call_tool("spec_gates", {"spec": spec})
+        trace = await client.call_tool("spec_trace", {"spec": spec, "requirement": "R1.1"})
+        unknown = await client.call_tool("spec_trace", {"spec": spec, "requirement": "R7.7"})
+        missing = await client.call_tool("spec_gates", {"spec": "no-such-spec"})
+    assert text_of(status).startswith(f"{spec}: ") and "requirements pass" in text_of(status)
+    assert status.structured_content["specs"][0]["stage"] == "tasks"
+    assert gates.structured_content["passed"] is True and "accepted by --force" in text_of(gates)
+    assert "R1.1: tasks T1; code httpkit/export.py:1 export_csv; tests -  GAP: no test" in text_of(trace)
+    assert unknown.is_error and "R1.1" in text_of(unknown)
+    assert missing.is_error and "no-such-spec" in text_of(missing)
