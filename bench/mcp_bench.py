@@ -45,6 +45,7 @@ SYMBOLS = ["loads", "urlparse", "HTTPConnection", "ThreadPoolExecutor", "rmtree"
            "namedtuple", "SequenceMatcher.ratio", "mkdtemp", "which", "fnmatch", "splitext", "urlencode",
            "JSONDecoder.decode", "Path.read_text", "Counter.most_common", "shlex.split", "heappush"]
 TOOLS = ("search_code", "find_symbol", "read_symbol", "graph_neighbours")
+RERANKED: list[bool] = []  # whether a trained reranker reordered the searches (the default when one exists)
 
 
 def log(message: str) -> None:
@@ -122,11 +123,23 @@ def in_process(root: Path, rounds: int) -> dict[str, list[float]]:
 
     index = WorkspaceIndex(root, load_settings(root)[0])
     graph = index.graph
+    def read_symbol(arguments: dict[str, Any]) -> str:
+        places = sorted({(d.path, d.qualified_name) for d in graph.definitions(arguments["symbol"])})
+        if len(places) != 1:
+            return ""
+        row = index.store.rows_for_symbols(places).get(places[0])
+        if row is None:
+            return ""
+        lines = (root / places[0][0]).read_text(encoding="utf-8").splitlines()
+        return "\n".join(lines[int(row["start_line"]) - 1:int(row["end_line"])])
+
+    symbol_kinds = SearchFilters(kind="function,method,class")
     run = {"search_code": lambda a: index.search(a["query"], k=8),
-           "find_symbol": lambda a: index.search(a["name"], k=10, filters=SearchFilters(kind="function,method,class")),
-           "read_symbol": lambda a: graph.definitions(a["symbol"]),
+           "find_symbol": lambda a: index.search(a["name"], k=10, filters=symbol_kinds),
+           "read_symbol": read_symbol,
            "graph_neighbours": lambda a: graph.callers(a["symbol"])}
     latency: dict[str, list[float]] = {name: [] for name in TOOLS}
+    RERANKED.append(index.reranker.available())
     for name, arguments in calls_for(QUERIES[:3]):
         run[name](arguments)
     for _ in range(rounds):
@@ -146,21 +159,24 @@ def report(root: Path, rounds: int, mcp_ms: dict[str, list[float]], engine_ms: d
     files = sum(1 for _ in root.rglob("*.py"))
     lines = ["## MCP server (bench/mcp_bench.py)", "",
              f"Written by `python bench/mcp_bench.py --write`. Machine: {machine_info()}; "
-             f"{time.strftime('%Y-%m-%d')}; load {load:.2f} when the run started.", "",
+             f"load {load:.2f} when the run started.", "",
              f"`specpilot mcp` over stdio (a subprocess driven by the MCP SDK's client, as a host runs it) on a copy "
              f"of the whole standard library ({files:,} Python files), indexed. {rounds} rounds of "
              f"{len(QUERIES)} calls per tool (the queries of bench/speed.py; 25 symbol names such as "
              f"`{SYMBOLS[0]}`, `{SYMBOLS[5]}`). The baseline is the same engine call made directly in one process "
              "(search: `WorkspaceIndex.search`; symbol lookup: the same search filtered to functions, methods "
-             "and classes; read_symbol and graph_neighbours: the graph's definitions and callers), so the ratio "
+             "and classes; read_symbol: the graph's definitions, the chunk's lines, the file's text; "
+             "graph_neighbours: the graph's callers), so the ratio "
              "is what the MCP face costs on top: JSON-RPC over the pipe, validation, the agent tool's wording, "
-             "sizing and redaction.", "",
+             "sizing and redaction. Searches (both sides) are "
+             + ("hybrid reranked by the trained base reranker (`search.mode` hybrid with a model: the default)."
+                if RERANKED and RERANKED[0] else "hybrid (no reranker model on this machine)."), "",
              "| tool | MCP p50 ms | MCP p95 ms | engine p50 ms | engine p95 ms | MCP / engine p50 |",
              "|---|---|---|---|---|---|"]
     for name in TOOLS:
         mine, base = mcp_ms[name], engine_ms[name]
-        lines.append(f"| `{name}` | {pct(mine, 50):.1f} | {pct(mine, 95):.1f} | {pct(base, 50):.1f} | "
-                     f"{pct(base, 95):.1f} | {pct(mine, 50) / max(pct(base, 50), 1e-6):.2f} |")
+        lines.append(f"| `{name}` | {pct(mine, 0.5):.1f} | {pct(mine, 0.95):.1f} | {pct(base, 0.5):.1f} | "
+                     f"{pct(base, 0.95):.1f} | {pct(mine, 0.5) / max(pct(base, 0.5), 1e-6):.2f} |")
     lines += ["", f"**Answer sizes** (tokens: text plus the structured part, 4 characters a token; budget "
                   f"`mcp.resultTokens` = {budget:,}). `list_symbols` and `read_file` (its default: 400 lines) are "
                   "of the files `read_symbol` answered from.", "",
@@ -168,7 +184,7 @@ def report(root: Path, rounds: int, mcp_ms: dict[str, list[float]], engine_ms: d
               "|---|---|---|---|---|---|"]
     for name, values in sizes.items():
         if values:
-            lines.append(f"| `{name}` | {len(values)} | {statistics.median(values):.0f} | {pct(values, 95):.0f} | "
+            lines.append(f"| `{name}` | {len(values)} | {statistics.median(values):.0f} | {pct(values, 0.95):.0f} | "
                          f"{max(values)} | {cut[name]} |")
     over = [n for n, v in sizes.items() if v and max(v) > budget + 100]
     lines += ["", "- Every answer within the budget (plus its note): " + ("yes" if not over else f"no: {over}") + "."]
