@@ -70,7 +70,7 @@ vsix: $(NPM_STAMP)
 # (vitest units, the spec panel in headless Chromium, the extension in code-server); pytest exit
 # code 5 (no tests collected) must fail the run.
 test: $(STAMP) editors vsix
-	$(VENV)/bin/ruff check specpilot/*.py core index ast_tools rl llm spec agents server bench/*.py tests
+	$(VENV)/bin/ruff check specpilot/*.py core index ast_tools rl llm spec agents server mcp_server bench/*.py tests
 	$(VENV)/bin/mypy
 	$(NODE_PATH) npm run --silent typecheck
 	$(PY) -m pytest -p no:cacheprovider; rc=$$?; \

@@ -78,7 +78,8 @@ def test_every_tool_is_offered_with_a_schema_of_its_arguments() -> None:
     read = specs["read_file"].parameters["properties"]
     assert read["path"]["type"] == "string" and read["start_line"] == {
         "default": 1, "description": "1-based line number", "minimum": 1, "type": "integer"}
-    assert specs["search_code"].parameters["properties"]["mode"]["enum"] == ["auto", "hybrid", "rerank", "bm25", "vector"]
+    assert specs["search_code"].parameters["properties"]["mode"]["enum"] == [
+        "auto", "hybrid", "rerank", "bm25", "vector"]
     assert specs["run_tests"].parameters["properties"]["paths"]["items"]["type"] == "string"
     assert specs["graph_neighbours"].parameters["properties"]["relation"]["enum"] == [
         "neighbours", "callers", "callees", "definitions"]
@@ -98,7 +99,8 @@ def test_every_tool_is_offered_with_a_schema_of_its_arguments() -> None:
     ("read_file", '{"path": "geometry.py", "start_line": 0}', "start_line: Input should be greater than or equal to 1"),
     ("read_file", '{"path": "geometry.py", "end_lines": 3}', "end_lines: is not an argument of this tool"),
     ("find_references", '{"path": "geometry.py", "line": 4}', "column: required but missing"),
-    ("search_code", '{"query": "x", "mode": "fuzzy"}', "mode: Input should be 'auto', 'hybrid', 'rerank', 'bm25' or 'vector'"),
+    ("search_code", '{"query": "x", "mode": "fuzzy"}',
+     "mode: Input should be 'auto', 'hybrid', 'rerank', 'bm25' or 'vector'"),
     ("open_file", '{"path": "geometry.py"}', "there is no tool named 'open_file'; the tools are: search_code"),
 ])
 def test_bad_calls_come_back_as_failed_observations_that_say_what_to_fix(
