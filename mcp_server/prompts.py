@@ -2,9 +2,12 @@
 
 ``spec_requirements`` (an idea), ``spec_design`` and ``spec_review`` (a spec) answer the messages SpecPilot's
 own author would send (spec/stage_prompts.py): the role's instructions with the steering documents, then the
-request with the documents and code it works from. MCP prompts carry no system role, so the instructions come as
-the first user message. The host's model answers with the document; saving it where the stage would
+request with the documents and code it works from. MCP prompts carry no system role, so the instructions come
+as the first user message. The host's model answers with the document; saving it where the stage would
 (``.specpilot/specs/<spec>/<document>.md``) and running ``spec_gates`` checks it as SpecPilot's own drafts are.
+``spec_implement`` (a task) is what SpecPilot's agent is asked for one task (spec/implementation.py
+``task_prompt``); the host's agent brings its own instructions and tools. The tasks stage has no prompt:
+SpecPilot drafts tasks.md from the requirements without a model.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ def listing() -> list[types.Prompt]:
                      description="Write design.md for a spec: candidates compared, a choice, the affected code "
                                  "(found in the workspace's index), as SpecPilot's architect does.",
                      arguments=[spec]),
+        types.Prompt(name="spec_implement", title="Spec: implement one task",
+                     description="Do one task of a spec's tasks.md: the task, its inputs, outputs and acceptance "
+                                 "test and the requirements it cites, as SpecPilot's agent is asked; cite them in "
+                                 "the code with `# Requirements: R1.2` so spec_trace finds it.",
+                     arguments=[types.PromptArgument(name="task", description="the task's id, e.g. T2",
+                                                     required=True), spec]),
         types.Prompt(name="spec_review", title="Spec: review the implementation",
                      description="Judge whether the code cited for each requirement does what it says, given the "
                                  "review.md SpecPilot wrote (`specpilot spec review`), as its reviewer does.",
@@ -68,6 +77,9 @@ def messages(workspace: McpWorkspace, name: str, arguments: dict[str, str] | Non
         request = _design_request(workspace, arguments.get("spec"))
         return "design.md for a spec", stage_messages(ROLES["design"], request, root=workspace.root,
                                                       context_tokens=tokens)
+    if name == "spec_implement":
+        return "one task of a spec", [Message("user", _task_request(workspace, arguments.get("spec"),
+                                                                    arguments.get("task")))]
     if name == "spec_review":
         request = _review_request(workspace, arguments.get("spec"))
         return "the reviewer's verdict on a spec", stage_messages(ROLES["review"], request, root=workspace.root,
@@ -101,6 +113,25 @@ def _design_request(workspace: McpWorkspace, spec: str | None) -> str:
         raise PromptProblem(f"the affected code cannot be found yet: {exc}") from None
     profile = str(model.front.get("profile", "default") or "default")
     return design_request(text, affected, profile)
+
+
+def _task_request(workspace: McpWorkspace, spec: str | None, task_id: str | None) -> str:
+    from specpilot.spec.documents import parse_requirements, parse_tasks
+    from specpilot.spec.implementation import task_prompt
+
+    if not (task_id or "").strip():
+        raise PromptProblem("spec_implement needs the argument task: the task's id, e.g. T2")
+    info = _spec(workspace, spec)
+    store = workspace.project.specs
+    if not store.has(info, "tasks"):
+        raise PromptProblem(f"{info.name} has no tasks.md yet: `specpilot spec tasks {info.name}` writes it")
+    tasks, _ = parse_tasks(store.read(info, "tasks"))
+    task = next((t for t in tasks.tasks if t.id.upper() == str(task_id).strip().upper()), None)
+    if task is None:
+        raise PromptProblem(f"{info.name} has no task {task_id!r} (its tasks: "
+                            f"{', '.join(t.id for t in tasks.tasks) or 'none'})")
+    requirements, _ = parse_requirements(store.read(info, "requirements"))
+    return task_prompt(info.name, task, requirements, several_specs=len(store.list()) > 1)
 
 
 def _review_request(workspace: McpWorkspace, spec: str | None) -> str:

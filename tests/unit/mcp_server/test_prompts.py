@@ -20,7 +20,7 @@ async def test_the_requirements_prompt_is_the_planners_with_steering_and_the_ide
     async with connect(sample) as (client, _):
         listed = {p.name: p for p in (await client.list_prompts()).prompts}
         got = await client.get_prompt("spec_requirements", {"idea": "Export results as CSV", "profile": "default"})
-    assert set(listed) == {"spec_requirements", "spec_design", "spec_review"}
+    assert set(listed) == {"spec_requirements", "spec_design", "spec_implement", "spec_review"}
     assert [a.name for a in listed["spec_requirements"].arguments if a.required] == ["idea"]
     instructions, request = (m.content.text for m in got.messages)
     assert [m.role for m in got.messages] == ["user", "user"]  # MCP prompts have no system role
@@ -57,3 +57,22 @@ async def test_prompts_that_cannot_be_built_are_errors_that_say_why(sample: Path
     assert "no-such-spec" in messages[3]
     assert "no prompt named 'spec_nothing'" in messages[4]
     assert len(still.messages) == 2
+
+
+async def test_the_implement_prompt_is_the_agents_task(sample: Path, connect: Connect) -> None:
+    from specpilot.project import open_project
+
+    project = open_project(sample)
+    flow = project.workflow(author=False, retrieval=False)
+    spec = flow.new("Export search results as CSV so users can share them").spec.name
+    flow.design(spec, force=True)
+    flow.tasks(spec, force=True)
+    project.close()
+    async with connect(sample) as (client, _):
+        got = await client.get_prompt("spec_implement", {"spec": spec, "task": "t1"})
+        with pytest.raises(MCPError) as unknown:
+            await client.get_prompt("spec_implement", {"spec": spec, "task": "T99"})
+    (text,) = (m.content.text for m in got.messages)
+    assert text.startswith(f"Do task T1 of the spec {spec} (") and "Requirement R1.1: " in text
+    assert "with a comment `# Requirements: R1, R1.1`" in text
+    assert unknown.value.code == -32602 and "its tasks: T1" in unknown.value.message
