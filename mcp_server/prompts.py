@@ -16,13 +16,14 @@ from typing import Any
 
 import mcp_types as types
 
+from specpilot.core.errors import SpecPilotError
 from specpilot.llm.base import Message
 from specpilot.mcp_server.workspace import McpWorkspace
 
 PROFILES = ("default", "ml")
 
 
-class PromptProblem(Exception):
+class PromptProblem(SpecPilotError):
     """A prompt that cannot be built from these arguments; the message says why."""
 
 

@@ -17,6 +17,7 @@ import re
 import mcp_types as types
 
 from specpilot.agents.tools import ToolContext
+from specpilot.core.errors import SpecPilotError
 from specpilot.spec.steering import STEERING_DIR
 from specpilot.spec.store import DOCUMENTS, SPECS_DIR, SpecStore
 
@@ -27,7 +28,7 @@ MARKDOWN = "text/markdown"
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource
 
 
-class UnknownResource(Exception):
+class UnknownResource(SpecPilotError):
     """A URI that names no resource; the message says which ones exist."""
 
 
@@ -73,6 +74,7 @@ def relative_path(uri: str) -> str:
 
 def read(ctx: ToolContext, uri: str) -> str:
     """The text of the resource ``uri`` (not yet redacted: results.py does that for everything that leaves)."""
+    from specpilot.agents.safety.paths import SafetyError
     from specpilot.agents.tools import ToolError
 
     rel = relative_path(uri)
@@ -80,5 +82,5 @@ def read(ctx: ToolContext, uri: str) -> str:
         raise UnknownResource(f"no resource {uri!r}: {rel} does not exist; resources/list lists the ones there are")
     try:
         return ctx.read(rel).text
-    except ToolError as exc:
+    except (ToolError, SafetyError) as exc:  # unreadable, too large, or refused by the guard (deny rule)
         raise UnknownResource(f"{uri} cannot be read: {exc}") from None

@@ -27,6 +27,7 @@ from specpilot.agents.tools.base import schema_of
 from specpilot.agents.tools.code import ListSymbols, ReadFile
 from specpilot.agents.tools.registry import ToolRegistry, problems
 from specpilot.agents.tools.search import GraphNeighbours
+from specpilot.core.errors import SpecPilotError
 from specpilot.mcp_server.results import Outgoing
 from specpilot.mcp_server.tools_code import FindSymbol, IndexStatus, McpSearch, ReadSymbol
 from specpilot.mcp_server.tools_edit import ChangeSignature, ExtractFunction, Feedback, RenameSymbol
@@ -41,7 +42,7 @@ WRITES = frozenset({"rename_symbol", "change_signature", "extract_function"})
 RECORDS = frozenset({"feedback"})  # writes the learning store, not the workspace
 
 
-class InvalidCall(Exception):
+class InvalidCall(SpecPilotError):
     """A call refused before it runs (unknown tool, bad or oversized arguments): a protocol error."""
 
 

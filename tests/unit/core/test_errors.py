@@ -13,7 +13,7 @@ from pathlib import Path
 from specpilot.core.errors import SpecPilotError, UsageError
 
 PACKAGES = ("specpilot", "specpilot.index", "specpilot.ast_tools", "specpilot.spec", "specpilot.agents",
-            "specpilot.server", "specpilot.rl")
+            "specpilot.server", "specpilot.rl", "specpilot.mcp_server")
 # Internal signals, caught where they are raised and never shown as they are.
 INTERNAL = {
     "specpilot.server.guard.NotJson": "a frame that is not JSON: the framing layer drops it and logs",
