@@ -104,7 +104,7 @@ class AnthropicProvider(SDKProvider):
         return kwargs
 
     def _complete(self, kwargs: dict[str, Any]) -> ChatResponse:
-        message = self._client.messages.create(**kwargs)
+        message = self._answer(self._client.messages.create(**kwargs), "content")
         texts, calls = [], []
         for block in message.content:
             if block.type == "text":
@@ -120,8 +120,10 @@ class AnthropicProvider(SDKProvider):
         tools: dict[int, dict[str, Any]] = {}
         model, stop, output_tokens = "", "", 0
         inputs: dict[str, int] = {}
+        events = 0
         with stream:
             for event in stream:
+                events += 1
                 if event.type == "message_start":
                     model = event.message.model
                     inputs = _input_counts(event.message.usage)
@@ -139,6 +141,8 @@ class AnthropicProvider(SDKProvider):
                     stop = event.delta.stop_reason or stop
                     output_tokens = event.usage.output_tokens  # running totals, not increments
                     inputs = _input_counts(event.usage, inputs)
+        if not events:
+            raise self._no_events()
         calls = [ToolCall(slot["id"], slot["name"], _arguments("".join(slot["json"]), slot["start"]))
                  for _, slot in sorted(tools.items())]
         return ChatResponse(text="".join(shown), tool_calls=calls, usage=Usage(sum(inputs.values()), output_tokens),

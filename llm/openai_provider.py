@@ -77,7 +77,7 @@ class OpenAIProvider(SDKProvider):
         return kwargs
 
     def _complete(self, kwargs: dict[str, Any]) -> ChatResponse:
-        completion = self._client.chat.completions.create(**kwargs)
+        completion = self._answer(self._client.chat.completions.create(**kwargs), "choices")
         if not completion.choices:
             raise ProviderError(self.name, f"the server at {self.resolved.endpoint} returned no answer (no choices)")
         choice = completion.choices[0]
@@ -97,8 +97,10 @@ class OpenAIProvider(SDKProvider):
         stream = self._client.chat.completions.create(**kwargs, stream=True, stream_options={"include_usage": True})
         calls: dict[int, dict[str, Any]] = {}
         finish, model, usage = "", "", Usage()
+        events = 0
         with stream:
             for chunk in stream:
+                events += 1
                 model = chunk.model or model
                 if chunk.usage is not None:
                     usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
@@ -119,6 +121,8 @@ class OpenAIProvider(SDKProvider):
                                 slot["arguments"].append(part.function.arguments)
                     if choice.finish_reason:
                         finish = choice.finish_reason
+        if not events:
+            raise self._no_events()
         tool_calls = [ToolCall(slot["id"] or f"call_{index}", slot["name"], "".join(slot["arguments"]))
                       for index, slot in sorted(calls.items())]
         return ChatResponse(text="".join(shown), tool_calls=tool_calls, usage=usage, model=model or self.model,

@@ -17,7 +17,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from specpilot.llm.base import ChatResponse, Message, Provider, TextCallback, ToolSpec
+from specpilot.llm.base import ChatResponse, Message, Provider, ProviderError, TextCallback, ToolSpec
 from specpilot.llm.pricing import estimate_cost
 from specpilot.llm.retry import with_retries
 from specpilot.llm.safety.redact import Finding, Redaction, redact_request
@@ -44,6 +44,20 @@ class SDKProvider(Provider):
 
     @abstractmethod
     def _stream(self, kwargs: dict[str, Any], on_text: TextCallback, shown: list[str]) -> ChatResponse: ...
+
+    def _answer(self, result: Any, field: str) -> Any:
+        """``result`` when it is the SDK's parsed answer (it has ``field``); else a :class:`ProviderError`: a server
+        (or a proxy) that answered a plain request with a stream or text, which the SDK hands back as a string."""
+        if isinstance(result, (str, bytes)) or not hasattr(result, field):
+            raise ProviderError(self.name, f"the server at {self.resolved.endpoint} did not answer with a chat "
+                                f"completion (it sent {type(result).__name__} instead); check that model.baseUrl "
+                                "points at an OpenAI- or Anthropic-compatible API")
+        return result
+
+    def _no_events(self) -> ProviderError:
+        """A streamed request whose answer held no stream events (the server answered as if not asked to stream)."""
+        return ProviderError(self.name, f"the server at {self.resolved.endpoint} sent no stream events (it answered "
+                             "without streaming); check that it supports streamed chat completions")
 
     def chat(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = (), *,
              on_text: TextCallback | None = None) -> ChatResponse:

@@ -507,3 +507,19 @@ def test_retries_are_logged_without_the_key(wire: Wire, caplog: pytest.LogCaptur
 
     assert f"{wire.name}: HTTP 429; retrying in 1.0 s (retry 1 of 3)" in caplog.text
 
+
+
+def test_a_streamed_answer_to_a_plain_request_is_a_clear_error(wire: Wire) -> None:
+    # A server (or proxy) that streams whatever it is asked: the SDK hands back text, not a completion.
+    wire.push(wire.replies.stream(["hello"]))
+    with pytest.raises(ProviderError, match="did not answer with a chat completion"):
+        wire.provider(max_retries=1).chat(ASK)
+    wire.push(wire.replies.answer("still up"))
+    assert wire.provider(max_retries=1).chat(ASK).text == "still up"
+
+
+def test_a_plain_answer_to_a_streamed_request_is_a_clear_error(wire: Wire) -> None:
+    wire.push(wire.replies.answer("not a stream"))
+    shown: list[str] = []
+    with pytest.raises(ProviderError, match="sent no stream events"):
+        wire.provider(max_retries=1).chat(ASK, on_text=shown.append)
