@@ -39,6 +39,7 @@ from specpilot.ast_tools.edits import CREATE, DELETE, EDIT, EditResult, text_cha
 from specpilot.core.config import AgentSettings
 from specpilot.core.policy import (
     CONTEXT,
+    CONTEXT_GATHERED,
     CONTEXT_OPTIONS,
     CRITIC,
     CRITIC_OPTIONS,
@@ -141,10 +142,12 @@ class Agent:
                  redactor: Redactor | None = None, on_event: Callable[[AgentEvent], None] | None = None,
                  cancelled: Callable[[], bool] | None = None, critic: bool = True,
                  retrieve: Callable[[str, int, str], list[str]] | None = None,
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, gather: Callable[[str, int], list[str]] | None = None) -> None:
         """``retrieve(query, k)`` gives code snippets for the prompt (the index's search);
         ``redactor`` cleans every outgoing message list (llm/safety/redact.py); ``policy`` makes the
-        run's choices (core/policy.py; the fixed default keeps today's behaviour) and they are recorded."""
+        run's choices (core/policy.py; the fixed default keeps today's behaviour) and they are recorded.
+        ``gather(query, budget_tokens)``: a promoted context policy (rl/context_policy.py) that gathers the
+        prompt's code step by step; when given, it replaces the context strategy the policy would choose."""
         self.provider, self.registry, self.ctx, self.settings = provider, registry, ctx, settings
         self.prompts = prompts or PromptLibrary()
         self.trajectory_dir = trajectory_dir
@@ -154,6 +157,7 @@ class Agent:
         self.critic = critic
         self.retrieve = retrieve
         self.policy: Policy = policy or FixedPolicy()
+        self.gather = gather
 
     # -- the run ------------------------------------------------------------------------------
     def run(self, task: str, *, template: str = "agent.system") -> RunResult:
@@ -165,8 +169,11 @@ class Agent:
         chosen = {c.point: c.option for c in choices}
         prompt = self.prompts.load(template, choices[0].option)
         critic_variant = chosen.get(prompt_point(CRITIC_TEMPLATE), DEFAULT_VARIANT)
-        mix, k = context_plan(chosen[CONTEXT])
-        context = self._context(task, k, mix)
+        if chosen[CONTEXT] == CONTEXT_GATHERED:
+            context = self._context(task, gathered=True)
+        else:
+            mix, k = context_plan(chosen[CONTEXT])
+            context = self._context(task, k, mix)
         system = prompt.render({"root": str(self.ctx.root), **context}, budget_tokens=self.settings.context_tokens)
         guidance = TOOL_GUIDANCE.get(chosen.get(TOOL, ""))
         if guidance:
@@ -318,8 +325,10 @@ class Agent:
         variant of the critic's prompt (``prompt.critic``). Options of a prompt point are the template's
         variant ids, ``default`` first, so the fixed policy keeps today's prompts."""
         features = {"critic_allowed": float(self.critic), "offline": float(self.provider.offline)}
-        choices = [self.policy.choose(Decision(prompt_point(template), self.prompts.variants(template), features)),
-                   self.policy.choose(Decision(CONTEXT, CONTEXT_OPTIONS, features))]
+        choices = [self.policy.choose(Decision(prompt_point(template), self.prompts.variants(template), features))]
+        # A promoted context policy gathers instead of a fixed strategy: the bandit is not asked, nothing to learn.
+        choices.append(Choice(CONTEXT, CONTEXT_GATHERED, 1.0) if self.gather is not None and not self.provider.offline
+                       else self.policy.choose(Decision(CONTEXT, CONTEXT_OPTIONS, features)))
         # A run without a critic (an Ask) has no critic choice to make: not asked, so nothing is learned from it.
         choices.append(self.policy.choose(Decision(CRITIC, CRITIC_OPTIONS, features)) if self.critic
                        else Choice(CRITIC, "no-review", 1.0))
@@ -329,17 +338,19 @@ class Agent:
         choices.append(self.policy.choose(Decision(TOOL, TOOL_OPTIONS, features)))
         return choices
 
-    def _context(self, task: str, k: int = 6, mix: str = "hybrid") -> dict[str, str]:
+    def _context(self, task: str, k: int = 6, mix: str = "hybrid", *, gathered: bool = False) -> dict[str, str]:
         budget = self.settings.context_tokens
         steering = _steering(Path(self.ctx.root), budget // 2)
         snippets: list[str] = []
         problem = ""
-        if self.retrieve is not None and k > 0:
-            try:
+        try:
+            if gathered and self.gather is not None:
+                snippets = self.gather(task, max(budget - estimate_tokens(steering), 0))
+            elif self.retrieve is not None and k > 0:
                 snippets = self.retrieve(task, k, mix)
-            except Exception as exc:  # retrieval is a help, never a reason to fail the run
-                log.info("retrieval for the prompt failed: %s", exc)
-                problem = str(exc)
+        except Exception as exc:  # retrieval is a help, never a reason to fail the run
+            log.info("retrieval for the prompt failed: %s", exc)
+            problem = str(exc)
         kept, used = [], estimate_tokens(steering)
         for snippet in snippets:
             cost = estimate_tokens(snippet)

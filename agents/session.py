@@ -55,6 +55,8 @@ class AgentSession:
     notes: list[str] = field(default_factory=list)
     owns_index: bool = True  # False when the server lent its open index
     policy: Policy = field(default_factory=FixedPolicy)  # makes each run's choices; learns from feedback
+    # A promoted context policy (rl/context_policy.py, given by the façade): gathers the prompt's code step by step.
+    gather: Callable[[str, int], list[str]] | None = None
 
     @classmethod
     def open(cls, root: Path, *, settings: Settings | None = None, api_key: str | None = None,
@@ -91,7 +93,7 @@ class AgentSession:
                       prompts=PromptLibrary(self.root / ".specpilot" / "prompts"),
                       trajectory_dir=trajectory_dir(self.root, self.settings),
                       redactor=redact_messages, on_event=on_event, cancelled=cancelled,
-                      critic=critic and not ask, retrieve=self._retrieve, policy=self.policy)
+                      critic=critic and not ask, retrieve=self._retrieve, policy=self.policy, gather=self.gather)
         return agent.run(task, template="ask.system" if ask else "agent.system")
 
     def feedback(self, run_id: str, *, accepted: bool, note: str = "") -> None:

@@ -23,6 +23,9 @@ PROMPT = "prompt"  # prefix of the points prompt.<role> (llm/prompt_templates.pr
 CONTEXT = "context"  # which search retrieves code for the prompt, and how many snippets: "<mix>-<k>"
 CONTEXT_OPTIONS = ("hybrid-6", "hybrid-12", "hybrid-3", "bm25-6", "vector-6", "graph-6", "none")
 CONTEXT_MIXES = ("hybrid", "bm25", "vector", "graph")  # graph: hybrid plus the call-graph neighbours of the hits
+# Not an option the bandit is offered: recorded as the CONTEXT choice when a promoted PPO policy gathered the context
+# step by step (rl/context_policy.py), so a trajectory says which it was.
+CONTEXT_GATHERED = "ppo-policy"
 CRITIC = "critic"  # whether a reviewer pass reads the answer before it is final
 CRITIC_OPTIONS = ("review", "no-review")
 TOOL = "tool"  # how the agent explores: the first option adds nothing to its prompt (today's behaviour)

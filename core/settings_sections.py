@@ -200,6 +200,18 @@ class LearningSettings:
     expire_after_s: float = field(default=3_600.0, metadata=rule(
         "Seconds after which a proposal nobody accepted or rejected counts as ignored (no reward, not a reject).",
         minimum=10.0, maximum=30 * 86_400.0))
+    context_policy: str = field(default="auto", metadata=rule(
+        "Whether the agent gathers its context with the PPO policy (`specpilot train policy`) instead of the "
+        "bandit's fixed strategy.", choices={
+            "auto": "Only when the trained policy passed its promotion check (it beat the best fixed strategy and "
+                    "the bandit on held-out tasks beyond the confidence interval).",
+            "off": "Never: the bandit chooses the context strategy."}))
+    ppo_lambda: float = field(default=0.05, metadata=rule(
+        "The PPO reward's price of context: subtracted per 1,000 tokens gathered (bench/ppo.py measured the "
+        "default).", minimum=0.0, maximum=1.0))
+    ppo_mu: float = field(default=0.02, metadata=rule(
+        "The PPO reward's price of a gathering step (a search, a graph lookup, a file read).",
+        minimum=0.0, maximum=1.0))
 
 
 @dataclass

@@ -129,8 +129,24 @@ class Project:
         session = AgentSession.open(self.root, settings=self.settings, api_key=self.api_key,
                                     buffers=dict(self.buffers), index=self._index)
         session.policy = policy if policy is not None else self.policy()
+        session.gather = self.context_gatherer(session)
         session.notes.extend(n for n in self.notes if n not in session.notes)
         return session
+
+    def context_gatherer(self, session: AgentSession) -> Callable[[str, int], list[str]] | None:
+        """The promoted PPO context policy bound to the session's index (rl/context_policy.py), or None: learning
+        off, ``learning.contextPolicy`` off, no policy trained, or one that was not promoted. A saved policy that
+        cannot be used is noted once, and the bandit chooses."""
+        from specpilot.rl.policy import learning_wanted
+
+        if not learning_wanted(self.settings.learning):
+            return None
+        from specpilot.rl.context_policy import gatherer, promoted_policy
+
+        policy, note = promoted_policy(self.settings.learning)
+        if note and note not in self.notes:
+            self.notes.append(note)
+        return gatherer(policy, session.ctx.index) if policy is not None else None
 
     def feedback(self, decision_id: str, *, accepted: bool, note: str = "", rank: int | None = None) -> str:
         """The user's verdict on a proposal, by the decision id it carried: an agent run's id (its trajectory
