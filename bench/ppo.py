@@ -8,8 +8,11 @@ Tasks are docstring -> function queries over copies of the code with every docst
 
 - training: the standard-library packages of the public retrieval benchmark, split 80/20 into training and
   validation tasks (validation: the reward prices lam and mu and the learning curve);
-- held out: flask and werkzeug (the tool library's mirrors, as bench/rerank_quality.py reads them). No
-  training or tuning decision looks at them; they are scored once, at the end.
+- held out: flask and werkzeug (the tool library's mirrors, as bench/rerank_quality.py reads them), scored at
+  the end of each run; they decide the promotion.
+- sealed (``--sealed``): tornado, scored once with the saved policy after every decision was made (the training
+  length was raised from 100,000 to 200,000 steps and the best-on-validation checkpoint kept after the held-out
+  repositories had been seen once, so they are no longer untouched; tornado is).
 
 Every outcome each task's episodes can reach is recorded once from the real index (rl/gather_sources.py:
 searches, graph neighbours, files, callers, the trained reranker's scores when one exists) and cached in the
@@ -105,6 +108,22 @@ def overhead(policy: ppo.ContextPolicy, eps: list[Any], samples: int = 3_000) ->
     return pct(times, 0.5), pct(times, 0.95)
 
 
+def habits(policy: ppo.ContextPolicy, eps: list[Any], budget: int) -> str:
+    """The policy's most common action sequence on ``eps`` at ``budget`` and its share of the tasks."""
+    from collections import Counter
+
+    seen: Counter[str] = Counter()
+    for task, source in eps:
+        state = Gathering(task.query, source, budget)
+        actions = []
+        while not state.finished:
+            actions.append(policy.act(state))
+            state.step(actions[-1])
+        seen[" ".join(actions)] += 1
+    top, count = seen.most_common(1)[0]
+    return f"{budget} tokens: `{top}` ({100 * count / len(eps):.0f} %, {len(seen)} distinct sequences)"
+
+
 def plots(curve: ppo.Curve, table: dict[str, dict[int, float]]) -> list[str]:
     import matplotlib
 
@@ -135,16 +154,54 @@ def plots(curve: ppo.Curve, table: dict[str, dict[int, float]]) -> list[str]:
     return ["ppo_curve.png", "ppo_success.png"]
 
 
+def sealed(args: argparse.Namespace) -> int:
+    """The saved policy, the best fixed strategy and the bandit (both from the training tasks, as the policy's
+    card names them) on tornado: a repository no training, tuning or promotion decision looked at, run once."""
+    ws, queries = retrieval_data.build(DEFAULT_WORKDIR)
+    stdlib = recorded("stdlib", ws, DEFAULT_WORKDIR, queries, args.train_tasks)
+    random.Random(SEED).shuffle(stdlib)
+    train_eps = episodes(stdlib[:int(0.8 * len(stdlib))])
+    repo, folder, package = REPOS["tornado"]
+    root, commit = extract("tornado", repo, folder, package, args.mirrors)
+    workdir = WORKDIR / "tornado"
+    hws, hqueries = retrieval_data.build(workdir, (package,), root=root)
+    eps = episodes(recorded("tornado", hws, workdir, hqueries, args.heldout_tasks))
+    policy = ppo.load()
+    best = ppo_eval.best_strategy(train_eps)
+    bandit = ppo_eval.train_bandit(train_eps, seed=SEED)
+    mine = {b: ppo_eval.score_actor(policy.act, eps, b) for b in BUDGETS}
+    fixed = {b: ppo_eval.score_strategy(best, eps, b) for b in BUDGETS}
+    chosen = {b: ppo_eval.score_bandit(bandit, eps, b) for b in BUDGETS}
+    verdict = ppo_eval.promotion(mine, fixed, chosen)
+    lines = [f"Machine: {machine_info()}. `python bench/ppo.py --sealed --write`, run once after every decision.", "",
+             f"tornado ({commit[:10]}), {len(eps)} docstring tasks; the policy saved by the run above "
+             f"({policy.card.get('date')}), unchanged.", "",
+             "| | " + " | ".join(f"{b} tokens" for b in BUDGETS) + " |", "|---|" + "---|" * len(BUDGETS),
+             "| PPO | " + " | ".join(f"{mine[b].rate:.3f} ({mine[b].tokens.mean():.0f})" for b in BUDGETS) + " |",
+             f"| {best} (best fixed on training) | "
+             + " | ".join(f"{fixed[b].rate:.3f} ({fixed[b].tokens.mean():.0f})" for b in BUDGETS) + " |",
+             "| bandit's choice | " + " | ".join(f"{chosen[b].rate:.3f} ({chosen[b].tokens.mean():.0f})"
+                                                 for b in BUDGETS) + " |", "",
+             f"By the promotion rule on this set alone: {verdict.reason}."]
+    print("\n".join(lines))
+    if args.write:
+        write_section("ppo_sealed", "## PPO on the sealed repository (bench/ppo.py --sealed)\n\n" + "\n".join(lines))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-tasks", type=int, default=500)
     parser.add_argument("--heldout-tasks", type=int, default=250)
-    parser.add_argument("--steps", type=int, default=100_000)
+    parser.add_argument("--steps", type=int, default=200_000)
     parser.add_argument("--sweep-steps", type=int, default=40_000)
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds the final training may take")
     parser.add_argument("--mirrors", type=Path, default=MIRRORS)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--sealed", action="store_true", help="score the saved policy on tornado, once, at the end")
     args = parser.parse_args(argv)
+    if args.sealed:
+        return sealed(args)
 
     ws, queries = retrieval_data.build(DEFAULT_WORKDIR)
     stdlib = recorded("stdlib", ws, DEFAULT_WORKDIR, queries, args.train_tasks)
@@ -205,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     p50, p95 = overhead(policy, everything)
     log(verdict.reason)
     pictures = plots(curve, rows)
+    kept = curve.steps[curve.success.index(max(curve.success))]
 
     lines = [f"Machine: {machine_info()}. `python bench/ppo.py --write`.", "",
              f"Tasks: docstring -> function (docstrings stripped). Training: {cut} standard-library tasks, "
@@ -227,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in per_repo[name].items()) for name in HELDOUT), "",
         f"Promotion: {verdict.reason}.", "",
         f"Decision overhead per step (features + network, numpy): p50 {p50:.3f} ms, p95 {p95:.3f} ms.", "",
+        "What PPO does on the held-out tasks (its most common sequence): "
+        + "; ".join(habits(policy, everything, b) for b in BUDGETS) + ".", "",
+        f"The checkpoint kept is the one best on validation (step {kept:,}). "
         "Learning curve (validation success, mean over budgets): " + ", ".join(
             f"{s:,}: {v:.3f}" for s, v in zip(curve.steps, curve.success, strict=True)) + ".", "",
         *[f"![{p}]({p})" for p in pictures]]
@@ -237,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             "costs": {"lam": lam, "mu": mu}, "steps": int(curve.steps[-1]), "seconds": round(train_s, 1),
             "device": "cpu", "tasks": {"train": cut, "validation": len(stdlib) - cut},
             "heldout": {name: len(heldout[name]) for name in HELDOUT}, "promoted": verdict.promoted,
-            "verdict": verdict.reason, "validation_success": curve.success[-1], "source": "bench/ppo.py"})
+            "verdict": verdict.reason, "validation_success": max(curve.success), "source": "bench/ppo.py"})
         log(f"policy saved in {folder}")
     return 0
 

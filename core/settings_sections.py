@@ -206,11 +206,12 @@ class LearningSettings:
             "auto": "Only when the trained policy passed its promotion check (it beat the best fixed strategy and "
                     "the bandit on held-out tasks beyond the confidence interval).",
             "off": "Never: the bandit chooses the context strategy."}))
-    ppo_lambda: float = field(default=0.05, metadata=rule(
+    ppo_lambda: float = field(default=0.02, metadata=rule(
         "The PPO reward's price of context: subtracted per 1,000 tokens gathered (bench/ppo.py measured the "
         "default).", minimum=0.0, maximum=1.0))
-    ppo_mu: float = field(default=0.02, metadata=rule(
-        "The PPO reward's price of a gathering step (a search, a graph lookup, a file read).",
+    ppo_mu: float = field(default=0.01, metadata=rule(
+        "The PPO reward's price of a gathering step (a search, a graph lookup, a file read; bench/ppo.py measured "
+        "the default).",
         minimum=0.0, maximum=1.0))
 
 

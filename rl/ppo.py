@@ -11,6 +11,7 @@ feature version or whose files do not match is refused with :class:`PolicyFileEr
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -57,8 +58,9 @@ def train(episodes: Sequence[Any], *, costs: Costs, steps: int = 60_000, seed: i
           evaluate: Callable[[Any], float] | None = None, every: int = 10_000,
           progress: Callable[[int, int], None] | None = None, deadline_s: float | None = None) -> tuple[Any, Curve]:
     """A PPO model trained on ``episodes`` (rl/gather_env.py's) for ``steps`` environment steps (fewer when
-    ``deadline_s`` passes: the model as it is then), and its learning curve (``evaluate(model)`` every ``every``
-    steps, when given)."""
+    ``deadline_s`` passes), and its learning curve (``evaluate(model)`` every ``every`` steps, when given). With
+    ``evaluate`` (validation tasks, never the held-out ones), the model kept is the one that scored best there
+    (early stopping by checkpoint); without, the last."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -68,7 +70,15 @@ def train(episodes: Sequence[Any], *, costs: Costs, steps: int = 60_000, seed: i
     model = PPO("MlpPolicy", env, seed=seed, device=device, n_steps=1024, batch_size=256, n_epochs=6,
                 learning_rate=3e-4, gamma=1.0, gae_lambda=0.95, ent_coef=0.01, verbose=0)
     points: list[tuple[int, float]] = []
+    best: dict[str, Any] = {"score": -1.0, "state": None}
     started = time.monotonic()
+
+    def score(at: int) -> None:
+        assert evaluate is not None
+        value = evaluate(model)
+        points.append((at, value))
+        if value > best["score"]:
+            best.update(score=value, state=copy.deepcopy(model.policy.state_dict()))
 
     class Watch(BaseCallback):
         def _on_step(self) -> bool:
@@ -76,14 +86,16 @@ def train(episodes: Sequence[Any], *, costs: Costs, steps: int = 60_000, seed: i
             if progress is not None and done % 1024 == 0:
                 progress(done, steps)
             if evaluate is not None and done % every == 0:
-                points.append((done, evaluate(self.model)))
+                score(done)
             return deadline_s is None or time.monotonic() - started < deadline_s
 
     if evaluate is not None:
-        points.append((0, evaluate(model)))
+        score(0)
     model.learn(total_timesteps=steps, callback=Watch())
     if evaluate is not None and (not points or points[-1][0] != model.num_timesteps):
-        points.append((model.num_timesteps, evaluate(model)))
+        score(model.num_timesteps)
+    if best["state"] is not None:
+        model.policy.load_state_dict(best["state"])
     return model, Curve(tuple(p[0] for p in points), tuple(p[1] for p in points))
 
 

@@ -2,7 +2,7 @@
 
 1. Tasks: the public retrieval benchmark's docstring -> function set (rl/docstring_set.py), built once per machine
    in the user cache (``policy-data/``) and indexed there; plus, when a workspace is given and indexed, its own
-   commit and accepted-run tasks (rl/gather_tasks.py), which only train.
+   commit, spec-task and accepted-run tasks (rl/gather_tasks.py), which only train.
 2. The benchmark's last packages (a quarter of them: ``importlib`` and ``concurrent`` by default) are held out:
    no training or tuning step sees them; they judge the policy at the end. The other tasks split 85/15 into
    training and validation (the learning curve).
@@ -32,7 +32,7 @@ from specpilot.core.paths import user_cache_dir
 from specpilot.rl import docstring_set, ppo, ppo_eval
 from specpilot.rl.gather import BUDGETS, FEATURES_VERSION, Costs, Task
 from specpilot.rl.gather_sources import LiveSource, ReplaySource, record
-from specpilot.rl.gather_tasks import commit_tasks, docstring_tasks, trajectory_tasks
+from specpilot.rl.gather_tasks import commit_tasks, docstring_tasks, spec_tasks, trajectory_tasks
 
 Progress = Callable[[str, float], None]
 DEFAULT_TASKS = 600
@@ -119,7 +119,8 @@ def workspace_records(root: Path, settings: Settings,
     index = WorkspaceIndex(root, settings)
     try:
         indexed = set(index.manifest.files)
-        tasks = commit_tasks(root, indexed) + trajectory_tasks(trajectory_dir(root, settings), indexed)
+        tasks = (commit_tasks(root, indexed) + spec_tasks(root, indexed)
+                 + trajectory_tasks(trajectory_dir(root, settings), indexed))
         if not tasks:
             return [], "the workspace has no commit or accepted agent run to learn from"
         records = _record_all(index, tasks, progress, "recording the workspace's episodes")
@@ -128,7 +129,7 @@ def workspace_records(root: Path, settings: Settings,
     return list(zip(tasks, records, strict=True)), ""
 
 
-def train_policy(root: Path | None, settings: Settings, *, steps: int = 100_000, max_minutes: float = 10.0,
+def train_policy(root: Path | None, settings: Settings, *, steps: int = 200_000, max_minutes: float = 10.0,
                  limit: int = DEFAULT_TASKS, packages: Sequence[str] = docstring_set.PACKAGES,
                  progress: Progress | None = None, target: Path | None = None) -> PolicyResult:
     """Train, judge and save the context policy (module docstring); :class:`NotEnoughTasks` when the tasks are

@@ -65,7 +65,29 @@ def status_of(workspace: Path, settings: LearningSettings) -> dict[str, Any]:
 
     store = shared_store()
     policy, problem = policy_for(workspace, settings)
-    return learning_status(store, settings, active=isinstance(policy, LearningPolicy), problem=problem)
+    status = learning_status(store, settings, active=isinstance(policy, LearningPolicy), problem=problem)
+    status["context_policy"] = context_policy_status(settings)
+    return status
+
+
+def context_policy_status(settings: LearningSettings) -> dict[str, Any]:
+    """The PPO context policy (rl/ppo.py): trained or not, promoted or not and why, used or not."""
+    from specpilot.rl.ppo import PolicyFileError, policy_dir, read_card
+
+    folder = policy_dir()
+    if not folder.exists():
+        return {"trained": False, "used": False, "folder": str(folder),
+                "note": "no context policy trained (`specpilot train policy`): the bandit chooses"}
+    try:
+        card = read_card(folder)
+    except PolicyFileError as exc:
+        return {"trained": False, "used": False, "folder": str(folder), "note": str(exc)}
+    promoted = bool(card.get("promoted"))
+    used = promoted and settings.context_policy != "off"
+    return {"trained": True, "promoted": promoted, "used": used, "folder": str(folder), "date": card.get("date"),
+            "verdict": card.get("verdict", ""), "held_out_success": card.get("held_out_success", {}),
+            "note": "" if used else ("learning.contextPolicy is off" if promoted else "not promoted: the bandit "
+                                                                                      "chooses")}
 
 
 def status_lines(status: dict[str, Any]) -> list[str]:
@@ -77,6 +99,12 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         lines.append(f"problem: {status['problem']}")
     if not status["points"]:
         lines.append("no decisions recorded yet")
+    ppo = status.get("context_policy")
+    if ppo:
+        state = "used by the agent" if ppo["used"] else ppo["note"]
+        lines.append(f"context policy (PPO): {state}" + (f"; trained {ppo['date']}" if ppo.get("date") else ""))
+        if ppo.get("verdict"):
+            lines.append(f"  {ppo['verdict']}")
     for entry in status["points"]:
         default = entry["default"] or (f"{entry['builtin']} (built-in)" if entry.get("builtin") else "built-in")
         leader = f", leader {entry['leader']}" if entry["leader"] else ""

@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
     p_policy.add_argument("-w", "--workspace", type=Path, default=None,
                           help="workspace whose commits and accepted agent runs also train (default: the current "
                                "folder, when indexed)")
-    p_policy.add_argument("--steps", type=int, default=100_000, help="PPO environment steps (default 100000)")
+    p_policy.add_argument("--steps", type=int, default=200_000, help="PPO environment steps (default 200000)")
     p_policy.add_argument("--max-minutes", type=float, default=10.0, help="training time limit (default 10)")
     p_policy.add_argument("--limit", type=int, default=600, help="benchmark tasks to record (default 600)")
     p_policy.add_argument("--packages", default=None,

@@ -101,3 +101,23 @@ def test_the_facade_gives_agent_sessions_the_promoted_policy(model: Any, tmp_pat
         assert project.agent_session().gather is None  # learning off: the fixed default, no policy
     finally:
         project.close()
+
+
+def test_learn_status_says_whether_the_agent_uses_the_policy(model: Any, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from specpilot.rl.status import context_policy_status, status_lines
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    assert "no context policy trained" in context_policy_status(LearningSettings())["note"]
+    ppo.save(model, ppo.policy_dir(), {"promoted": False, "verdict": "not promoted, the bandit stays: ..."})
+    shown = context_policy_status(LearningSettings())
+    assert shown["trained"] and not shown["used"] and "not promoted" in shown["note"]
+    ppo.save(model, ppo.policy_dir(), {"promoted": True, "verdict": "promoted: ..."})
+    assert context_policy_status(LearningSettings())["used"]
+    off = context_policy_status(LearningSettings(context_policy="off"))
+    assert not off["used"] and off["note"] == "learning.contextPolicy is off"
+    lines = status_lines({"active": True, "enabled": True, "bandit": "linucb", "floor": 0.05, "store": "s",
+                          "points": [], "context_policy": context_policy_status(LearningSettings())})
+    assert any(line.startswith("context policy (PPO): used by the agent") for line in lines)
+    (ppo.policy_dir() / "card.json").write_text("{")
+    assert "damaged" in context_policy_status(LearningSettings())["note"]

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from specpilot.rl.gather_tasks import commit_tasks, docstring_tasks, trajectory_tasks
+from specpilot.rl.gather_tasks import commit_tasks, docstring_tasks, spec_tasks, trajectory_tasks
 
 
 def _git(root: Path, *args: str) -> None:
@@ -50,3 +50,33 @@ def test_only_accepted_runs_with_an_edit_become_tasks(tmp_path: Path) -> None:
     tasks = trajectory_tasks(tmp_path, {"httpkit/headers.py", "storage/cache.py"})
     assert [(t.id, t.targets) for t in tasks] == [("run-r1", (("httpkit/headers.py", ""),))]
     assert trajectory_tasks(tmp_path / "none", set()) == []
+
+
+TASKS_MD = """# Tasks
+
+- [x] T1 Export search results as CSV files
+  - _Requirements: R1.1_
+- [ ] T2 Add a header row to the export
+  - _Requirements: R1.2_
+- [ ] T3 Document it
+  - _Requirements: R1.3_
+"""
+
+
+def test_spec_tasks_name_the_files_their_commits_changed(tmp_path: Path) -> None:
+    spec = tmp_path / ".specpilot" / "specs" / "001-csv-export"
+    spec.mkdir(parents=True)
+    (spec / "tasks.md").write_text(TASKS_MD)
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "export.py").write_text("x = 1\n")
+    (tmp_path / "other.py").write_text("y = 1\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "export search results as csv files")  # T1 by its title, any case
+    (tmp_path / "other.py").write_text("y = 2\n")
+    _git(tmp_path, "commit", "-qam", "001-csv-export T2: the first row names the columns")  # T2 by spec and id
+    tasks = {t.id: t for t in spec_tasks(tmp_path, {"export.py", "other.py"})}
+    assert set(tasks) == {"spec-001-csv-export-T1", "spec-001-csv-export-T2"}  # T3: too short, and no commit
+    assert tasks["spec-001-csv-export-T1"].query == "Export search results as CSV files"
+    assert set(tasks["spec-001-csv-export-T1"].targets) == {("export.py", ""), ("other.py", "")}
+    assert tasks["spec-001-csv-export-T2"].targets == (("other.py", ""),)
+    assert spec_tasks(tmp_path / "elsewhere", {"export.py"}) == []
