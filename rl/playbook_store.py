@@ -177,6 +177,8 @@ class PlaybookStore:
                                 "reason": reason, "measured": measured or {}, "current": make_current})
         if make_current:
             self.set_current(book.role, book.version, reason, old=before)
+        elif not (folder / "current").exists():  # without a pointer the newest version would count as current
+            cas.write_text(folder / "current", f"{before}\n", None)
         return path
 
     def set_current(self, role: str, version: int, reason: str, *, old: int | None = None) -> None:

@@ -23,6 +23,7 @@ from specpilot import (
     cli_learn,
     cli_mcp,
     cli_models,
+    cli_prompts,
     cli_refactor,
     cli_schema,
     cli_search,
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_agent.add_parsers(sub)
     cli_learn.add_parser(sub)
     cli_models.add_parser(sub)
+    cli_prompts.add_parser(sub)
     cli_spec.add_parser(sub)
     cli_doctor.add_parser(sub, _common)
     cli_settings.add_parser(sub)
@@ -325,7 +327,7 @@ COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_s
             "symbols": cmd_symbols, "serve": cmd_serve, "refactor": cli_refactor.cmd_refactor,
             "ask": cli_agent.cmd_ask, "agent": cli_agent.cmd_agent, "export-finetune": cli_agent.cmd_export_finetune,
             "feedback": cli_learn.cmd_feedback, "learn": cli_learn.cmd_learn,
-            "train": cli_models.cmd_train, "models": cli_models.cmd_models,
+            "train": cli_models.cmd_train, "models": cli_models.cmd_models, "prompts": cli_prompts.cmd_prompts,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
             "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema, "mcp": cli_mcp.cmd_mcp}
 
