@@ -213,6 +213,29 @@ class LearningSettings:
         "The PPO reward's price of a gathering step (a search, a graph lookup, a file read; bench/ppo.py measured "
         "the default).",
         minimum=0.0, maximum=1.0))
+    prompt_evolve_every: int = field(default=100, metadata=rule(
+        "Runs of a role between two looks at its playbook (a drop in success triggers one sooner).",
+        minimum=10, maximum=100_000))
+    prompt_drop: float = field(default=0.15, metadata=rule(
+        "A fall in a role's success rate (the last 20 runs against the 20 before) that triggers a playbook update "
+        "at once.", minimum=0.01, maximum=1.0))
+    prompt_approval: str = field(default="risky", metadata=rule(
+        "Whether a person approves a playbook change before it is tried.", choices={
+            "risky": "Only high-risk changes (more than three entries touched, or a section replaced) wait for "
+                     "`specpilot prompts approve`.",
+            "never": "No change waits; the evidence gate alone decides."}))
+    prompt_budget: int = field(default=8_000, metadata=rule(
+        "Tokens a playbook's prompt may take at most (the lowest-priority parts give way first).",
+        minimum=200, maximum=200_000))
+    score_success: float = field(default=0.4, metadata=rule(
+        "Weight of task success in a playbook version's score.", minimum=0.0, maximum=1.0))
+    score_quality: float = field(default=0.3, metadata=rule(
+        "Weight of output quality (the critic's verdict) in a playbook version's score.", minimum=0.0, maximum=1.0))
+    score_tokens: float = field(default=0.2, metadata=rule(
+        "Weight of token efficiency (1 minus the share of the budget used) in a playbook version's score.",
+        minimum=0.0, maximum=1.0))
+    score_acceptance: float = field(default=0.1, metadata=rule(
+        "Weight of user acceptance in a playbook version's score.", minimum=0.0, maximum=1.0))
 
 
 @dataclass

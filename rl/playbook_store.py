@@ -171,7 +171,7 @@ class PlaybookStore:
             cas.write_text(path, json.dumps(stored.as_json(), indent=1), None)
         except cas.WriteConflict:
             raise PlaybookError(f"the {book.role} playbook already has a version {book.version}") from None
-        self._event(book.role, {"kind": "prompt_updated", "role": book.role, "old": book.parent, "new": book.version,
+        self.log_event(book.role, {"kind": "prompt_updated", "role": book.role, "old": book.parent, "new": book.version,
                                 "sections": sorted({str(op.get("section", "")) for op in book.change.get("ops", [])}
                                                    - {""}),
                                 "reason": reason, "measured": measured or {}, "current": make_current})
@@ -188,7 +188,18 @@ class PlaybookStore:
         pointer = self.folder(role) / "current"
         old = self.current_version(role) if old is None else old
         cas.write_text(pointer, f"{version}\n", cas.current(pointer))
-        self._event(role, {"kind": "current_changed", "role": role, "old": old, "new": version, "reason": reason})
+        self.log_event(role, {"kind": "current_changed", "role": role, "old": old, "new": version, "reason": reason})
+
+    def approved(self, role: str, version: int) -> bool:
+        return any(e.get("kind") == "approved" and e.get("version") == version for e in self.events(role))
+
+    def approve(self, role: str, version: int) -> None:
+        """A person's yes to a high-risk version: it may now be tried beside the current one."""
+        book = self.read(role, version)
+        if not book.change.get("pending_approval"):
+            raise PlaybookError(f"the {role} playbook's v{version} does not wait for approval")
+        if not self.approved(role, version):
+            self.log_event(role, {"kind": "approved", "version": version})
 
     def rollback(self, role: str, version: int | None = None, reason: str = "rolled back by hand") -> Playbook:
         """Make ``version`` (default: the current one's parent) current again; the version now in use."""
@@ -201,7 +212,7 @@ class PlaybookStore:
         self.set_current(role, target, reason)
         return self.read(role, target)
 
-    def _event(self, role: str, event: dict[str, Any]) -> None:
+    def log_event(self, role: str, event: dict[str, Any]) -> None:
         """Append ``event`` through the compare-and-swap writer (a concurrent append is retried, never lost)."""
         path = self.folder(role) / "events.jsonl"
         line = json.dumps({"at": now(), **event}) + "\n"

@@ -1,6 +1,7 @@
-"""``specpilot prompts show|history|diff|rollback|curate ROLE [VERSION]``: the roles' prompt playbooks
+"""``specpilot prompts show|history|diff|rollback|curate|approve ROLE [VERSION]``: the roles' prompt playbooks
 (rl/playbook_store.py): the version in use rendered, the versions and their changes, what changed between two,
-going back to an earlier one, and a curation by hand with the model-free curator (rl/curator.py)."""
+going back to an earlier one, a curation by hand with the model-free curator (rl/curator.py), and a person's yes
+to a high-risk version (rl/playbook_evolve.py tries it only then)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,15 @@ def add_parser(sub: Any) -> None:
         "rollback": actions.add_parser("rollback", help="use an earlier version again (default: the parent)"),
         "curate": actions.add_parser("curate", help="apply the model-free curator's edits (prune the consistently "
                                                     "harmful, promote the consistently helpful) as a new version"),
+        "approve": actions.add_parser("approve", help="approve a high-risk version, so it is tried beside the current "
+                                                      "one (the evidence gate still decides)"),
     }
     for name, parser in parsers.items():
         parser.add_argument("role", choices=tuple(ROLES), help="planner, architect, coder or reviewer")
         if name in ("show", "rollback"):
             parser.add_argument("version", nargs="?", type=int, default=None)
+        if name == "approve":
+            parser.add_argument("version", type=int)
         if name == "diff":
             parser.add_argument("versions", nargs="*", type=int, metavar="VERSION", help="one or two versions")
         parser.add_argument("-w", "--workspace", type=Path, default=None,
@@ -96,6 +101,10 @@ def cmd_prompts(args: argparse.Namespace) -> int:
         text = "\n".join(lines)
         print(json.dumps({"old": old.version, "new": new.version, "diff": text}) if args.json
               else (text or f"v{old.version} and v{new.version} are the same"))
+    elif args.action == "approve":
+        store.approve(role, args.version)
+        print(json.dumps({"approved": args.version}) if args.json
+              else f"v{args.version} approved: it is tried beside v{store.current_version(role)}")
     elif args.action == "rollback":
         book = store.rollback(role, args.version)
         print(json.dumps({"current": book.version}) if args.json else f"the {role} playbook is at v{book.version}")

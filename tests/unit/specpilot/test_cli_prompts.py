@@ -42,6 +42,7 @@ def test_show_curate_history_diff_and_rollback(tmp_path: Path, capsys: pytest.Ca
     (["prompts", "show", "coder", "7"], "no version 7"),
     (["prompts", "rollback", "coder"], "already at version 1"),
     (["prompts", "diff", "coder", "1", "2", "3"], "one or two versions"),
+    (["prompts", "approve", "coder", "1"], "does not wait for approval"),
 ])
 def test_refusals_are_clear_and_change_nothing(tmp_path: Path, args: list[str], message: str,
                                                capsys: pytest.CaptureFixture[str]) -> None:
