@@ -182,6 +182,7 @@ class Agent:
         messages: list[Message] = [Message("system", system), Message("user", task)]
         self._record(writer, "start", task=task, template=prompt.name, template_version=prompt.version,
                      template_variant=prompt.variant,
+                     **({"prompt_entries": list(prompt.shown)} if hasattr(prompt, "shown") else {}),
                      provider=self.provider.name, offline=self.provider.offline, tools=[t.name for t in tools],
                      choices=[c.as_json() for c in choices])
         self._emit("start", 0, f"task: {task}")

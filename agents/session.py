@@ -57,6 +57,10 @@ class AgentSession:
     policy: Policy = field(default_factory=FixedPolicy)  # makes each run's choices; learns from feedback
     # A promoted context policy (rl/context_policy.py, given by the façade): gathers the prompt's code step by step.
     gather: Callable[[str, int], list[str]] | None = None
+    # The prompt library (the façade gives rl/playbook_prompts.py's when learning is on); None: the templates.
+    prompts: PromptLibrary | None = None
+    # Called with a run's id and verdict once the verdict is recorded (the façade feeds prompt evolution).
+    on_verdict: Callable[[str, bool], None] | None = None
 
     @classmethod
     def open(cls, root: Path, *, settings: Settings | None = None, api_key: str | None = None,
@@ -90,7 +94,7 @@ class AgentSession:
             cancelled: Callable[[], bool] | None = None, critic: bool = True) -> RunResult:
         ensure_cache(self.root, self.settings.cache_path)
         agent = Agent(self.provider, self.registry(ask=ask), self.ctx, settings=self.settings.agent,
-                      prompts=PromptLibrary(self.root / ".specpilot" / "prompts"),
+                      prompts=self.prompts or PromptLibrary(self.root / ".specpilot" / "prompts"),
                       trajectory_dir=trajectory_dir(self.root, self.settings),
                       redactor=redact_messages, on_event=on_event, cancelled=cancelled,
                       critic=critic and not ask, retrieve=self._retrieve, policy=self.policy, gather=self.gather)
@@ -99,6 +103,8 @@ class AgentSession:
     def feedback(self, run_id: str, *, accepted: bool, note: str = "") -> None:
         if run_id:
             run_feedback(self.root, self.settings, self.policy, run_id, accepted=accepted, note=note)
+            if self.on_verdict is not None:
+                self.on_verdict(run_id, accepted)
 
     def close(self) -> None:
         index = self.ctx.loaded_index

@@ -130,6 +130,13 @@ class Project:
                                     buffers=dict(self.buffers), index=self._index)
         session.policy = policy if policy is not None else self.policy()
         session.gather = self.context_gatherer(session)
+        from specpilot.rl.policy import learning_wanted
+
+        if learning_wanted(self.settings.learning):  # the coder's prompt is its playbook, and runs feed it
+            from specpilot.rl.playbook_prompts import PlaybookLibrary
+
+            session.prompts = PlaybookLibrary(self.root, self.settings)
+            session.on_verdict = self.learn_from_run
         session.notes.extend(n for n in self.notes if n not in session.notes)
         return session
 
@@ -158,13 +165,41 @@ class Project:
 
         try:  # no agent session is opened for this: a verdict needs the trajectory and the policy only
             run_feedback(self.root, self.settings, self.policy(), decision_id, accepted=accepted, note=note)
-            return "run"
         except FileNotFoundError:
             pass
+        else:
+            self.learn_from_run(decision_id, accepted)
+            return "run"
 
         verdict(decision_id, accepted=accepted, rank=rank, note=note, workspace=self.root,
                 settings=self.settings.learning)
         return "decision"
+
+    def learn_from_run(self, run_id: str, accepted: bool) -> None:
+        """Feed a judged agent run to prompt evolution (rl/playbook_prompts.py) when learning is on; the configured
+        model reflects on it. Never fails the verdict: a problem is logged."""
+        from specpilot.rl.policy import learning_wanted
+
+        if not learning_wanted(self.settings.learning):
+            return
+        import logging
+
+        from specpilot.agents.session import trajectory_dir
+        from specpilot.agents.trajectory import read
+        from specpilot.llm.factory import make_provider
+        from specpilot.llm.settings import ModelConfigError
+        from specpilot.rl.playbook_prompts import record_run
+
+        path = trajectory_dir(self.root, self.settings) / f"{run_id}.jsonl"
+        try:
+            provider = make_provider(self.settings.model, api_key=self.api_key)
+        except ModelConfigError:
+            provider = None
+        try:
+            for line in record_run(self.root, self.settings, read(path), accepted, provider) if path.is_file() else ():
+                logging.getLogger("specpilot.rl").info("playbook coder: %s", line)
+        except Exception as exc:  # learning never breaks a verdict
+            logging.getLogger("specpilot.rl").warning("playbook coder: the run was not learned from: %s", exc)
 
     def close(self) -> None:
         if self._index is not None and self._owns_index:

@@ -1,0 +1,106 @@
+"""Playbooks at work: the prompt library the agent uses when learning is on, and its runs fed back as experiences.
+
+:class:`PlaybookLibrary` is llm/prompt_templates.py's library in which the ``default`` variant of the coder's
+template (``agent.system``) is the coder's playbook, in the version rl/playbook_evolve.py picks for the run (the
+current one, or on a share of runs the version on trial). Other variants and templates are the files, as before.
+A :class:`PlaybookPrompt` renders like a template and remembers the entry ids it showed; the agent writes them in
+the run's trajectory (``prompt_entries``).
+
+:func:`record_run` turns a run the user judged into an experience: success (the run answered), quality (the
+critic's verdict: DONE 1, REVISE 0; the success without a critic), tokens, the verdict, the entries shown. The
+evolver then counts votes (the configured model reflects; without one, the shown entries share the outcome),
+updates and gates the playbook.
+
+Only the coder is wired so far; the spec stages' roles (planner, architect, reviewer) keep their templates.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from specpilot.core.config import Settings
+from specpilot.core.paths import cache_dir
+from specpilot.llm.base import Provider
+from specpilot.llm.prompt_templates import DEFAULT_VARIANT, PromptLibrary, PromptTemplate
+from specpilot.rl.playbook import Playbook, PlaybookError
+from specpilot.rl.playbook_evolve import Evolver, Experience
+from specpilot.rl.playbook_render import render
+from specpilot.rl.playbook_store import PlaybookStore
+from specpilot.rl.reflector import Reflection, ReflectionError, ids_in, reflect
+
+log = logging.getLogger("specpilot.rl")
+
+WIRED = {"agent.system": "coder"}  # template -> role whose playbook serves its default variant
+
+
+class PlaybookPrompt:
+    """A playbook version used where a template would be: ``name``, ``version``, ``variant``, ``render``."""
+
+    def __init__(self, name: str, book: Playbook, budget: int) -> None:
+        self.name, self.book, self.budget = name, book, budget
+        self.version = book.version
+        self.variant = DEFAULT_VARIANT
+        self.shown: list[str] = []
+
+    def render(self, variables: dict[str, str] | None = None, budget_tokens: int | None = None) -> str:
+        text = render(self.book, variables or {}, min(budget_tokens or self.budget, self.budget))
+        self.shown = list(ids_in(text, self.book))
+        return text
+
+
+def evolver(root: Path, settings: Settings, role: str, provider: Provider | None = None) -> Evolver:
+    """The evolver of ``role``'s playbook in ``root``; with a non-offline ``provider``, it reflects with it."""
+    model = provider if provider is not None and not provider.offline else None
+
+    def reflect_with_model(book: Playbook, experience: Experience) -> Reflection:
+        assert model is not None
+        outcome = ("accepted" if experience.accepted else "rejected") if experience.accepted is not None \
+            else ("answered" if experience.success else "did not finish")
+        return reflect(model, book, experience.task, outcome, experience.answer)
+
+    path = cache_dir(root, settings.cache_path) / "playbooks" / f"{role}.jsonl"
+    return Evolver(PlaybookStore(root), role, settings.learning, path,
+                   reflect=reflect_with_model if model is not None else None)
+
+
+class PlaybookLibrary(PromptLibrary):
+    def __init__(self, root: Path, settings: Settings) -> None:
+        super().__init__(root / ".specpilot" / "prompts")
+        self.root, self.settings = root, settings
+
+    def load(self, name: str, variant: str = DEFAULT_VARIANT) -> PromptTemplate:
+        role = WIRED.get(name)
+        if role is None or variant != DEFAULT_VARIANT:
+            return super().load(name, variant)
+        chosen = evolver(self.root, self.settings, role)
+        try:
+            book = chosen.store.read(role, chosen.choose())
+        except PlaybookError as exc:
+            log.warning("playbook %s: %s; using the current version", role, exc)
+            book, _ = chosen.store.current(role)
+        return PlaybookPrompt(name, book, self.settings.learning.prompt_budget)  # type: ignore[return-value]
+
+
+def record_run(root: Path, settings: Settings, events: list[dict[str, Any]], accepted: bool,
+               provider: Provider | None = None) -> list[str]:
+    """Feed a judged agent run (its trajectory's events) to the coder's evolver; what happened (log lines). A
+    run whose prompt was not a playbook's is skipped."""
+    start: dict[str, Any] = next((e for e in events if e.get("kind") == "start"), {})
+    if WIRED.get(str(start.get("template"))) != "coder" or "prompt_entries" not in start:
+        return []
+    outcome: dict[str, Any] = next((e for e in reversed(events) if e.get("kind") == "outcome"), {})
+    critiques = [e for e in events if e.get("kind") == "critique"]
+    usage = outcome.get("usage") or {}
+    success = 1.0 if outcome.get("stop") == "answered" else 0.0
+    quality = (1.0 if critiques[-1].get("done") else 0.0) if critiques else success
+    experience = Experience(int(start.get("template_version") or 1), success, quality,
+                            int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0)), float(accepted),
+                            tuple(str(i) for i in start.get("prompt_entries") or ()), str(start.get("task", "")),
+                            str(outcome.get("answer", "")))
+    try:
+        return evolver(root, settings, "coder", provider).record(experience)
+    except (PlaybookError, ReflectionError, OSError) as exc:
+        log.warning("playbook coder: the run was not learned from: %s", exc)
+        return []
