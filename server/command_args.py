@@ -308,6 +308,43 @@ class LearnSimulateArgs:
     learning/report, where the next report looks"""
 
 
+# -- prompt playbooks (server/features/prompts.py; rl/playbook_actions.py) ---------------------------------------
+Role = Literal["planner", "architect", "coder", "reviewer"]
+Version = Annotated[int, Field(ge=1, lt=2**31)]
+
+
+@arguments
+class PromptsRoleArgs:
+    """A role's playbook: ``history`` lists its versions, ``curate`` applies the model-free curator's edits."""
+
+    role: Role
+    """the role whose playbook it is"""
+    folder: FolderUri = None
+
+
+@arguments
+class PromptsVersionArgs:
+    """A version of a role's playbook: ``show`` it (default: the one in use), ``rollback`` to it (default: the
+    parent), ``approve`` it (required)."""
+
+    role: Role
+    """the role whose playbook it is"""
+    version: Version | None = None
+    """the version"""
+    folder: FolderUri = None
+
+
+@arguments
+class PromptsDiffArgs:
+    """What changed between two versions of a role's playbook (one: it and its parent; none: the current one)."""
+
+    role: Role
+    """the role whose playbook it is"""
+    versions: Annotated[list[Version], Field(max_length=2)] = field(default_factory=list)
+    """zero, one or two versions"""
+    folder: FolderUri = None
+
+
 COMMANDS: dict[str, Command] = {
     "specpilot.spec.new": _command(SpecNewArgs, True),
     "specpilot.spec.clarify": _command(SpecClarifyArgs, False),
@@ -326,6 +363,12 @@ COMMANDS: dict[str, Command] = {
     "specpilot.doctor": _command(DoctorArgs, False),
     "specpilot.steering.init": _command(SteeringInitArgs, False),
     "specpilot.learn.status": _command(LearnStatusArgs, False),
+    "specpilot.prompts.show": _command(PromptsVersionArgs, True),
+    "specpilot.prompts.history": _command(PromptsRoleArgs, True),
+    "specpilot.prompts.diff": _command(PromptsDiffArgs, True),
+    "specpilot.prompts.rollback": _command(PromptsVersionArgs, True),
+    "specpilot.prompts.curate": _command(PromptsRoleArgs, True),
+    "specpilot.prompts.approve": _command(PromptsVersionArgs, True),
     "specpilot.learn.reset": _command(LearnResetArgs, False),
     "specpilot.learn.report": _command(LearnReportArgs, False),
     "specpilot.learn.simulate": _command(LearnSimulateArgs, False),

@@ -6,7 +6,6 @@ to a high-risk version (rl/playbook_evolve.py tries it only then)."""
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -45,79 +44,37 @@ def add_parser(sub: Any) -> None:
                                                                         "votes, not the rendered prompt")
 
 
-def outline(book: Any) -> str:
-    """A playbook as sections and entries, with ids and votes: what ``diff`` compares."""
-    lines = []
-    for section in sorted(book.sections, key=lambda s: -s.priority):
-        lines.append(f"## {section.name} (priority {section.priority}{', mutable' if section.mutable else ''})")
-        if section.mutable:
-            lines += [f"- [{e.id}] {e.text}  (+{e.helpful} / -{e.harmful}, since v{e.added_in})"
-                      for e in section.entries] or ["(empty)"]
-        else:
-            lines += section.body.splitlines()
-        lines.append("")
-    return "\n".join(lines)
-
-
 def cmd_prompts(args: argparse.Namespace) -> int:
-    from specpilot.rl.curator import apply, offline
-    from specpilot.rl.playbook import PlaybookError
-    from specpilot.rl.playbook_render import render
-    from specpilot.rl.playbook_store import PlaybookStore
+    """Every refusal (an unknown version, a damaged file, nothing to roll back to) is a SpecPilotError: the CLI
+    prints it and exits 1."""
+    from specpilot.rl import playbook_actions as act
 
     root = (args.workspace or Path.cwd()).resolve()
-    store = PlaybookStore(root)
     role = args.role
-    # Every refusal (an unknown version, a damaged file, nothing to roll back to) is a SpecPilotError: the CLI
-    # prints it and exits 1.
     if args.action == "show":
-        book = store.read(role, args.version) if args.version is not None else store.current(role)[0]
-        if args.json:
-            print(json.dumps(book.as_json(), indent=2))
-        else:
-            print(outline(book) if args.outline else render(book, {"root": str(root), "steering": "{{ steering }}",
-                                                                   "context": "{{ context }}"}))
+        shown = act.show(root, role, args.version)
+        text = shown["outline"] if args.outline else shown["prompt"]
+        out = shown["playbook"] if args.json else None
     elif args.action == "history":
-        current = store.current_version(role)
-        books = store.history(role)
-        if args.json:
-            print(json.dumps({"current": current, "versions": [b.as_json() for b in books],
-                              "events": store.events(role)}, indent=2))
-        for book in books if not args.json else ():
-            mark = "*" if book.version == current else " "
-            change = book.change.get("reason") or book.change.get("kind", "")
-            print(f"{mark} v{book.version}  {book.created or '-'}  from v{book.parent or '-'}  {change}")
+        shown = act.history(root, role)
+        lines = [f"{'*' if v['version'] == shown['current'] else ' '} v{v['version']}  {v['created'] or '-'}  "
+                 f"from v{v['parent'] or '-'}  {v['change'].get('reason') or v['change'].get('kind', '')}"
+                 for v in shown["versions"]]
+        text, out = "\n".join(lines), shown
     elif args.action == "diff":
-        if len(args.versions) > 2:
-            raise PlaybookError("diff takes one or two versions")
-        now = store.current(role)[0]
-        new_v = args.versions[1] if len(args.versions) == 2 else (args.versions[0] if args.versions
-                                                                 else now.version)
-        new = store.read(role, new_v)
-        old_v = args.versions[0] if len(args.versions) == 2 else (new.parent or new.version)
-        old = store.read(role, old_v)
-        lines = difflib.unified_diff(outline(old).splitlines(), outline(new).splitlines(),
-                                     f"{role} v{old.version}", f"{role} v{new.version}", lineterm="")
-        text = "\n".join(lines)
-        print(json.dumps({"old": old.version, "new": new.version, "diff": text}) if args.json
-              else (text or f"v{old.version} and v{new.version} are the same"))
-    elif args.action == "approve":
-        store.approve(role, args.version)
-        print(json.dumps({"approved": args.version}) if args.json
-              else f"v{args.version} approved: it is tried beside v{store.current_version(role)}")
+        shown = act.diff(root, role, args.versions)
+        text, out = shown["diff"] or f"v{shown['old']} and v{shown['new']} are the same", shown
     elif args.action == "rollback":
-        book = store.rollback(role, args.version)
-        print(json.dumps({"current": book.version}) if args.json else f"the {role} playbook is at v{book.version}")
+        shown = act.rollback(root, role, args.version)
+        text, out = f"the {role} playbook is at v{shown['current']}", shown
+    elif args.action == "approve":
+        shown = act.approve(root, role, args.version)
+        text, out = f"v{args.version} approved: it is tried beside v{shown['current']}", shown
     else:  # curate
-        book, _ = store.current(role)
-        ops = offline(book)
-        if not ops:
-            print(json.dumps({"changed": False}) if args.json else "nothing to curate: no entry has enough "
-                                                                   "consistent votes")
-            return EXIT_OK
-        new = apply(book, ops, reason="curated by hand (model-free rules)")
-        store.write(new, reason="curated by hand (model-free rules)", make_current=False)
-        print(json.dumps({"changed": True, "version": new.version, "ops": [o.as_json() for o in ops]})
-              if args.json else f"v{new.version} written: {len(ops)} edit(s); it replaces v{book.version} only "
-                                "through the evidence gate (or `specpilot prompts rollback` to pick one)")
+        shown = act.curate(root, role)
+        text = (f"v{shown['version']} written: {len(shown['ops'])} edit(s); it replaces v{shown['current']} only "
+                "through the evidence gate (or `specpilot prompts rollback` to pick one)" if shown["changed"]
+                else "nothing to curate: no entry has enough consistent votes")
+        out = shown
+    print(json.dumps(out, indent=2) if args.json and out is not None else text)
     return EXIT_OK

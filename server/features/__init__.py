@@ -13,6 +13,7 @@ from specpilot.server.features import (
     documents,
     learning,
     lifecycle,
+    prompts,
     refactor,
     search,
     spec_commands,
@@ -22,4 +23,4 @@ from specpilot.server.features import (
 )
 
 FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, spec_commands, steering,
-            doctor, learning, commands)
+            doctor, learning, prompts, commands)
