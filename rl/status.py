@@ -67,7 +67,31 @@ def status_of(workspace: Path, settings: LearningSettings) -> dict[str, Any]:
     policy, problem = policy_for(workspace, settings)
     status = learning_status(store, settings, active=isinstance(policy, LearningPolicy), problem=problem)
     status["context_policy"] = context_policy_status(settings)
+    status["playbooks"] = playbook_status(workspace)
     return status
+
+
+def playbook_status(workspace: Path) -> list[dict[str, Any]]:
+    """Each role's playbook: the version in use, a version on trial or waiting for approval, the last change."""
+    from specpilot.rl.playbook import ROLES, PlaybookError
+    from specpilot.rl.playbook_store import PlaybookStore
+
+    store = PlaybookStore(workspace)
+    out: list[dict[str, Any]] = []
+    for role in ROLES:
+        try:
+            book, notes = store.current(role)
+        except PlaybookError as exc:
+            out.append({"role": role, "problem": str(exc)})
+            continue
+        newer = [v for v in store.versions(role) if v > book.version]
+        events = store.events(role)
+        rejected = {e.get("version") for e in events if e.get("kind") == "candidate_rejected"}
+        waiting = [v for v in newer if v not in rejected]
+        out.append({"role": role, "current": book.version, "versions": len(store.versions(role)),
+                    "candidate": max(waiting) if waiting else None, "notes": notes,
+                    "last_event": events[-1] if events else None})
+    return out
 
 
 def context_policy_status(settings: LearningSettings) -> dict[str, Any]:
@@ -99,6 +123,12 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         lines.append(f"problem: {status['problem']}")
     if not status["points"]:
         lines.append("no decisions recorded yet")
+    for book in status.get("playbooks", []):
+        if book.get("problem"):
+            lines.append(f"playbook {book['role']}: {book['problem']}")
+        elif book["versions"] > 1:
+            trial = f", v{book['candidate']} on trial or waiting" if book.get("candidate") else ""
+            lines.append(f"playbook {book['role']}: v{book['current']} in use of {book['versions']}{trial}")
     ppo = status.get("context_policy")
     if ppo:
         state = "used by the agent" if ppo["used"] else ppo["note"]

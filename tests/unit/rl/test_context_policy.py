@@ -121,3 +121,18 @@ def test_learn_status_says_whether_the_agent_uses_the_policy(model: Any, tmp_pat
     assert any(line.startswith("context policy (PPO): used by the agent") for line in lines)
     (ppo.policy_dir() / "card.json").write_text("{")
     assert "damaged" in context_policy_status(LearningSettings())["note"]
+
+
+def test_learn_status_shows_the_playbooks(tmp_path: Path) -> None:
+    from specpilot.rl import playbook_actions
+    from specpilot.rl.playbook_store import PlaybookStore
+    from specpilot.rl.status import playbook_status, status_lines
+
+    assert [b["current"] for b in playbook_status(tmp_path)] == [1, 1, 1, 1]
+    PlaybookStore(tmp_path).vote("coder", harmful=["bp-1"] * 10)
+    playbook_actions.curate(tmp_path, "coder")
+    coder = next(b for b in playbook_status(tmp_path) if b["role"] == "coder")
+    assert (coder["current"], coder["candidate"], coder["versions"]) == (1, 2, 2)
+    lines = status_lines({"active": True, "enabled": True, "bandit": "linucb", "floor": 0.05, "store": "s",
+                          "points": [], "playbooks": playbook_status(tmp_path)})
+    assert "playbook coder: v1 in use of 2, v2 on trial or waiting" in lines
