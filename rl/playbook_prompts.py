@@ -11,7 +11,9 @@ critic's verdict: DONE 1, REVISE 0; the success without a critic), tokens, the v
 evolver then counts votes (the configured model reflects; without one, the shown entries share the outcome),
 updates and gates the playbook.
 
-Only the coder is wired so far; the spec stages' roles (planner, architect, reviewer) keep their templates.
+The spec stages' roles (planner, architect, reviewer) are served the same way; a draft keeps the version and the
+entries in its front matter, and the user's verdict on it (the next stage built on it: kept; drafted again:
+rejected; spec/draft_verdicts.py) comes back through :func:`record_draft`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from specpilot.rl.reflector import Reflection, ReflectionError, ids_in, reflect
 
 log = logging.getLogger("specpilot.rl")
 
-WIRED = {"agent.system": "coder"}  # template -> role whose playbook serves its default variant
+# template -> the role whose playbook serves its default variant
+WIRED = {"agent.system": "coder", "spec.planner": "planner", "spec.architect": "architect",
+         "spec.reviewer": "reviewer"}
 
 
 class PlaybookPrompt:
@@ -40,6 +44,7 @@ class PlaybookPrompt:
 
     def __init__(self, name: str, book: Playbook, budget: int) -> None:
         self.name, self.book, self.budget = name, book, budget
+        self.role = book.role
         self.version = book.version
         self.variant = DEFAULT_VARIANT
         self.shown: list[str] = []
@@ -69,18 +74,26 @@ class PlaybookLibrary(PromptLibrary):
     def __init__(self, root: Path, settings: Settings) -> None:
         super().__init__(root / ".specpilot" / "prompts")
         self.root, self.settings = root, settings
+        self._served: dict[str, PlaybookPrompt] = {}
 
     def load(self, name: str, variant: str = DEFAULT_VARIANT) -> PromptTemplate:
+        """The template, or for a wired role's default variant its playbook: one version per library (a run or a
+        stage loads its prompt more than once; all of them are the same version)."""
         role = WIRED.get(name)
         if role is None or variant != DEFAULT_VARIANT:
             return super().load(name, variant)
+        if name not in self._served:
+            self._served[name] = self._choose(name, role)
+        return self._served[name]  # type: ignore[return-value]
+
+    def _choose(self, name: str, role: str) -> PlaybookPrompt:
         chosen = evolver(self.root, self.settings, role)
         try:
             book = chosen.store.read(role, chosen.choose())
         except PlaybookError as exc:
             log.warning("playbook %s: %s; using the current version", role, exc)
             book, _ = chosen.store.current(role)
-        return PlaybookPrompt(name, book, self.settings.learning.prompt_budget)  # type: ignore[return-value]
+        return PlaybookPrompt(name, book, self.settings.learning.prompt_budget)
 
 
 def record_run(root: Path, settings: Settings, events: list[dict[str, Any]], accepted: bool,
@@ -103,4 +116,20 @@ def record_run(root: Path, settings: Settings, events: list[dict[str, Any]], acc
         return evolver(root, settings, "coder", provider).record(experience)
     except (PlaybookError, ReflectionError, OSError) as exc:
         log.warning("playbook coder: the run was not learned from: %s", exc)
+        return []
+
+
+def record_draft(root: Path, settings: Settings, used: dict[str, Any], kept: bool) -> list[str]:
+    """Feed the verdict on a spec draft (its front matter's ``playbook``: role, version, entries) to that role's
+    evolver; a draft's success, quality and acceptance are the verdict (tokens are not known here)."""
+    role = str(used.get("role", ""))
+    if role not in WIRED.values() or role == "coder":
+        return []
+    verdict = float(kept)
+    experience = Experience(int(used.get("version") or 1), verdict, verdict, 0, verdict,
+                            tuple(str(i) for i in used.get("entries") or ()), f"{role} draft", "")
+    try:
+        return evolver(root, settings, role).record(experience)
+    except (PlaybookError, ReflectionError, OSError) as exc:
+        log.warning("playbook %s: the draft's verdict was not learned from: %s", role, exc)
         return []

@@ -59,6 +59,7 @@ class PromptUse:
     template: str
     variant: str
     version: int
+    playbook: dict[str, Any] | None = None  # {role, version, entries} when a playbook served the prompt
 
     def as_json(self) -> dict[str, Any]:
         return {**self.choice.as_json(), "template": self.template, "variant": self.variant,
@@ -84,6 +85,11 @@ class Author:
     def last_choice(self) -> Choice | None:
         """The policy's choice for the latest prompt (None before the first)."""
         return self.used[-1].choice if self.used else None
+
+    @property
+    def last_playbook(self) -> dict[str, Any] | None:
+        """The playbook version and entries the latest prompt showed, when a playbook served it (rl/)."""
+        return self.used[-1].playbook if self.used else None
 
     @property
     def available(self) -> bool:
@@ -137,9 +143,13 @@ class Author:
         features = {**(features or {}), "steering": float(bool(steering))}
         choice = self.policy.choose(Decision(prompt_point(template), self.prompts.variants(template), features))
         prompt = self.prompts.load(template, choice.option)
-        self.used.append(PromptUse(choice, prompt.name, prompt.variant, prompt.version))
         messages = stage_messages(template, request, root=self.root, context_tokens=self.context_tokens,
                                   prompts=self.prompts, variant=choice.option)
+        shown = getattr(prompt, "shown", None)  # a playbook's prompt (the library serves the same one twice)
+        role = getattr(prompt, "role", "")
+        self.used.append(PromptUse(choice, prompt.name, prompt.variant, prompt.version,
+                                   {"role": role, "version": prompt.version, "entries": list(shown)}
+                                   if shown is not None and role else None))
         if self.redactor is not None:
             messages = self.redactor(messages)
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from specpilot.core.policy import Choice, Policy, choices_from_json
 from specpilot.spec.documents import parse_requirements
@@ -29,6 +30,8 @@ from specpilot.spec.frontmatter import set_fields, split_front_matter
 log = logging.getLogger("specpilot.spec")
 
 CHOICE_FIELD = "choice"
+PLAYBOOK_FIELD = "playbook"  # {role, version, entries}: the playbook version whose prompt wrote the draft
+PlaybookVerdict = Callable[[dict[str, Any], bool], None]
 QUESTIONS_POINT = "prompt.planner.questions"
 
 # Records a draft's questions (decisions derived from the draft's choice) where a verdict can name them; the
@@ -36,11 +39,15 @@ QUESTIONS_POINT = "prompt.planner.questions"
 Asked = Callable[[Choice, Sequence[Choice]], Sequence[Choice]]
 
 
-def with_choice(text: str, choice: Choice | None) -> str:
-    """``text`` with the choice that wrote it in its front matter (unchanged when the choice has no decision id)."""
+def with_choice(text: str, choice: Choice | None, playbook: dict[str, Any] | None = None) -> str:
+    """``text`` with the choice that wrote it in its front matter (unchanged when the choice has no decision id),
+    and the playbook version and entries its prompt showed when a playbook wrote it (``playbook``)."""
     if choice is None or not choice.decision:
         return text
-    return set_fields(text, {CHOICE_FIELD: choice.as_json()})
+    fields: dict[str, Any] = {CHOICE_FIELD: choice.as_json()}
+    if playbook:
+        fields[PLAYBOOK_FIELD] = playbook
+    return set_fields(text, fields)
 
 
 def choice_of(text: str | None) -> Choice | None:
@@ -51,11 +58,18 @@ def choice_of(text: str | None) -> Choice | None:
     return found[0] if found and found[0].decision else None
 
 
-def report(policy: Policy, text: str | None, *, kept: bool) -> None:
-    """Tell ``policy`` the verdict on the draft ``text``: kept (the next stage builds on it) or redone."""
+def report(policy: Policy, text: str | None, *, kept: bool, playbook: PlaybookVerdict | None = None) -> None:
+    """Tell ``policy`` the verdict on the draft ``text``: kept (the next stage builds on it) or redone; and
+    ``playbook`` (the façade's prompt evolution) when a playbook's prompt wrote the draft."""
     choice = choice_of(text)
     if choice is not None:
         policy.update([choice], 1.0 if kept else 0.0)
+        used = split_front_matter(text or "").fields.get(PLAYBOOK_FIELD)
+        if playbook is not None and isinstance(used, dict):
+            try:
+                playbook(used, kept)
+            except Exception as exc:  # learning never fails a stage
+                log.warning("the draft's verdict did not reach its playbook: %s", exc)
 
 
 def question_choice(draft: Choice, question_id: str) -> Choice:

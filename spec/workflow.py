@@ -30,7 +30,7 @@ from specpilot.spec.documents import (
     render_review,
     set_task_done,
 )
-from specpilot.spec.draft_verdicts import Asked, report, report_answers, with_choice
+from specpilot.spec.draft_verdicts import Asked, PlaybookVerdict, report, report_answers, with_choice
 from specpilot.spec.drafter import (
     AffectedCode,
     RequirementItem,
@@ -96,15 +96,19 @@ def _items(model: Requirements) -> list[RequirementItem]:
 class SpecWorkflow:
     def __init__(self, root: Path, *, retrieve: Retrieve | None = None, author: Author | None = None,
                  store: SpecStore | None = None, settings: Settings | None = None,
-                 policy: Policy | None = None, asked: Asked | None = None) -> None:
+                 policy: Policy | None = None, asked: Asked | None = None,
+                 playbook_verdict: PlaybookVerdict | None = None) -> None:
         """``author``: a model that writes requirements and designs (spec/authoring.py);
         None or an offline one: the deterministic drafter writes them. ``store``: the workspace's spec store
         (one that sees the editor's buffers); None: a store of the folder. ``settings`` decide which files
         the review and status scan for citations (the server's include the editor's); None: the workspace's.
         ``policy``: told the verdict on the model's drafts (spec/draft_verdicts.py); None: the author's.
-        ``asked``: records a draft's questions so that answering one is a verdict (the façade's); None: not."""
+        ``asked``: records a draft's questions so that answering one is a verdict (the façade's); None: not.
+        ``playbook_verdict``: told the verdict on a draft a playbook's prompt wrote (the façade's prompt
+        evolution); None: not."""
         self.root = root.resolve()
         self.settings = settings
+        self.playbook_verdict = playbook_verdict
         self.store = store if store is not None else SpecStore(self.root)
         self.retrieve = retrieve
         self.author = author if author is not None and author.available else None
@@ -112,6 +116,10 @@ class SpecWorkflow:
         self.asked = asked
 
     # -- stages ---------------------------------------------------------------------------------
+
+    def _verdict(self, text: str | None, *, kept: bool) -> None:
+        """The user's verdict on a model's draft, to its policy and (when a playbook wrote it) to the playbook."""
+        report(self.policy, text, kept=kept, playbook=self.playbook_verdict)
     def new(self, idea: str, *, title: str | None = None, profile: str | None = None) -> StageResult:
         """``profile``: None chooses it from the idea (ml when it is about training or evaluating a model)."""
         if not idea.strip():
@@ -135,7 +143,7 @@ class SpecWorkflow:
         info = self.store.create(title or model.title or "spec")
         text = set_fields(draft, {"spec": info.name})
         if self.author is not None and draft is written:
-            text = with_choice(text, self.author.last_choice)
+            text = with_choice(text, self.author.last_choice, self.author.last_playbook)
         return self._write_requirements(info, text, notes)
 
     def from_code(self, path: str | Path, *, title: str | None = None) -> tuple[StageResult, ...]:
@@ -196,15 +204,15 @@ class SpecWorkflow:
         written = None
         if self.author is not None:
             requirements_text = self.store.read(info, "requirements")
-            report(self.policy, requirements_text, kept=True)  # the design builds on the requirements
+            self._verdict(requirements_text, kept=True)  # the design builds on the requirements
             if self.store.has(info, "design"):
-                report(self.policy, self.store.read(info, "design"), kept=False)  # drafted again
+                self._verdict(self.store.read(info, "design"), kept=False)  # drafted again
             found = [(a.path, a.symbol, a.line) for a in affected]
             written, note = self.author.design(requirements_text, found, profile=profile,
                                                front={"spec": info.name, "stage": "design"})
             notes += [note] if note else []
             if written is not None:
-                written = with_choice(written, self.author.last_choice)
+                written = with_choice(written, self.author.last_choice, self.author.last_playbook)
         text = written or draft_design(model.title or info.title, _items(model), affected, spec=info.name,
                                        profile=profile)
         return self._write_design(info, text, profile, force=force, skipped=skipped, notes=notes)
@@ -255,7 +263,7 @@ class SpecWorkflow:
             if remaining and not force:
                 raise GateFailed(GateResult("design", False, remaining))
             skipped = GateResult("design", not remaining, remaining)
-            report(self.policy, design_text, kept=True)  # the tasks build on the design
+            self._verdict(design_text, kept=True)  # the tasks build on the design
         text = draft_tasks(_items(model), title=model.title or info.title, spec=info.name, profile=profile)
         tasks, _ = parse_tasks(text)
         gate = tasks_gate(tasks, model)
@@ -344,7 +352,7 @@ class SpecWorkflow:
         notes: list[str] = []
         if self.author is not None:
             if self.store.has(info, "review"):
-                report(self.policy, self.store.read(info, "review"), kept=False)  # reviewed again
+                self._verdict(self.store.read(info, "review"), kept=False)  # reviewed again
             opinion, note = self.author.review(requirements_text, tasks_text or "(no tasks.md)",
                                                render_review(review), excerpts(self.root, citations))
             notes += [note] if note else []
@@ -358,7 +366,7 @@ class SpecWorkflow:
         text = record_gate(render_review(review), gate)
         text = set_fields(text, {"checked": record(self.root, citations)})
         if self.author is not None and review.front.get("author"):
-            text = with_choice(text, self.author.last_choice)
+            text = with_choice(text, self.author.last_choice, self.author.last_playbook)
         path = self.store.write(info, "review", text)
         self._set_stage(info, "review")
         return StageResult(self.store.resolve(info.name), "review", path, gate, notes)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from specpilot.core.config import ConfigProblem, Settings, load_settings
 from specpilot.spec.store import SpecStore
@@ -89,12 +89,19 @@ class Project:
         from specpilot.llm.factory import make_provider
         from specpilot.llm.prompt_templates import PromptLibrary
         from specpilot.llm.safety.redact import redact_messages
+        from specpilot.rl.policy import learning_wanted
         from specpilot.spec.authoring import Author
 
         provider = make_provider(self.settings.model, api_key=self.api_key)
         if provider.offline:
             return None
-        return Author(provider, PromptLibrary(self.root / ".specpilot" / "prompts"), redact_messages,
+        if learning_wanted(self.settings.learning):  # the roles' prompts are their playbooks
+            from specpilot.rl.playbook_prompts import PlaybookLibrary
+
+            prompts: PromptLibrary = PlaybookLibrary(self.root, self.settings)
+        else:
+            prompts = PromptLibrary(self.root / ".specpilot" / "prompts")
+        return Author(provider, prompts, redact_messages,
                       root=self.root, context_tokens=self.settings.agent.context_tokens, policy=self.policy())
 
     def policy(self) -> Policy:
@@ -117,7 +124,16 @@ class Project:
         policy = self.policy()
         return SpecWorkflow(self.root, retrieve=self.retrieve if retrieval else None,
                             author=self.author() if author else None, store=self.specs, settings=self.settings,
-                            policy=policy, asked=recorder(policy))
+                            policy=policy, asked=recorder(policy), playbook_verdict=self.learn_from_draft)
+
+    def learn_from_draft(self, used: dict[str, Any], kept: bool) -> None:
+        """Feed the verdict on a spec draft a playbook wrote to that role's prompt evolution (learning on)."""
+        from specpilot.rl.policy import learning_wanted
+
+        if learning_wanted(self.settings.learning):
+            from specpilot.rl.playbook_prompts import record_draft
+
+            record_draft(self.root, self.settings, used, kept)
 
     # -- the agent ----------------------------------------------------------------------------------------------
     def agent_session(self, policy: Policy | None = None) -> AgentSession:

@@ -16,6 +16,7 @@ from specpilot.core.policy import FixedPolicy
 from specpilot.project import open_project
 from specpilot.rl.playbook_prompts import PlaybookLibrary, PlaybookPrompt
 from specpilot.rl.playbook_store import PlaybookStore
+from specpilot.spec.frontmatter import split_front_matter
 from tests.loopback import LoopbackServer
 from tests.unit.agents.test_loop import KEY, settings_for
 
@@ -33,14 +34,17 @@ def _workspace(tmp_path: Path) -> Path:
     return root
 
 
-def test_the_library_serves_the_playbook_for_the_coder_only(tmp_path: Path) -> None:
+def test_the_library_serves_the_roles_playbooks_once_per_library(tmp_path: Path) -> None:
     library = PlaybookLibrary(_workspace(tmp_path), Settings())
     coder = library.load("agent.system")
     assert isinstance(coder, PlaybookPrompt) and coder.version == 1
     text = coder.render({"root": "/ws", "steering": "(none)", "context": "(nothing found)"})
     assert "[bp-1]" in text and coder.shown == ["bp-1", "bp-2", "bp-3"]
     assert not isinstance(library.load("agent.system", "read-first"), PlaybookPrompt)  # other variants: files
-    assert not isinstance(library.load("spec.planner"), PlaybookPrompt)
+    assert library.load("agent.system") is coder  # one version for everything a run or a stage loads
+    planner = library.load("spec.planner")
+    assert isinstance(planner, PlaybookPrompt) and planner.role == "planner"
+    assert not isinstance(library.load("ask.system"), PlaybookPrompt)
 
 
 def test_runs_record_the_entries_and_verdicts_feed_evolution(tmp_path: Path, learning: None,
@@ -89,3 +93,27 @@ def test_with_learning_off_the_templates_serve_and_nothing_is_learned(tmp_path: 
     finally:
         project.close()
     assert not (root / ".specpilot" / "prompts").exists()
+
+
+def test_spec_drafts_keep_their_playbook_and_verdicts_reach_it(tmp_path: Path, learning: None,
+                                                               openai_server: LoopbackServer) -> None:
+    from tests.unit.spec.test_authoring import DESIGNED, PLANNED
+    from tests.unit.spec.test_draft_verdicts import Numbered
+
+    root = _workspace(tmp_path)
+    project = open_project(root, settings=settings_for(openai_server), api_key=KEY)
+    project._policy = Numbered()  # every draft a decision, the default variant (the playbook) every time
+    try:
+        openai_server.push(openai_wire.answer(PLANNED), openai_wire.answer(DESIGNED))
+        flow = project.workflow(retrieval=False)
+        spec = flow.new("Export reports as CSV").spec
+        system = openai_server.requests[0].body["messages"][0]["content"]
+        assert "## learned patterns" not in system and "Answer with the whole requirements.md" in system
+        front = split_front_matter(flow.store.read(spec, "requirements")).fields
+        assert front["playbook"]["role"] == "planner" and front["playbook"]["version"] == 1
+        flow.design(spec.name, force=True)  # the design builds on the requirements: kept
+    finally:
+        project.close()
+    experiences = (root / ".specpilot" / "cache" / "playbooks" / "planner.jsonl").read_text().splitlines()
+    [kept] = [json.loads(line) for line in experiences]
+    assert kept["accepted"] == 1.0 and kept["version"] == 1 and kept["task"] == "planner draft"
