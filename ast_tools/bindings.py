@@ -33,6 +33,7 @@ from typing import Any
 from specpilot.ast_tools.edits import Refusal, line_starts
 from specpilot.ast_tools.per_source import built_once
 from specpilot.ast_tools.workspace import Source, Workspace
+from specpilot.core.pyast import parse_python
 
 BINDING_KINDS = frozenset({"store", "del", "param", "def", "class", "import", "except", "match"})
 
@@ -101,7 +102,7 @@ class FileNames:
         self.source = source
         text = source.text
         try:
-            self.tree = ast.parse(text, filename=source.path)
+            self.tree = parse_python(text, filename=source.path)
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             where = f" at line {line}" if line else ""

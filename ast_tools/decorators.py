@@ -27,6 +27,7 @@ from specpilot.ast_tools.edits import EditResult, Refusal, text_change
 from specpilot.ast_tools.parsed import ParsedFile, code, parse_file
 from specpilot.ast_tools.targets import Definition, Target, find_definition
 from specpilot.ast_tools.workspace import Workspace
+from specpilot.core.pyast import parse_python
 
 
 def add_decorator(ws: Workspace, path: str, target: Target, decorator: str, *,
@@ -88,7 +89,7 @@ def _decorator_expression(text: str) -> cst.BaseExpression:
         raise Refusal("no decorator given")
     try:
         expression = cst.parse_expression(code)
-        ast.parse(f"@{code}\ndef _(): pass\n")  # what Python itself accepts after ``@``
+        parse_python(f"@{code}\ndef _(): pass\n")  # what Python itself accepts after ``@``
     except (cst.ParserSyntaxError, SyntaxError):
         raise Refusal(f"{code!r} is not a valid decorator expression") from None
     return expression
@@ -117,7 +118,7 @@ def _meaning(expression: cst.BaseExpression) -> str:
     """A form of the expression that ignores spacing, comments and quote style."""
     text = code(expression)
     try:
-        return ast.dump(ast.parse(f"({text})", mode="eval"))
+        return ast.dump(parse_python(f"({text})", mode="eval"))
     except SyntaxError:  # libcst accepted it, so this is not expected; fall back to the text
         return "".join(text.split())
 

@@ -28,6 +28,7 @@ from specpilot.ast_tools.extract import extract_function
 from specpilot.ast_tools.parsed import parse_file
 from specpilot.ast_tools.targets import find_definition
 from specpilot.ast_tools.workspace import Workspace
+from specpilot.core.pyast import parse_python
 
 EXTRACT, DOCSTRING, REMOVE_DECORATOR = "extract", "docstring", "remove_decorator"
 ADD_DECORATOR, CHANGE_SIGNATURE = "add_decorator", "change_signature"
@@ -86,7 +87,7 @@ def parse_buffer(text: str) -> ast.Module | None:
     agent actions listed for one request read the same buffer. Callers must not change
     the tree."""
     try:
-        return ast.parse(text)
+        return parse_python(text)
     except (SyntaxError, ValueError):
         return None
 

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from specpilot.core.pyast import parse_python
 from specpilot.index.reranker import with_context
 
 # Must match bench/retrieval_data.py PACKAGES (tests/unit/index/test_rerank_sources.py checks it): the
@@ -142,7 +143,7 @@ def _looks_like_code(text: str) -> bool:
 def _parse(text: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)  # "invalid escape sequence" in old code: not ours to fix
-        return ast.parse(text)
+        return parse_python(text)
 
 
 # -- positives ----------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
+from specpilot.core.pyast import parse_python
+
 # The reranker's training data is made the same way (index/rerank_sources.py), and leaves these packages out.
 from specpilot.index.rerank_sources import HELD_OUT, first_sentence, strip_docstrings
 
@@ -64,7 +66,7 @@ def function_docstrings(tree: ast.Module) -> Iterator[tuple[str, str]]:
 
 
 def _queries_for(path: str, source: str) -> Iterator[dict[str, str]]:
-    for qualified_name, doc in function_docstrings(ast.parse(source)):
+    for qualified_name, doc in function_docstrings(parse_python(source)):
         sentence = first_sentence(doc)
         if len(sentence.split()) >= MIN_WORDS:
             yield {"query": sentence, "path": path, "qualified_name": qualified_name}
@@ -121,7 +123,7 @@ def build(workdir: Path, packages: tuple[str, ...] = PACKAGES, *, force: bool = 
             rel = f"{package}/{original.relative_to(package_dir).as_posix()}"
             source = original.read_text(encoding="utf-8")
             stripped = strip_docstrings(source)
-            ast.parse(stripped, filename=rel)  # the stripped copy must still be valid Python
+            parse_python(stripped, filename=rel)  # the stripped copy must still be valid Python
             target = ws / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(stripped, encoding="utf-8")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from specpilot.core.deny import is_denied
 from specpilot.core.errors import SpecPilotError
+from specpilot.core.pyast import parse_python
 from specpilot.core.scanner import workspace_files
 
 UNDOCUMENTED_SCORE = 0.3
@@ -243,7 +244,7 @@ def survey(root: Path, target: str | Path) -> Survey:
             continue  # a private module
         try:
             text = path.read_text(encoding="utf-8")
-            tree = ast.parse(text, filename=rel)
+            tree = parse_python(text, filename=rel)
         except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
             where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
             result.unparsed.append((rel, f"{type(exc).__name__}{where}"))

@@ -7,6 +7,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
+from specpilot.core.pyast import parse_python
 from specpilot.spec.fact_model import PATH_LITERAL, Facts, Mention, Setting, never_config, normal_key, normal_value
 
 _CONFIG_NAMES = re.compile(r"(?:^|_)(?:cfg|config|conf|hparams|hyperparams|params|settings|hp)$", re.IGNORECASE)
@@ -38,7 +39,7 @@ def _root_name(node: ast.AST) -> str | None:
 
 def read_python(facts: Facts, path: str, text: str) -> None:
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError):
         return
     options = facts.options.setdefault(path, {})

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from specpilot.core.config import Settings, load_settings
+from specpilot.core.pyast import parse_python
 from specpilot.core.scanner import read_source, workspace_files
 from specpilot.spec.documents import Item, MatrixRow, Requirements, Tasks
 
@@ -195,7 +196,7 @@ def _docstring_spans(tree: ast.Module) -> list[tuple[int, int]]:
 def _python_citations(path: str, text: str, is_test: bool) -> list[Citation]:
     lines = text.splitlines()
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError):
         tree = None
     scopes = _scopes(tree) if tree else []
