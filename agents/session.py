@@ -29,6 +29,12 @@ READ_ONLY_TOOLS = ("search_code", "read_file", "list_symbols", "find_references"
 SNIPPET_CHARS = 1200
 
 
+def snippet(path: str, start: int, end: int, name: str, text: str) -> str:
+    """A chunk as the agent's prompt shows it: ``path:start-end name`` and its first ``SNIPPET_CHARS`` characters
+    (the context policy's chunks too, rl/context_policy.py)."""
+    return f"{path}:{start}-{end} {name}\n{text[:SNIPPET_CHARS]}"
+
+
 class SessionError(SpecPilotError):
     """The agent cannot start (bad model settings); the message says what to fix."""
 
@@ -120,5 +126,4 @@ class AgentSession:
         # Without a model a full-text search is enough and needs no embedding model (seconds to load).
         mode = "bm25" if self.provider.offline else {"bm25": "bm25", "vector": "vector"}.get(mix)
         hits = self.ctx.index().search(query, k=k, mode=mode, graph_neighbours=True if mix == "graph" else None)
-        return [f"{h.path}:{h.start_line}-{h.end_line} {h.qualified_name or h.name}\n{h.snippet[:SNIPPET_CHARS]}"
-                for h in hits]
+        return [snippet(h.path, h.start_line, h.end_line, h.qualified_name or h.name, h.snippet) for h in hits]

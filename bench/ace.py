@@ -30,6 +30,7 @@ the playbook. Measured, mean over seeds:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -117,7 +118,7 @@ def run(seed: int, rounds: int, tasks: int, *, frozen: bool = False, model: bool
     rng = random.Random(seed)
     local = random.Random(seed + 1)
     server = SuiteModel(seed + 1) if model else None
-    context = serving(server) if server is not None else _Nothing()
+    context = serving(server) if server is not None else contextlib.nullcontext()
     with context:
         provider = make_provider(ModelSettings(provider="openai", base_url=server.base_url, model=wire.MODEL),
                                  env={}, api_key="sk-bench-ace-0123456789abcdef") if server else None
@@ -168,14 +169,6 @@ def run(seed: int, rounds: int, tasks: int, *, frozen: bool = False, model: bool
     events = [{k: v for k, v in e.items() if k != "at"} for e in store.events("coder")]
     return {"success": per_round, "largest": largest, "harmed": harmed, "rolled_back_after": rolled_back_after,
             "final": final.as_json() | {"created": ""}, "events": events, "versions": len(store.versions("coder"))}
-
-
-class _Nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from specpilot.agents.session import snippet
 from specpilot.core.config import LearningSettings
 from specpilot.rl.gather import Gathering
 from specpilot.rl.gather_sources import LiveSource
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from specpilot.index.engine import WorkspaceIndex
 
 log = logging.getLogger("specpilot.rl")
-SNIPPET_CHARS = 1200  # what the agent shows of each chunk (agents/session.py shows the same)
 
 
 def promoted_policy(settings: LearningSettings, folder: Path | None = None) -> tuple[ContextPolicy | None, str]:
@@ -55,7 +55,7 @@ def gather(policy: ContextPolicy, index: WorkspaceIndex, query: str, budget_toke
         row = rows.get(item.id)
         if row is None:  # written over since it was found
             continue
-        out.append(f"{item.path}:{row['start_line']}-{row['end_line']} {item.name}\n{str(row['text'])[:SNIPPET_CHARS]}")
+        out.append(snippet(item.path, int(row["start_line"]), int(row["end_line"]), item.name, str(row["text"])))
     log.info("context policy: %s -> %d chunks, %d tokens", ",".join(_actions(state)), len(out), state.tokens)
     return out
 
