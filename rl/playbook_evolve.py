@@ -184,11 +184,7 @@ class Evolver:
     # -- arms and the gate -----------------------------------------------------------------------------------
     def candidate(self) -> int | None:
         """The newest version after the current one that is still on trial (not rejected)."""
-        current = self.store.current_version(self.role)
-        events = self.store.events(self.role)
-        rejected = {int(e["version"]) for e in events if e.get("kind") == "candidate_rejected"}
-        newer = [v for v in self.store.versions(self.role) if v > current and v not in rejected]
-        return max(newer) if newer else None
+        return self.store.candidate(self.role)
 
     def on_trial(self) -> int | None:
         """The candidate runs may try: one that waits for a person's approval is not tried until it has it."""
@@ -219,17 +215,19 @@ class Evolver:
             return arms[0]
         return self.rng.choice(arms[1:])
 
-    def _scores(self, version: int) -> list[float]:
-        return [score(e, self.settings) for e in self.history() if e.version == version]
+    def _scores(self, version: int, runs: Sequence[Experience] | None = None) -> list[float]:
+        """The scores of the runs (default: every run recorded) that used ``version``."""
+        return [score(e, self.settings) for e in (self.history() if runs is None else runs) if e.version == version]
 
     def gate(self) -> str:
         """Promote a candidate, drop it, or roll the current version back, on the evidence; what was done."""
         current = self.store.current_version(self.role)
-        if self.candidate() is not None and self.on_trial() is None:
-            return ""  # a candidate waits for approval: nothing to weigh yet
         candidate = self.on_trial()
+        if candidate is None and self.candidate() is not None:
+            return ""  # a candidate waits for approval: nothing to weigh yet
+        runs = self.history()  # read once for both arms
         if candidate is not None:
-            verdict = _compare(self._scores(candidate), self._scores(current))
+            verdict = _compare(self._scores(candidate, runs), self._scores(current, runs))
             if verdict > 0:
                 self.store.set_current(self.role, candidate, "promoted: its score beat the current version's")
                 return f"v{candidate} promoted over v{current}"
@@ -239,7 +237,7 @@ class Evolver:
                 return f"v{candidate} dropped: worse than v{current}"
             return ""
         book, _ = self.store.current(self.role)
-        if book.parent and _compare(self._scores(book.parent), self._scores(current)) > 0:
+        if book.parent and _compare(self._scores(book.parent, runs), self._scores(current, runs)) > 0:
             self.store.rollback(self.role, book.parent, "rolled back: the version it replaced scores better")
             self.store.log_event(self.role, {"kind": "candidate_rejected", "version": current,
                                           "reason": "rolled back"})

@@ -102,6 +102,13 @@ class PlaybookStore:
         notes.append(f"no intact {role} playbook version; using the built-in one")
         return self._counted(builtin(role)), notes
 
+    def candidate(self, role: str) -> int | None:
+        """The newest version after the current one that is still on trial or waiting (not rejected)."""
+        current = self.current_version(role)
+        rejected = {e.get("version") for e in self.events(role) if e.get("kind") == "candidate_rejected"}
+        newer = [v for v in self.versions(role) if v > current and v not in rejected]
+        return max(newer) if newer else None
+
     def history(self, role: str) -> list[Playbook]:
         out = []
         for version in self.versions(role):

@@ -84,13 +84,9 @@ def playbook_status(workspace: Path) -> list[dict[str, Any]]:
         except PlaybookError as exc:
             out.append({"role": role, "problem": str(exc)})
             continue
-        newer = [v for v in store.versions(role) if v > book.version]
         events = store.events(role)
-        rejected = {e.get("version") for e in events if e.get("kind") == "candidate_rejected"}
-        waiting = [v for v in newer if v not in rejected]
         out.append({"role": role, "current": book.version, "versions": len(store.versions(role)),
-                    "candidate": max(waiting) if waiting else None, "notes": notes,
-                    "last_event": events[-1] if events else None})
+                    "candidate": store.candidate(role), "notes": notes, "last_event": events[-1] if events else None})
     return out
 
 
