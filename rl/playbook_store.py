@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -141,19 +141,17 @@ class PlaybookStore:
     def vote(self, role: str, helpful: Sequence[str] = (), harmful: Sequence[str] = ()) -> None:
         """Count a verdict for entries: +1 helpful or +1 harmful each (compare-and-swap, so none is lost)."""
         path = self.folder(role) / "counters.json"
-        for _ in range(5):
-            expected = cas.current(path)
+
+        def counted() -> str:
             counts = self.counters(role)
             for entry_id in helpful:
                 counts.setdefault(entry_id, [0, 0])[0] += 1
             for entry_id in harmful:
                 counts.setdefault(entry_id, [0, 0])[1] += 1
-            try:
-                cas.write_text(path, json.dumps(counts, indent=1, sort_keys=True), expected)
-                return
-            except cas.WriteConflict:
-                continue
-        raise PlaybookError(f"{path}: kept changing while the votes were counted; try again")
+            return json.dumps(counts, indent=1, sort_keys=True)
+
+        if not _rewrite(path, counted):
+            raise PlaybookError(f"{path}: kept changing while the votes were counted; try again")
 
     def _counted(self, book: Playbook) -> Playbook:
         counts = self.counters(book.role)
@@ -223,16 +221,23 @@ class PlaybookStore:
         """Append ``event`` through the compare-and-swap writer (a concurrent append is retried, never lost)."""
         path = self.folder(role) / "events.jsonl"
         line = json.dumps({"at": now(), **event}) + "\n"
-        for _ in range(5):
-            expected = cas.current(path)
-            old = path.read_text(encoding="utf-8") if expected is not None else ""
-            try:
-                cas.write_text(path, old + line, expected)
-                return
-            except cas.WriteConflict:
-                continue
-        log.warning("%s: the event was not logged (the file kept changing): %s", path, line.strip())
+        if not _rewrite(path, lambda: (path.read_text(encoding="utf-8") if path.exists() else "") + line):
+            log.warning("%s: the event was not logged (the file kept changing): %s", path, line.strip())
 
 
 def _with_votes(entry: Entry, votes: list[int] | None) -> Entry:
     return entry if votes is None else replace(entry, helpful=votes[0], harmful=votes[1])
+
+
+def _rewrite(path: Path, new_text: Callable[[], str], tries: int = 5) -> bool:
+    """Read-modify-write ``path`` through the compare-and-swap writer: ``new_text()`` is built from the file as
+    it is after its hash was taken, and a write that lost a race is built and tried again; False when every try
+    lost."""
+    for _ in range(tries):
+        expected = cas.current(path)
+        try:
+            cas.write_text(path, new_text(), expected)
+            return True
+        except cas.WriteConflict:
+            continue
+    return False
