@@ -46,3 +46,18 @@ def text_of(result: object) -> str:
     """The text of a tool result's (or a resource's) first content block."""
     content = getattr(result, "content", None) or result.contents
     return str(content[0].text)
+
+
+def spec_through_tasks(root: Path) -> str:
+    """Write a spec of ``root`` through its tasks (the deterministic drafter, no model, no index); its name."""
+    from specpilot.project import open_project
+
+    project = open_project(root)
+    try:
+        flow = project.workflow(author=False, retrieval=False)
+        spec = flow.new("Export search results as CSV so users can share them").spec.name
+        flow.design(spec, force=True)
+        flow.tasks(spec, force=True)
+    finally:
+        project.close()
+    return spec

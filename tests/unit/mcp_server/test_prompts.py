@@ -8,7 +8,7 @@ import pytest
 from mcp import MCPError
 
 from specpilot.llm.prompt_templates import PromptLibrary
-from tests.unit.mcp_server.conftest import Connect
+from tests.unit.mcp_server.conftest import Connect, spec_through_tasks
 from tests.unit.mcp_server.test_resources import make_spec
 
 
@@ -60,14 +60,7 @@ async def test_prompts_that_cannot_be_built_are_errors_that_say_why(sample: Path
 
 
 async def test_the_implement_prompt_is_the_agents_task(sample: Path, connect: Connect) -> None:
-    from specpilot.project import open_project
-
-    project = open_project(sample)
-    flow = project.workflow(author=False, retrieval=False)
-    spec = flow.new("Export search results as CSV so users can share them").spec.name
-    flow.design(spec, force=True)
-    flow.tasks(spec, force=True)
-    project.close()
+    spec = spec_through_tasks(sample)
     async with connect(sample) as (client, _):
         got = await client.get_prompt("spec_implement", {"spec": spec, "task": "t1"})
         with pytest.raises(MCPError) as unknown:

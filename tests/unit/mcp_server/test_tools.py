@@ -10,7 +10,7 @@ from mcp import MCPError
 
 from specpilot.core.config import load_settings
 from specpilot.mcp_server.tools import MAX_ARGUMENT_BYTES
-from tests.unit.mcp_server.conftest import Connect, text_of
+from tests.unit.mcp_server.conftest import Connect, spec_through_tasks, text_of
 
 COOKIE = "httpkit/cookies.py"
 
@@ -176,14 +176,7 @@ async def test_feedback_reaches_the_learning_store_once(sample: Path, connect: C
 
 
 async def test_spec_status_gates_and_traceability(sample: Path, connect: Connect) -> None:
-    from specpilot.project import open_project
-
-    project = open_project(sample)
-    flow = project.workflow(author=False, retrieval=False)
-    spec = flow.new("Export search results as CSV so users can share them").spec.name
-    flow.design(spec, force=True)
-    flow.tasks(spec, force=True)
-    project.close()
+    spec = spec_through_tasks(sample)
     (sample / "httpkit" / "export.py").write_text(
         '# Requirements: R1.1\ndef export_csv(rows):\n    return "\\n".join(",".join(r) for r in rows)\n',
         encoding="utf-8")
