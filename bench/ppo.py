@@ -26,8 +26,6 @@ promotion verdict on the card).
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import random
 import statistics
@@ -47,8 +45,8 @@ from retrieval import DEFAULT_WORKDIR, log, open_index, update_index  # noqa: E4
 
 from specpilot.rl import ppo, ppo_eval  # noqa: E402
 from specpilot.rl.gather import BUDGETS, STRATEGIES, Costs, Gathering  # noqa: E402
-from specpilot.rl.gather_sources import LiveSource, ReplaySource, record  # noqa: E402
-from specpilot.rl.gather_tasks import docstring_tasks  # noqa: E402
+from specpilot.rl.gather_sources import ReplaySource  # noqa: E402
+from specpilot.rl.ppo_jobs import cached_records, record_all, sample_tasks, save_records  # noqa: E402
 
 WORKDIR = BENCH / ".work" / "ppo"
 HELDOUT = ("flask", "werkzeug")
@@ -58,30 +56,26 @@ SEED = 7
 
 def recorded(name: str, ws: Path, workdir: Path, queries: list[dict[str, str]], limit: int) -> list[Any]:
     """(task, record) for up to ``limit`` of ``queries`` (a seeded sample), from the cache or the live index."""
-    chosen = queries if len(queries) <= limit else random.Random(SEED).sample(queries, limit)
-    tasks = docstring_tasks(chosen, prefix=name)
+    tasks = sample_tasks(queries, limit, name)
     cache = WORKDIR / f"{name}-{limit}.jsonl.gz"
-    if cache.is_file():
-        with gzip.open(cache, "rt", encoding="utf-8") as stream:
-            records = [json.loads(line) for line in stream]
-        if len(records) == len(tasks):
-            return list(zip(tasks, records, strict=True))
-    index = open_index(ws, workdir)
-    out = []
-    try:
-        update_index(index)
+    records = cached_records(cache, len(tasks))
+    if records is None:
+        index = open_index(ws, workdir)
         started = time.perf_counter()
-        for n, task in enumerate(tasks, start=1):
-            out.append((task, record(LiveSource(index, task.query))))
-            if n % 50 == 0 or n == len(tasks):
-                log(f"{name}: recorded {n}/{len(tasks)} ({(time.perf_counter() - started) / n:.2f} s a task)")
-    finally:
-        index.close()
-    WORKDIR.mkdir(parents=True, exist_ok=True)
-    with gzip.open(cache, "wt", encoding="utf-8") as stream:
-        for _, data in out:
-            stream.write(json.dumps(data) + "\n")
-    return out
+
+        def progress(stage: str, fraction: float) -> None:
+            done = round(fraction * len(tasks))
+            if done % 50 == 0 or done == len(tasks):
+                log(f"{name}: recorded {done}/{len(tasks)} ({(time.perf_counter() - started) / done:.2f} s a task)")
+
+        try:
+            update_index(index)
+            started = time.perf_counter()
+            records = record_all(index, tasks, progress, name)
+        finally:
+            index.close()
+        save_records(cache, records)
+    return list(zip(tasks, records, strict=True))
 
 
 def episodes(pairs: list[Any], *, rerank: bool = True) -> list[Any]:

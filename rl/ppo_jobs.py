@@ -61,13 +61,42 @@ def held_out_packages(packages: Sequence[str]) -> tuple[str, ...]:
     return tuple(packages[-max(1, len(packages) // 4):])
 
 
-def _record_all(index: Any, tasks: Sequence[Task], progress: Progress | None, stage: str) -> list[dict[str, Any]]:
+def record_all(index: Any, tasks: Sequence[Task], progress: Progress | None, stage: str) -> list[dict[str, Any]]:
+    """Every task's reachable outcomes recorded from ``index`` (rl/gather_sources.py), ``progress`` every 10."""
     out = []
     for n, task in enumerate(tasks, start=1):
         out.append(record(LiveSource(index, task.query)))
         if progress is not None and (n % 10 == 0 or n == len(tasks)):
             progress(stage, n / len(tasks))
     return out
+
+
+def sample_tasks(queries: Sequence[dict[str, str]], limit: int, prefix: str) -> list[Task]:
+    """Docstring tasks for up to ``limit`` of ``queries``: a seeded sample, the same every run."""
+    chosen = list(queries) if len(queries) <= limit else random.Random(SEED).sample(list(queries), limit)
+    return docstring_tasks(chosen, prefix=prefix)
+
+
+def cached_records(cache: Path, count: int) -> list[dict[str, Any]] | None:
+    """The records kept in ``cache`` when it holds ``count`` of them; None when absent, torn or of another size."""
+    if not cache.is_file():
+        return None
+    try:
+        with gzip.open(cache, "rt", encoding="utf-8") as stream:
+            records = [json.loads(line) for line in stream]
+    except (OSError, ValueError, EOFError):
+        return None  # a torn cache is recorded again
+    return records if len(records) == count else None
+
+
+def save_records(cache: Path, records: Sequence[dict[str, Any]]) -> None:
+    """Keep ``records`` in ``cache`` (written aside, then moved in place: a run killed half way leaves none)."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache.with_suffix(".part")
+    with gzip.open(temporary, "wt", encoding="utf-8") as stream:
+        for data in records:
+            stream.write(json.dumps(data) + "\n")
+    temporary.replace(cache)
 
 
 def benchmark_records(packages: Sequence[str], limit: int, progress: Progress | None = None,
@@ -79,30 +108,19 @@ def benchmark_records(packages: Sequence[str], limit: int, progress: Progress | 
 
     workdir = data_dir() / ("stdlib-" + "-".join(packages))
     ws, queries = docstring_set.build(workdir, tuple(packages))
-    chosen = queries if len(queries) <= limit else random.Random(SEED).sample(queries, limit)
-    tasks = docstring_tasks(chosen, prefix="stdlib")
+    tasks = sample_tasks(queries, limit, "stdlib")
     rerank = "rerank" if find_model(None) is not None else "plain"
     cache = workdir / f"records-v{FEATURES_VERSION}-{limit}-{rerank}.jsonl.gz"
-    if cache.is_file():
+    records = cached_records(cache, len(tasks))
+    if records is None:
+        index = WorkspaceIndex(ws, replace(settings or Settings(), cache_path=str(workdir / "cache")))
         try:
-            with gzip.open(cache, "rt", encoding="utf-8") as stream:
-                records = [json.loads(line) for line in stream]
-            if len(records) == len(tasks):
-                return list(zip(tasks, records, strict=True))
-        except (OSError, ValueError, EOFError):
-            pass  # a torn cache is recorded again
-    index = WorkspaceIndex(ws, replace(settings or Settings(), cache_path=str(workdir / "cache")))
-    try:
-        index.update(None if progress is None else lambda p: progress(f"indexing the benchmark ({p.stage})",
-                                                                      p.done / max(p.total, 1)))
-        records = _record_all(index, tasks, progress, "recording the benchmark's episodes")
-    finally:
-        index.close()
-    temporary = cache.with_suffix(".part")
-    with gzip.open(temporary, "wt", encoding="utf-8") as stream:
-        for data in records:
-            stream.write(json.dumps(data) + "\n")
-    temporary.replace(cache)
+            index.update(None if progress is None else lambda p: progress(f"indexing the benchmark ({p.stage})",
+                                                                          p.done / max(p.total, 1)))
+            records = record_all(index, tasks, progress, "recording the benchmark's episodes")
+        finally:
+            index.close()
+        save_records(cache, records)
     return list(zip(tasks, records, strict=True))
 
 
@@ -123,7 +141,7 @@ def workspace_records(root: Path, settings: Settings,
                  + trajectory_tasks(trajectory_dir(root, settings), indexed))
         if not tasks:
             return [], "the workspace has no commit or accepted agent run to learn from"
-        records = _record_all(index, tasks, progress, "recording the workspace's episodes")
+        records = record_all(index, tasks, progress, "recording the workspace's episodes")
     finally:
         index.close()
     return list(zip(tasks, records, strict=True)), ""
