@@ -112,11 +112,20 @@ def record_run(root: Path, settings: Settings, events: list[dict[str, Any]], acc
                             int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0)), float(accepted),
                             tuple(str(i) for i in start.get("prompt_entries") or ()), str(start.get("task", "")),
                             str(outcome.get("answer", "")))
+    return _record(root, settings, "coder", experience, provider)
+
+
+def _record(root: Path, settings: Settings, role: str, experience: Experience,
+            provider: Provider | None = None) -> list[str]:
+    """``experience`` to ``role``'s evolver; what happened, also logged. A failure is logged, never raised."""
     try:
-        return evolver(root, settings, "coder", provider).record(experience)
+        happened = evolver(root, settings, role, provider).record(experience)
     except (PlaybookError, ReflectionError, OSError) as exc:
-        log.warning("playbook coder: the run was not learned from: %s", exc)
+        log.warning("playbook %s: the verdict was not learned from: %s", role, exc)
         return []
+    for line in happened:
+        log.info("playbook %s: %s", role, line)
+    return happened
 
 
 def record_draft(root: Path, settings: Settings, used: dict[str, Any], kept: bool) -> list[str]:
@@ -128,8 +137,4 @@ def record_draft(root: Path, settings: Settings, used: dict[str, Any], kept: boo
     verdict = float(kept)
     experience = Experience(int(used.get("version") or 1), verdict, verdict, 0, verdict,
                             tuple(str(i) for i in used.get("entries") or ()), f"{role} draft", "")
-    try:
-        return evolver(root, settings, role).record(experience)
-    except (PlaybookError, ReflectionError, OSError) as exc:
-        log.warning("playbook %s: the draft's verdict was not learned from: %s", role, exc)
-        return []
+    return _record(root, settings, role, experience)

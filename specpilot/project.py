@@ -9,6 +9,7 @@ only, never a face: the server and the CLI import it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from specpilot.index.engine import WorkspaceIndex
     from specpilot.spec.authoring import Author
 
+log = logging.getLogger("specpilot")
 Buffers = Mapping[str, tuple[str, int]]
 PrepareIndex = Callable[["WorkspaceIndex"], None]
 
@@ -198,8 +200,6 @@ class Project:
 
         if not learning_wanted(self.settings.learning):
             return
-        import logging
-
         from specpilot.agents.session import trajectory_dir
         from specpilot.agents.trajectory import read
         from specpilot.llm.factory import make_provider
@@ -212,10 +212,10 @@ class Project:
         except ModelConfigError:
             provider = None
         try:
-            for line in record_run(self.root, self.settings, read(path), accepted, provider) if path.is_file() else ():
-                logging.getLogger("specpilot.rl").info("playbook coder: %s", line)
+            if path.is_file():
+                record_run(self.root, self.settings, read(path), accepted, provider)  # logs what it did
         except Exception as exc:  # learning never breaks a verdict
-            logging.getLogger("specpilot.rl").warning("playbook coder: the run was not learned from: %s", exc)
+            log.warning("playbook coder: the run was not learned from: %s", exc)
 
     def close(self) -> None:
         if self._index is not None and self._owns_index:
