@@ -2,7 +2,7 @@
 action answers JSON-ready data; every refusal is a :class:`~specpilot.rl.playbook.PlaybookError` with its reason.
 
 - ``show``: a version (default: the one in use) rendered, its outline and its JSON;
-- ``history``: every version, what made it, the current one and the events;
+- ``history``: every version, what made it and where it stands (:func:`state`), the current one and the events;
 - ``diff``: the outlines of two versions compared (default: the current one and its parent);
 - ``rollback``: an earlier version in use again (default: the parent);
 - ``curate``: the model-free curator's edits as a new version, tried only through the evidence gate;
@@ -46,12 +46,28 @@ def show(root: Path, role: str, version: int | None = None) -> dict[str, Any]:
             "outline": outline(book), "playbook": book.as_json(), "notes": notes}
 
 
+def state(store: PlaybookStore, book: Playbook, current: int, candidate: int | None,
+          events: Sequence[dict[str, Any]]) -> str:
+    """Where a version stands: ``current`` (in use), ``awaiting approval`` (a high-risk change no person has
+    approved yet), ``on trial`` (tried beside the current one until the evidence gate decides), ``rejected``
+    (dropped or rolled back by the gate), or ``earlier`` (kept, so it can be used again)."""
+    if book.version == current:
+        return "current"
+    if book.version == candidate:
+        waits = book.change.get("pending_approval") and not store.approved(book.role, book.version)
+        return "awaiting approval" if waits else "on trial"
+    if any(e.get("kind") == "candidate_rejected" and e.get("version") == book.version for e in events):
+        return "rejected"
+    return "earlier"
+
+
 def history(root: Path, role: str) -> dict[str, Any]:
     store = PlaybookStore(root)
-    return {"role": role, "current": store.current_version(role),
-            "versions": [{"version": b.version, "parent": b.parent, "created": b.created, "change": b.change}
-                         for b in store.history(role)],
-            "events": store.events(role)}
+    current, candidate, events = store.current_version(role), store.candidate(role), store.events(role)
+    return {"role": role, "current": current, "candidate": candidate,
+            "versions": [{"version": b.version, "parent": b.parent, "created": b.created, "change": b.change,
+                          "state": state(store, b, current, candidate, events)} for b in store.history(role)],
+            "events": events}
 
 
 def diff(root: Path, role: str, versions: Sequence[int] = ()) -> dict[str, Any]:

@@ -57,9 +57,9 @@ def cmd_prompts(args: argparse.Namespace) -> int:
         out = shown["playbook"] if args.json else None
     elif args.action == "history":
         shown = act.history(root, role)
-        lines = [f"{'*' if v['version'] == shown['current'] else ' '} v{v['version']}  {v['created'] or '-'}  "
-                 f"from v{v['parent'] or '-'}  {v['change'].get('reason') or v['change'].get('kind', '')}"
-                 for v in shown["versions"]]
+        lines = [f"{'*' if v['version'] == shown['current'] else ' '} v{v['version']}  {v['state']:<17}  "
+                 f"{v['created'] or '-'}  from v{v['parent'] or '-'}  "
+                 f"{v['change'].get('reason') or v['change'].get('kind', '')}" for v in shown["versions"]]
         text, out = "\n".join(lines), shown
     elif args.action == "diff":
         shown = act.diff(root, role, args.versions)

@@ -31,7 +31,8 @@ def test_show_curate_history_diff_and_rollback(tmp_path: Path, capsys: pytest.Ca
     assert main(["prompts", "rollback", "coder", "2", *ws]) == 0  # pick a version by hand
     assert main(["prompts", "history", "coder", *ws]) == 0
     history = capsys.readouterr().out.splitlines()
-    assert history[-2].startswith("  v1") and history[-1].startswith("* v2") and "curated by hand" in history[-1]
+    assert history[-2].startswith("  v1  earlier") and history[-1].startswith("* v2  current")
+    assert "curated by hand" in history[-1]
     assert main(["prompts", "show", "coder", "--outline", *ws]) == 0
     assert "- [bp-3]" in capsys.readouterr().out.split("## best practices")[1].splitlines()[1]
     assert main(["prompts", "rollback", "coder", *ws]) == 0
