@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -40,6 +41,8 @@ from specpilot.rl.reflector import Reflection, ReflectionError
 log = logging.getLogger("specpilot.rl")
 
 MIN_EXPERIENCES = 10
+KEEP_EXPERIENCES = 5_000  # per role (or promptEvolveEvery, when larger); the file is cut back at twice as many
+CLIP = 300  # characters of a task and of an answer kept with an experience (the reflector saw them whole)
 MIN_ARM = 20
 EXPLORE = 0.3
 DROP_WINDOW = 20
@@ -93,8 +96,10 @@ class Evolver:
     def record(self, experience: Experience) -> list[str]:
         """Keep ``experience``, count its votes, and run whatever is due; what happened, as lines for a log."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        kept = replace(experience, task=experience.task[:CLIP], answer=experience.answer[-CLIP:])
         with self.path.open("a", encoding="utf-8") as stream:
-            stream.write(json.dumps(asdict(experience)) + "\n")
+            stream.write(json.dumps(asdict(kept)) + "\n")
+        self._trim()
         self._vote(experience)
         happened = []
         gated = self.gate()
@@ -106,6 +111,17 @@ class Evolver:
             if made is not None:
                 happened.append(f"v{made.version} written ({reason})")
         return happened
+
+    def _trim(self) -> None:
+        """Keep the newest experiences only, once the file holds twice as many as are kept (replaced whole)."""
+        keep = max(KEEP_EXPERIENCES, self.settings.prompt_evolve_every)
+        if self.path.stat().st_size < 2 * keep * 100:  # an experience's line is over 100 bytes: too few to count
+            return
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        if len(lines) > 2 * keep:
+            spare = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            spare.write_text("\n".join(lines[-keep:]) + "\n", encoding="utf-8")
+            os.replace(spare, self.path)
 
     def _vote(self, experience: Experience) -> None:
         book = self._book(experience.version)

@@ -106,3 +106,22 @@ def test_an_unusable_reflection_counts_nothing(tmp_path: Path) -> None:
     assert evolver.store.counters("coder") == {}
     (tmp_path / "exp.jsonl").write_text((tmp_path / "exp.jsonl").read_text() + "{torn")
     assert len(evolver.history()) == 1
+
+
+def test_experiences_are_kept_short_and_the_file_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import specpilot.rl.playbook_evolve as evolve
+
+    monkeypatch.setattr(evolve, "KEEP_EXPERIENCES", 10)
+    seen: list[Experience] = []
+
+    def reflect(book: object, experience: Experience) -> Reflection:
+        seen.append(experience)
+        return Reflection((), (), ())
+
+    evolver = _evolver(tmp_path, LearningSettings(prompt_evolve_every=10, prompt_approval="never"), reflect=reflect)
+    for n in range(25):
+        evolver.record(Experience(1, 1.0, 1.0, 10, 1.0, (), f"task {n} " + "t" * 1000, "a" * 5000 + f"end {n}"))
+    assert len(seen[-1].answer) > 5000  # the reflector reads the whole answer
+    kept = evolver.history()
+    assert 10 <= len(kept) <= 20 and kept[-1].answer.endswith("end 24") and kept[-1].task.startswith("task 24")
+    assert max(len(e.answer) for e in kept) == evolve.CLIP and max(len(e.task) for e in kept) == evolve.CLIP
