@@ -128,13 +128,17 @@ def _record(root: Path, settings: Settings, role: str, experience: Experience,
     return happened
 
 
-def record_draft(root: Path, settings: Settings, used: dict[str, Any], kept: bool) -> list[str]:
+def record_draft(root: Path, settings: Settings, used: dict[str, Any], kept: bool, draft: str = "",
+                 provider: Provider | None = None) -> list[str]:
     """Feed the verdict on a spec draft (its front matter's ``playbook``: role, version, entries) to that role's
-    evolver; a draft's success, quality and acceptance are the verdict (tokens are not known here)."""
+    evolver, with ``provider`` (when not offline) reflecting on the ``draft``; a draft's success, quality and
+    acceptance are the verdict (tokens are not known here)."""
     role = str(used.get("role", ""))
     if role not in WIRED.values() or role == "coder":
         return []
     verdict = float(kept)
+    heading = next((line.lstrip("# ").strip() for line in draft.splitlines() if line.startswith("#")), "")
+    task = f"{role} draft" + (f": {heading}" if heading else "")
     experience = Experience(int(used.get("version") or 1), verdict, verdict, 0, verdict,
-                            tuple(str(i) for i in used.get("entries") or ()), f"{role} draft", "")
-    return _record(root, settings, role, experience)
+                            tuple(str(i) for i in used.get("entries") or ()), task, draft)
+    return _record(root, settings, role, experience, provider)

@@ -31,7 +31,7 @@ log = logging.getLogger("specpilot.spec")
 
 CHOICE_FIELD = "choice"
 PLAYBOOK_FIELD = "playbook"  # {role, version, entries}: the playbook version whose prompt wrote the draft
-PlaybookVerdict = Callable[[dict[str, Any], bool], None]
+PlaybookVerdict = Callable[[dict[str, Any], bool, str], None]  # (front matter playbook, kept, the draft)
 QUESTIONS_POINT = "prompt.planner.questions"
 
 # Records a draft's questions (decisions derived from the draft's choice) where a verdict can name them; the
@@ -64,10 +64,11 @@ def report(policy: Policy, text: str | None, *, kept: bool, playbook: PlaybookVe
     choice = choice_of(text)
     if choice is not None:
         policy.update([choice], 1.0 if kept else 0.0)
-        used = split_front_matter(text or "").fields.get(PLAYBOOK_FIELD)
+        front = split_front_matter(text or "")
+        used = front.fields.get(PLAYBOOK_FIELD)
         if playbook is not None and isinstance(used, dict):
             try:
-                playbook(used, kept)
+                playbook(used, kept, front.body)
             except Exception as exc:  # learning never fails a stage
                 log.warning("the draft's verdict did not reach its playbook: %s", exc)
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from specpilot.agents.session import AgentSession
     from specpilot.core.policy import Policy
     from specpilot.index.engine import WorkspaceIndex
+    from specpilot.llm.base import Provider
     from specpilot.spec.authoring import Author
 
 log = logging.getLogger("specpilot")
@@ -128,14 +129,25 @@ class Project:
                             author=self.author() if author else None, store=self.specs, settings=self.settings,
                             policy=policy, asked=recorder(policy), playbook_verdict=self.learn_from_draft)
 
-    def learn_from_draft(self, used: dict[str, Any], kept: bool) -> None:
-        """Feed the verdict on a spec draft a playbook wrote to that role's prompt evolution (learning on)."""
+    def learn_from_draft(self, used: dict[str, Any], kept: bool, draft: str = "") -> None:
+        """Feed the verdict on a spec draft a playbook wrote to that role's prompt evolution (learning on); the
+        configured model reflects on the draft. Never fails the stage: a problem is logged."""
         from specpilot.rl.policy import learning_wanted
 
         if learning_wanted(self.settings.learning):
             from specpilot.rl.playbook_prompts import record_draft
 
-            record_draft(self.root, self.settings, used, kept)
+            record_draft(self.root, self.settings, used, kept, draft, self._reflector())
+
+    def _reflector(self) -> Provider | None:
+        """The configured model, to reflect on a judged run or draft; None when none is configured."""
+        from specpilot.llm.factory import make_provider
+        from specpilot.llm.settings import ModelConfigError
+
+        try:
+            return make_provider(self.settings.model, api_key=self.api_key)
+        except ModelConfigError:
+            return None
 
     # -- the agent ----------------------------------------------------------------------------------------------
     def agent_session(self, policy: Policy | None = None) -> AgentSession:
@@ -202,18 +214,12 @@ class Project:
             return
         from specpilot.agents.session import trajectory_dir
         from specpilot.agents.trajectory import read
-        from specpilot.llm.factory import make_provider
-        from specpilot.llm.settings import ModelConfigError
         from specpilot.rl.playbook_prompts import record_run
 
         path = trajectory_dir(self.root, self.settings) / f"{run_id}.jsonl"
         try:
-            provider = make_provider(self.settings.model, api_key=self.api_key)
-        except ModelConfigError:
-            provider = None
-        try:
             if path.is_file():
-                record_run(self.root, self.settings, read(path), accepted, provider)  # logs what it did
+                record_run(self.root, self.settings, read(path), accepted, self._reflector())  # logs what it did
         except Exception as exc:  # learning never breaks a verdict
             log.warning("playbook coder: the run was not learned from: %s", exc)
 

@@ -104,7 +104,9 @@ def test_spec_drafts_keep_their_playbook_and_verdicts_reach_it(tmp_path: Path, l
     project = open_project(root, settings=settings_for(openai_server), api_key=KEY)
     project._policy = Numbered()  # every draft a decision, the default variant (the playbook) every time
     try:
-        openai_server.push(openai_wire.answer(PLANNED), openai_wire.answer(DESIGNED))
+        reflection = {"helpful": ["bp-1"], "harmful": [], "note": "it kept to the idea", "edits": []}
+        openai_server.push(openai_wire.answer(PLANNED), openai_wire.answer(json.dumps(reflection)),
+                           openai_wire.answer(DESIGNED))
         flow = project.workflow(retrieval=False)
         spec = flow.new("Export reports as CSV").spec
         system = openai_server.requests[0].body["messages"][0]["content"]
@@ -114,6 +116,11 @@ def test_spec_drafts_keep_their_playbook_and_verdicts_reach_it(tmp_path: Path, l
         flow.design(spec.name, force=True)  # the design builds on the requirements: kept
     finally:
         project.close()
+    asked = openai_server.requests[1].body["messages"]  # the configured model reflects on the kept draft
+    assert asked[0]["content"].startswith("You improve the playbook") and "planner" in asked[0]["content"]
+    title = next(line for line in PLANNED.splitlines() if line.startswith("#")).lstrip("# ").strip()
+    assert "accepted" in asked[1]["content"] and PLANNED.strip().splitlines()[-1] in asked[1]["content"]
+    assert PlaybookStore(root).counters("planner") == {"bp-1": [1, 0]}  # the reflector's vote, not the shown ones'
     experiences = (root / ".specpilot" / "cache" / "playbooks" / "planner.jsonl").read_text().splitlines()
     [kept] = [json.loads(line) for line in experiences]
-    assert kept["accepted"] == 1.0 and kept["version"] == 1 and kept["task"] == "planner draft"
+    assert kept["accepted"] == 1.0 and kept["version"] == 1 and kept["task"] == f"planner draft: {title}"
