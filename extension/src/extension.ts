@@ -2,7 +2,8 @@
  * SpecPilot for VS Code: starts the SpecPilot language server (client.ts) and gives every
  * capability a way in: the palette (commands.ts), semantic search (search.ts), the status bar
  * (status.ts), API keys in SecretStorage (secrets.ts), the Specs view (specs.ts) and the spec
- * panel (panel/host.ts), proposed edits as a diff (proposals.ts), the Learning view (learning.ts). Code actions, diagnostics, hover, code lenses, rename and workspace
+ * panel (panel/host.ts), proposed edits as a diff (proposals.ts), the Learning view (learning.ts), the Prompts view of the
+ * roles' playbooks (playbooks.ts). Code actions, diagnostics, hover, code lenses, rename and workspace
  * symbols come through LSP itself.
  */
 
@@ -13,6 +14,7 @@ import { ServerConnection } from "./client";
 import { pickSpec, registerCommands } from "./commands";
 import { registerLearning } from "./learning";
 import { SpecPanel } from "./panel/host";
+import { registerPlaybooks } from "./playbooks";
 import { PROPOSAL, Proposals } from "./proposals";
 import { semanticSearch } from "./search";
 import { sendKeys, setApiKey } from "./secrets";
@@ -40,7 +42,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<SpecPi
   const proposals = new Proposals(client, log);
   context.subscriptions.push(log, server, status, specs, panel, agent, proposals,
     vscode.window.registerTreeDataProvider("specpilot.specs", specs));
-  const learning = registerLearning(context, client, log);
+  const learned = registerLearning(context, client, log);
+  const playbooks = registerPlaybooks(context, client, log);
+  const learning = { changedOnServer: () => { learned.changedOnServer(); playbooks.changedOnServer(); } };
 
   server.onDidStart((running) => {
     status.starting(); // a new server: forget the last one's folders and error

@@ -74,7 +74,7 @@ def test_the_learning_view_sits_under_specs_with_its_title_commands() -> None:
     """The Learning view (extension/src/learning.ts) reads the server's learn.status and learn.reset, which
     exist in the server's schema; its title bar refreshes, opens the report and (in its overflow) resets."""
     views = [v["id"] for v in MANIFEST["contributes"]["views"]["specpilot"]]
-    assert views == ["specpilot.specs", "specpilot.learning"]
+    assert views == ["specpilot.specs", "specpilot.learning", "specpilot.playbooks"]
     titles = {e["command"]: e["group"] for e in MANIFEST["contributes"]["menus"]["view/title"]
               if e["when"] == "view == specpilot.learning"}
     assert titles == {"specpilot.refreshLearning": "navigation@1", "specpilot.openLearningReport": "navigation@2",
@@ -83,3 +83,26 @@ def test_the_learning_view_sits_under_specs_with_its_title_commands() -> None:
     assert {"specpilot.learn.status", "specpilot.learn.reset"} <= set(schema["properties"])
     assert '"specpilot.learn.status"' in SOURCES and '"specpilot.learn.reset"' in SOURCES
     assert "{ modal: true }, \"Reset Learning\"" in SOURCES  # the reset asks first
+
+
+def test_the_prompts_view_offers_each_action_where_it_applies() -> None:
+    """The Prompts view (extension/src/playbooks.ts) reads the server's specpilot.prompts.* commands; a version row
+    offers Compare, Use and Approve only when its context value (playbooks_text.versionContext) says it may."""
+    schema = json.loads((ROOT / "server" / "command_schema.json").read_text(encoding="utf-8"))
+    used = set(re.findall(r'"(specpilot\.prompts\.\w+)"', SOURCES))
+    assert used == {"specpilot.prompts.history", "specpilot.prompts.show", "specpilot.prompts.rollback",
+                    "specpilot.prompts.approve", "specpilot.prompts.curate"} and used <= set(schema["properties"])
+    rows = {(e["command"], e["group"]): e["when"] for e in MANIFEST["contributes"]["menus"]["view/item/context"]
+            if "view == specpilot.playbooks" in e["when"]}
+    version = ("playbook.version compare use approve", "playbook.version use", "playbook.version compare")
+
+    def offered(command: str, group: str) -> list[bool]:
+        pattern = rows[(command, group)]
+        words = re.findall(r"viewItem =~ /(.+?)/", pattern)
+        return [all(re.search(w, value) for w in words) for value in version]
+
+    assert offered("specpilot.tree.approvePlaybookVersion", "2_change@1") == [True, False, False]
+    assert offered("specpilot.tree.usePlaybookVersion", "2_change@2") == [True, True, False]
+    assert offered("specpilot.tree.comparePlaybookVersion", "inline") == [True, False, True]
+    assert rows[("specpilot.curatePlaybook", "inline")].endswith("viewItem == playbook.role")
+    assert "{ modal: true }, \"Use This Version\"" in SOURCES and "\"Approve\");" in SOURCES  # both ask first

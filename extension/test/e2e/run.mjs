@@ -810,6 +810,48 @@ async function main() {
       + `search click: ${click ? `sent as feedback (rank ${click[1]})` : "no feedback sent (the search answer had no decisionId)"}`;
   });
 
+  await check("Prompts view: Curate Playbook writes a version on trial; Compare with Previous opens the diff", async () => {
+    // Ten harmful votes on the coder's bp-1 (what ten rejected runs that cited it would leave): the
+    // model-free curator prunes it. Everything after that is the user's: the row's context menu, the diff.
+    await vs.closeQuickInput();
+    const counters = path.join(ws, ".specpilot", "prompts", "playbooks", "coder", "counters.json");
+    fs.mkdirSync(path.dirname(counters), { recursive: true });
+    fs.writeFileSync(counters, JSON.stringify({ "bp-1": [0, 10] }));
+    const header = page.locator(".pane-header").filter({ has: page.locator("h3.title", { hasText: /^prompts$/i }) }).first();
+    if (!(await header.isVisible())) await page.locator('.activitybar .action-item a[aria-label^="SpecPilot"]').first().click();
+    await header.waitFor({ state: "visible", timeout: 15_000 });
+    if ((await header.getAttribute("aria-expanded")) === "false") await header.click();
+    const pane = page.locator(".pane").filter({ has: header }).first();
+    const row = (label) => pane.locator(".monaco-list-row").filter({ has: page.locator(".label-name", { hasText: label }) }).first();
+    const coder = row(/^coder$/);
+    await until("the coder playbook in the Prompts view", async () => (await coder.innerText()).includes("in use"), 20_000, 300);
+    const menu = async (target, label) => {
+      await target.click({ button: "right" });
+      const item = page.locator(".monaco-menu .action-item", { hasText: label }).first();
+      await item.waitFor({ state: "visible", timeout: 10_000 });
+      await until(`${label} focused in the context menu`, async () => {
+        if (await item.evaluate((n) => n.classList.contains("focused"))) return true;
+        await page.keyboard.press("ArrowDown");
+        return false;
+      }, 10_000, 150);
+      await page.keyboard.press("Enter");
+    };
+    await menu(coder, "Curate Playbook");
+    await vs.notification("v2 was written", 20_000);
+    const v2 = row(/^v2$/);
+    await until("v2 on trial under coder", async () => (await v2.innerText().catch(() => "")).includes("on trial"), 20_000, 300);
+    const described = (await v2.innerText()).replace(/\s+/g, " ").trim();
+    if (!described.includes("prune bp-1")) throw new Error(`v2's row says "${described}", not its edit (prune bp-1)`);
+    await menu(v2, "Compare with Previous Version");
+    const tab = await until("the playbook diff tab", async () => ((await vs.activeTab()).includes("v1 ↔ v2") ? vs.activeTab() : ""), 20_000);
+    const removed = page.locator(".editor-group-container.active .original .view-lines", { hasText: "[bp-1]" }).first();
+    await removed.waitFor({ state: "visible", timeout: 15_000 });
+    const inUse = fs.readFileSync(path.join(path.dirname(counters), "current"), "utf8").trim();
+    if (inUse !== "1") throw new Error(`curating put v${inUse} in use; only the evidence gate may`);
+    await page.screenshot({ path: path.join(artifacts, "e2e-prompts-view.png") });
+    return `"${described.slice(0, 90)}"; diff tab "${tab}" shows [bp-1] on the left; v1 still in use`;
+  });
+
   await check("Install SpecPilot: an interpreter without it is offered the install, and the server starts from it", async () => {
     // An interpreter that has SpecPilot's dependencies but not SpecPilot (bareInterpreter), and a
     // wheel of this checkout as specpilot.server.installSource; PIP_NO_INDEX keeps pip offline.
