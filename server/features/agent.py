@@ -57,7 +57,7 @@ from specpilot.agents.actions import FIX, AgentOffer, Diagnostic, agent_offers, 
 from specpilot.agents.loop import AgentEvent, RunResult
 from specpilot.ast_tools.edits import EDIT, EditResult
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
-from specpilot.server.command_args import AgentOfferArgs, AgentTaskArgs
+from specpilot.server.command_types import AgentOfferArgs, AgentTaskArgs
 from specpilot.server.commands import typed_command
 from specpilot.server.features.refactor import check_unchanged
 from specpilot.server.folders import Folder

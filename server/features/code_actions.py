@@ -36,7 +36,7 @@ from specpilot.ast_tools.signature import NewParameter, SignatureChange, change_
 from specpilot.ast_tools.structured import EditDocument, apply_document
 from specpilot.ast_tools.workspace import Workspace
 from specpilot.server.app import ContentModified, RequestFailed, SpecPilotServer
-from specpilot.server.command_args import AddDecoratorArgs, ChangeSignatureArgs
+from specpilot.server.command_types import AddDecoratorArgs, ChangeSignatureArgs
 from specpilot.server.commands import typed_command
 from specpilot.server.features.agent import AGENT_KINDS, agent_actions
 from specpilot.server.features.refactor import as_workspace_edit, cursor, target, workspace_of

@@ -15,7 +15,7 @@ from typing import Any
 from lsprotocol import types
 
 from specpilot.server.app import SpecPilotServer
-from specpilot.server.command_args import DoctorArgs
+from specpilot.server.command_types import DoctorArgs
 from specpilot.server.commands import typed_command
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import index_folder, stop_folder

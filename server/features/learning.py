@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from specpilot.server.app import RequestFailed, SpecPilotServer
-from specpilot.server.command_args import LearnReportArgs, LearnResetArgs, LearnSimulateArgs, LearnStatusArgs
+from specpilot.server.command_types import LearnReportArgs, LearnResetArgs, LearnSimulateArgs, LearnStatusArgs
 from specpilot.server.commands import typed_command
 from specpilot.server.features.agent import folder_for
 from specpilot.server.lsp_utils import uri_to_path

@@ -10,7 +10,7 @@ from typing import Any
 
 from specpilot.core.errors import SpecPilotError
 from specpilot.server.app import RequestFailed, SpecPilotServer
-from specpilot.server.command_args import PromptsDiffArgs, PromptsRoleArgs, PromptsVersionArgs
+from specpilot.server.command_types import PromptsDiffArgs, PromptsRoleArgs, PromptsVersionArgs
 from specpilot.server.commands import typed_command
 from specpilot.server.features.agent import folder_for
 

@@ -15,14 +15,8 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from specpilot.index.search import FusionInputs, SearchError, SearchFilters, SearchHit
 from specpilot.server.app import RequestFailed, SpecPilotServer
-from specpilot.server.command_args import (
-    BadArguments,
-    IndexRebuildArgs,
-    IndexStatusArgs,
-    SearchArgs,
-    SearchFilterArgs,
-    parse_argument,
-)
+from specpilot.server.command_args import BadArguments, parse_argument
+from specpilot.server.command_types import IndexRebuildArgs, IndexStatusArgs, SearchArgs, SearchFilterArgs
 from specpilot.server.commands import typed_command
 from specpilot.server.folders import Folder
 from specpilot.server.indexing import index_folder, stop_folder

@@ -23,7 +23,7 @@ from lsprotocol import types
 from specpilot.agents.loop import AgentEvent, RunResult
 from specpilot.index.engine import Progress
 from specpilot.server.app import RequestFailed, SpecPilotServer
-from specpilot.server.command_args import (
+from specpilot.server.command_types import (
     SpecClarifyArgs,
     SpecDesignArgs,
     SpecMarkDoneArgs,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from specpilot.server.app import RequestFailed, SpecPilotServer
-from specpilot.server.command_args import SteeringInitArgs
+from specpilot.server.command_types import SteeringInitArgs
 from specpilot.server.commands import typed_command
 from specpilot.server.features.agent import folder_for
 from specpilot.server.folders import Folder
