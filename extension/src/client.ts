@@ -6,6 +6,7 @@
 
 import * as vscode from "vscode";
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, State } from "vscode-languageclient/node";
+import { cacheFolders, inCache } from "./file_events";
 import { discover, type Discovery, type Found, installArgs, runProcess, SOURCE_LABEL } from "./interpreter";
 import { masker } from "./mask";
 
@@ -61,6 +62,14 @@ export function masked(channel: vscode.LogOutputChannel): vscode.LogOutputChanne
   });
 }
 
+/** Each workspace folder's SpecPilot cache folder (setting specpilot.cachePath), read when an event comes. */
+function caches(): string[] {
+  return cacheFolders((vscode.workspace.workspaceFolders ?? []).map((folder) => ({
+    root: folder.uri.fsPath,
+    cachePath: vscode.workspace.getConfiguration("specpilot", folder.uri).get<string>("cachePath"),
+  })));
+}
+
 export class ServerConnection implements vscode.Disposable {
   client: LanguageClient | undefined;
   found: Found | undefined;
@@ -94,6 +103,15 @@ export class ServerConnection implements vscode.Disposable {
       outputChannel: masked(this.log),
       traceOutputChannel: masked(this.log),
       synchronize: { configurationSection: "specpilot" },
+      middleware: {
+        workspace: {
+          // The server's own writes to its cache (the index, trajectories) are not sent back to it.
+          didChangeWatchedFile: (event, next) => {
+            const uri = vscode.Uri.parse(event.uri);
+            return uri.scheme === "file" && inCache(uri.fsPath, caches()) ? Promise.resolve() : next(event);
+          },
+        },
+      },
     };
     const client = new LanguageClient(CLIENT_ID, "SpecPilot", serverOptions, clientOptions);
     // The diff view of proposals.ts: with agent.review = "diff" the server sends specpilot/proposal.
