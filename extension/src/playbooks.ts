@@ -115,6 +115,19 @@ export class PlaybooksView implements vscode.TreeDataProvider<Node>, vscode.Text
     return [];
   }
 
+  getParent(node: Node): Node | undefined {
+    if (node.kind === "version") return this.roles.get(`${node.folder ?? ""}|${node.role}`);
+    if (node.kind === "role" && node.folder && folders().length > 1) return { kind: "folder", folder: node.folder };
+    return undefined;
+  }
+
+  /** Select a version in the tree (after a change made it), expanding its role. */
+  async reveal(role: string, version: number, folder?: string): Promise<void> {
+    const history = this.roles.get(`${folder ?? ""}|${role}`)?.history;
+    const found = history?.versions.find((v) => v.version === version);
+    if (found) await this.view.reveal({ kind: "version", folder, role, version: found }, { select: true, focus: false, expand: true });
+  }
+
   getTreeItem(node: Node): vscode.TreeItem {
     switch (node.kind) {
       case "folder": {
@@ -187,14 +200,18 @@ async function compare(node: VersionNode): Promise<void> {
 }
 
 async function act(view: PlaybooksView, client: LanguageClient | undefined, what: string, command: string,
-                   args: Record<string, unknown>, done: (answer: Record<string, unknown>) => string): Promise<void> {
+                   args: Record<string, unknown>, done: (answer: Record<string, unknown>) => string,
+                   shown?: (answer: Record<string, unknown>) => number | undefined): Promise<void> {
+  let answer: Record<string, unknown> | undefined;
   try {
-    const answer = (await ask(client, command, args)) as Record<string, unknown>;
-    void vscode.window.showInformationMessage(`SpecPilot: ${done(answer ?? {})}`);
+    answer = ((await ask(client, command, args)) as Record<string, unknown> | null) ?? {};
+    void vscode.window.showInformationMessage(`SpecPilot: ${done(answer)}`);
   } catch (error) {
     void vscode.window.showErrorMessage(`SpecPilot: ${what} failed: ${errorText(error)}`);
   }
   await view.refresh();
+  const version = answer && shown?.(answer);
+  if (version !== undefined) await view.reveal(String(args.role), version, args.folder as string | undefined);
 }
 
 async function use(view: PlaybooksView, client: LanguageClient | undefined, node: VersionNode): Promise<void> {
@@ -205,7 +222,7 @@ async function use(view: PlaybooksView, client: LanguageClient | undefined, node
     { modal: true }, "Use This Version");
   if (sure !== "Use This Version") return;
   await act(view, client, "using that version", "specpilot.prompts.rollback", withFolder(node.folder, { role: node.role, version: v.version }),
-    (a) => `the ${node.role} playbook is at v${String(a.current ?? v.version)}.`);
+    (a) => `the ${node.role} playbook is at v${String(a.current ?? v.version)}.`, () => v.version);
 }
 
 async function approve(view: PlaybooksView, client: LanguageClient | undefined, node: VersionNode): Promise<void> {
@@ -215,13 +232,14 @@ async function approve(view: PlaybooksView, client: LanguageClient | undefined, 
     { modal: true, detail: "Compare with Previous shows what it changes." }, "Approve");
   if (sure !== "Approve") return;
   await act(view, client, "the approval", "specpilot.prompts.approve", withFolder(node.folder, { role: node.role, version: v.version }),
-    (a) => `v${v.version} approved: it is tried beside v${String(a.current)}.`);
+    (a) => `v${v.version} approved: it is tried beside v${String(a.current)}.`, () => v.version);
 }
 
 async function curate(view: PlaybooksView, client: LanguageClient | undefined, node: RoleNode): Promise<void> {
   await act(view, client, "curating", "specpilot.prompts.curate", withFolder(node.folder, { role: node.role }), (a) => a.changed
     ? `the ${node.role} playbook's v${String(a.version)} was written (${(a.ops as unknown[] | undefined)?.length ?? 0} edit(s)); it is tried beside v${String(a.current)} and used only if the evidence gate finds it better.`
-    : `nothing to curate in the ${node.role} playbook: no entry has enough consistent votes yet.`);
+    : `nothing to curate in the ${node.role} playbook: no entry has enough consistent votes yet.`,
+  (a) => (a.changed && typeof a.version === "number" ? a.version : undefined));
 }
 
 /** From the palette: which role (and, in a multi-root window, which folder) to curate. */
