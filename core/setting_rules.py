@@ -143,7 +143,7 @@ def json_schema(annotation: Any, default: Any, found: Rule) -> dict[str, Any]:
         prop["enum"] = list(found.values)
         prop["enumDescriptions"] = [meaning for _, meaning in found.choices]
     if found.pattern:
-        prop["pattern"] = found.pattern
+        prop["pattern"] = f"^(?:{found.pattern})$"  # the server fullmatches; JSON Schema searches
         if found.pattern_message:
             prop["patternErrorMessage"] = found.pattern_message
     prop["markdownDescription"] = found.description

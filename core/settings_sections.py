@@ -34,6 +34,13 @@ class IndexSettings:
         "Compact the index after this many writes.", minimum=1, maximum=100_000))
     optimize_every_rows: int = field(default=300, metadata=rule(
         "Compact the index after this many changed rows.", minimum=1, maximum=10_000_000))
+    uri: str = field(default="", metadata=rule(
+        "A shared index on S3-compatible object storage (`s3://bucket/prefix`; empty: none). Vectors found there "
+        "by content are reused instead of embedded again; what differs is embedded here and kept locally. "
+        "Endpoint, region and credentials come from the standard AWS environment or profile. "
+        "`specpilot index --remote` publishes.",
+        pattern=r"(s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/\S*)?)?",
+        pattern_message="must be empty or s3://bucket/prefix"))
 
 
 @dataclass

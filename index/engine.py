@@ -41,6 +41,7 @@ from specpilot.index.reports import ProgressCallback as ProgressCallback
 from specpilot.index.reports import UpdateReport as UpdateReport
 from specpilot.index.rerank_search import RerankerSlot, rerank_hits
 from specpilot.index.search import FusionInputs, SearchError, SearchFilters, SearchHit, search
+from specpilot.index.shared_source import SharedVectors
 from specpilot.index.store import IndexStore
 from specpilot.index.vector_fill import fill_missing, fill_written
 
@@ -68,6 +69,7 @@ class WorkspaceIndex:
         self._dim, self._model = index_identity(settings, embedder)
         # Queries before (or without) the torch model: its ONNX export, when there is one.
         self._query_encoder = QueryEncoderSlot(settings, self._dim)
+        self.shared = SharedVectors.for_settings(settings, self._model, self._dim)  # index.uri's vectors
         self._open_stores()
         self._update_lock = threading.Lock()
         self._embedder_lock = threading.Lock()
@@ -319,7 +321,7 @@ class WorkspaceIndex:
         by meaning a model call later. A large change (more than ``INLINE_EMBED_LIMIT`` to
         compute), or a model that fails, is left to the background embedder."""
         fill_written(self.store, lambda: self.embedder, self._update_lock, self.cancel_event, report,
-                     inline_limit=INLINE_EMBED_LIMIT)
+                     inline_limit=INLINE_EMBED_LIMIT, shared=self.shared.lookup if self.shared else None)
 
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
         """Give a vector to every chunk that lacks one; returns how many chunks got one."""
@@ -347,7 +349,8 @@ class WorkspaceIndex:
         to be embedded (a step of 64 chunks takes seconds on a busy CPU)."""
         return fill_missing(self.store, lambda: self.embedder, self.cancel_event, progress, limit,
                             optimize=optimize, optimize_every_rows=optimize_every_rows, first=first,
-                            only_first=only_first, top=top, guard=guard)
+                            only_first=only_first, top=top, guard=guard,
+                            shared=self.shared.lookup if self.shared else None)
 
     def embed_step(self, limit: int, first: Sequence[str] = (), top: Sequence[str] = ()) -> tuple[int, int]:
         """One step of at most about ``limit`` chunks (see ``embed_missing``); its table reads

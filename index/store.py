@@ -363,6 +363,10 @@ class IndexStore:
         order = {key: n for n, key in enumerate(ids)}
         return sorted(rows, key=lambda row: order.get(row["id"], len(order)))
 
+    def chunk_hashes(self, paths: Sequence[str]) -> dict[str, tuple[str, bool]]:
+        """``chunk id -> (content hash, has a vector)`` for every chunk of ``paths``."""
+        return self._positions.stored(paths)
+
     def pending_count(self) -> int:
         """Chunks without a vector."""
         return self._positions.count(pending=True)

@@ -5,14 +5,16 @@
 - ``fill_missing``: every chunk that still lacks one, in batches, open files and definitions first.
 
 Both take the store, the embedder (a callable: the model loads on first use) and the engine's cancel
-event; the engine decides which lock guards the table reads and writes.
+event; the engine decides which lock guards the table reads and writes. ``shared``, when given, is asked for
+the vectors the local cache lacks before the model is (index/shared_source.py: a shared index's vectors by
+content hash); what it gives goes into the local cache.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -25,10 +27,24 @@ from specpilot.index.store import IndexStore
 log = logging.getLogger("specpilot.index")
 
 EMBED_BATCH_ROWS = 256
+Shared = Callable[[Sequence[str]], Mapping[str, np.ndarray]]  # content hashes -> the vectors found elsewhere
+
+
+def _from_shared(store: IndexStore, shared: Shared | None, missing: Sequence[str],
+                 lock: AbstractContextManager[object]) -> dict[str, np.ndarray]:
+    """The vectors ``shared`` has for ``missing`` (asked without the lock), kept in the local cache."""
+    if shared is None or not missing:
+        return {}
+    found = dict(shared(list(missing)))
+    if found:
+        with lock:
+            store.cache_vectors(list(found), np.stack(list(found.values())))
+    return found
 
 
 def fill_written(store: IndexStore, embedder: Callable[[], Embedder], lock: AbstractContextManager[object],
-                 cancel_event: threading.Event, report: UpdateReport, *, inline_limit: int) -> None:
+                 cancel_event: threading.Event, report: UpdateReport, *, inline_limit: int,
+                 shared: Shared | None = None) -> None:
     """Vectors for ``report.waiting`` (what is left there had none): from the embedding cache, else from
     the model when at most ``inline_limit`` are to be computed; a model that fails leaves them waiting.
     The store's writes hold ``lock``; the model call does not."""
@@ -37,6 +53,7 @@ def fill_written(store: IndexStore, embedder: Callable[[], Embedder], lock: Abst
         return
     unique = {c.content_hash: c for c in chunks}
     vectors = store.cached_vectors(list(unique))
+    vectors.update(_from_shared(store, shared, [h for h in unique if h not in vectors], lock))
     cached = set(vectors)
     missing = [h for h in unique if h not in vectors]
     fresh = None
@@ -60,7 +77,8 @@ def fill_written(store: IndexStore, embedder: Callable[[], Embedder], lock: Abst
 def fill_missing(store: IndexStore, embedder: Callable[[], Embedder], cancel_event: threading.Event,
                  progress: ProgressCallback | None, limit: int | None, *, optimize: bool,
                  optimize_every_rows: int, first: Sequence[str] = (), only_first: bool = False,
-                 top: Sequence[str] = (), guard: AbstractContextManager[object] = nullcontext()) -> tuple[int, int]:
+                 top: Sequence[str] = (), guard: AbstractContextManager[object] = nullcontext(),
+                 shared: Shared | None = None) -> tuple[int, int]:
     """(vectors computed, vectors reused from the cache) for chunks lacking one; see
     ``WorkspaceIndex.embed_missing`` for the order, ``limit``, ``optimize`` and ``guard``."""
     with guard:
@@ -74,6 +92,7 @@ def fill_missing(store: IndexStore, embedder: Callable[[], Embedder], cancel_eve
             known = store.cached_vectors(hashes) if rows else {}
         if not rows:
             break
+        known.update(_from_shared(store, shared, [h for h in dict.fromkeys(hashes) if h not in known], guard))
         missing = {r["content_hash"]: r for r in rows if r["content_hash"] not in known}
         texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"], r["docstring"],
                             r["text"]) for r in missing.values()]

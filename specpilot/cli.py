@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--watch", action="store_true", help="keep the index fresh until Ctrl-C")
     p_index.add_argument("--no-embed", action="store_true", help="write chunks only; embed later")
     p_index.add_argument("--rebuild", action="store_true", help="drop chunks and index from scratch")
+    p_index.add_argument("--remote", metavar="s3://BUCKET/PREFIX",
+                         help="then publish the index to this shared index (what it lacks only)")
     _common(p_index)
 
     p_search = sub.add_parser("search", help="search the index")
@@ -218,10 +220,20 @@ def cmd_index(args: argparse.Namespace) -> int:
           f"{report.chunks_written} chunks written, {report.embedded} embedded, "
           f"{len(report.skipped)} skipped in {time.perf_counter() - started:.1f}s")
     print(f"index: {status.files} files, {status.chunks} chunks, {status.embedded_percent:.0f}% embedded")
+    if index.shared is not None:
+        print(index.shared.describe())
     for path, reason in report.skipped[:20]:
         print(f"  skipped {path}: {reason}", file=sys.stderr)
     if len(report.skipped) > 20:
         print(f"  … and {len(report.skipped) - 20} more skipped", file=sys.stderr)
+    if args.remote:
+        from specpilot.cli_team import publish_index
+
+        try:
+            publish_index(index, args.remote, quiet=args.quiet)
+        finally:
+            if not args.watch:
+                index.close()
     if args.watch:
         return _watch(index)
     index.close()
