@@ -6,14 +6,21 @@
   (``models/reranker``) does not reorder the searches the tests check, and nothing a test trains or mines lands
   in the user's cache. The query encoder's exported models are linked from the user's cache, so they are not
   exported again;
-- no AWS variable, profile or instance role of the user reaches a test (the shared index reads them).
+- no AWS variable, profile or instance role of the user reaches a test (the shared index reads them); tests
+  that need an S3 server take ``s3_server`` (one real server on loopback per session) or ``s3_env`` (its
+  variables set in this process).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from tests.loopback.s3_server import S3Server
 
 
 def _session_cache() -> str:
@@ -36,3 +43,21 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ["SPECPILOT_LEARNING"] = "off"
 os.environ["SPECPILOT_LEARNING_STORE"] = str(Path(tempfile.mkdtemp(prefix="specpilot-learning-")) / "feedback.sqlite3")
 os.environ["XDG_CACHE_HOME"] = _session_cache()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3 server (SeaweedFS) on loopback for the whole session; tests use prefixes of their own."""
+    server = S3Server(tmp_path_factory.mktemp("s3")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The standard AWS variables of ``s3_server`` in this process's environment."""
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    return s3_server

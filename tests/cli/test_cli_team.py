@@ -1,0 +1,46 @@
+"""`specpilot index --remote` as a user runs it: publish, then a clone that reads the shared index embeds nothing;
+a bad URI or a store it cannot reach is a message and exit 1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from specpilot.cli_team import git_head
+from tests.fixtures import copy_workspace
+from tests.loopback.s3_server import BUCKET, S3Server
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample_workspace"
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "specpilot", *args], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+
+
+def test_publish_then_a_clone_reuses_every_vector(s3_server: S3Server, tmp_path: Path) -> None:
+    uri = f"s3://{BUCKET}/cli-{uuid.uuid4().hex[:8]}"
+    first = copy_workspace(SAMPLE, tmp_path / "first")
+    done = run("index", str(first), "-q", "--remote", uri, env=s3_server.env())
+    assert done.returncode == 0, done.stderr
+    assert f"to {uri} in" in done.stdout and "files differed from the last snapshot" in done.stdout
+    clone = tmp_path / "clone"
+    shutil.copytree(first, clone, ignore=shutil.ignore_patterns(".specpilot"))
+    done = run("index", str(clone), "-q", "--set", f"index.uri={uri}", env=s3_server.env())
+    assert done.returncode == 0, done.stderr
+    assert ", 0 embedded," in done.stdout and "vectors asked for were reused" in done.stdout
+    assert git_head(clone) is None  # not a git checkout: the snapshot is named by its tree
+
+
+def test_a_bad_uri_or_an_unreachable_store_is_a_message(s3_server: S3Server, tmp_path: Path) -> None:
+    ws = copy_workspace(SAMPLE, tmp_path / "ws")
+    done = run("index", str(ws), "-q", "--remote", "s3://NO", env=s3_server.env())
+    assert done.returncode == 1 and "not a shared index URI" in done.stderr
+    done = run("index", str(ws), "-q", "--remote", f"s3://{BUCKET}/x",
+               env=s3_server.env(AWS_ENDPOINT_URL="http://127.0.0.1:9"))
+    assert done.returncode == 1 and "cannot be reached at http://127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr
