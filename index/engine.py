@@ -23,6 +23,7 @@ from specpilot.core.config import SearchSettings, Settings
 from specpilot.core.ignore import never_indexed
 from specpilot.core.paths import ensure_cache
 from specpilot.index import health
+from specpilot.index.batch_write import write_batch
 from specpilot.index.edit_barrier import EditBarrier
 from specpilot.index.embedder import Embedder, EmbedderError, create_embedder
 from specpilot.index.graph_store import GraphStore
@@ -282,37 +283,8 @@ class WorkspaceIndex:
     def _write(self, pending: dict[str, ParsedFile], hashes: dict[str, str],
                meta: dict[str, tuple[int, int]], report: UpdateReport, terms: dict[str, str],
                waiting: list[Chunk] | None = None) -> float:
-        """Write a batch of parsed files; ``waiting`` collects the chunks written without a vector."""
-        started = time.perf_counter()
-        chunks_by_path = {rel: parsed.chunks for rel, parsed in pending.items()}
-        all_chunks = [c for chunks in chunks_by_path.values() for c in chunks]
-        all_hashes = [c.content_hash for c in all_chunks]
-        if waiting is None:
-            vectors = self.store.cached_vectors(all_hashes) if all_hashes else {}
-            report.reused += sum(1 for h in all_hashes if h in vectors)
-        else:  # an edit: written at once; the vectors of its new chunks follow (``embed_written``)
-            vectors = {}
-        recovering = set(pending) & self._unfinished  # their last write was cut short (a crash)
-        existing = {rel for rel in pending if rel in self.manifest.files or rel in recovering}
-        self.manifest.in_flight = sorted(self._unfinished | set(pending))
-        self.manifest.save()
-        without = self.store.replace_files(chunks_by_path, vectors, existing=existing, search_texts=terms,
-                                           recovering=recovering)
-        if waiting is not None:
-            waiting.extend(without)
-        self.graph.replace_files({rel: parsed.symbols for rel, parsed in pending.items()}, existing)
-        for rel, parsed in pending.items():
-            size, mtime = meta[rel]
-            self.manifest.files[rel] = FileRecord(hashes[rel], size, mtime, len(parsed.chunks))
-        report.files_changed += len(pending)
-        report.chunks_written += len(all_hashes)
-        self._unfinished -= set(pending)
-        self.manifest.in_flight = sorted(self._unfinished)
-        self.manifest.save()
-        pending.clear()
-        hashes.clear()
-        terms.clear()
-        return time.perf_counter() - started
+        return write_batch(self.store, self.graph, self.manifest, self._unfinished, pending, hashes, meta, report,
+                           terms, waiting)
 
     def embed_written(self, report: UpdateReport) -> None:
         """Vectors for the chunks ``update_paths`` just wrote without one (``report.waiting``;
