@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from specpilot.agents.trajectory import TrajectoryWriter, wire_messages, wire_tools
 from specpilot.ast_tools.edits import CREATE, DELETE, EDIT, EditResult, text_change
 from specpilot.core.config import AgentSettings
+from specpilot.core.events import emit
 from specpilot.core.policy import (
     CONTEXT,
     CONTEXT_GATHERED,
@@ -388,8 +389,16 @@ class Agent:
 
     @staticmethod
     def _record(writer: TrajectoryWriter | None, kind: str, **fields: Any) -> None:
+        """Into the run's trajectory, and the steps, tool calls and outcome into the event log (core/events.py)."""
         if writer is not None:
             writer.write(kind, **fields)
+        run = writer.run_id if writer is not None else ""
+        if kind == "model":
+            emit("agent_step", run=run, step=fields["step"], tool_calls=len(fields["tool_calls"]))
+        elif kind == "tool":
+            emit("tool_call", run=run, step=fields["step"], tool=fields["call"]["name"], ok=fields["ok"])
+        elif kind == "outcome":
+            emit("agent_run", run=run, stop=fields["stop"], steps=fields["steps"], tool_calls=fields["tool_calls"])
 
 
 _STOPS = {

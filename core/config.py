@@ -35,6 +35,7 @@ from specpilot.core.settings_sections import (
     LearningSettings,
     McpSettings,
     ModelSettings,
+    ObservabilitySettings,
     RerankSettings,
     SearchSettings,
     ServerSettings,
@@ -42,7 +43,8 @@ from specpilot.core.settings_sections import (
 )
 
 __all__ = ["MIB", "AgentSettings", "ConfigProblem", "EmbedderSettings", "IndexSettings", "LearningSettings",
-           "McpSettings", "ModelSettings", "RerankSettings", "SearchSettings", "ServerSettings", "SettingInfo",
+           "McpSettings", "ModelSettings", "ObservabilitySettings", "RerankSettings", "SearchSettings",
+           "ServerSettings", "SettingInfo",
            "Settings", "TraceSettings"]
 
 
@@ -65,6 +67,7 @@ class Settings:
     learning: LearningSettings = field(default_factory=LearningSettings)
     trace: TraceSettings = field(default_factory=TraceSettings)
     mcp: McpSettings = field(default_factory=McpSettings)
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
 
 
 def snake(key: str) -> str:

@@ -265,3 +265,17 @@ class McpSettings:
     allow_apply: bool = field(default=True, metadata=rule(
         "MCP refactoring tools may write the workspace when a call sets `apply: true` (compare-and-swap, as the "
         "editor's edits); off: they only return previews.", scope=MACHINE_OVERRIDABLE))
+
+
+@dataclass
+class ObservabilitySettings:
+    """What SpecPilot records about its own work, locally (core/events.py; `specpilot stats`)."""
+
+    event_log: bool = field(default=True, metadata=rule(
+        "Keep a local event log (JSONL in the user cache's `events/`, rotated, at most about 25 MiB per face, "
+        "redacted): index runs, searches, requests with their latency, agent steps, model calls with tokens "
+        "and cost, verdicts. Nothing leaves this machine.", scope=MACHINE_OVERRIDABLE))
+    metrics_port: int = field(default=0, metadata=rule(
+        "Serve Prometheus metrics (request latency per method, index queue depth, embedding rate, acceptance) "
+        "on http://127.0.0.1:PORT/metrics; 0: off. Only the loopback address is ever bound.",
+        minimum=0, maximum=65_535, scope=MACHINE_OVERRIDABLE))

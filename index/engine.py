@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from specpilot.core import memory, scanner
 from specpilot.core.config import SearchSettings, Settings
+from specpilot.core.events import emit
 from specpilot.core.ignore import never_indexed
 from specpilot.core.paths import ensure_cache
 from specpilot.index import health
@@ -170,6 +171,8 @@ class WorkspaceIndex:
             report.reused += reused
             report.seconds["embed"] = time.perf_counter() - t0
         report.cancelled = self.cancel_event.is_set()
+        emit("index", workspace=str(self.root), files=report.files_changed, chunks=report.chunks_written,
+             embedded=report.embedded, reused=report.reused, seconds=round(sum(report.seconds.values()), 3))
         return report
 
     def update_paths(self, paths: Sequence[str], texts: Mapping[str, str] | None = None,
@@ -375,6 +378,7 @@ class WorkspaceIndex:
         (index/search.py's ``FusionInputs``). Mode ``rerank``, or the default mode when it is hybrid and a
         reranker model exists (``rerank.enabled``), reorders hybrid's best ``rerank.topN`` with the local
         reranker (index/rerank_search.py); ``note`` receives why it did not, where the user would ask."""
+        started = time.perf_counter()
         self.edits.wait()
         cfg = self.settings.search
         if self.learned_weight is not None:
@@ -389,8 +393,12 @@ class WorkspaceIndex:
                                 wait_for_model, None, cfg)
             reordered = rerank_hits(self.reranker, self.store.rows_by_id, query, hits, wanted,
                                     interactive=not wait_for_model, explicit=explicit, note=note)
-            return reordered if reordered is not None else hits[:wanted]
-        return self._search(query, k, mode, filters, graph_neighbours, wait_for_model, fusion, cfg)
+            hits = reordered if reordered is not None else hits[:wanted]
+        else:
+            hits = self._search(query, k, mode, filters, graph_neighbours, wait_for_model, fusion, cfg)
+        emit("search", mode="rerank" if rerank else mode, k=k or cfg.k, hits=len(hits),
+             ms=round(1000 * (time.perf_counter() - started), 2))
+        return hits
 
     def _search(self, query: str, k: int | None, mode: str, filters: SearchFilters | None,
                 graph_neighbours: bool | None, wait_for_model: bool,

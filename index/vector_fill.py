@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 
+from specpilot.core.events import emit
 from specpilot.index.embedder import Embedder, EmbedderError
 from specpilot.index.model import embed_text
 from specpilot.index.reports import Progress, ProgressCallback, UpdateReport
@@ -96,7 +98,10 @@ def fill_missing(store: IndexStore, embedder: Callable[[], Embedder], cancel_eve
         missing = {r["content_hash"]: r for r in rows if r["content_hash"] not in known}
         texts = [embed_text(r["path"], r["kind"], r["qualified_name"], r["signature"], r["docstring"],
                             r["text"]) for r in missing.values()]
+        embedding = time.perf_counter()
         fresh = embedder().embed(texts) if texts else None
+        if fresh is not None:
+            emit("embed", count=len(texts), seconds=round(time.perf_counter() - embedding, 3))
         with guard:
             if cancel_event.is_set():  # e.g. ``close`` (the store may be closed by now)
                 break

@@ -17,6 +17,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from specpilot.core.events import emit
 from specpilot.llm.base import ChatResponse, Message, Provider, ProviderError, TextCallback, ToolSpec
 from specpilot.llm.pricing import estimate_cost
 from specpilot.llm.retry import with_retries
@@ -75,10 +76,21 @@ class SDKProvider(Provider):
                 return self._complete(kwargs)
             return self._stream(kwargs, on_text, shown)
 
-        response = with_retries(call, provider=self.name, max_retries=self.resolved.max_retries, sleep=self._sleep,
-                                endpoint=self.resolved.endpoint, timeout_s=self.resolved.timeout_s,
-                                secrets=(self.resolved.api_key,), may_retry=lambda: not shown)
-        response.usage.cost_usd = estimate_cost(self.model, response.usage.input_tokens, response.usage.output_tokens)
-        log.debug("%s: %d input + %d output tokens, estimated cost %s", self.name, response.usage.input_tokens,
-                  response.usage.output_tokens, response.usage.cost_usd)
+        started = time.perf_counter()
+        try:
+            response = with_retries(call, provider=self.name, max_retries=self.resolved.max_retries,
+                                    sleep=self._sleep, endpoint=self.resolved.endpoint,
+                                    timeout_s=self.resolved.timeout_s, secrets=(self.resolved.api_key,),
+                                    may_retry=lambda: not shown)
+        except ProviderError:
+            emit("model_call", provider=self.name, model=self.model, ok=False,
+                 ms=round(1000 * (time.perf_counter() - started), 1))
+            raise
+        usage = response.usage
+        usage.cost_usd = estimate_cost(self.model, usage.input_tokens, usage.output_tokens)
+        log.debug("%s: %d input + %d output tokens, estimated cost %s", self.name, usage.input_tokens,
+                  usage.output_tokens, usage.cost_usd)
+        emit("model_call", provider=self.name, model=self.model, ok=True, input_tokens=usage.input_tokens,
+             output_tokens=usage.output_tokens, cost_usd=usage.cost_usd,
+             ms=round(1000 * (time.perf_counter() - started), 1))
         return response

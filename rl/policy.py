@@ -27,6 +27,7 @@ from typing import Any
 
 from specpilot.core.config import LearningSettings
 from specpilot.core.errors import SpecPilotError
+from specpilot.core.events import emit
 from specpilot.core.policy import Choice, Decision, FixedPolicy
 from specpilot.rl.bandits import Fixed, draw, make_bandit
 from specpilot.rl.context import context_of
@@ -93,6 +94,7 @@ class LearningPolicy:
         found = self.store.record_outcome(decision_id, reward, kind, note)
         if before is not None and before.outcome is not None:
             return found  # the same verdict again (a different one raised): recorded and learned once
+        emit("feedback", point=found.point, arm=found.arm, accepted=reward >= 0.5, reward=reward, verdict=kind)
         # Counted in the store, not in this object: a session's policy is often new (one per editor request),
         # and other windows reward the same point.
         rewarded = sum(s.rewarded for s in self.store.summary(found.point))

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from specpilot.core.events import emit
 from specpilot.rl.events import Context, Logged
 from specpilot.rl.store_schema import (
     DECISION_COLUMNS,
@@ -378,6 +379,7 @@ class FeedbackStore:
                 raise InvalidFeedback(f"{arm!r} is not a standing promotion at {point!r}; nothing to roll back")
             db.execute("INSERT INTO promotions (point, arm, previous, kind, evidence, at) VALUES (?,?,?,?,?,?)",
                        (point, arm, previous, kind, text, when))
+        emit("promotion", point=point, arm=arm, previous=previous, promotion=kind)
         return Promotion(point, arm, previous, kind, json.loads(text), when / 1000)
 
     @staticmethod

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -32,6 +32,9 @@ from specpilot.server.guard import ContentModified, RequestFailed, SpecPilotProt
 from specpilot.server.logs import EditorLogHandler
 from specpilot.server.shared_maps import LockedDict
 from specpilot.server.transport import run_stdio, run_tcp
+
+if TYPE_CHECKING:
+    from specpilot.server.metrics import Metrics
 
 log = logging.getLogger("specpilot.server")
 T = TypeVar("T")
@@ -76,6 +79,7 @@ class SpecPilotServer(LanguageServer):
         self._background: set[asyncio.Future[Any]] = set()
         self._progress_count = 0
         self.query_sockets: dict[Path, QuerySocket] = {}  # `specpilot search` asks these (one per folder)
+        self.metrics: Metrics | None = None  # observability.metricsPort (server/metrics.py), made when first asked
 
     # -- what the client announced -------------------------------------------------------------
     @property

@@ -46,6 +46,7 @@ from specpilot.server.command_types import (
     SpecReviewArgs,
     SpecRunTaskArgs,
     SpecTasksArgs,
+    StatsArgs,
     SteeringInitArgs,
 )
 
@@ -94,6 +95,7 @@ COMMANDS: dict[str, Command] = {
     "specpilot.learn.reset": _command(LearnResetArgs, False),
     "specpilot.learn.report": _command(LearnReportArgs, False),
     "specpilot.learn.simulate": _command(LearnSimulateArgs, False),
+    "specpilot.stats": _command(StatsArgs, False),
 }
 
 

@@ -280,6 +280,16 @@ class LearnSimulateArgs:
     learning/report, where the next report looks"""
 
 
+@arguments
+class StatsArgs:
+    """Summarise the event log (core/stats.py); answers ``{summary, markdown, images}``."""
+
+    since_days: Annotated[float, Field(gt=0, le=3650)] | None = None
+    """only the last this many days; without it, everything the log keeps"""
+    plots: bool = True
+    """write the PNG plots and the markdown page (into the user cache's stats/)"""
+
+
 # -- prompt playbooks (server/features/prompts.py; rl/playbook_actions.py) ---------------------------------------
 Role = Literal["planner", "architect", "coder", "reviewer"]
 Version = Annotated[int, Field(ge=1, lt=2**31)]

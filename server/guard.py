@@ -31,6 +31,7 @@ import inspect
 import json
 import logging
 import re
+import time
 from typing import Any
 
 import cattrs
@@ -41,6 +42,7 @@ from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, 
 from pygls.workspace import Workspace
 
 from specpilot.core.errors import SpecPilotError
+from specpilot.core.events import emit
 from specpilot.server.framing import Oversized
 from specpilot.server.shared_maps import LockedDict
 
@@ -121,6 +123,7 @@ class GuardedProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._methods: dict[Any, str] = {}
+        self._started: dict[Any, float] = {}
         self._initialize_seen = False
 
     # -- receiving ----------------------------------------------------------------------------------
@@ -225,7 +228,9 @@ class GuardedProtocol(LanguageServerProtocol):
                 self._send_response(message.id, error=ServerNotInitialized(
                     f"{method}: send initialize first").to_response_error())
                 return
-            self._methods[message.id] = method or "request"
+            command = getattr(getattr(message, "params", None), "command", None)
+            self._methods[message.id] = f"{method}:{command}" if isinstance(command, str) else (method or "request")
+            self._started[message.id] = time.perf_counter()
         elif method is not None and not self._initialize_seen and method != types.EXIT:
             log.warning("ignored %s before initialize", method)
             return
@@ -246,8 +251,23 @@ class GuardedProtocol(LanguageServerProtocol):
 
     def _send_response(self, msg_id: Any, result: Any | None = None,
                        error: types.ResponseError | None = None) -> None:
-        self._methods.pop(msg_id, None)
+        method = self._methods.pop(msg_id, None)
+        started = self._started.pop(msg_id, None)
         super()._send_response(msg_id, result=result, error=error)
+        if method is not None and started is not None:
+            self._answered(method, 1000 * (time.perf_counter() - started), error)
+
+    def _answered(self, method: str, ms: float, error: types.ResponseError | None) -> None:
+        """Count an answered request (core/events.py) and, when the client asked for it with ``$/setTrace``,
+        say so in ``$/logTrace`` (``verbose``: with the error)."""
+        emit("request", method=method, ms=round(ms, 2), ok=error is None)
+        if self.trace in (None, types.TraceValue.Off) or method.startswith("$/"):
+            return
+        verbose = None
+        if self.trace == types.TraceValue.Verbose:
+            verbose = f"error {error.code}: {error.message}" if error is not None else "answered"
+        self.notify(types.LOG_TRACE, types.LogTraceParams(
+            message=f"{method} {'failed' if error else 'answered'} in {ms:.1f} ms", verbose=verbose))
 
     def _send_data(self, data: Any) -> None:
         """pygls' writer, except that an answer that cannot be encoded becomes an error answer."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import logging.handlers
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+from specpilot.core import events
 from specpilot.llm.safety.log_redaction import RedactingFormatter
 
 LOG_FILE = "server.log"
@@ -77,3 +79,14 @@ def configure(level: str, editor: EditorLogHandler | None, folder: Path | None) 
             logger.addHandler(handler)
         logger.propagate = False
     return handlers
+
+
+def event_log(face: str, enabled: bool) -> None:
+    """This face's local event log (core/events.py), each line redacted as log lines are; ``enabled`` False (the
+    setting observability.eventLog) or ``$SPECPILOT_EVENTS=off``: none."""
+    if not enabled or os.environ.get("SPECPILOT_EVENTS", "").lower() == "off":
+        events.uninstall()
+        return
+    from specpilot.llm.safety.redaction import redact
+
+    events.install(face, lambda text: redact(text).text)

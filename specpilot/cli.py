@@ -30,7 +30,9 @@ from specpilot import (
     cli_settings,
     cli_spec,
     cli_steering,
+    cli_team,
 )
+from specpilot.core import events
 from specpilot.core.config import ConfigProblem, Settings, load_settings, parse_override
 from specpilot.core.errors import SpecPilotError, UsageError
 from specpilot.core.memory import limit_malloc_arenas
@@ -85,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_search.add_argument("-v", "--verbose", action="store_true",
                           help="say on stderr who answered (the running server or this process)")
     _common(p_search)
+
+    cli_team.add_stats_parser(sub)
 
     p_status = sub.add_parser("status", help="files, chunks, embedded %%, size, last update")
     p_status.add_argument("--json", action="store_true")
@@ -143,6 +147,8 @@ def _settings_and_problems(args: argparse.Namespace, workspace: Path) -> tuple[S
         flags.setdefault("embedder", {})["device"] = args.device
     overrides.append(flags)
     settings, problems = load_settings(workspace, overrides)
+    if not settings.observability.event_log:
+        events.uninstall()
     return settings, list(problems)
 
 
@@ -341,7 +347,8 @@ COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_s
             "feedback": cli_learn.cmd_feedback, "learn": cli_learn.cmd_learn,
             "train": cli_models.cmd_train, "models": cli_models.cmd_models, "prompts": cli_prompts.cmd_prompts,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
-            "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema, "mcp": cli_mcp.cmd_mcp}
+            "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema, "mcp": cli_mcp.cmd_mcp,
+            "stats": cli_team.cmd_stats}
 
 
 def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
@@ -362,6 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)  # exits 2 on usage errors
     if extra:  # reported with the usage line of the command they were given to
         _deepest(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command not in ("serve", "mcp"):  # those two install their own (server/logs.py)
+        from specpilot.server.logs import event_log
+
+        event_log("cli", True)  # observability.eventLog is honoured once a command reads the settings
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:

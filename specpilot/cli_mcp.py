@@ -36,6 +36,9 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     settings = cli._settings(args, root)
     logging.basicConfig(stream=sys.stderr, level=(args.log_level or "warning").upper(),
                         format="specpilot mcp: %(levelname)s %(name)s: %(message)s")
+    from specpilot.server.logs import event_log
+
+    event_log("mcp", settings.observability.event_log)
     address = None
     if args.http:
         from specpilot.mcp_server.http_transport import parse_address, token_from_env

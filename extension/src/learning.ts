@@ -4,7 +4,8 @@
  * pulls, the default (★) and the leader marked, promotions with their evidence. It refreshes on demand,
  * when it becomes visible, and after a verdict the extension sent (`specpilot/feedback`). Open Learning
  * Report runs `specpilot.learn.report` and opens its markdown in the preview (the plots show there);
- * Reset Learning asks first, then runs `specpilot.learn.reset`.
+ * Reset Learning asks first, then runs `specpilot.learn.reset`. Show Stats runs `specpilot.stats` (the event
+ * log's latency, acceptance and model spend, with plots) and opens its page the same way.
  */
 
 import * as vscode from "vscode";
@@ -19,6 +20,7 @@ export const LEARNING_VIEW = "specpilot.learning";
 const STATUS = "specpilot.learn.status";
 const RESET = "specpilot.learn.reset";
 const REPORT = "specpilot.learn.report";
+const STATS = "specpilot.stats";
 
 type Node =
   | { kind: "point"; point: LearningPoint }
@@ -127,7 +129,10 @@ export class LearningView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 }
 
-async function openReport(client: LanguageClient | undefined, log: vscode.LogOutputChannel): Promise<void> {
+/** Run a server command that writes a markdown page with plots (``{markdown, images}``) and open it in the
+ * Markdown preview: the learning report (`specpilot.learn.report`) and the stats (`specpilot.stats`). */
+async function openMarkdown(client: LanguageClient | undefined, log: vscode.LogOutputChannel, command: string,
+                            what: string, fallback: string): Promise<void> {
   if (!client) {
     void vscode.window.showErrorMessage("SpecPilot: the server is not running (Restart Server, or see the SpecPilot log).");
     return;
@@ -135,22 +140,22 @@ async function openReport(client: LanguageClient | undefined, log: vscode.LogOut
   let answer: { markdown?: string; images?: string[] } | undefined;
   try {
     answer = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: "SpecPilot: writing the learning report" },
-      async () => (await client.sendRequest(ExecuteCommandRequest.type, { command: REPORT, arguments: [{}] })) as typeof answer);
+      { location: vscode.ProgressLocation.Notification, title: `SpecPilot: writing the ${what}` },
+      async () => (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [{}] })) as typeof answer);
   } catch (error) {
     const message = errorText(error);
-    log.warn(`learning report: ${message}`);
+    log.warn(`${what}: ${message}`);
     void vscode.window.showErrorMessage(isUnknownCommand(message)
-      ? "SpecPilot: this server cannot write the learning report yet (no specpilot.learn.report); update SpecPilot, or run `specpilot learn report` in a terminal."
-      : `SpecPilot: the learning report failed: ${message}`);
+      ? `SpecPilot: this server cannot write the ${what} yet (no ${command}); update SpecPilot, or run \`${fallback}\` in a terminal.`
+      : `SpecPilot: the ${what} failed: ${message}`);
     return;
   }
   if (!answer?.markdown) {
-    void vscode.window.showErrorMessage("SpecPilot: the server wrote no learning report.");
+    void vscode.window.showErrorMessage(`SpecPilot: the server wrote no ${what}.`);
     return;
   }
   const uri = vscode.Uri.file(answer.markdown);
-  log.info(`learning report: ${answer.markdown} (${(answer.images ?? []).length} plot(s))`);
+  log.info(`${what}: ${answer.markdown} (${(answer.images ?? []).length} plot(s))`);
   try {
     await vscode.commands.executeCommand("markdown.showPreview", uri);
   } catch (error) { // no Markdown extension: the file itself
@@ -183,7 +188,10 @@ export function registerLearning(context: vscode.ExtensionContext, client: () =>
   const view = new LearningView(client, log);
   context.subscriptions.push(view,
     vscode.commands.registerCommand("specpilot.refreshLearning", () => view.refresh()),
-    vscode.commands.registerCommand("specpilot.openLearningReport", () => openReport(client(), log)),
+    vscode.commands.registerCommand("specpilot.openLearningReport",
+      () => openMarkdown(client(), log, REPORT, "learning report", "specpilot learn report")),
+    vscode.commands.registerCommand("specpilot.showStats",
+      () => openMarkdown(client(), log, STATS, "stats", "specpilot stats --plot")),
     vscode.commands.registerCommand("specpilot.resetLearning", () => reset(client(), view)));
   return view;
 }

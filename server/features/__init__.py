@@ -18,9 +18,10 @@ from specpilot.server.features import (
     search,
     spec_commands,
     specs,
+    stats,
     steering,
     symbols,
 )
 
 FEATURES = (lifecycle, documents, symbols, search, refactor, code_actions, agent, specs, spec_commands, steering,
-            doctor, learning, prompts, commands)
+            doctor, learning, prompts, stats, commands)

@@ -11,7 +11,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from specpilot.core.config import ConfigProblem, Settings, changed_settings
+from specpilot.core.config import ConfigProblem, ObservabilitySettings, Settings, changed_settings
 from specpilot.core.memory import lasting_allocations
 from specpilot.core.paths import cache_dir
 from specpilot.server import logs
@@ -134,6 +134,14 @@ def _configure_logs(ls: SpecPilotServer) -> None:
     level = first.settings.log_level if first else "info"
     folder = cache_dir(first.root, first.settings.cache_path) if first else None
     logs.configure(level, ls.editor_log, folder)
+    watched = first.settings.observability if first else ObservabilitySettings()
+    logs.event_log("server", watched.event_log)
+    if watched.metrics_port or ls.metrics is not None:
+        if ls.metrics is None:
+            from specpilot.server.metrics import Metrics
+
+            ls.metrics = Metrics(lambda: {str(f.root): f.index.store.pending_count() for f in ls.folders.values()})
+        ls.metrics.serve(watched.metrics_port)
 
 
 async def add_folders(ls: SpecPilotServer, roots: list[tuple[Path | None, str]]) -> None:

@@ -3,6 +3,7 @@ a bad URI or a store it cannot reach is a message and exit 1."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -44,3 +45,17 @@ def test_a_bad_uri_or_an_unreachable_store_is_a_message(s3_server: S3Server, tmp
                env=s3_server.env(AWS_ENDPOINT_URL="http://127.0.0.1:9"))
     assert done.returncode == 1 and "cannot be reached at http://127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_stats_summarises_the_event_log_and_plots(tmp_path: Path) -> None:
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "events-server.jsonl").write_text("\n".join(json.dumps(e) for e in [
+        {"kind": "request", "method": "workspace/symbol", "ms": 4.0, "ok": True, "at": 1_800_000_000, "face": "server"},
+        {"kind": "feedback", "point": "context", "accepted": True, "at": 1_800_000_001, "face": "server"},
+    ]) + "\n")
+    done = run("stats", "--events", str(folder), "--plot", "-o", str(tmp_path / "out"), env={})
+    assert done.returncode == 0, done.stderr
+    assert "workspace/symbol" in done.stdout and "100% of 1" in done.stdout
+    assert (tmp_path / "out" / "stats.md").is_file() and (tmp_path / "out" / "latency_by_method.png").is_file()
+    assert run("stats", "--since", "-1", env={}).returncode == 2

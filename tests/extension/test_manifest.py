@@ -78,8 +78,9 @@ def test_the_learning_view_sits_under_specs_with_its_title_commands() -> None:
     titles = {e["command"]: e["group"] for e in MANIFEST["contributes"]["menus"]["view/title"]
               if e["when"] == "view == specpilot.learning"}
     assert titles == {"specpilot.refreshLearning": "navigation@1", "specpilot.openLearningReport": "navigation@2",
-                      "specpilot.resetLearning": "9_reset@1"}
+                      "specpilot.showStats": "navigation@3", "specpilot.resetLearning": "9_reset@1"}
     schema = json.loads((ROOT / "server" / "command_schema.json").read_text(encoding="utf-8"))
+    assert '"specpilot.stats"' in SOURCES and "specpilot.stats" in schema["properties"]  # Show Stats' command
     assert {"specpilot.learn.status", "specpilot.learn.reset"} <= set(schema["properties"])
     assert '"specpilot.learn.status"' in SOURCES and '"specpilot.learn.reset"' in SOURCES
     assert "{ modal: true }, \"Reset Learning\"" in SOURCES  # the reset asks first

@@ -113,6 +113,10 @@ EXAMPLES: list[tuple[str, list[Any], bool]] = [
     ("specpilot.learn.simulate", [{"rounds": 500, "seeds": 2}], True),
     ("specpilot.learn.simulate", [{"rounds": "500"}], False),
     ("specpilot.learn.simulate", [{"seeds": 0}], False),
+    ("specpilot.stats", [], True),
+    ("specpilot.stats", [{"sinceDays": 7, "plots": False}], True),
+    ("specpilot.stats", [{"sinceDays": 0}], False),
+    ("specpilot.stats", [{"since_days": 7}], False),
 ]
 
 
