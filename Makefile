@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# The CPU wheel this machine kind serves from disk; an unpinned torch pulls CUDA wheels.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	@echo "installing SpecPilot with its test extras and the cluster extra (Ray, lance-ray: the worker tests)"
+	$(PY) -m pip install -q -e '.[test,cluster]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -20,6 +20,7 @@ import numpy as np
 
 from specpilot.index.engine import WorkspaceIndex
 from specpilot.index.merkle import build, diff
+from specpilot.index.model import embed_text
 from specpilot.index.object_store import RemoteError, resolve
 from specpilot.index.shared import SharedIndex, fetcher, snapshot_name
 
@@ -39,23 +40,26 @@ class PublishReport:
     nodes_sent: int
     nodes_read: int
     seconds: float
+    queued: int = 0  # chunks left to the workers (published with --no-embed)
 
     def lines(self) -> list[str]:
         return [f"published {self.snapshot} to {self.uri} in {self.seconds:.1f} s",
                 f"  {self.changed_files} of {self.files} files differed from the last snapshot "
                 f"({self.nodes_read} tree node(s) read to find them)",
                 f"  {self.vectors_sent} new vector(s) and {self.nodes_sent} tree node(s) sent; {self.chunks} chunks "
-                "in the snapshot"]
+                "in the snapshot" + (f"; {self.queued} queued for the workers" if self.queued else "")]
 
 
-def publish(index: WorkspaceIndex, uri: str, *, head: str | None = None, full: bool = False,
+def publish(index: WorkspaceIndex, uri: str, *, head: str | None = None, full: bool = False, queue: bool = False,
             say: Callable[[str], None] = lambda _: None) -> PublishReport:
-    """Publish ``index`` (complete: updated and embedded) to the shared index at ``uri``; RemoteError when the
-    store cannot be used, SpecPilotError's subclass when the local index is not complete."""
+    """Publish ``index`` (updated; embedded, unless ``queue``: then the chunks without a vector go to the shared
+    index's queue for the workers, index/worker.py) to the shared index at ``uri``; RemoteError when the store
+    cannot be used or the local index is not complete."""
     started = time.perf_counter()
     pending = index.store.pending_count()
-    if pending:
-        raise RemoteError(f"{pending} chunk(s) have no vector yet: run `specpilot index` to the end first")
+    if pending and not queue:
+        raise RemoteError(f"{pending} chunk(s) have no vector yet: run `specpilot index` to the end first, or "
+                          "publish with --no-embed to queue them for `specpilot worker`")
     remote = resolve(uri)
     model, dim = index.store.model, index.store.dim
     shared = SharedIndex.open(remote, model, dim, create=True)
@@ -72,14 +76,23 @@ def publish(index: WorkspaceIndex, uri: str, *, head: str | None = None, full: b
         part = hashes[start:start + UPLOAD_BATCH]
         vectors = index.store.cached_vectors(part)
         lacking = [h for h in part if h not in vectors]
-        if lacking:
+        if lacking and not queue:
             raise RemoteError(f"{len(lacking)} chunk vector(s) are missing from the local cache: run "
                               "`specpilot index` to the end first")
-        sent += shared.put_vectors(part, np.stack([vectors[h] for h in part]))
+        have = [h for h in part if h in vectors]
+        if have:
+            sent += shared.put_vectors(have, np.stack([vectors[h] for h in have]))
         say(f"  vectors: {min(start + UPLOAD_BATCH, len(hashes))}/{len(hashes)} checked, {sent} sent")
+    queued = 0
+    if queue and pending:
+        rows = index.store.pending_embeddings(pending, sorted(found.changed), only_first=True)
+        queued = shared.enqueue({r["content_hash"]: embed_text(r["path"], r["kind"], r["qualified_name"],
+                                                                r["signature"], r["docstring"], r["text"])
+                                 for r in rows})
+        say(f"  queued {queued} chunk(s) for `specpilot worker {remote.uri}`")
     chunks = index.store.count()
     snap = shared.publish(snapshot_name(tree, head), tree, chunks)
     report = PublishReport(remote.uri, snap.name, len(files), len(found.changed), chunks, sent,
-                           len(set(found.new_nodes)), found.fetched, time.perf_counter() - started)
+                           len(set(found.new_nodes)), found.fetched, time.perf_counter() - started, queued)
     log.info("%s", "; ".join(report.lines()))
     return report

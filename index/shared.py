@@ -7,7 +7,9 @@ At ``s3://bucket/prefix`` (index/object_store.py resolves it), four LanceDB tabl
 - ``vectors``: ``(content_hash, vector)``, one row per chunk content: a clone, a branch or a teammate with the
   same content reuses the vector and embeds only what differs;
 - ``nodes``: the Merkle tree's folder nodes by hash (index/merkle.py), shared by every snapshot;
-- ``snapshots``: each published snapshot's name, root hash, time and counts.
+- ``snapshots``: each published snapshot's name, root hash, time and counts;
+- ``queue``: chunks published without a vector (``content_hash``, the text the model embeds), for the workers
+  (index/worker.py); a queued chunk is done once its vector is in ``vectors``.
 
 Several writers are safe: every table is written by LanceDB's conditional commits, and the key columns carry
 Lance's ``unenforced-primary-key`` mark, so two writers inserting the same new key concurrently do not both
@@ -51,6 +53,8 @@ def schemas(dim: int) -> dict[str, pa.Schema]:
         "snapshots": pa.schema([_key("name"), pa.field("root", pa.string(), nullable=False),
                                 pa.field("created", pa.string()), pa.field("files", pa.int64()),
                                 pa.field("chunks", pa.int64()), pa.field("model", pa.string())]),
+        "queue": pa.schema([_key("content_hash"), pa.field("text", pa.string(), nullable=False),
+                            pa.field("enqueued", pa.string())]),
     }
 
 
@@ -144,6 +148,48 @@ class SharedIndex:
         with _store(self.remote, "written"):
             self._insert("vectors", table, "content_hash")
         return len(new)
+
+    # -- the workers' queue ----------------------------------------------------------------------------------
+    def enqueue(self, texts: Mapping[str, str]) -> int:
+        """Queue chunks (content hash -> the text to embed) that have no shared vector yet; how many were new."""
+        if not texts:
+            return 0
+        known = set(self.vectors(list(texts)))
+        todo = {h: t for h, t in texts.items() if h not in known}
+        if not todo:
+            return 0
+        with _store(self.remote, "read"):
+            queued = set()
+            keys = list(todo)
+            for start in range(0, len(keys), BATCH):
+                part = keys[start:start + BATCH]
+                rows = (self.tables["queue"].search().where(in_list("content_hash", part))
+                        .select(["content_hash"]).limit(len(part)).to_arrow())
+                queued.update(rows.column("content_hash").to_pylist())
+        new = [h for h in keys if h not in queued]
+        if new:
+            when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            table = pa.table({"content_hash": new, "text": [todo[h] for h in new], "enqueued": [when] * len(new)},
+                             schema=schemas(self.dim)["queue"])
+            with _store(self.remote, "written"):
+                self._insert("queue", table, "content_hash")
+        return len(new)
+
+    def queued(self) -> list[str]:
+        """Every queued content hash (done or not)."""
+        with _store(self.remote, "read"):
+            column = self.tables["queue"].search().select(["content_hash"]).limit(None).to_arrow()
+        return [str(h) for h in column.column("content_hash").to_pylist()]
+
+    def queue_texts(self, hashes: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with _store(self.remote, "read"):
+            for start in range(0, len(hashes), BATCH):
+                part = list(hashes[start:start + BATCH])
+                rows = (self.tables["queue"].search().where(in_list("content_hash", part))
+                        .select(["content_hash", "text"]).limit(len(part)).to_arrow().to_pylist())
+                out.update((r["content_hash"], r["text"]) for r in rows)
+        return out
 
     # -- the tree and its snapshots --------------------------------------------------------------------------
     def nodes(self, hashes: Sequence[str]) -> dict[str, tuple[Entry, ...]]:

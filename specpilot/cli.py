@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p_search)
 
     cli_team.add_stats_parser(sub)
+    cli_team.add_worker_parser(sub)
 
     p_status = sub.add_parser("status", help="files, chunks, embedded %%, size, last update")
     p_status.add_argument("--json", action="store_true")
@@ -236,7 +237,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         from specpilot.cli_team import publish_index
 
         try:
-            publish_index(index, args.remote, quiet=args.quiet)
+            publish_index(index, args.remote, quiet=args.quiet, queue=args.no_embed)
         finally:
             if not args.watch:
                 index.close()
@@ -348,7 +349,7 @@ COMMANDS = {"index": cmd_index, "search": cli_search.cmd_search, "status": cmd_s
             "train": cli_models.cmd_train, "models": cli_models.cmd_models, "prompts": cli_prompts.cmd_prompts,
             "spec": cli_spec.cmd_spec, "settings": cli_settings.cmd_settings, "doctor": cli_doctor.cmd_doctor,
             "steering": cli_steering.cmd_steering, "schema": cli_schema.cmd_schema, "mcp": cli_mcp.cmd_mcp,
-            "stats": cli_team.cmd_stats}
+            "stats": cli_team.cmd_stats, "worker": cli_team.cmd_worker}
 
 
 def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
