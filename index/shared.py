@@ -13,8 +13,9 @@ At ``s3://bucket/prefix`` (index/object_store.py resolves it), four LanceDB tabl
 
 Several writers are safe: every table is written by LanceDB's conditional commits, and the key columns carry
 Lance's ``unenforced-primary-key`` mark, so two writers inserting the same new key concurrently do not both
-insert it (one commit retries and finds it there). Readers read a committed version. Nothing here deletes.
-Every failure of the store is a :class:`~specpilot.index.object_store.RemoteError` saying why in words.
+insert it (one commit retries and finds it there). Readers read a committed version. Nothing is deleted but by
+:meth:`SharedIndex.prune`, which a person asks for (``--prune``). Every failure of the store is a
+:class:`~specpilot.index.object_store.RemoteError` saying why in words.
 """
 
 from __future__ import annotations
@@ -238,6 +239,23 @@ class SharedIndex:
             self.tables["snapshots"].merge_insert("name").when_matched_update_all() \
                 .when_not_matched_insert_all().execute(table)
         return snap
+
+    def prune(self, keep_versions_for: dt.timedelta = dt.timedelta(days=7)) -> dict[str, int]:
+        """The one deletion (``specpilot index --remote URI --prune``, never implicit): queued chunks that have
+        their vector leave the queue, and each table's versions older than ``keep_versions_for`` are removed
+        (a reader that started before then may still be reading them). Answers what was removed."""
+        done = set(self.vectors(self.queued()))
+        removed = {"queue": 0, "versions": 0}
+        with _store(self.remote, "pruned"):
+            keys = sorted(done)
+            for start in range(0, len(keys), BATCH):
+                part = keys[start:start + BATCH]
+                self.tables["queue"].delete(in_list("content_hash", part))
+                removed["queue"] += len(part)
+            for table in self.tables.values():
+                stats = table.optimize(cleanup_older_than=keep_versions_for)
+                removed["versions"] += int(getattr(getattr(stats, "prune", None), "old_versions_removed", 0) or 0)
+        return removed
 
     def counts(self) -> dict[str, int]:
         with _store(self.remote, "read"):

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.add_argument("--rebuild", action="store_true", help="drop chunks and index from scratch")
     p_index.add_argument("--remote", metavar="s3://BUCKET/PREFIX",
                          help="then publish the index to this shared index (what it lacks only)")
+    p_index.add_argument("--prune", action="store_true",
+                         help="with --remote: also remove done queue entries and table versions over a week old")
     _common(p_index)
 
     p_search = sub.add_parser("search", help="search the index")
@@ -212,6 +214,8 @@ def _open_index(args: argparse.Namespace, workspace: Path):  # type: ignore[no-u
 def cmd_index(args: argparse.Namespace) -> int:
     from specpilot.cli_progress import ProgressView
 
+    if args.prune and not args.remote:
+        raise UsageError("--prune needs --remote (the shared index to prune)")
     workspace = _workspace(args.path or args.workspace)
     index = _open_index(args, workspace)
     started = time.perf_counter()
@@ -237,7 +241,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         from specpilot.cli_team import publish_index
 
         try:
-            publish_index(index, args.remote, quiet=args.quiet, queue=args.no_embed)
+            publish_index(index, args.remote, quiet=args.quiet, queue=args.no_embed, prune=args.prune)
         finally:
             if not args.watch:
                 index.close()

@@ -22,7 +22,8 @@ def git_head(root: Path) -> str | None:
     return head if done.returncode == 0 and head else None
 
 
-def publish_index(index: WorkspaceIndex, uri: str, *, quiet: bool = False, queue: bool = False) -> None:
+def publish_index(index: WorkspaceIndex, uri: str, *, quiet: bool = False, queue: bool = False,
+                  prune: bool = False) -> None:
     """Publish the index to ``uri`` (``queue``: chunks without a vector go to the workers' queue), printing what was
     sent; a RemoteError says why it could not."""
     from specpilot.index.publish import publish
@@ -30,6 +31,12 @@ def publish_index(index: WorkspaceIndex, uri: str, *, quiet: bool = False, queue
     report = publish(index, uri, head=git_head(index.root), queue=queue, say=(lambda _: None) if quiet else print)
     for line in report.lines():
         print(line)
+    if prune:
+        from specpilot.index.object_store import resolve
+        from specpilot.index.shared import SharedIndex
+
+        removed = SharedIndex.open(resolve(uri), index.store.model, index.store.dim).prune()
+        print(f"pruned {uri}: {removed['queue']} done queue entries, {removed['versions']} old table versions")
 
 
 def add_stats_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

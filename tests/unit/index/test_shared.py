@@ -158,3 +158,25 @@ def test_wrong_credentials_and_an_unreachable_store_say_so(s3_env: S3Server, mon
     with pytest.raises(RemoteError, match="cannot be reached at http://127.0.0.1:9"):
         SharedIndex.open(resolve(uri), MODEL, DIM, create=True)
     assert time.monotonic() - started < 30
+
+
+def test_a_half_written_snapshot_is_a_message(s3_env: S3Server) -> None:
+    uri = prefix_uri()
+    shared = SharedIndex.open(resolve(uri), MODEL, DIM, create=True)
+    tree = build({"a/x.py": "1", "b/y.py": "2"})
+    shared.put_nodes(tree, [tree.root])  # the root's children never arrived
+    shared.publish("torn", tree, chunks=2)
+    with pytest.raises(RemoteError, match="lacks 1 node.s. .a publish that stopped half way.; publish again"):
+        diff(build({"a/x.py": "1", "b/y.py": "3"}), shared.snapshot().root, fetcher(shared))  # type: ignore[union-attr]
+
+
+def test_only_prune_deletes_and_it_keeps_what_is_not_done(s3_env: S3Server) -> None:
+    uri = prefix_uri()
+    shared = SharedIndex.open(resolve(uri), MODEL, DIM, create=True)
+    assert shared.enqueue({"a": "def a(): ...", "b": "def b(): ...", "c": "def c(): ..."}) == 3
+    assert shared.enqueue({"a": "def a(): ..."}) == 0  # queued already
+    shared.put_vectors(["a", "b"], np.stack([vec(1), vec(2)]))
+    assert shared.enqueue({"a": "again"}) == 0  # has a vector: nothing to queue
+    assert sorted(shared.queued()) == ["a", "b", "c"]  # done entries stay until a person prunes
+    removed = shared.prune()
+    assert removed["queue"] == 2 and shared.queued() == ["c"] and shared.counts()["vectors"] == 2
