@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -193,7 +194,8 @@ def main() -> int:
             started = time.perf_counter()
             out = specpilot("worker", queue_uri, "-w", str(ws), *extra, env=env)
             line = out.strip().splitlines()[-1]
-            rates[how] = (float(line.split("(")[1].split()[0]), time.perf_counter() - started, line)
+            rate = re.search(r"\(([\d.]+) chunks/s\)", line)
+            rates[how] = (float(rate.group(1)) if rate else 0.0, time.perf_counter() - started, line)
             log(f"  worker ({how}): {line}")
     finally:
         server.stop()

@@ -146,6 +146,12 @@ class ChunkPositions:
         with self._read_lock:
             return int(self._reader.execute(query).fetchone()[0])
 
+    def pending_hashes(self) -> list[str]:
+        """The distinct content hashes of the chunks without a vector."""
+        with self._read_lock:
+            return [h for (h,) in self._reader.execute("SELECT DISTINCT content_hash FROM positions "
+                                                        "WHERE has_vector = 0")]
+
     def close(self) -> None:
         with self._lock, self._read_lock:
             self._reader.close()

@@ -90,6 +90,7 @@ def publish(index: WorkspaceIndex, uri: str, *, head: str | None = None, full: b
                                                                 r["signature"], r["docstring"], r["text"])
                                  for r in rows})
         say(f"  queued {queued} chunk(s) for `specpilot worker {remote.uri}`")
+    shared.index_keys()  # before the snapshot row: readers of it look up by key
     chunks = index.store.count()
     snap = shared.publish(snapshot_name(tree, head), tree, chunks)
     report = PublishReport(remote.uri, snap.name, len(files), len(found.changed), chunks, sent,

@@ -371,6 +371,10 @@ class IndexStore:
         """Chunks without a vector."""
         return self._positions.count(pending=True)
 
+    def pending_hashes(self) -> list[str]:
+        """The distinct content hashes of the chunks without a vector."""
+        return self._positions.pending_hashes()
+
     def with_lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Add ``start_line``/``end_line`` to rows read from the table. A row
         without a position (only possible between a crash and the re-index of its

@@ -29,6 +29,7 @@ from specpilot.index.store import IndexStore
 log = logging.getLogger("specpilot.index")
 
 EMBED_BATCH_ROWS = 256
+SHARED_PREFETCH = 20_000  # content hashes per read of the shared index in a bulk pass (a read costs a column scan)
 Shared = Callable[[Sequence[str]], Mapping[str, np.ndarray]]  # content hashes -> the vectors found elsewhere
 
 
@@ -85,6 +86,17 @@ def fill_missing(store: IndexStore, embedder: Callable[[], Embedder], cancel_eve
     ``WorkspaceIndex.embed_missing`` for the order, ``limit``, ``optimize`` and ``guard``."""
     with guard:
         total = store.pending_count()
+        wanted = store.pending_hashes() if shared is not None and total > EMBED_BATCH_ROWS else []
+    for start in range(0, len(wanted), SHARED_PREFETCH):  # a bulk pass: the shared vectors in few large reads
+        if cancel_event.is_set():
+            break
+        with guard:
+            part = wanted[start:start + SHARED_PREFETCH]
+            cached = store.cached_vectors(part)
+            part = [h for h in part if h not in cached]
+        _from_shared(store, shared, part, guard)
+    if wanted:
+        shared = None  # asked once for every pending chunk: what it lacked, the model embeds
     done = fresh_count = 0
     while total and not cancel_event.is_set():
         with guard:

@@ -7,8 +7,10 @@ import argparse
 import json
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from specpilot.index.engine import WorkspaceIndex
+if TYPE_CHECKING:  # the CLI imports this module for every command: LanceDB only when an index is opened
+    from specpilot.index.engine import WorkspaceIndex
 
 
 def git_head(root: Path) -> str | None:

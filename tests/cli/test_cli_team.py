@@ -59,3 +59,12 @@ def test_stats_summarises_the_event_log_and_plots(tmp_path: Path) -> None:
     assert "workspace/symbol" in done.stdout and "100% of 1" in done.stdout
     assert (tmp_path / "out" / "stats.md").is_file() and (tmp_path / "out" / "latency_by_method.png").is_file()
     assert run("stats", "--since", "-1", env={}).returncode == 2
+
+
+def test_the_cli_loads_no_index_engine_before_a_command_needs_one() -> None:
+    """`specpilot search` answered by a running server must not pay for LanceDB or torch (the team commands are
+    registered for every command)."""
+    done = subprocess.run([sys.executable, "-c", "import sys, specpilot.cli; "
+                           "print(sorted(m for m in ('lancedb', 'torch', 'ray', 'botocore') if m in sys.modules))"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
