@@ -48,6 +48,11 @@ from tests.loopback.s3_server import BUCKET, S3Server  # noqa: E402
 DEFAULT_WORKDIR = BENCH / ".work" / "team"
 MIRROR = Path("/work/.mirror/pallets+flask/repo")
 QUERY = "register a blueprint on the application"
+NOT_MET = ("The goal (warm ≤ 10 % of cold) is **not met** on flask by this measure: of the warm run's ~6 s, the index "
+           "pass itself takes about 2.4 s in process (parse 0.9 s, the shared vectors 0.9 s, writes and optimize "
+           "0.5 s); the rest is two CLI processes starting (LanceDB's import alone is 1.6 s each). That fixed cost "
+           "does not grow with the repository while the cold run's embedding does, so the ratio falls on larger "
+           "ones; on flask it stays above the goal until start-up costs shrink.")
 
 
 def log(message: str) -> None:
@@ -225,6 +230,9 @@ def main() -> int:
         "|---|---:|---:|",
         f"| one `specpilot worker` process (baseline) | {rates['process'][0]:.1f} | {rates['process'][1]:.0f} s |",
         f"| a local Ray job, 2 actors (`--ray --workers 2`) | {rates['ray'][0]:.1f} | {rates['ray'][1]:.0f} s |",
+        "",
+        "The goal (warm ≤ 10 % of cold) is met." if ratio <= 0.10 else NOT_MET,
+
         "",
         "On this 2-core CPU Ray gains nothing, as expected (both actors share the same two cores and each loads the "
         "model). A 4-GPU cluster was not measured (no GPU on this machine kind); from a **published figure**, not a "
