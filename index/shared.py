@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from specpilot.index.lance import lancedb
+from specpilot.index.lance import BTree, lancedb
 from specpilot.index.merkle import Entry, Tree, parse_node
 from specpilot.index.object_store import Remote, RemoteError, explain
 from specpilot.index.predicates import in_list
@@ -269,7 +269,7 @@ class SharedIndex:
                 found = next((ix for ix in table.list_indices() if ix.columns == [key]), None)
                 stats = table.index_stats(found.name) if found is not None else None
                 if stats is None or stats.num_unindexed_rows > rows // 10:
-                    table.create_scalar_index(key, replace=True)
+                    table.create_index(key, config=BTree(), replace=True)
 
     def counts(self) -> dict[str, int]:
         with _store(self.remote, "read"):

@@ -60,7 +60,7 @@ def test_vectors_tree_and_snapshots_round_trip(s3_env: S3Server) -> None:
     found = diff(branch, snap.root, fetcher(shared))
     assert found.changed == ["pkg/sub/b.py"] and found.fetched == 3
     again = SharedIndex.open(resolve(uri), MODEL, DIM)  # a second client reads what the first wrote
-    assert again.counts() == {"meta": 3, "vectors": 3, "nodes": len(tree.nodes), "snapshots": 1}
+    assert again.counts() == {"meta": 3, "vectors": 3, "nodes": len(tree.nodes), "snapshots": 1, "queue": 0}
 
 
 def test_another_model_or_a_foreign_prefix_is_refused(s3_env: S3Server) -> None:
