@@ -80,9 +80,11 @@ def run_worker(shared: SharedIndex, embedder: Embedder, *, shard: tuple[int, int
     """Work through ``shard`` of the queue until nothing of it is left."""
     started = time.perf_counter()
     report = WorkerReport()
+    first = True
     while True:
         hashes, done = todo(shared, shard)
-        report.skipped = report.skipped or done
+        if first:  # what was done before this worker began (later rounds see its own work as done)
+            report.skipped, first = done, False
         if not hashes:
             break
         say(f"{len(hashes)} queued chunk(s) to embed")

@@ -43,6 +43,7 @@ def test_sharded_workers_embed_the_queue_once(s3_env: S3Server, embedder: Embedd
     first = run_worker(shared, embedder, shard=(0, 2))
     second = run_worker(shared, embedder, shard=(1, 2))
     assert first.embedded + second.embedded == chunks and first.embedded > 0 and second.embedded > 0
+    assert first.skipped == second.skipped == 0  # nothing of their shards was done before them
     assert shared.counts()["vectors"] == chunks and todo(shared)[0] == []
     again = run_worker(shared, embedder)  # a restarted worker: nothing left to do
     assert again.embedded == 0 and again.skipped == chunks
