@@ -11,8 +11,7 @@ from datetime import timedelta
 import numpy as np
 import pyarrow as pa
 
-from specpilot.index.lance import fixed_schema, lancedb
-from specpilot.index.predicates import in_list
+from specpilot.index.lance import fixed_schema, lancedb, rows_by_key
 
 TABLE = "embeddings"
 
@@ -45,10 +44,7 @@ class EmbeddingCache:
         found: dict[str, np.ndarray] = {}
         known = self._known()
         unique = [h for h in dict.fromkeys(hashes) if h in known]  # skip a scan for new chunks
-        for start in range(0, len(unique), 1000):
-            part = unique[start:start + 1000]
-            rows = (self.table.search().where(in_list("content_hash", part))
-                    .select(["content_hash", "vector"]).limit(len(part)).to_arrow())
+        for rows in rows_by_key(self.table, "content_hash", unique, ["content_hash", "vector"]):
             vecs = rows.column("vector").to_numpy(zero_copy_only=False)
             for key, vec in zip(rows.column("content_hash").to_pylist(), vecs):
                 found[key] = np.asarray(vec, dtype=np.float32)

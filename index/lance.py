@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -59,6 +60,8 @@ from lancedb.index import BTree as BTree  # noqa: E402
 from lancedb.index import IvfHnswSq as IvfHnswSq  # noqa: E402
 from lancedb.table import LanceTable, Table  # noqa: E402
 
+from specpilot.index.predicates import in_list  # noqa: E402
+
 
 class FixedSchemaTable(LanceTable):
     """A table whose schema is read once. The index never alters a table's schema
@@ -79,3 +82,16 @@ def fixed_schema(table: Table) -> Any:
     if type(table) is LanceTable:
         table.__class__ = FixedSchemaTable
     return table
+
+
+def rows_by_key(table: Any, column: str, keys: Sequence[str], columns: Sequence[str] | None = None,
+                batch: int = 1000) -> Iterator[pa.Table]:
+    """The rows of ``table`` whose ``column`` is one of ``keys`` (each key once), ``batch`` keys per read
+    (``columns``: only these)."""
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), batch):
+        part = unique[start:start + batch]
+        query = table.search().where(in_list(column, part))
+        if columns is not None:
+            query = query.select(list(columns))
+        yield query.limit(len(part)).to_arrow()

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from specpilot.index.lance import BTree, lancedb
+from specpilot.index.lance import BTree, lancedb, rows_by_key
 from specpilot.index.merkle import Entry, Tree, parse_node
 from specpilot.index.object_store import Remote, RemoteError, explain
 from specpilot.index.predicates import in_list
@@ -122,12 +122,8 @@ class SharedIndex:
     def vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """The shared vectors of those content hashes that have one."""
         found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
         with _store(self.remote, "read"):
-            for start in range(0, len(unique), BATCH):
-                part = unique[start:start + BATCH]
-                rows = (self.tables["vectors"].search().where(in_list("content_hash", part))
-                        .select(["content_hash", "vector"]).limit(len(part)).to_arrow())
+            for rows in rows_by_key(self.tables["vectors"], "content_hash", hashes, ["content_hash", "vector"], BATCH):
                 vecs = rows.column("vector").to_numpy(zero_copy_only=False)
                 for key, vec in zip(rows.column("content_hash").to_pylist(), vecs):
                     found[key] = np.asarray(vec, dtype=np.float32)
@@ -160,14 +156,9 @@ class SharedIndex:
         if not todo:
             return 0
         with _store(self.remote, "read"):
-            queued = set()
-            keys = list(todo)
-            for start in range(0, len(keys), BATCH):
-                part = keys[start:start + BATCH]
-                rows = (self.tables["queue"].search().where(in_list("content_hash", part))
-                        .select(["content_hash"]).limit(len(part)).to_arrow())
-                queued.update(rows.column("content_hash").to_pylist())
-        new = [h for h in keys if h not in queued]
+            queued = {h for rows in rows_by_key(self.tables["queue"], "content_hash", list(todo), ["content_hash"],
+                                                BATCH) for h in rows.column("content_hash").to_pylist()}
+        new = [h for h in todo if h not in queued]
         if new:
             when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             table = pa.table({"content_hash": new, "text": [todo[h] for h in new], "enqueued": [when] * len(new)},
@@ -185,11 +176,8 @@ class SharedIndex:
     def queue_texts(self, hashes: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         with _store(self.remote, "read"):
-            for start in range(0, len(hashes), BATCH):
-                part = list(hashes[start:start + BATCH])
-                rows = (self.tables["queue"].search().where(in_list("content_hash", part))
-                        .select(["content_hash", "text"]).limit(len(part)).to_arrow().to_pylist())
-                out.update((r["content_hash"], r["text"]) for r in rows)
+            for rows in rows_by_key(self.tables["queue"], "content_hash", hashes, ["content_hash", "text"], BATCH):
+                out.update(zip(rows.column("content_hash").to_pylist(), rows.column("text").to_pylist()))
         return out
 
     # -- the tree and its snapshots --------------------------------------------------------------------------
@@ -197,11 +185,8 @@ class SharedIndex:
         """Folder nodes by hash (those the store has); a stored node that is damaged is a RemoteError."""
         out: dict[str, tuple[Entry, ...]] = {}
         with _store(self.remote, "read"):
-            for start in range(0, len(hashes), BATCH):
-                part = list(hashes[start:start + BATCH])
-                rows = (self.tables["nodes"].search().where(in_list("hash", part)).limit(len(part)).to_arrow()
-                        .to_pylist())
-                for row in rows:
+            for rows in rows_by_key(self.tables["nodes"], "hash", hashes, batch=BATCH):
+                for row in rows.to_pylist():
                     try:
                         out[row["hash"]] = parse_node(row["entries"])
                     except ValueError:

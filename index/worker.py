@@ -53,9 +53,7 @@ def in_shard(content_hash: str, shard: tuple[int, int]) -> bool:
 def todo(shared: SharedIndex, shard: tuple[int, int] = (0, 1)) -> tuple[list[str], int]:
     """The queued hashes of ``shard`` still without a vector, and how many of the shard's were done already."""
     mine = [h for h in shared.queued() if in_shard(h, shard)]
-    done: set[str] = set()
-    for start in range(0, len(mine), 1000):
-        done.update(shared.vectors(mine[start:start + 1000]))
+    done = shared.vectors(mine)  # read in batches there
     return [h for h in mine if h not in done], len(done)
 
 
