@@ -24,6 +24,8 @@ Writes the ``team`` section of RESULTS.md with ``--write``.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import re
 import shutil
@@ -41,6 +43,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
+from first_answer import search  # noqa: E402
+from lsp_client import BenchClient, initialize, stop  # noqa: E402
+from lsprotocol import types  # noqa: E402
 from results import machine_info, pct, write_section  # noqa: E402
 
 from tests.loopback.s3_server import BUCKET, S3Server  # noqa: E402
@@ -133,6 +138,38 @@ def first_answer(ws: Path, env: dict[str, str], uri: str | None) -> float:
     return elapsed
 
 
+def expected_answer(ws: Path, env: dict[str, str]) -> tuple[str, str]:
+    """The top hit (path, qualified name) of :data:`QUERY` in the complete index of ``ws``."""
+    out = specpilot("search", QUERY, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", "--json", env=env)
+    top = json.loads(out)[0]
+    return str(top["path"]), str(top["qualified_name"])
+
+
+async def _server_answer(ws: Path, env: dict[str, str], uri: str | None, expected: tuple[str, str]) -> float:
+    client = BenchClient()
+    started = time.perf_counter()
+    await client.start_io(sys.executable, "-m", "specpilot", "serve", env=env)
+    try:
+        # Both cores for the background work, as the CLI uses (the server leaves one to the editor by default).
+        options: dict[str, object] = {"server": {"background_cores": 2}} | ({"index": {"uri": uri}} if uri else {})
+        await initialize(client, ws, types.ClientCapabilities(), options)
+        while time.perf_counter() - started < 1800:
+            hits = await search(client, QUERY, k=3, mode="vector")
+            if hits and (hits[0]["path"], hits[0].get("qualifiedName") or hits[0].get("qualified_name")) == expected:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"the server never answered {QUERY!r} with {expected}")
+    finally:
+        await stop(client)
+
+
+def server_answer(ws: Path, env: dict[str, str], uri: str | None, expected: tuple[str, str]) -> float:
+    """The editor's path: ``specpilot serve`` started on a fresh clone and asked ``specpilot/search`` (vector)
+    every 0.1 s from ``initialized`` on; seconds from the process start to the first answer whose top hit is the
+    complete index's (``expected``)."""
+    return asyncio.run(_server_answer(ws, env, uri, expected))
+
+
 def branch(ws: Path, share: float = 0.01) -> list[str]:
     """Change ``share`` of the Python files (at least one): a function added at the end of each."""
     files = sorted(p for p in ws.rglob("*.py") if ".specpilot" not in p.parts)
@@ -166,7 +203,9 @@ def main() -> int:
         started = time.perf_counter()
         specpilot("index", str(main_ws), "-q", "--remote", uri, env=env)
         publish_s, publish_sent = time.perf_counter() - started, proxy.sent
-        cold, warm = [], []
+        expected = expected_answer(main_ws, env)
+        log(f"the complete index's answer: {expected}")
+        cold, warm, server_cold, server_warm = [], [], [], []
         for n in range(args.rounds):
             ws = checkout(args.repo, args.workdir / f"cold-{n}")
             cold.append(first_answer(ws, env, None))
@@ -176,6 +215,12 @@ def main() -> int:
             warm.append(first_answer(ws, env, uri))
             pull_bytes = proxy.received
             log(f"  warm clone {n}: {warm[-1]:.1f} s ({pull_bytes / 1e6:.2f} MB received)")
+            ws = checkout(args.repo, args.workdir / f"server-cold-{n}")
+            server_cold.append(server_answer(ws, env, None, expected))
+            log(f"  cold clone, language server {n}: {server_cold[-1]:.1f} s")
+            ws = checkout(args.repo, args.workdir / f"server-warm-{n}")
+            server_warm.append(server_answer(ws, env, uri, expected))
+            log(f"  warm clone, language server {n}: {server_warm[-1]:.1f} s")
         # A branch of 1 %: publish it, then a clone with main indexed takes it.
         branch_ws = checkout(args.repo, args.workdir / "branch")
         specpilot("index", str(branch_ws), "-q", "--set", f"index.uri={uri}", env=env)  # a teammate on main
@@ -206,6 +251,7 @@ def main() -> int:
         server.stop()
     median_cold, median_warm = statistics.median(cold), statistics.median(warm)
     ratio = median_warm / median_cold
+    server_ratio = statistics.median(server_warm) / statistics.median(server_cold)
     text = "\n".join([
         f"## Team scale: a shared index on S3 (bench/team.py, {args.name})",
         "",
@@ -218,6 +264,12 @@ def main() -> int:
         f"| cold (embeds every chunk itself) | {median_cold:.1f} s | {pct(cold, 0.95):.1f} s |",
         f"| warm (`index.uri`: vectors from the shared index) | {median_warm:.1f} s | {pct(warm, 0.95):.1f} s |",
         f"| ratio warm / cold (goal ≤ 10 %) | {100 * ratio:.1f} % | |",
+        "",
+        "| first semantic answer through the language server | median | p95 |",
+        "|---|---:|---:|",
+        f"| cold | {statistics.median(server_cold):.1f} s | {pct(server_cold, 0.95):.1f} s |",
+        f"| warm (`index.uri`) | {statistics.median(server_warm):.1f} s | {pct(server_warm, 0.95):.1f} s |",
+        f"| ratio warm / cold (goal ≤ 10 %) | {100 * server_ratio:.1f} % | |",
         "",
         "| bytes | sent | received |",
         "|---|---:|---:|",

@@ -81,6 +81,11 @@ class SharedVectors:
             self.fetched += len(found)
             return found
 
+    def summary(self) -> dict[str, object]:
+        """What the editor's status shows of it: the URI, vectors reused of those asked for, and the problem
+        that keeps it from being used ("" when none)."""
+        return {"uri": self.uri, "reused": self.fetched, "asked": self.asked, "problem": self.problem}
+
     def describe(self) -> str:
         """One line for status output."""
         if self.problem:

@@ -61,7 +61,7 @@ class Folder:
         counts = counts or self.index.status(disk=False)
         return {"folder": self.uri, "state": self.state, "files": counts.files, "chunks": counts.chunks,
                 "embedded": counts.embedded, "lastUpdate": counts.last_update or None,
-                "error": self.error}
+                "error": self.error, "shared": self.index.shared.summary() if self.index.shared else None}
 
 
 def folder_settings(root: Path, editor: Mapping[str, Any] | None, init_options: Mapping[str, Any] | None,

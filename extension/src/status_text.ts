@@ -8,6 +8,8 @@ export interface IndexStatus {
   embedded: number;
   lastUpdate?: string | null;
   error?: string | null;
+  /** With `index.uri` set: the shared index's vectors this folder reused, or why it is not used. */
+  shared?: { uri: string; reused: number; asked: number; problem: string } | null;
 }
 
 export interface StatusView {
@@ -29,11 +31,20 @@ function folderName(uri: string): string {
   return decodeURIComponent(parts[parts.length - 1] || uri);
 }
 
+function sharedLine(shared: NonNullable<IndexStatus["shared"]>): string {
+  if (shared.problem) return `Shared index ${shared.uri}: not used (${shared.problem})`;
+  if (shared.asked === 0) return `Shared index ${shared.uri}: nothing asked of it yet`;
+  return `Shared index ${shared.uri}: ${shared.reused} of ${shared.asked} vectors reused`;
+}
+
 export function describeStatus(statuses: IndexStatus[], problem: string | undefined, model: string): StatusView {
   const details = statuses.map((s) => {
     const line = `**${folderName(s.folder)}**: ${s.state}, ${s.files} files, ${s.chunks} chunks, ${s.embedded} embedded`;
     return s.error ? `${line}; error: ${s.error}` : line;
   });
+  for (const s of statuses) {
+    if (s.shared) details.push(sharedLine(s.shared));
+  }
   details.push(`Model: ${model}`);
   if (problem) {
     return { text: "$(error) SpecPilot: error", details: [`Error: ${problem}`, ...details], error: true };

@@ -27,6 +27,16 @@ describe("the status bar", () => {
     expect(view.text).toBe("$(error) SpecPilot: error");
     expect(view.details[0]).toBe("Error: the server did not start");
   });
+  it("says what the shared index gave, or why it is not used, without making it an error", () => {
+    const uri = "s3://team/flask";
+    const used = describeStatus([{ ...folder("ready", 478, 478), shared: { uri, reused: 470, asked: 478, problem: "" } }], undefined, "none");
+    expect(used.details).toContain(`Shared index ${uri}: 470 of 478 vectors reused`);
+    const refused = { uri, reused: 0, asked: 0, problem: "the shared index refused the credentials" };
+    const view = describeStatus([{ ...folder("ready", 478, 478), shared: refused }], undefined, "none");
+    expect(view.error).toBe(false);
+    expect(view.text).toBe("$(check) SpecPilot: indexed");
+    expect(view.details).toContain(`Shared index ${uri}: not used (the shared index refused the credentials)`);
+  });
   it("scanning before any chunk is indexing without a percentage", () => {
     expect(describeStatus([folder("indexing", 0, 0)], undefined, "none").text).toBe("$(sync~spin) SpecPilot: indexing");
   });

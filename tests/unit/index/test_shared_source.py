@@ -34,6 +34,7 @@ def test_vectors_come_from_the_store_and_are_counted(s3_env: S3Server) -> None:
     got = vectors.lookup(["a", "b", "c"])
     assert set(got) == {"a", "b"} and np.allclose(got["b"], [0, 1, 0, 0])
     assert vectors.describe() == f"shared index {uri}: 2 of 3 vectors asked for were reused"
+    assert vectors.summary() == {"uri": uri, "reused": 2, "asked": 3, "problem": ""}
     assert vectors.lookup([]) == {}
 
 
