@@ -45,7 +45,7 @@ from specpilot.index.rerank_search import RerankerSlot, rerank_hits
 from specpilot.index.search import FusionInputs, SearchError, SearchFilters, SearchHit, search
 from specpilot.index.shared_source import SharedVectors
 from specpilot.index.store import IndexStore
-from specpilot.index.vector_fill import fill_missing, fill_written
+from specpilot.index.vector_fill import fill_missing, fill_written, take_known
 
 if TYPE_CHECKING:
     from specpilot.index.parse_pool import ParseJob, ParseResult
@@ -129,6 +129,8 @@ class WorkspaceIndex:
     def update(self, progress: ProgressCallback | None = None, *, embed: bool = True) -> UpdateReport:
         """Bring the index up to date with the files on disk."""
         report = UpdateReport()
+        if self.shared is not None:
+            self.shared.open_ahead()  # while the files are read and chunked
         with self._update_lock:
             # ``cancel_event`` is not cleared here: a cancel that arrives just before the
             # pass starts must still stop it. Whoever cancels clears it afterwards.
@@ -158,6 +160,10 @@ class WorkspaceIndex:
             self.manifest.last_update = time.time()
             self.manifest.save()
             self.needs_reindex = self.needs_reindex and self.cancel_event.is_set()
+            if embed and self.shared is not None and not self.cancel_event.is_set():
+                t0 = time.perf_counter()
+                report.reused += take_known(self.store, self.shared.lookup, self.cancel_event, progress)
+                report.seconds["shared"] = time.perf_counter() - t0
             if self.store.writes_since_optimize:
                 t0 = time.perf_counter()
                 if progress:
@@ -298,6 +304,14 @@ class WorkspaceIndex:
         fill_written(self.store, lambda: self.embedder, self._update_lock, self.cancel_event, report,
                      inline_limit=INLINE_EMBED_LIMIT, shared=self.shared.lookup if self.shared else None)
 
+    def take_shared(self, progress: ProgressCallback | None = None) -> int:
+        """With ``index.uri`` set: every chunk without a vector whose content the shared index (or the local
+        cache) has gets that vector, in bulk and before any model loads; returns how many did. The server runs
+        this between its index pass and its embedding steps."""
+        if self.shared is None:
+            return 0
+        return take_known(self.store, self.shared.lookup, self.cancel_event, progress, guard=self._update_lock)
+
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
         """Give a vector to every chunk that lacks one; returns how many chunks got one."""
         fresh, reused = self.embed_missing(progress, limit)
@@ -308,20 +322,10 @@ class WorkspaceIndex:
                       first: Sequence[str] = (), only_first: bool = False,
                       top: Sequence[str] = (),
                       guard: AbstractContextManager[object] = nullcontext()) -> tuple[int, int]:
-        """(vectors computed, vectors reused from the cache) for chunks lacking one.
-
-        Chunks of the files in ``first`` (e.g. the open files and their neighbours) go
-        before the others (``only_first``: only those; ``top``: files before even those),
-        and definitions before module and window chunks.
-
-        ``limit`` stops after about that many chunks (callers that embed in steps
-        pass ``optimize=False`` and leave the final optimize to idle time). Every
-        ``optimize_every_rows`` new vectors, an optimize compacts the vector table and
-        folds them into the ANN index (or builds it, once there are enough).
-
-        Only the reads and writes hold ``guard`` (``embed_step``: the update lock), not the
-        model: an edit applied from another thread waits for a table write, not for a batch
-        to be embedded (a step of 64 chunks takes seconds on a busy CPU)."""
+        """(vectors computed, vectors reused from the cache) for chunks lacking one: the files in ``first``
+        first (``only_first``: only those; ``top``: before even those), definitions before module and window
+        chunks, about ``limit`` at most, an optimize every ``optimize_every_rows`` new vectors; only the table
+        reads and writes hold ``guard``, not the model (see index/vector_fill.py ``fill_missing``)."""
         return fill_missing(self.store, lambda: self.embedder, self.cancel_event, progress, limit,
                             optimize=optimize, optimize_every_rows=optimize_every_rows, first=first,
                             only_first=only_first, top=top, guard=guard,
@@ -399,6 +403,11 @@ class WorkspaceIndex:
         emit("search", mode="rerank" if rerank else mode, k=k or cfg.k, hits=len(hits),
              ms=round(1000 * (time.perf_counter() - started), 2))
         return hits
+
+    def prepare_queries(self) -> bool:
+        """Load the ONNX query encoder ahead of the first semantic search; False when there is none (no export
+        yet) and the model is not loaded either: a query then needs the model."""
+        return self.embedder_loaded or self._query_encoder.get() is not None
 
     def _search(self, query: str, k: int | None, mode: str, filters: SearchFilters | None,
                 graph_neighbours: bool | None, wait_for_model: bool,

@@ -152,6 +152,12 @@ class ChunkPositions:
             return [h for (h,) in self._reader.execute("SELECT DISTINCT content_hash FROM positions "
                                                         "WHERE has_vector = 0")]
 
+    def pending_pairs(self) -> list[tuple[str, str]]:
+        """``(id, content hash)`` of every chunk without a vector."""
+        with self._read_lock:
+            return [(key, digest) for key, digest in self._reader.execute(
+                "SELECT id, content_hash FROM positions WHERE has_vector = 0")]
+
     def close(self) -> None:
         with self._lock, self._read_lock:
             self._reader.close()

@@ -118,6 +118,13 @@ class SharedIndex:
                               f"(dimension {self.dim}): set index.uri to another prefix, or embedder.model to "
                               f"{have.get('model')}")
 
+    def refresh(self) -> None:
+        """Read the newest committed version of every table from now on (an open table keeps the version it
+        opened at: a long-lived reader, the language server, would not see what teammates publish later)."""
+        with _store(self.remote, "read"):
+            for table in self.tables.values():
+                table.checkout_latest()
+
     # -- vectors ---------------------------------------------------------------------------------------------
     def vectors(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """The shared vectors of those content hashes that have one."""

@@ -4,7 +4,8 @@ When ``index.uri`` names a shared index, a chunk the local embedding cache lacks
 hash before the model embeds it; what is found goes into the local cache, so it is fetched once. The shared index
 is opened on first use. When it cannot be used (unreachable, credentials refused or expired, another model, an
 empty prefix), the reason is logged once and kept in :attr:`SharedVectors.problem`, and the local index goes on
-embedding by itself; it tries the store again after ``RETRY_S``. Nothing here writes to the shared index:
+embedding by itself; it tries the store again after ``RETRY_S``. A content hash the store lacked is not asked for
+again within ``RETRY_S`` (an embedding pass asks batch by batch). Nothing here writes to the shared index:
 publishing is ``specpilot index --remote`` (index/publish.py).
 """
 
@@ -34,6 +35,8 @@ class SharedVectors:
         self.asked = 0  # vectors asked for
         self._shared: SharedIndex | None = None
         self._failed_at = 0.0
+        self._absent: set[str] = set()  # hashes it lacked, not asked again until RETRY_S after the first
+        self._absent_since: float | None = None  # when it was last emptied (None: never asked yet)
         self._lock = threading.Lock()
 
     @classmethod
@@ -41,6 +44,15 @@ class SharedVectors:
         """The source for these settings: None without ``index.uri`` or with the embedder off."""
         uri = settings.index.uri.strip()
         return cls(uri, model, dim) if uri and settings.embedder.enabled else None
+
+    def open_ahead(self) -> None:
+        """Open the shared index in a background thread (a few round trips to the store), so that it is ready
+        when the index pass that has just begun asks for vectors; a failure is kept as :meth:`lookup`'s is."""
+        def run() -> None:
+            with self._lock:
+                self._open()
+
+        threading.Thread(target=run, name="specpilot-shared-open", daemon=True).start()
 
     def _open(self) -> SharedIndex | None:
         if self._shared is not None:
@@ -73,11 +85,19 @@ class SharedVectors:
             if shared is None:
                 return {}
             try:
-                found = shared.vectors(hashes)
+                since = self._absent_since
+                if since is None or time.monotonic() - since >= RETRY_S:  # teammates may have published since
+                    if since is not None:
+                        shared.refresh()
+                    self._absent.clear()
+                    self._absent_since = time.monotonic()
+                ask = [h for h in dict.fromkeys(hashes) if h not in self._absent]
+                found = shared.vectors(ask) if ask else {}
             except RemoteError as exc:
                 self._fail(exc)
                 return {}
-            self.asked += len(hashes)
+            self._absent.update(h for h in ask if h not in found)
+            self.asked += len(ask)
             self.fetched += len(found)
             return found
 

@@ -239,13 +239,13 @@ class IndexStore:
         assert self.positions is not None, "the store is not open"
         return self.positions
 
-    def set_vectors(self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray) -> None:
-        """Give chunks their vectors. A chunk whose content changed since ``hashes``
+    def set_vectors(self, ids: Sequence[str], hashes: Sequence[str], vectors: np.ndarray) -> int:
+        """Give chunks their vectors; how many got one. A chunk whose content changed since ``hashes``
         were read (an editor update raced the embedder), or that already has one, is
         left alone. The check and the write happen under the store's lock, which
         every chunk write takes."""
         if not ids:
-            return
+            return 0
         with self._lock:
             stored = (self.chunks.search().where(in_list("id", ids)).select(CARRIED_COLUMNS)
                       .limit(len(ids)).to_list())
@@ -254,9 +254,10 @@ class IndexStore:
             keep = [i for i, (key, digest) in enumerate(zip(ids, hashes))
                     if key in pending and key in current and current[key]["content_hash"] == digest]
             if not keep:
-                return
+                return 0
             self.vectors.add([current[ids[i]] for i in keep], vectors[keep])
             self._positions.mark_embedded([ids[i] for i in keep])
+            return len(keep)
 
     def give_vectors(self, chunks: Sequence[Chunk], vectors: Mapping[str, np.ndarray]) -> list[Chunk]:
         """Vectors (by content hash) for chunks just written, from the chunks in hand
@@ -374,6 +375,10 @@ class IndexStore:
     def pending_hashes(self) -> list[str]:
         """The distinct content hashes of the chunks without a vector."""
         return self._positions.pending_hashes()
+
+    def pending_pairs(self) -> list[tuple[str, str]]:
+        """``(id, content hash)`` of every chunk without a vector."""
+        return self._positions.pending_pairs()
 
     def with_lines(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Add ``start_line``/``end_line`` to rows read from the table. A row

@@ -2,6 +2,7 @@
 
 - ``fill_written``: the few chunks an edit just wrote without a vector, right after the write (from the
   embedding cache, else from the model when there are few enough);
+- ``take_known``: every chunk whose vector is known already (the local cache, the shared index), in bulk;
 - ``fill_missing``: every chunk that still lacks one, in batches, open files and definitions first.
 
 Both take the store, the embedder (a callable: the model loads on first use) and the engine's cancel
@@ -30,6 +31,7 @@ log = logging.getLogger("specpilot.index")
 
 EMBED_BATCH_ROWS = 256
 SHARED_PREFETCH = 20_000  # content hashes per read of the shared index in a bulk pass (a read costs a column scan)
+GIVE_ROWS = 8192  # rows given known vectors per table write in a bulk pass
 Shared = Callable[[Sequence[str]], Mapping[str, np.ndarray]]  # content hashes -> the vectors found elsewhere
 
 
@@ -77,26 +79,54 @@ def fill_written(store: IndexStore, embedder: Callable[[], Embedder], lock: Abst
     report.waiting = [c for c in chunks if c.content_hash not in vectors]
 
 
+def take_known(store: IndexStore, shared: Shared | None, cancel_event: threading.Event,
+               progress: ProgressCallback | None = None,
+               guard: AbstractContextManager[object] = nullcontext()) -> int:
+    """Every chunk without a vector whose content has one already, in the local cache or else in ``shared``,
+    gets it in a few large reads and writes, before any model runs; returns how many did. A fresh clone of a
+    published repository is given all of its vectors this way (``fill_missing`` goes batch by batch, for the
+    model). Only the table reads and writes hold ``guard``."""
+    with guard:
+        pairs = store.pending_pairs()
+        hashes = list(dict.fromkeys(digest for _, digest in pairs))
+        known = store.cached_vectors(hashes) if hashes else {}
+    for start in range(0, len(hashes), SHARED_PREFETCH):
+        if cancel_event.is_set():
+            return 0
+        known.update(_from_shared(store, shared, [h for h in hashes[start:start + SHARED_PREFETCH]
+                                                  if h not in known], guard))
+    todo = [(key, digest) for key, digest in pairs if digest in known]
+    given = 0
+    for start in range(0, len(todo), GIVE_ROWS):
+        if cancel_event.is_set():
+            break
+        part = todo[start:start + GIVE_ROWS]
+        with guard:
+            given += store.set_vectors([key for key, _ in part], [digest for _, digest in part],
+                                       np.stack([known[digest] for _, digest in part]))
+        if progress:
+            progress(Progress("embed", given, len(pairs)))
+    return given
+
+
 def fill_missing(store: IndexStore, embedder: Callable[[], Embedder], cancel_event: threading.Event,
                  progress: ProgressCallback | None, limit: int | None, *, optimize: bool,
                  optimize_every_rows: int, first: Sequence[str] = (), only_first: bool = False,
                  top: Sequence[str] = (), guard: AbstractContextManager[object] = nullcontext(),
                  shared: Shared | None = None) -> tuple[int, int]:
-    """(vectors computed, vectors reused from the cache) for chunks lacking one; see
-    ``WorkspaceIndex.embed_missing`` for the order, ``limit``, ``optimize`` and ``guard``."""
+    """(vectors computed, vectors reused from the cache) for chunks lacking one.
+
+    Chunks of the files in ``first`` (e.g. the open files and their neighbours) go before the others
+    (``only_first``: only those; ``top``: files before even those), and definitions before module and window
+    chunks. ``limit`` stops after about that many chunks (callers that embed in steps pass ``optimize=False``
+    and leave the final optimize to idle time). Every ``optimize_every_rows`` new vectors, an optimize compacts
+    the vector table and folds them into the ANN index (or builds it, once there are enough).
+
+    Only the reads and writes hold ``guard`` (``embed_step``: the update lock), not the model: an edit applied
+    from another thread waits for a table write, not for a batch to be embedded (a step of 64 chunks takes
+    seconds on a busy CPU)."""
     with guard:
         total = store.pending_count()
-        wanted = store.pending_hashes() if shared is not None and total > EMBED_BATCH_ROWS else []
-    for start in range(0, len(wanted), SHARED_PREFETCH):  # a bulk pass: the shared vectors in few large reads
-        if cancel_event.is_set():
-            break
-        with guard:
-            part = wanted[start:start + SHARED_PREFETCH]
-            cached = store.cached_vectors(part)
-            part = [h for h in part if h not in cached]
-        _from_shared(store, shared, part, guard)
-    if wanted:
-        shared = None  # asked once for every pending chunk: what it lacked, the model embeds
     done = fresh_count = 0
     while total and not cancel_event.is_set():
         with guard:

@@ -104,6 +104,9 @@ def _stage_message(event: Progress) -> tuple[float, str]:
         return share, f"{event.done}/{event.total} files"
     if event.stage == "optimize":
         return CHUNK_SHARE, "optimizing the index"
+    if event.stage == "embed" and event.total:  # vectors given in bulk (the shared index, the local cache)
+        share = CHUNK_SHARE + (100 - CHUNK_SHARE) * event.done / event.total
+        return share, f"{event.done}/{event.total} vectors reused"
     return CHUNK_SHARE, event.stage
 
 
@@ -126,8 +129,11 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
             ls.call_on_loop(ls.notify_status, folder)
 
     outcome = "done"
-    if folder.settings.embedder.enabled and not folder.index.embedder_loaded:
-        # Load the model while the files are chunked: embedding can start as soon as they are written.
+    if folder.settings.embedder.enabled:
+        ls.spawn(_prepare_queries(folder), "loading the query encoder")
+    if folder.settings.embedder.enabled and not folder.index.embedder_loaded and folder.index.shared is None:
+        # Load the model while the files are chunked: embedding can start as soon as they are written. With a
+        # shared index most vectors come from it: the model loads when a chunk it lacks is embedded.
         asyncio.get_running_loop().run_in_executor(None, _load_model, folder)
     try:
         work = folder.index.rebuild if rebuild else folder.index.update
@@ -136,6 +142,9 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
             outcome = "cancelled"
         else:
             _log_report(folder, report)
+            if folder.index.shared is not None:
+                taken = await ls.in_index_thread(folder.index.take_shared, on_progress)
+                log.info("%s: %d vectors from the shared index or the local cache", folder.root, taken)
             outcome = await embed_steps(ls, folder, reporter)
     except asyncio.CancelledError:
         outcome = "cancelled"
@@ -188,6 +197,14 @@ async def adapt_reranker(folder: Folder) -> None:
     log.info("%s: %s", folder.root, message)
 
 
+async def _prepare_queries(folder: Folder) -> None:
+    """What embeds a search's query, loaded ahead of the first semantic search: the ONNX encoder, else the
+    model (which, with a shared index giving the vectors, nothing else may load)."""
+    loop = asyncio.get_running_loop()
+    if not await loop.run_in_executor(None, folder.index.prepare_queries):
+        await loop.run_in_executor(None, _load_model, folder)
+
+
 def _load_model(folder: Folder) -> None:
     try:
         folder.index.embedder  # noqa: B018 - loads it
@@ -196,8 +213,9 @@ def _load_model(folder: Folder) -> None:
 
 
 def _log_report(folder: Folder, report: UpdateReport) -> None:
-    log.info("indexed %s: %d files changed, %d deleted, %d skipped", folder.root, report.files_changed,
-             report.files_deleted, len(report.skipped))
+    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in report.seconds.items())
+    log.info("indexed %s: %d files changed, %d deleted, %d skipped (%s)", folder.root, report.files_changed,
+             report.files_deleted, len(report.skipped), stages)
     for path, reason in report.skipped[:20]:
         log.debug("skipped %s: %s", path, reason)
     for path, error in report.syntax_errors[:20]:
@@ -228,6 +246,7 @@ async def embed_steps(ls: SpecPilotServer, folder: Folder, reporter: ProgressRep
     counts = await ls.in_query_thread(folder.index.status, disk=False)
     total = counts.chunks - counts.embedded
     if total <= 0:
+        await ls.in_index_thread(folder.index.optimize)  # vectors given in bulk before (returns at once if none)
         return "done"
     folder.state = "embedding"
     ls.notify_status(folder)

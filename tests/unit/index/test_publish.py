@@ -41,9 +41,10 @@ def test_a_clone_indexes_from_the_shared_index_and_publishes_only_its_change(
 
     clone = tmp_path / "clone"
     shutil.copytree(first, clone, ignore=shutil.ignore_patterns(".specpilot"))
-    second = WorkspaceIndex(clone, shared_settings(uri), embedder=embedder)
+    second = WorkspaceIndex(clone, shared_settings(uri))
     got = second.update()
     assert got.embedded == 0 and got.reused == second.status().chunks > 0  # every vector came from the store
+    assert not second.embedder_loaded  # so no model was loaded for it
     assert second.shared is not None and second.shared.fetched == sent.vectors_sent and not second.shared.problem
     hits = second.search("parse a cookie header into a dict", k=3, mode="vector")
     assert hits and hits[0].path.endswith("cookies.py")

@@ -35,6 +35,7 @@ def test_vectors_come_from_the_store_and_are_counted(s3_env: S3Server) -> None:
     assert set(got) == {"a", "b"} and np.allclose(got["b"], [0, 1, 0, 0])
     assert vectors.describe() == f"shared index {uri}: 2 of 3 vectors asked for were reused"
     assert vectors.summary() == {"uri": uri, "reused": 2, "asked": 3, "problem": ""}
+    assert vectors.lookup(["c"]) == {} and vectors.asked == 3  # what it lacked is not asked for again at once …
     assert vectors.lookup([]) == {}
 
 
@@ -53,3 +54,17 @@ def test_an_unusable_store_is_said_once_and_retried_later(s3_env: S3Server, monk
     clock[0] += source.RETRY_S + 1
     SharedIndex.open(resolve(f"s3://{BUCKET}/gone"), "m", 4, create=True)
     assert vectors.lookup(["a"]) == {} and vectors.problem == ""  # tried again: usable (and empty)
+
+
+def test_a_hash_it_lacked_is_asked_again_after_retry_s(s3_env: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    uri = f"s3://{BUCKET}/absent-{uuid.uuid4().hex[:8]}"
+    shared = SharedIndex.open(resolve(uri), "m", 4, create=True)
+    shared.put_vectors(["a"], np.eye(4, dtype=np.float32)[:1])
+    clock = [1000.0]
+    monkeypatch.setattr(source.time, "monotonic", lambda: clock[0])
+    vectors = SharedVectors(uri, "m", 4)
+    assert set(vectors.lookup(["a", "b"])) == {"a"}
+    shared.put_vectors(["b"], np.eye(4, dtype=np.float32)[1:2])  # a teammate publishes it meanwhile
+    assert vectors.lookup(["b"]) == {} and vectors.asked == 2  # not asked again within RETRY_S
+    clock[0] += source.RETRY_S
+    assert set(vectors.lookup(["b"])) == {"b"} and vectors.asked == 3
