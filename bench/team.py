@@ -3,14 +3,16 @@ answer, the bytes a 1 % branch costs, and the workers' throughput.
 
 Usage::
 
-    python bench/team.py [--rounds 3] [--workdir DIR] [--write]
+    python bench/team.py [--rounds 3] [--repo DIR --name NAME] [--workdir DIR] [--write]
 
-On flask (the mirror under /work/.mirror, or --repo DIR), with the S3 server behind a loopback proxy that counts
-the bytes each way:
+On flask (the mirror under /work/.mirror, or --repo DIR), with a real S3 server on loopback (the byte counts go
+through a proxy in front of it that counts the bytes each way; the timings go to it directly):
 
-* **first semantic answer**: ``specpilot index`` then ``specpilot search --mode vector`` in a fresh clone, as
-  subprocesses, wall time from the first command to the answer; cold (the clone embeds everything itself) against
-  warm (``index.uri`` names the shared index a teammate published), ``--rounds`` each, median and p95;
+* **first semantic answer**, cold (the clone embeds everything itself) against warm (``index.uri`` names the
+  shared index a teammate published), ``--rounds`` each, median and p95, by two paths:
+  the CLI, ``specpilot index`` then ``specpilot search --mode vector`` in a fresh clone as subprocesses, wall time
+  from the first command to the answer; and the editor's, ``specpilot serve`` on a fresh clone, from its start
+  until its status says every chunk has a vector and it has answered ``specpilot/search`` (vector);
 * **bytes for a branch**: a branch that changes 1 % of the Python files (a function added to each); what
   publishing it sends and what a clone that has main indexed receives when it indexes the branch, against a full
   publish and a full pull;
@@ -18,7 +20,7 @@ the bytes each way:
   process, and by a local Ray job of 2 actors (the cluster extra), chunks/s. A 4-GPU figure is not measured here
   (no GPU on this machine kind): the note gives a published single-GPU rate for the model, times four.
 
-Writes the ``team`` section of RESULTS.md with ``--write``.
+Writes the ``team`` section of RESULTS.md with ``--write`` (``team-NAME`` with ``--name``).
 """
 
 from __future__ import annotations
@@ -53,10 +55,10 @@ from tests.loopback.s3_server import BUCKET, S3Server  # noqa: E402
 DEFAULT_WORKDIR = BENCH / ".work" / "team"
 MIRROR = Path("/work/.mirror/pallets+flask/repo")
 QUERY = "register a blueprint on the application"
-NOT_MET = ("The goal (warm ≤ 10 % of cold) is **not met** on this repository by this measure. On flask, of the "
-           "warm run's ~6 s the index pass itself took about 2.4 s in process (parse 0.9 s, the shared vectors 0.9 s, "
-           "writes and optimize 0.5 s); the rest is two CLI processes starting (LanceDB's import alone is 1.6 s "
-           "each). That fixed cost does not grow with the repository while the cold run's embedding does.")
+FIXED_COST = ("A warm clone's time is mostly fixed cost that does not grow with the repository: starting the process "
+              "(the server answers `initialize` after ~1.7 s, most of it imports; LanceDB's import is ~0.6 s of each "
+              "CLI process) and reading, chunking and writing the files (~1.3 s in process on flask), while the cold "
+              "run's embedding grows with the chunks. So the ratio falls as the repository grows.")
 
 
 def log(message: str) -> None:
@@ -174,6 +176,15 @@ def server_answer(ws: Path, env: dict[str, str], uri: str | None, expected: tupl
     return asyncio.run(_server_answer(ws, env, uri, expected))
 
 
+def verdict(cli: float, server: float, name: str) -> str:
+    met = [what for what, ratio in (("the CLI", cli), ("the language server", server)) if ratio <= 0.10]
+    if len(met) == 2:
+        return f"The goal (warm ≤ 10 % of cold) is **met** on {name} by both paths."
+    if met:
+        return f"The goal (warm ≤ 10 % of cold) is **met** on {name} by {met[0]} only."
+    return f"The goal (warm ≤ 10 % of cold) is **not met** on {name}."
+
+
 def branch(ws: Path, share: float = 0.01) -> list[str]:
     """Change ``share`` of the Python files (at least one): a function added at the end of each."""
     files = sorted(p for p in ws.rglob("*.py") if ".specpilot" not in p.parts)
@@ -196,8 +207,9 @@ def main() -> int:
     args.workdir.mkdir(parents=True)
     server = S3Server(Path(tempfile.mkdtemp(prefix="team-s3-"))).start()
     proxy = CountingProxy(server.s3_port)
-    env = {**os.environ, **server.env(AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}"), "HF_HUB_OFFLINE": "1",
-           "SPECPILOT_EVENTS": "off"}
+    base = {**os.environ, "HF_HUB_OFFLINE": "1", "SPECPILOT_EVENTS": "off"}
+    env = {**base, **server.env(AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}")}  # bytes counted
+    direct = {**base, **server.env()}  # for the timings: the proxy's Python threads would slow the transfers
     uri = f"s3://{BUCKET}/team-{uuid.uuid4().hex[:8]}"
     try:
         main_ws = checkout(args.repo, args.workdir / "publisher")
@@ -205,26 +217,30 @@ def main() -> int:
         log(f"publishing {main_ws} ({files} Python files) to {uri}")
         proxy.reset()
         started = time.perf_counter()
-        specpilot("index", str(main_ws), "-q", "--remote", uri, env=env)
+        published = specpilot("index", str(main_ws), "-q", "--remote", uri, env=env)
+        chunks = re.search(r"(\d+) chunks written", published)
         publish_s, publish_sent = time.perf_counter() - started, proxy.sent
         expected = expected_answer(main_ws, env)
         log(f"the complete index's answer: {expected}")
         cold, warm, server_cold, server_warm = [], [], [], []
         for n in range(args.rounds):
             ws = checkout(args.repo, args.workdir / f"cold-{n}")
-            cold.append(first_answer(ws, env, None))
+            cold.append(first_answer(ws, direct, None))
             log(f"  cold clone {n}: {cold[-1]:.1f} s")
             ws = checkout(args.repo, args.workdir / f"warm-{n}")
-            proxy.reset()
-            warm.append(first_answer(ws, env, uri))
-            pull_bytes = proxy.received
-            log(f"  warm clone {n}: {warm[-1]:.1f} s ({pull_bytes / 1e6:.2f} MB received)")
+            warm.append(first_answer(ws, direct, uri))
+            log(f"  warm clone {n}: {warm[-1]:.1f} s")
             ws = checkout(args.repo, args.workdir / f"server-cold-{n}")
-            server_cold.append(server_answer(ws, env, None, expected))
+            server_cold.append(server_answer(ws, direct, None, expected))
             log(f"  cold clone, language server {n}: {server_cold[-1]:.1f} s")
             ws = checkout(args.repo, args.workdir / f"server-warm-{n}")
-            server_warm.append(server_answer(ws, env, uri, expected))
+            server_warm.append(server_answer(ws, direct, uri, expected))
             log(f"  warm clone, language server {n}: {server_warm[-1]:.1f} s")
+        pulled = checkout(args.repo, args.workdir / "pull")  # a full pull, through the counting proxy
+        proxy.reset()
+        specpilot("index", str(pulled), "-q", "--set", f"index.uri={uri}", env=env)
+        pull_bytes = proxy.received
+        log(f"  a full pull: {pull_bytes / 1e6:.2f} MB received")
         # A branch of 1 %: publish it, then a clone with main indexed takes it.
         branch_ws = checkout(args.repo, args.workdir / "branch")
         specpilot("index", str(branch_ws), "-q", "--set", f"index.uri={uri}", env=env)  # a teammate on main
@@ -232,7 +248,7 @@ def main() -> int:
         proxy.reset()  # the teammate indexes the branch (embedding its new chunks) and publishes it
         specpilot("index", str(branch_ws), "-q", "--remote", uri, "--set", f"index.uri={uri}", env=env)
         branch_sent = proxy.sent
-        follower = args.workdir / "warm-0"
+        follower = pulled
         for rel in changed:
             shutil.copy2(branch_ws / rel, follower / rel)
         proxy.reset()
@@ -259,9 +275,12 @@ def main() -> int:
     text = "\n".join([
         f"## Team scale: a shared index on S3 (bench/team.py, {args.name})",
         "",
-        f"Machine: {machine_info()}. S3: SeaweedFS 4.48 (`weed mini`) on loopback behind a byte-counting proxy. "
-        f"Repository: {args.name} ({files} Python files). Each clone runs `specpilot index` then `specpilot search "
-        f"--mode vector` as subprocesses; {args.rounds} rounds.",
+        f"Machine: {machine_info()}. S3: SeaweedFS 4.48 (`weed mini`) on loopback; the bytes are counted by a proxy "
+        "in front of it (the timings go to it directly). "
+        f"Repository: {args.name} ({files} Python files, {chunks.group(1) if chunks else '?'} chunks). The CLI path: "
+        "each clone runs `specpilot index` then `specpilot search --mode vector` as subprocesses. The editor's path: "
+        "`specpilot serve` on the clone, timed from its start until its `specpilot/indexStatus` says every chunk has "
+        f"a vector and it has answered `specpilot/search` (vector). {args.rounds} rounds.",
         "",
         "| first semantic answer in a fresh clone | median | p95 |",
         "|---|---:|---:|",
@@ -287,7 +306,9 @@ def main() -> int:
         f"| one `specpilot worker` process (baseline) | {rates['process'][0]:.1f} | {rates['process'][1]:.0f} s |",
         f"| a local Ray job, 2 actors (`--ray --workers 2`) | {rates['ray'][0]:.1f} | {rates['ray'][1]:.0f} s |",
         "",
-        "The goal (warm ≤ 10 % of cold) is met." if ratio <= 0.10 else NOT_MET,
+        verdict(ratio, server_ratio, args.name),
+        "",
+        FIXED_COST,
 
         "",
         "On this 2-core CPU Ray gains nothing, as expected (both actors share the same two cores and each loads the "

@@ -180,3 +180,17 @@ def test_only_prune_deletes_and_it_keeps_what_is_not_done(s3_env: S3Server) -> N
     assert sorted(shared.queued()) == ["a", "b", "c"]  # done entries stay until a person prunes
     removed = shared.prune()
     assert removed["queue"] == 2 and shared.queued() == ["c"] and shared.counts()["vectors"] == 2
+
+
+def test_a_large_ask_reads_the_table_once_and_gives_the_same_vectors(s3_env: S3Server,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import specpilot.index.shared as shared_module
+
+    monkeypatch.setattr(shared_module, "BATCH", 4)  # so that a dozen keys is a large ask
+    shared = SharedIndex.open(resolve(prefix_uri()), MODEL, DIM, create=True)
+    keys = [f"k{n}" for n in range(12)]
+    shared.put_vectors(keys, np.stack([vec(n) for n in range(12)]))
+    scanned = shared.vectors(keys[:10] + ["missing"])  # 11 of 12 rows: one scan
+    looked_up = shared.vectors(["k3", "missing"])  # a few: a lookup
+    assert set(scanned) == set(keys[:10]) and np.allclose(scanned["k7"], vec(7))
+    assert set(looked_up) == {"k3"} and np.allclose(looked_up["k3"], scanned["k3"])

@@ -67,7 +67,8 @@ def test_the_shards_split_the_hashes() -> None:
 @pytest.mark.skipif(os.environ.get("SPECPILOT_SKIP_RAY") == "1", reason="SPECPILOT_SKIP_RAY=1")
 def test_a_local_ray_job_embeds_the_queue_as_one_worker_would(s3_env: S3Server, embedder: Embedder,
                                                               tmp_path: Path) -> None:
-    pytest.importorskip("ray", reason="the Ray path is the optional extra specpilot[cluster] (make test installs it)")
+    if not os.environ.get("CI"):  # in CI (make test installs the cluster extra) a missing Ray is a failure
+        pytest.importorskip("ray", reason="the Ray path is the optional extra specpilot[cluster]")
     uri = f"s3://{BUCKET}/ray-{uuid.uuid4().hex[:8]}"
     shared, chunks, _ = queued_snapshot(tmp_path, embedder, uri)
     env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
