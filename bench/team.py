@@ -129,25 +129,28 @@ def checkout(repo: Path | None, target: Path) -> Path:
     return target
 
 
-def first_answer(ws: Path, env: dict[str, str], uri: str | None) -> float:
+def first_answer(ws: Path, env: dict[str, str], uri: str | None, query: str, expected: tuple[str, str]) -> float:
     started = time.perf_counter()
     extra = ["--set", f"index.uri={uri}"] if uri else []
     specpilot("index", str(ws), "-q", *extra, env=env)
-    answer = specpilot("search", QUERY, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", *extra, env=env)
+    answer = specpilot("search", query, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", "--json",
+                       *extra, env=env)
     elapsed = time.perf_counter() - started
-    if "blueprint" not in answer.lower():
-        log(f"  (the answer did not mention a blueprint: {answer[:200]!r})")
+    top = json.loads(answer)[:1]
+    if not top or (top[0]["path"], top[0]["qualified_name"]) != expected:
+        log(f"  (the top hit was not the complete index's: {top})")
     return elapsed
 
 
-def expected_answer(ws: Path, env: dict[str, str]) -> tuple[str, str]:
-    """The top hit (path, qualified name) of :data:`QUERY` in the complete index of ``ws``."""
-    out = specpilot("search", QUERY, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", "--json", env=env)
+def expected_answer(ws: Path, env: dict[str, str], query: str) -> tuple[str, str]:
+    """The top hit (path, qualified name) of ``query`` in the complete index of ``ws``."""
+    out = specpilot("search", query, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", "--json", env=env)
     top = json.loads(out)[0]
     return str(top["path"]), str(top["qualified_name"])
 
 
-async def _server_answer(ws: Path, env: dict[str, str], uri: str | None, expected: tuple[str, str]) -> float:
+async def _server_answer(ws: Path, env: dict[str, str], uri: str | None, query: str,
+                         expected: tuple[str, str]) -> float:
     client = BenchClient()
     started = time.perf_counter()
     await client.start_io(sys.executable, "-m", "specpilot", "serve", env=env)
@@ -159,7 +162,7 @@ async def _server_answer(ws: Path, env: dict[str, str], uri: str | None, expecte
             if time.perf_counter() - started > 1800:
                 raise RuntimeError(f"the server did not finish indexing {ws} in 30 minutes")
             await asyncio.sleep(0.02)
-        hits = await search(client, QUERY, k=3, mode="vector")
+        hits = await search(client, query, k=3, mode="vector")
         elapsed = time.perf_counter() - started
         if not hits or (hits[0]["path"], hits[0].get("qualifiedName")) != expected:
             log(f"  (the server's top hit was not the complete index's: {hits[:1]})")
@@ -168,12 +171,12 @@ async def _server_answer(ws: Path, env: dict[str, str], uri: str | None, expecte
         await stop(client)
 
 
-def server_answer(ws: Path, env: dict[str, str], uri: str | None, expected: tuple[str, str]) -> float:
+def server_answer(ws: Path, env: dict[str, str], uri: str | None, query: str, expected: tuple[str, str]) -> float:
     """The editor's path: ``specpilot serve`` started on a fresh clone; seconds from the process start until it
     says every chunk has its vector (``specpilot/indexStatus``) and has answered ``specpilot/search`` (vector).
     The answer is checked against the complete index's (``expected``). An answer from a partial index can come
     earlier, but whether it is right depends on which chunks happen to be embedded first."""
-    return asyncio.run(_server_answer(ws, env, uri, expected))
+    return asyncio.run(_server_answer(ws, env, uri, query, expected))
 
 
 def verdict(cli: float, server: float, name: str) -> str:
@@ -200,6 +203,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repo", type=Path, default=None, help="a checkout to use instead of the flask mirror")
     parser.add_argument("--name", default="flask", help="the repository's name in the report (with --repo)")
+    parser.add_argument("--query", default=QUERY, help="the semantic query the clones answer (with --repo)")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
@@ -220,21 +224,21 @@ def main() -> int:
         published = specpilot("index", str(main_ws), "-q", "--remote", uri, env=env)
         chunks = re.search(r"(\d+) chunks written", published)
         publish_s, publish_sent = time.perf_counter() - started, proxy.sent
-        expected = expected_answer(main_ws, env)
+        expected = expected_answer(main_ws, env, args.query)
         log(f"the complete index's answer: {expected}")
         cold, warm, server_cold, server_warm = [], [], [], []
         for n in range(args.rounds):
             ws = checkout(args.repo, args.workdir / f"cold-{n}")
-            cold.append(first_answer(ws, direct, None))
+            cold.append(first_answer(ws, direct, None, args.query, expected))
             log(f"  cold clone {n}: {cold[-1]:.1f} s")
             ws = checkout(args.repo, args.workdir / f"warm-{n}")
-            warm.append(first_answer(ws, direct, uri))
+            warm.append(first_answer(ws, direct, uri, args.query, expected))
             log(f"  warm clone {n}: {warm[-1]:.1f} s")
             ws = checkout(args.repo, args.workdir / f"server-cold-{n}")
-            server_cold.append(server_answer(ws, direct, None, expected))
+            server_cold.append(server_answer(ws, direct, None, args.query, expected))
             log(f"  cold clone, language server {n}: {server_cold[-1]:.1f} s")
             ws = checkout(args.repo, args.workdir / f"server-warm-{n}")
-            server_warm.append(server_answer(ws, direct, uri, expected))
+            server_warm.append(server_answer(ws, direct, uri, args.query, expected))
             log(f"  warm clone, language server {n}: {server_warm[-1]:.1f} s")
         pulled = checkout(args.repo, args.workdir / "pull")  # a full pull, through the counting proxy
         proxy.reset()
@@ -280,7 +284,7 @@ def main() -> int:
         f"Repository: {args.name} ({files} Python files, {chunks.group(1) if chunks else '?'} chunks). The CLI path: "
         "each clone runs `specpilot index` then `specpilot search --mode vector` as subprocesses. The editor's path: "
         "`specpilot serve` on the clone, timed from its start until its `specpilot/indexStatus` says every chunk has "
-        f"a vector and it has answered `specpilot/search` (vector). {args.rounds} rounds.",
+        f"a vector and it has answered `specpilot/search` (vector). The query: \"{args.query}\"; {args.rounds} rounds.",
         "",
         "| first semantic answer in a fresh clone | median | p95 |",
         "|---|---:|---:|",
