@@ -129,24 +129,23 @@ def checkout(repo: Path | None, target: Path) -> Path:
     return target
 
 
+def top_hit(ws: Path, env: dict[str, str], query: str, *extra: str) -> tuple[str, str] | None:
+    """The top hit (path, qualified name) of ``specpilot search --mode vector`` for ``query`` in ``ws``."""
+    out = specpilot("search", query, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", "--json", *extra,
+                    env=env)
+    top = json.loads(out)[:1]
+    return (str(top[0]["path"]), str(top[0]["qualified_name"])) if top else None
+
+
 def first_answer(ws: Path, env: dict[str, str], uri: str | None, query: str, expected: tuple[str, str]) -> float:
     started = time.perf_counter()
     extra = ["--set", f"index.uri={uri}"] if uri else []
     specpilot("index", str(ws), "-q", *extra, env=env)
-    answer = specpilot("search", query, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", "--json",
-                       *extra, env=env)
+    top = top_hit(ws, env, query, *extra)
     elapsed = time.perf_counter() - started
-    top = json.loads(answer)[:1]
-    if not top or (top[0]["path"], top[0]["qualified_name"]) != expected:
+    if top != expected:
         log(f"  (the top hit was not the complete index's: {top})")
     return elapsed
-
-
-def expected_answer(ws: Path, env: dict[str, str], query: str) -> tuple[str, str]:
-    """The top hit (path, qualified name) of ``query`` in the complete index of ``ws``."""
-    out = specpilot("search", query, "-w", str(ws), "--mode", "vector", "-k", "3", "--no-server", "--json", env=env)
-    top = json.loads(out)[0]
-    return str(top["path"]), str(top["qualified_name"])
 
 
 async def _server_answer(ws: Path, env: dict[str, str], uri: str | None, query: str,
@@ -224,22 +223,17 @@ def main() -> int:
         published = specpilot("index", str(main_ws), "-q", "--remote", uri, env=env)
         chunks = re.search(r"(\d+) chunks written", published)
         publish_s, publish_sent = time.perf_counter() - started, proxy.sent
-        expected = expected_answer(main_ws, env, args.query)
+        expected = top_hit(main_ws, env, args.query)
+        assert expected is not None, f"no answer to {args.query!r} in the published index"
         log(f"the complete index's answer: {expected}")
         cold, warm, server_cold, server_warm = [], [], [], []
+        runs = [("cold", None, first_answer, cold), ("warm", uri, first_answer, warm),
+                ("server-cold", None, server_answer, server_cold), ("server-warm", uri, server_answer, server_warm)]
         for n in range(args.rounds):
-            ws = checkout(args.repo, args.workdir / f"cold-{n}")
-            cold.append(first_answer(ws, direct, None, args.query, expected))
-            log(f"  cold clone {n}: {cold[-1]:.1f} s")
-            ws = checkout(args.repo, args.workdir / f"warm-{n}")
-            warm.append(first_answer(ws, direct, uri, args.query, expected))
-            log(f"  warm clone {n}: {warm[-1]:.1f} s")
-            ws = checkout(args.repo, args.workdir / f"server-cold-{n}")
-            server_cold.append(server_answer(ws, direct, None, args.query, expected))
-            log(f"  cold clone, language server {n}: {server_cold[-1]:.1f} s")
-            ws = checkout(args.repo, args.workdir / f"server-warm-{n}")
-            server_warm.append(server_answer(ws, direct, uri, args.query, expected))
-            log(f"  warm clone, language server {n}: {server_warm[-1]:.1f} s")
+            for name, shared_uri, measure, times in runs:
+                ws = checkout(args.repo, args.workdir / f"{name}-{n}")
+                times.append(measure(ws, direct, shared_uri, args.query, expected))
+                log(f"  {name} clone {n}: {times[-1]:.1f} s")
         pulled = checkout(args.repo, args.workdir / "pull")  # a full pull, through the counting proxy
         proxy.reset()
         specpilot("index", str(pulled), "-q", "--set", f"index.uri={uri}", env=env)

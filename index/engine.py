@@ -160,9 +160,9 @@ class WorkspaceIndex:
             self.manifest.last_update = time.time()
             self.manifest.save()
             self.needs_reindex = self.needs_reindex and self.cancel_event.is_set()
-            if embed and self.shared is not None and not self.cancel_event.is_set():
+            if embed and not self.cancel_event.is_set():
                 t0 = time.perf_counter()
-                report.reused += take_known(self.store, self.shared.lookup, self.cancel_event, progress)
+                report.reused += self.take_shared(progress, guard=nullcontext())  # the lock is held here
                 report.seconds["shared"] = time.perf_counter() - t0
             if self.store.writes_since_optimize:
                 t0 = time.perf_counter()
@@ -304,13 +304,15 @@ class WorkspaceIndex:
         fill_written(self.store, lambda: self.embedder, self._update_lock, self.cancel_event, report,
                      inline_limit=INLINE_EMBED_LIMIT, shared=self.shared.lookup if self.shared else None)
 
-    def take_shared(self, progress: ProgressCallback | None = None) -> int:
+    def take_shared(self, progress: ProgressCallback | None = None,
+                    guard: AbstractContextManager[object] | None = None) -> int:
         """With ``index.uri`` set: every chunk without a vector whose content the shared index (or the local
-        cache) has gets that vector, in bulk and before any model loads; returns how many did. The server runs
-        this between its index pass and its embedding steps."""
+        cache) has gets that vector, in bulk and before any model loads; returns how many did. ``update`` runs
+        it, and the server between its index pass and its embedding steps (``guard``: the update lock)."""
         if self.shared is None:
             return 0
-        return take_known(self.store, self.shared.lookup, self.cancel_event, progress, guard=self._update_lock)
+        return take_known(self.store, self.shared.lookup, self.cancel_event, progress,
+                          guard=self._update_lock if guard is None else guard)
 
     def embed_pending(self, progress: ProgressCallback | None = None, limit: int | None = None) -> int:
         """Give a vector to every chunk that lacks one; returns how many chunks got one."""

@@ -146,12 +146,6 @@ class ChunkPositions:
         with self._read_lock:
             return int(self._reader.execute(query).fetchone()[0])
 
-    def pending_hashes(self) -> list[str]:
-        """The distinct content hashes of the chunks without a vector."""
-        with self._read_lock:
-            return [h for (h,) in self._reader.execute("SELECT DISTINCT content_hash FROM positions "
-                                                        "WHERE has_vector = 0")]
-
     def pending_pairs(self) -> list[tuple[str, str]]:
         """``(id, content hash)`` of every chunk without a vector."""
         with self._read_lock:

@@ -48,6 +48,9 @@ class SharedVectors:
     def open_ahead(self) -> None:
         """Open the shared index in a background thread (a few round trips to the store), so that it is ready
         when the index pass that has just begun asks for vectors; a failure is kept as :meth:`lookup`'s is."""
+        if self._shared is not None:
+            return
+
         def run() -> None:
             with self._lock:
                 self._open()

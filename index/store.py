@@ -372,10 +372,6 @@ class IndexStore:
         """Chunks without a vector."""
         return self._positions.count(pending=True)
 
-    def pending_hashes(self) -> list[str]:
-        """The distinct content hashes of the chunks without a vector."""
-        return self._positions.pending_hashes()
-
     def pending_pairs(self) -> list[tuple[str, str]]:
         """``(id, content hash)`` of every chunk without a vector."""
         return self._positions.pending_pairs()

@@ -30,7 +30,6 @@ from specpilot.index.store import IndexStore
 log = logging.getLogger("specpilot.index")
 
 EMBED_BATCH_ROWS = 256
-SHARED_PREFETCH = 20_000  # content hashes per read of the shared index in a bulk pass (a read costs a column scan)
 GIVE_ROWS = 8192  # rows given known vectors per table write in a bulk pass
 Shared = Callable[[Sequence[str]], Mapping[str, np.ndarray]]  # content hashes -> the vectors found elsewhere
 
@@ -90,11 +89,9 @@ def take_known(store: IndexStore, shared: Shared | None, cancel_event: threading
         pairs = store.pending_pairs()
         hashes = list(dict.fromkeys(digest for _, digest in pairs))
         known = store.cached_vectors(hashes) if hashes else {}
-    for start in range(0, len(hashes), SHARED_PREFETCH):
-        if cancel_event.is_set():
-            return 0
-        known.update(_from_shared(store, shared, [h for h in hashes[start:start + SHARED_PREFETCH]
-                                                  if h not in known], guard))
+    # One ask: the shared index reads its table once when asked for a large share of it (SharedIndex.vectors);
+    # asked in parts, it would read the table once per part.
+    known.update(_from_shared(store, shared, [h for h in hashes if h not in known], guard))
     todo = [(key, digest) for key, digest in pairs if digest in known]
     given = 0
     for start in range(0, len(todo), GIVE_ROWS):

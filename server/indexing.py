@@ -131,10 +131,10 @@ async def index_folder(ls: SpecPilotServer, folder: Folder, *, rebuild: bool = F
     outcome = "done"
     if folder.settings.embedder.enabled:
         ls.spawn(_prepare_queries(folder), "loading the query encoder")
-    if folder.settings.embedder.enabled and not folder.index.embedder_loaded and folder.index.shared is None:
-        # Load the model while the files are chunked: embedding can start as soon as they are written. With a
-        # shared index most vectors come from it: the model loads when a chunk it lacks is embedded.
-        asyncio.get_running_loop().run_in_executor(None, _load_model, folder)
+        if not folder.index.embedder_loaded and folder.index.shared is None:
+            # Load the model while the files are chunked: embedding can start as soon as they are written. With
+            # a shared index most vectors come from it: the model loads when a chunk it lacks is embedded.
+            asyncio.get_running_loop().run_in_executor(None, _load_model, folder)
     try:
         work = folder.index.rebuild if rebuild else folder.index.update
         report: UpdateReport = await ls.in_index_thread(work, on_progress, embed=False)
